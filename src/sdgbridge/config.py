@@ -1,0 +1,108 @@
+"""One settings object, built at start-up (never at import) and passed down.
+
+Every setting can come from an environment variable with the prefix ``SDGBRIDGE_``
+(``SDGBRIDGE_DATABASE_URL``) or from a ``sdgbridge.toml`` file in the working
+directory (or the file named by ``SDGBRIDGE_CONFIG``). Environment variables win
+over the file. ``sdgbridge settings`` prints the values in force and where each
+came from; ``docs/settings.md`` documents each one (a test keeps it complete).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from sdgbridge.errors import ConfigError
+
+CONFIG_FILE = "sdgbridge.toml"
+
+
+class Settings(BaseSettings):
+    """Settings of one sdgbridge installation."""
+
+    model_config = SettingsConfigDict(env_prefix="SDGBRIDGE_", extra="forbid")
+
+    database_url: str = Field(
+        "sqlite:///sdgbridge.db",
+        description="SQLAlchemy URL of the store: an SQLite file (default, created on first use) "
+        "or postgresql+psycopg://user@host:port/db.",
+    )
+    data_dir: Path = Field(
+        Path("../shared/data"),
+        description="Folder with the offline copies of the official data (UNSD database, "
+        "Open SDG, SDMX, SDG framework texts). Used by `sdgbridge demo` and `framework load`.",
+    )
+    cache_dir: Path = Field(
+        Path(".sdgbridge-cache"),
+        description="Where `sdgbridge sync` keeps the responses of the UNSD SDG API it fetched.",
+    )
+    api_url: str = Field(
+        "https://unstats.un.org/sdgapi",
+        description="Base URL of the UNSD SDG API used by `sdgbridge sync`.",
+    )
+    api_timeout: float = Field(60.0, description="Seconds to wait for one SDG API response.")
+    api_page_size: int = Field(
+        10000, description="Rows per page asked of the SDG API (it pages large answers)."
+    )
+    default_group: str = Field(
+        "CARSDG",
+        description="The group of areas used when a command is given no --areas: by default "
+        "the Centre's region (Kazakhstan, Kyrgyzstan, Tajikistan, Turkmenistan, Uzbekistan, "
+        "Afghanistan).",
+    )
+    batch_rows: int = Field(
+        200_000, description="Rows written to the store per statement batch during an ingest."
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_backend(cls, v: str) -> str:
+        if not v.startswith(("sqlite", "postgresql")):
+            raise ValueError(
+                f"unsupported database URL {v!r}: use sqlite:///file.db or "
+                "postgresql+psycopg://user@host:port/dbname"
+            )
+        return v
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _TomlSource(settings_cls))
+
+
+class _TomlSource(PydanticBaseSettingsSource):
+    """Reads ``sdgbridge.toml`` (or ``$SDGBRIDGE_CONFIG``) if it exists."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        path = Path(os.environ.get("SDGBRIDGE_CONFIG", CONFIG_FILE))
+        if not path.exists():
+            if "SDGBRIDGE_CONFIG" in os.environ:
+                raise ConfigError(f"{path}: settings file named by SDGBRIDGE_CONFIG not found.")
+            return {}
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: not valid TOML ({exc}). Fix the file or remove it.") from exc
+        return data.get("sdgbridge", data)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings from the environment, the TOML file and explicit overrides."""
+    try:
+        return Settings(**overrides)
+    except ValueError as exc:
+        raise ConfigError(f"Invalid settings: {exc}") from exc

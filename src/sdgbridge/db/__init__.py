@@ -1,0 +1,1 @@
+"""The store: engines, tables and migrations."""

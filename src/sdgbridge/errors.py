@@ -1,0 +1,113 @@
+"""The errors sdgbridge raises on purpose. Every message says what to do next.
+
+::
+
+    SdgBridgeError (400)
+     ├── ConfigError                 bad settings or settings file
+     ├── NotFound (404)
+     │    ├── UnknownSeries
+     │    ├── UnknownArea
+     │    └── UnknownRelease
+     ├── InputError                  a file that cannot be read at all
+     │    ├── NoReader               no reader handles the file
+     │    └── UnsafeXml              entity expansion / external entities refused
+     ├── IngestRejected (422)        rows failed validation; nothing was written
+     ├── DatabaseError (503)         the store cannot be reached or is not migrated
+     └── SyncError (502)             the UNSD SDG API answered badly
+
+Anything that is not an ``SdgBridgeError`` is a bug and is left to raise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+class SdgBridgeError(Exception):
+    """Base of all expected errors; ``status`` is the HTTP status for the web layer."""
+
+    status = 400
+
+
+class ConfigError(SdgBridgeError):
+    """The settings are invalid."""
+
+
+class NotFound(SdgBridgeError):
+    status = 404
+
+
+class UnknownSeries(NotFound):
+    def __init__(self, codes: Sequence[str]) -> None:
+        super().__init__(
+            f"No series {', '.join(sorted(codes))} in the store. "
+            "Run `sdgbridge series` to list the loaded series codes."
+        )
+
+
+class UnknownArea(NotFound):
+    def __init__(self, codes: Sequence[str]) -> None:
+        super().__init__(
+            f"Unknown area or group {', '.join(sorted(codes))}. Use an M49 code (398), an "
+            "ISO 3166 alpha-3 code (KAZ) or a group code; `sdgbridge areas` lists them."
+        )
+
+
+class UnknownRelease(NotFound):
+    def __init__(self, release: object) -> None:
+        super().__init__(
+            f"No release {release!r}. Run `sdgbridge releases` to list the releases."
+        )
+
+
+class InputError(SdgBridgeError):
+    """A source file cannot be read at all (wrong format, broken, wrong encoding)."""
+
+
+class NoReader(InputError):
+    def __init__(self, path: object, tried: Sequence[str]) -> None:
+        super().__init__(
+            f"{path}: no reader recognises this input (tried {', '.join(tried)}). "
+            "Name the format with --format, or see `sdgbridge formats`."
+        )
+
+
+class UnsafeXml(InputError):
+    """XML that declares entities or a DTD: refused, never expanded."""
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """One rejected row: where it is and why."""
+
+    file: str
+    line: int | str
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.field}: {self.message}"
+
+
+class IngestRejected(SdgBridgeError):
+    status = 422
+
+    def __init__(self, rejections: Sequence[Rejection], shown: int = 10) -> None:
+        self.rejections = list(rejections)
+        lines = "\n".join(f"  {r}" for r in self.rejections[:shown])
+        more = len(self.rejections) - shown
+        tail = f"\n  … and {more} more" if more > 0 else ""
+        super().__init__(
+            f"{len(self.rejections)} row(s) rejected; nothing was written.\n{lines}{tail}\n"
+            "Fix the rows above, or load the valid rows with --partial "
+            "(the rejected ones are then written with their reasons to a file)."
+        )
+
+
+class DatabaseError(SdgBridgeError):
+    status = 503
+
+
+class SyncError(SdgBridgeError):
+    status = 502

@@ -1,0 +1,1 @@
+"""Ingest: readers for each source format, validation, and loading as releases."""

@@ -1,0 +1,20 @@
+"""Reference data: the SDG framework (goals, targets, indicators) and geography (M49)."""
+
+from sdgbridge.reference.framework import FRAMEWORK_LANGUAGES, load_framework
+from sdgbridge.reference.geography import (
+    CENTRE_GROUP,
+    define_group,
+    delete_group,
+    load_geography,
+    resolve_areas,
+)
+
+__all__ = [
+    "CENTRE_GROUP",
+    "FRAMEWORK_LANGUAGES",
+    "define_group",
+    "delete_group",
+    "load_framework",
+    "load_geography",
+    "resolve_areas",
+]
