@@ -1,0 +1,54 @@
+"""Reading source CSV files strictly: all cells as text, errors that name the line."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from pathlib import Path
+
+import polars as pl
+
+from sdgbridge.errors import InputError
+
+
+def _find_bad_line(path: Path) -> str:
+    """Locate the first line that is not UTF-8 or has a different field count than the header."""
+    raw = path.read_bytes()
+    for lineno, line in enumerate(raw.split(b"\n"), start=1):
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return (f"{path}:{lineno}: not UTF-8 (byte 0x{line[exc.start]:02x} at column "
+                    f"{exc.start + 1}). Save the file as UTF-8 and load it again.")
+    reader = csv.reader(io.StringIO(raw.decode("utf-8"), newline=""))
+    width = None
+    for row in reader:
+        width = len(row) if width is None else width
+        if row and len(row) != width:
+            return (f"{path}:{reader.line_num}: {len(row)} fields where the header has {width}. "
+                    "The file is broken (truncated or badly quoted); fetch it again.")
+    return f"{path}: cannot be read as CSV. Check that it is a comma-separated UTF-8 file."
+
+
+def read_text_csv(path: Path, required: Sequence[str] = (), what: str = "CSV") -> pl.DataFrame:
+    """Read ``path`` with every cell as a string; add ``_line`` (file line numbers)."""
+    try:
+        df = pl.read_csv(path, infer_schema=False, encoding="utf8", raise_if_empty=True,
+                         truncate_ragged_lines=False)
+    except (pl.exceptions.ComputeError, pl.exceptions.NoDataError, UnicodeDecodeError,
+            pl.exceptions.ShapeError) as exc:
+        if isinstance(exc, pl.exceptions.NoDataError):
+            raise InputError(f"{path}: the file is empty. Fetch it again.") from exc
+        raise InputError(_find_bad_line(path)) from exc
+    if "\ufeff" in (df.columns[0] if df.columns else ""):
+        df = df.rename({df.columns[0]: df.columns[0].lstrip("\ufeff")})
+    missing = [c for c in required if c not in df.columns]
+    if missing:
+        raise InputError(
+            f"{path}:1: not a {what} file: missing column(s) {', '.join(missing)}. "
+            f"Check the format (see `sdgbridge formats`) or pass the right --format."
+        )
+    if "\ufffd" in "".join(df.columns):
+        raise InputError(_find_bad_line(path))
+    return df.with_row_index("_line", offset=2).with_columns(pl.col("_line").cast(pl.Utf8))

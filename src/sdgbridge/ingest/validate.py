@@ -1,0 +1,102 @@
+"""Row checks shared by every reader: each failing row becomes a rejection with its reason.
+
+Checks: a series code; a known area; a period that is a year (``2015``) or a range/sub-year
+period (``2010-2012``, ``2015-Q1``, ``2015-03``); a value that is a number, a qualified
+number (``<0.5``, ``>95``) or one of the UNSD placeholders (``NaN``, ``N``, ``NA``, ``..``);
+numeric bounds; codes within the code lists the source declares; no two rows with the same
+key (series, publisher, area, period, dimensions, units).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import polars as pl
+
+from sdgbridge.ingest.model import parse_dims
+
+PERIOD = r"^\d{4}(-\d{4}|-Q[1-4]|-\d{2}|-S[12])?$"
+QUALIFIED = r"^[<>≤≥]=?\s*-?\d+(\.\d+)?([eE][-+]?\d+)?$"
+PLACEHOLDERS = ["NaN", "N", "NA", "..", ""]
+KEY = ["series", "publisher", "area", "period", "dims", "units"]
+REJECT_COLUMNS = ["_file", "_line", "field", "message"]
+
+
+def _numeric(col: str) -> pl.Expr:
+    return pl.col(col).str.strip_chars().cast(pl.Float64, strict=False).is_not_null()
+
+
+def _rules(known_areas: list[str]) -> list[tuple[str, pl.Expr, pl.Expr]]:
+    """(field, failing-row condition, message) for the row-wise checks."""
+    blank = lambda c: pl.col(c).is_null() | (pl.col(c).str.strip_chars() == "")  # noqa: E731
+    return [
+        ("series", blank("series"), pl.lit("missing series code")),
+        ("area", blank("area"), pl.lit("missing area code")),
+        ("area", ~blank("area") & ~pl.col("area").is_in(known_areas),
+         pl.format("unknown area code '{}': not an M49 code nor an area the source declares;"
+                   " correct the code or load the geography (`sdgbridge init`)", pl.col("area"))),
+        ("period", ~pl.col("period").fill_null("").str.contains(PERIOD),
+         pl.format("'{}' is not a period; write a year such as 2015 (or 2010-2012)",
+                   pl.col("period").fill_null(""))),
+        ("value", pl.col("value").is_not_null() & ~_numeric("value")
+         & ~pl.col("value").str.strip_chars().str.contains(QUALIFIED)
+         & ~pl.col("value").is_in(PLACEHOLDERS),
+         pl.format("non-numeric value '{}'; give a number, a qualified number such as <0.5, "
+                   "or NaN for a missing value", pl.col("value"))),
+        *[(b, pl.col(b).is_not_null() & (pl.col(b) != "") & ~_numeric(b),
+           pl.format(f"{b} '{{}}' is not a number", pl.col(b)))
+          for b in ("lower_bound", "upper_bound")],
+    ]
+
+
+def _codelist_rules(obs: pl.DataFrame, codelists: Mapping[str, frozenset[str]]
+                    ) -> list[tuple[str, pl.Expr, pl.Expr]]:
+    rules = []
+    for col in ("units", "nature", "obs_status", "unit_mult"):
+        if col in codelists:
+            allowed = sorted(codelists[col])
+            rules.append((col, pl.col(col).is_not_null() & (pl.col(col) != "")
+                          & ~pl.col(col).is_in(allowed),
+                          pl.format(f"unknown {col} code '{{}}'; the source's code list has "
+                                    f"no such code", pl.col(col))))
+    bad: dict[str, str] = {}
+    for key in obs["dims"].drop_nulls().unique().to_list():
+        for name, code in parse_dims(key).items():
+            if name in codelists and code not in codelists[name]:
+                bad[key] = (f"unknown {name} code '{code}'; the source's code list for {name} "
+                            "has no such code")
+                break
+    if bad:
+        rules.append(("dims", pl.col("dims").is_in(list(bad)),
+                      pl.col("dims").replace_strict(bad, default=None)))
+    return rules
+
+
+def validate(obs: pl.DataFrame, known_areas: list[str],
+             codelists: Mapping[str, frozenset[str]]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Split ``obs`` into (valid rows, rejections with ``field`` and ``message``)."""
+    rules = _rules(known_areas) + _codelist_rules(obs, codelists)
+    fields = pl.coalesce([pl.when(cond).then(pl.lit(f)) for f, cond, _ in rules])
+    messages = pl.coalesce([pl.when(cond).then(msg) for _, cond, msg in rules])
+    checked = obs.with_columns(fields.alias("field"), messages.alias("message"))
+    checked = _duplicates(checked)
+    bad = pl.col("message").is_not_null()
+    return checked.filter(~bad).drop("field", "message"), checked.filter(bad)
+
+
+def _duplicates(df: pl.DataFrame) -> pl.DataFrame:
+    """Mark every row whose key is repeated, naming where the key first appears."""
+    dup = pl.struct(KEY).is_duplicated()
+    if not df.select(dup.any()).item():
+        return df
+    first = (pl.col("_file").first().over(KEY) + pl.lit(":")
+             + pl.col("_line").first().over(KEY))
+    count = pl.len().over(KEY).cast(pl.Utf8)
+    msg = pl.format("duplicate key: the same series, area, period, dimensions and units "
+                    "appear {} times (first at {}); keep one row", count, first)
+    return df.with_columns(
+        pl.when(pl.col("message").is_null() & dup).then(pl.lit("key"))
+        .otherwise(pl.col("field")).alias("field"),
+        pl.when(pl.col("message").is_null() & dup).then(msg)
+        .otherwise(pl.col("message")).alias("message"),
+    )

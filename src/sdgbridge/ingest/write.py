@@ -1,0 +1,121 @@
+"""Bulk writes for ingests, inside the caller's transaction.
+
+Observations go in through the driver directly: ``executemany`` on SQLite, ``COPY`` on
+PostgreSQL; both are many times faster than ORM-style inserts for millions of rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import polars as pl
+from sqlalchemy import Connection, insert, select, update
+
+from sdgbridge.db import tables as t
+from sdgbridge.ingest.model import ATTRIBUTES
+from sdgbridge.reference.framework import ensure_indicators
+
+OBS_INSERT = ["release_id", "series_id", "area_code", "period", "year", "dims_id", "units",
+              "value", "value_text", *ATTRIBUTES]
+CHUNK = 100_000
+
+
+def map_series(conn: Connection, series: pl.DataFrame, obs: pl.DataFrame) -> pl.DataFrame:
+    """Ids of the (code, publisher) pairs the observations use, adding new series."""
+    used = obs.select(pl.col("series").alias("code"), "publisher").unique()
+    info = used.join(series, on=["code", "publisher"], how="left")
+    stored = {(c, p): i for i, c, p in conn.execute(
+        select(t.series.c.id, t.series.c.code, t.series.c.publisher))}
+    new = [r for r in info.iter_rows(named=True) if (r["code"], r["publisher"]) not in stored]
+    if new:
+        conn.execute(insert(t.series), [
+            {"code": r["code"], "publisher": r["publisher"], "description": r["description"],
+             "description_ru": r["description_ru"], "national": bool(r["national"])}
+            for r in new])
+    for r in info.iter_rows(named=True):  # fill in descriptions the store lacks
+        if (r["code"], r["publisher"]) in stored and r["description"]:
+            conn.execute(update(t.series).where(
+                t.series.c.id == stored[(r["code"], r["publisher"])],
+                t.series.c.description.is_(None)).values(description=r["description"]))
+    ids = pl.DataFrame(
+        [(c, p, i) for i, c, p in conn.execute(
+            select(t.series.c.id, t.series.c.code, t.series.c.publisher))],
+        schema={"series": pl.Utf8, "publisher": pl.Utf8, "series_id": pl.Int64}, orient="row")
+    _link_indicators(conn, info, ids)
+    return ids
+
+
+def _link_indicators(conn: Connection, info: pl.DataFrame, ids: pl.DataFrame) -> None:
+    pairs = (info.filter(pl.col("indicators").is_not_null())
+             .join(ids, left_on=["code", "publisher"], right_on=["series", "publisher"])
+             .select("series_id", pl.col("indicators").str.split(",").alias("indicator"))
+             .explode("indicator").filter(pl.col("indicator") != "").unique())
+    if pairs.height == 0:
+        return
+    stored = set(conn.execute(select(t.series_indicator.c.series_id,
+                                     t.series_indicator.c.indicator)).all())
+    new = [r for r in pairs.iter_rows() if r not in stored]
+    if new:
+        conn.execute(insert(t.series_indicator),
+                     [{"series_id": s, "indicator": i} for s, i in new])
+    ensure_indicators(conn, set(pairs["indicator"].to_list()))
+
+
+def map_dimension_sets(conn: Connection, keys: pl.Series) -> pl.DataFrame:
+    """Ids of the canonical dimension keys, adding new ones."""
+    wanted = set(keys.unique().to_list())
+    stored = dict(conn.execute(select(t.dimension_set.c.key, t.dimension_set.c.id)).all())
+    new = sorted(wanted - set(stored))
+    if new:
+        conn.execute(insert(t.dimension_set), [{"key": k} for k in new])
+        stored = dict(conn.execute(select(t.dimension_set.c.key, t.dimension_set.c.id)).all())
+    return pl.DataFrame({"dims": list(stored), "dims_id": list(stored.values())},
+                        schema={"dims": pl.Utf8, "dims_id": pl.Int64})
+
+
+def current_observations(conn: Connection, scope: pl.DataFrame) -> pl.DataFrame:
+    """The stored current observations of the (series_id, area_code) pairs in ``scope``."""
+    o = t.observation.c
+    cols = [o.id, o.series_id, o.area_code, o.period, o.dims_id, o.units, o.value,
+            o.value_text, *(getattr(o, a) for a in ATTRIBUTES)]
+    schema = {"id": pl.Int64, "series_id": pl.Int64, "area_code": pl.Utf8, "period": pl.Utf8,
+              "dims_id": pl.Int64, "units": pl.Utf8, "value": pl.Float64,
+              "value_text": pl.Utf8, **{a: pl.Utf8 for a in ATTRIBUTES}}
+    schema["lower_bound"] = schema["upper_bound"] = pl.Float64
+    ids = scope["series_id"].unique().to_list()
+    rows = []
+    for i in range(0, len(ids), 500):
+        rows += conn.execute(select(*cols).where(
+            o.series_id.in_(ids[i:i + 500]), o.superseded_by.is_(None))).tuples().all()
+    if not rows:
+        return pl.DataFrame(schema=schema)
+    df = pl.DataFrame(rows, schema=schema, orient="row")
+    return df.join(scope, on=["series_id", "area_code"], how="semi")
+
+
+def supersede(conn: Connection, ids: list[int], release_id: int) -> None:
+    for i in range(0, len(ids), 10_000):
+        conn.execute(update(t.observation).where(t.observation.c.id.in_(ids[i:i + 10_000]))
+                     .values(superseded_by=release_id))
+
+
+def insert_observations(conn: Connection, df: pl.DataFrame,
+                        progress: Callable[[str, int, int], None] | None = None) -> None:
+    """Insert rows fast through the driver (executemany on SQLite, COPY on PostgreSQL)."""
+    df = df.select(OBS_INSERT)
+    dbapi = conn.connection.driver_connection
+    copy = conn.dialect.name == "postgresql"
+    sql = (f"INSERT INTO observation ({', '.join(OBS_INSERT)}) "
+           f"VALUES ({', '.join('?' * len(OBS_INSERT))})")
+    for start in range(0, df.height, CHUNK):
+        rows = df.slice(start, CHUNK).iter_rows()
+        cur = dbapi.cursor()
+        if copy:
+            with cur.copy(f"COPY observation ({', '.join(OBS_INSERT)}) FROM STDIN") as cp:
+                for row in rows:
+                    cp.write_row(row)
+        else:
+            cur.executemany(sql, rows)
+        cur.close()
+        if progress:
+            progress("write", min(start + CHUNK, df.height), df.height)
