@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import polars as pl
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
 from sdgbridge.db import tables as t
 from sdgbridge.ingest.model import ATTRIBUTES
@@ -18,6 +18,7 @@ from sdgbridge.reference.framework import ensure_indicators
 OBS_INSERT = ["release_id", "series_id", "area_code", "period", "year", "dims_id", "units",
               "value", "value_text", *ATTRIBUTES]
 CHUNK = 100_000
+ROWS_PER_INSERT = 100
 
 
 def map_series(conn: Connection, series: pl.DataFrame, obs: pl.DataFrame) -> pl.DataFrame:
@@ -101,21 +102,49 @@ def supersede(conn: Connection, ids: list[int], release_id: int) -> None:
 
 def insert_observations(conn: Connection, df: pl.DataFrame,
                         progress: Callable[[str, int, int], None] | None = None) -> None:
-    """Insert rows fast through the driver (executemany on SQLite, COPY on PostgreSQL)."""
-    df = df.select(OBS_INSERT)
-    dbapi = conn.connection.driver_connection
-    copy = conn.dialect.name == "postgresql"
-    sql = (f"INSERT INTO observation ({', '.join(OBS_INSERT)}) "
-           f"VALUES ({', '.join('?' * len(OBS_INSERT))})")
+    """Insert rows fast through the driver (multi-row INSERT on SQLite, COPY on PostgreSQL).
+
+    Columns that are null in every row are left to their default. When the load is larger
+    than what is stored, the observation indexes are dropped and rebuilt after the load
+    (inside the same transaction): building an index once is cheaper than growing it row by
+    row.
+    """
+    cols = [c for c in OBS_INSERT if df[c].null_count() < df.height]
+    df = df.select(cols)
+    stored = conn.execute(select(func.count()).select_from(t.observation)).scalar_one()
+    rebuild = df.height > max(stored, 50_000)
+    if rebuild:
+        for index in t.observation.indexes:
+            index.drop(conn)
+    write = _copy_rows if conn.dialect.name == "postgresql" else _insert_rows
     for start in range(0, df.height, CHUNK):
-        rows = df.slice(start, CHUNK).iter_rows()
-        cur = dbapi.cursor()
-        if copy:
-            with cur.copy(f"COPY observation ({', '.join(OBS_INSERT)}) FROM STDIN") as cp:
-                for row in rows:
-                    cp.write_row(row)
-        else:
-            cur.executemany(sql, rows)
-        cur.close()
+        write(conn, cols, df.slice(start, CHUNK))
         if progress:
             progress("write", min(start + CHUNK, df.height), df.height)
+    if rebuild:
+        for index in t.observation.indexes:
+            index.create(conn)
+
+
+def _copy_rows(conn: Connection, cols: list[str], df: pl.DataFrame) -> None:
+    with conn.connection.driver_connection.cursor() as cur:  # type: ignore[union-attr]
+        with cur.copy(f"COPY observation ({', '.join(cols)}) FROM STDIN") as cp:
+            for row in df.iter_rows():
+                cp.write_row(row)
+
+
+def _insert_rows(conn: Connection, cols: list[str], df: pl.DataFrame) -> None:
+    # One statement per ROWS_PER_INSERT rows: far fewer statement executions than
+    # executemany, within SQLite's limit of 32766 bound parameters.
+    per = ROWS_PER_INSERT
+    one = f"({', '.join('?' * len(cols))})"
+    head = f"INSERT INTO observation ({', '.join(cols)}) VALUES "
+    full = head + ", ".join([one] * per)
+    cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    n_full = df.height // per * per
+    values = df.slice(0, n_full).rows()
+    for i in range(0, n_full, per):
+        cur.execute(full, [v for row in values[i:i + per] for v in row])
+    if df.height > n_full:
+        cur.executemany(head + one, df.slice(n_full).rows())
+    cur.close()
