@@ -31,6 +31,24 @@ def _find_bad_line(path: Path) -> str:
     return f"{path}: cannot be read as CSV. Check that it is a comma-separated UTF-8 file."
 
 
+def _check_field_counts(path: Path, df: pl.DataFrame) -> None:
+    """Polars pads a short (truncated or ragged) row with nulls; find such rows.
+
+    Unquoted files: the comma count must be (columns - 1) per line, a check done in C over
+    the bytes. Quoted files are scanned with the csv module when the last column has a null
+    (a short row always leaves the last column null).
+    """
+    raw = path.read_bytes().rstrip(b"\r\n")
+    if b'"' not in raw:
+        lines = raw.count(b"\n") + 1
+        if raw.count(b",") != (df.width - 1) * lines:
+            raise InputError(_find_bad_line(path))
+    elif df.height and df[df.columns[-1]].null_count():
+        message = _find_bad_line(path)
+        if "fields where the header has" in message:
+            raise InputError(message)
+
+
 def read_text_csv(path: Path, required: Sequence[str] = (), what: str = "CSV") -> pl.DataFrame:
     """Read ``path`` with every cell as a string; add ``_line`` (file line numbers)."""
     try:
@@ -41,6 +59,7 @@ def read_text_csv(path: Path, required: Sequence[str] = (), what: str = "CSV") -
         if isinstance(exc, pl.exceptions.NoDataError):
             raise InputError(f"{path}: the file is empty. Fetch it again.") from exc
         raise InputError(_find_bad_line(path)) from exc
+    _check_field_counts(path, df)
     if "\ufeff" in (df.columns[0] if df.columns else ""):
         df = df.rename({df.columns[0]: df.columns[0].lstrip("\ufeff")})
     missing = [c for c in required if c not in df.columns]

@@ -46,22 +46,32 @@ def register(cls: type[Reader]) -> type[Reader]:
     return cls
 
 
-def get_reader(path: Path, fmt: str | None = None) -> Reader:
-    """The reader named ``fmt``, or the first registered reader that handles ``path``."""
+def get_reader(path: Path, fmt: str | None = None, **options: object) -> Reader:
+    """The reader named ``fmt``, or the first registered reader that handles ``path``;
+    ``options`` (e.g. ``structure`` for SDMX) go to the reader's constructor."""
     _load_builtin()
     if not path.exists():
         raise InputError(f"{path}: no such file or folder.")
     if fmt is not None:
         for cls in READERS:
             if cls.name == fmt:
-                return cls()
+                return _make(cls, options)
         raise InputError(
             f"Unknown format {fmt!r}; known formats: {', '.join(c.name for c in READERS)}."
         )
     for cls in READERS:
         if cls.handles(path):
-            return cls()
+            return _make(cls, options)
     raise NoReader(path, [c.name for c in READERS])
+
+
+def _make(cls: type[Reader], options: dict[str, object]) -> Reader:
+    try:
+        return cls(**options)
+    except TypeError as exc:
+        raise InputError(
+            f"The {cls.name} reader takes no option(s) {', '.join(sorted(options))}."
+        ) from exc
 
 
 def formats() -> list[tuple[str, str]]:

@@ -87,7 +87,7 @@ def current_observations(conn: Connection, scope: pl.DataFrame) -> pl.DataFrame:
     rows = []
     for i in range(0, len(ids), 500):
         rows += conn.execute(select(*cols).where(
-            o.series_id.in_(ids[i:i + 500]), o.superseded_by.is_(None))).tuples().all()
+            o.series_id.in_(ids[i:i + 500]), o.superseded_by.is_(None))).all()
     if not rows:
         return pl.DataFrame(schema=schema)
     df = pl.DataFrame(rows, schema=schema, orient="row")

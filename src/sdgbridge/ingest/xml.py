@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import re
 from pathlib import Path
 
@@ -9,7 +10,20 @@ from lxml import etree
 
 from sdgbridge.errors import InputError, UnsafeXml
 
-_DANGER = re.compile(rb"<!DOCTYPE|<!ENTITY", re.IGNORECASE)
+_DANGER = re.compile(r"<!DOCTYPE|<!ENTITY", re.IGNORECASE)
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
+         (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+
+
+def _head_text(head: bytes) -> str:
+    """The head decoded by its byte-order mark or NUL pattern (UTF-16/32 hide a DOCTYPE from
+    a byte search), else as UTF-8 with replacement."""
+    for bom, encoding in _BOMS:
+        if head.startswith(bom):
+            return head[len(bom):].decode(encoding, "replace")
+    if head[:4] in (b"<\0?\0", b"\0<\0?"):
+        return head.decode("utf-16-le" if head[0] else "utf-16-be", "replace")
+    return head.decode("utf-8", "replace")
 
 
 def check_safe_xml(path: Path, head_bytes: int = 65536) -> None:
@@ -19,11 +33,12 @@ def check_safe_xml(path: Path, head_bytes: int = 65536) -> None:
     """
     with path.open("rb") as fh:
         head = fh.read(head_bytes)
-    match = _DANGER.search(head)
+    text = _head_text(head)
+    match = _DANGER.search(text)
     if match:
-        line = head[: match.start()].count(b"\n") + 1
+        line = text[: match.start()].count("\n") + 1
         raise UnsafeXml(
-            f"{path}:{line}: the XML declares a DTD or entities ({match.group().decode()}); "
+            f"{path}:{line}: the XML declares a DTD or entities ({match.group()}); "
             "sdgbridge never expands entities or loads external ones. Remove the DOCTYPE "
             "from the file, or ask its publisher for a plain SDMX-ML/IATI file."
         )

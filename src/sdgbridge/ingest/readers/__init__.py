@@ -1,3 +1,3 @@
 """Built-in readers, registered in the order they are tried."""
 
-from sdgbridge.ingest.readers import ddf, sdg_api  # noqa: F401
+from sdgbridge.ingest.readers import ddf, sdg_api, sdmx  # noqa: F401

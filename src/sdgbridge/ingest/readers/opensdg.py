@@ -2,10 +2,9 @@
 
 One CSV per indicator, ``data/indicator_<goal>-<target>-<n>.csv`` (Kyrgyzstan drops the
 ``indicator_`` prefix; Kazakhstan adds national sub-indicators, ``indicator_17-3-1-2.csv``):
-``Year`` first, ``Value`` last (text as written, ``" 1.5"`` included), the columns between
-break the value down (blank = total). The input is one file, a ``data/`` folder, or the
-platform root holding ``data/`` and, where present, ``translations/<lang>/*.yml``,
-``meta/<id>.yml`` and an SDMX structure ``*DSD*.xml`` (labels, titles, codes).
+``Year`` first, ``Value`` last (text as written, ``" 1.5"`` too), the columns between break
+it down (blank = total). Input: a file, a ``data/`` folder, or the platform root holding
+``data/`` and maybe ``translations/<lang>/*.yml``, ``meta/<id>.yml``, ``*DSD*.xml``.
 
 * ``UNIT_MEASURE``/``Units`` -> units; ``REF_AREA``/``GeoCode``/``Территория`` -> area, blank
   = the country (M49); other area codes are declared as sub-national areas.
@@ -16,10 +15,9 @@ platform root holding ``data/`` and, where present, ``translations/<lang>/*.yml`
   ``<national code>_<first 6 hex digits of SHA-1 of the text, spaces removed, lower case>``.
 * Every other column -> a dimension (Russian headers mapped, see ``_RU_HEADERS``).
 
-Series are published by the national office, ``national=True``: never merged with the UNSD
-series of the same code. ``indicator_3-1-1.xlsx`` (Kazakh folder) is not read: it repeats
-``indicator_3-1-1.csv`` (237 rows), Excel keeps numbers not their text (``10.0`` -> ``10``)
-and openpyxl is only a test dependency.
+Series are the national office's, ``national=True``: never merged with UNSD series of the
+same code. Kazakh ``indicator_3-1-1.xlsx`` is not read: it repeats ``indicator_3-1-1.csv``,
+Excel keeps numbers, not their text (``10.0`` -> ``10``), and openpyxl is a test extra only.
 """
 
 from __future__ import annotations
@@ -47,8 +45,9 @@ _ROLES = {"year": "period", "value": "value", "unit_measure": "units", "units": 
           "series": "series", "ref_area": "area", "территория": "area", "geocode": "geocode",
           "показатель": "label"}
 # Kyrgyz CSVs have Russian headers: mapped to the SDMX concept names the platform's own SDMX
-# files use; an unknown one is transliterated. ("возраст: 18-49лет" only says which ages the
-# 10-3-1 breakdown covers.)
+# files use, an unknown one transliterated ("возраст: 18-49лет" only says which ages 10-3-1
+# covers). Their values stay as written, in Russian ("Женщины", "Городская", "15-19 лет"),
+# like every other observation text: mapping them to SDMX codes is left to harmonisation.
 _RU_HEADERS = {
     "местность": "urbanisation", "пол": "sex", "возраст": "age", "образование": "education_lev",
     "образование главы домохозяйства": "education_lev_household_head",
@@ -57,18 +56,9 @@ _RU_HEADERS = {
     "квинтиль индекса благосостояния": "income_wealth_quantile",
     "функциональные трудности (возраст: 18-49лет)": "functional_difficulty",
     "функциональные трудности у матери": "functional_difficulty_mother"}
-# Russian values with an exact code in the Kyrgyz DSD (CL_SEX, CL_URBANISATION, CL_QUANTILE);
-# ages "15-19 лет" become Y15T19 (CL_AGE). Other values (education levels, functional
-# difficulty) have no one-to-one code and stay as written.
-_RU_VALUES = {
-    "sex": {"Мужчины": "M", "Мужской": "M", "Женщины": "F", "Женский": "F"},
-    "urbanisation": {"Городская": "U", "Сельская": "R"},
-    "income_wealth_quantile": {"Беднейший": "Q1", "Второй": "Q2", "Средний": "Q3",
-                               "Четвертый": "Q4", "Богатейший": "Q5"}}
-# Territory names meaning the whole country (the Kyrgyz DSD names it "Киргизия").
-_COUNTRY_NAMES = {"кыргызскаяреспублика": "417", "кыргызстан": "417", "киргизия": "417"}
-_TRANSLIT = dict(zip(map(ord, "абвгдеёжзийклмнопрстуфхцчшщъыьэюя"), (
-    "a b v g d e e zh z i y k l m n o p r s t u f kh ts ch sh shch  y  e yu ya".split(" ")), strict=True))
+_COUNTRY_NAMES = {"кыргызскаяреспублика": "417", "кыргызстан": "417", "киргизия": "417"}  # country
+_LATIN = "a b v g d e e zh z i y k l m n o p r s t u f kh ts ch sh shch  y  e yu ya"
+_TRANSLIT = dict(zip(map(ord, "абвгдеёжзийклмнопрстуфхцчшщъыьэюя"), _LATIN.split(" "), strict=True))
 _SDMX = {"s": "http://www.sdmx.org/resources/sdmxml/schemas/v2_1/structure",
          "c": "http://www.sdmx.org/resources/sdmxml/schemas/v2_1/common"}
 _YAML_KEY = re.compile(r"""^(?:'((?:[^']|'')*)'|"([^"]*)"|([^\s'"#-][^:]*?))\s*:(?:\s+(.*))?$""")
@@ -85,12 +75,8 @@ def _slug(text: str) -> str:
 
 
 def _flat_yaml(path: Path) -> dict[str, str]:
-    """The top-level ``key: text`` pairs of a flat YAML file (PyYAML is not a dependency).
-
-    Open SDG translation files are flat: plain, 'single' or "double" quoted values, long ones
-    folded onto indented lines. Nested blocks fold into their parent's text; a blank line
-    inside a value folds to a space, not a line break.
-    """
+    """Top-level ``key: text`` pairs of a YAML file (PyYAML is not a dependency): Open SDG
+    translations are flat, values plain or quoted, long ones folded on indented lines."""
     if not path.is_file():
         return {}
     items: list[list[str]] = []
@@ -148,30 +134,21 @@ class _Platform:
     def label(self, group: str, code: str, lang: str) -> str | None:
         return self.yaml("translations", lang, f"{group}.yml").get(code)
 
-    def declared(self, group: str) -> frozenset[str]:
-        """The codes ``translations/en|ru/<group>.yml`` label (the two lists differ)."""
-        return frozenset(self.yaml("translations", "en", f"{group}.yml")).union(
-            self.yaml("translations", "ru", f"{group}.yml"))
-
     def title(self, ident: str, lang: str) -> str | None:
-        """The national indicator title: ``national_indicators.yml`` or ``meta/<id>.yml``."""
-        meta = self.yaml("meta", f"{ident}.yml")
-        for ref in [f"national_indicators.{ident}-title",
-                    *(meta[k] for k in ("indicator_available", "graph_title") if k in meta)]:
-            if re.fullmatch(r"[\w-]+\.[\w.-]+", ref):  # a translation key "group.key"
-                text = self.label(*ref.split(".", 1), lang)
-            else:  # literal text in the meta file, in the platform's default language
-                text = ref if lang == "en" else None
-            if text:
-                return text
-        return None
+        """The national indicator title: the translation key ``meta/<id>.yml`` gives as
+        ``indicator_available``, by default ``national_indicators.<id>-title``."""
+        ref = self.yaml("meta", f"{ident}.yml").get("indicator_available", "")
+        group, _, key = (ref or f"national_indicators.{ident}-title").partition(".")
+        return self.label(group, key, lang)
 
-    def codes(self, codelist: str) -> dict[str, dict[str, str]]:
-        """Code -> {lang: name} of a codelist of the platform's SDMX structure file, if any."""
+    def named(self, codelist: str, name: str) -> tuple[str, dict[str, str]] | None:
+        """(code, {lang: name}) of the code of the platform's SDMX structure (``*DSD*.xml``)
+        codelist whose Russian name is ``name``, ignoring case and spaces."""
         if self._codes is None:
             found = sorted(self.root.glob("*DSD*.xml"))
             self._codes = _sdmx_codelists(found[0]) if found else {}
-        return self._codes.get(codelist, {})
+        return next(((code, names) for code, names in self._codes.get(codelist, {}).items()
+                     if _norm(names.get("ru", "")) == _norm(name)), None)
 
 
 def _decode(path: Path) -> str:
@@ -181,8 +158,7 @@ def _decode(path: Path) -> str:
     try:
         return raw[bom:].decode("utf-8")
     except UnicodeDecodeError as err:
-        at = err.start + bom
-        line = raw.count(b"\n", 0, at) + 1
+        at, line = err.start + bom, raw.count(b"\n", 0, err.start + bom) + 1
         if err.reason == "unexpected end of data" and err.end + bom >= len(raw):
             raise InputError(f"{path}: line {line}: the file ends in the middle of a character "
                              f"(byte {at}); it looks truncated. Download it again.") from None
@@ -191,8 +167,7 @@ def _decode(path: Path) -> str:
 
 
 def _records(path: Path, text: str) -> list[tuple[int, list[str]]]:
-    """(first line number, fields) of every record. Blank lines are skipped: Kazakh 11-6-2,
-    4-a-1 and 8-5-1 have empty lines between or after their rows."""
+    """(first line, fields) of each record; blank lines (Kazakh 4-a-1, 8-5-1, 11-6-2) skipped."""
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     out: list[tuple[int, list[str]]] = []
     end = 0
@@ -221,7 +196,7 @@ def _columns(path: Path, records: list[tuple[int, list[str]]]) -> list[tuple[int
                              f"{len(header)}. Every row needs one field per column (a blank "
                              f"cell still needs its comma).{hint}")
     if len(set(named)) < len(named):
-        raise InputError(f"{path}: line 1: a column name appears twice in the header.")
+        raise InputError(f"{path}: line 1: a column name appears twice in the header; fix it.")
     # Unnamed columns: four Kazakh files (1-4-2, 3-1-2, 3-7-2, 5-5-2) end with 1 to 6
     # empty-header columns, empty on every row: skipped. One holding data would be kept as
     # the dimension column_<position> (1-based) rather than lost.
@@ -258,11 +233,10 @@ class OpenSdgReader(Reader):
 
     @classmethod
     def handles(cls, path: Path) -> bool:
-        if path.is_dir():
-            return any(_is_data_file(p) for p in _data_dir(path).glob("*.csv"))
-        return _is_data_file(path)
+        return any(map(_is_data_file, _data_dir(path).glob("*.csv") if path.is_dir() else [path]))
 
     def files(self, path: Path) -> list[Path]:
+        """The indicator CSVs (an .xlsx or the Kyrgyz SDMX-ML beside them are not read)."""
         if path.is_file():
             return [path]
         return sorted(p for p in _data_dir(path).glob("*.csv") if _FILE.match(p.name))
@@ -274,11 +248,10 @@ class OpenSdgReader(Reader):
             yield self._read_file(file, platform)
 
     def platform(self, path: Path) -> _Platform:
-        """The platform of ``path``: publisher and country from the arguments, else guessed
-        from the names of the platform folder and its parent (not the whole path)."""
+        """Publisher and country: the arguments, else from the platform folder's name."""
         folder = (path.parent if path.is_file() else _data_dir(path)).resolve()
         root = folder.parent if folder.name == "data" else folder
-        names = f"{root.parent.name}/{root.name}".lower()
+        names = f"{root.parent.name}/{root.name}".lower()  # not the whole path
         publisher = self.publisher or next((p for h, p in _PATH_HINTS if h in names), None)
         country = self.country or _COUNTRIES.get(publisher or "")
         if publisher is None or country is None:
@@ -291,8 +264,8 @@ class OpenSdgReader(Reader):
 
     def _read_file(self, path: Path, plat: _Platform) -> Batch:
         if not _FILE.match(path.name):  # the indicator number comes from the name
-            raise InputError(f"{path}: an Open SDG data file is named indicator_<goal>-"
-                             "<target>-<indicator>.csv (e.g. indicator_17-11-1.csv); rename it.")
+            raise InputError(f"{path}: an Open SDG data file is a CSV named indicator_<goal>-"
+                             "<target>-<indicator>.csv (e.g. indicator_17-11-1.csv).")
         records = _records(path, _decode(path))
         data = {name: [f[i] for _, f in records[1:]] for i, name in _columns(path, records)}
         data["_line"] = [str(line) for line, _ in records[1:]]
@@ -311,44 +284,38 @@ class _File:
         self.ident = f"{goal}-{target}-{number}{extra}"  # 17-3-1-2: names meta and labels
         self.indicator = f"{goal}.{target.lower()}.{number}"  # the global indicator, 17.3.1
         self.national = f"{plat.publisher}_{self.ident.replace('-', '_')}"  # KAZSTAT_17_3_1_2
+        self.fallback = f"{plat.publisher} national indicator {self.ident.replace('-', '.')}"
         self.roles: dict[str, str] = {}
-        for column in frame.columns[:-1]:
-            role = _ROLES.get(column.lower())
-            if role and role not in self.roles:
+        for column in reversed(frame.columns[:-1]):  # the first column of a role wins
+            if role := _ROLES.get(column.lower()):
                 self.roles[role] = column
         if "area" not in self.roles and "geocode" in self.roles:
             self.roles["area"] = self.roles.pop("geocode")
         self.dims = {c: _dimension_name(c) for c in frame.columns[:-1]
                      if c not in self.roles.values()}
         if len(set(self.dims.values())) < len(self.dims):
-            raise InputError(f"{path}: line 1: two columns make the same dimension name "
-                             f"({', '.join(self.dims)}); rename one.")
+            raise InputError(f"{path}: line 1: two columns name the same dimension; rename one.")
 
     def batch(self) -> Batch:
         series, described = self._series()
         area, areas = self._area()
         # Kazakh 2-3-1, 17-3-1-2/-3 have GeoCode beside REF_AREA, inconsistent with it (KZ03
         # on most regions): kept as the attribute {"GeoCode": ...}, not used as the area.
-        geo = _col(self.roles.get("geocode"))
-        observations = self.frame.select(
+        units, geo = (pl.col(self.roles[r]) if r in self.roles else pl.lit(None, dtype=pl.Utf8)
+                      for r in ("units", "geocode"))
+        frame = self.frame.with_columns(pl.col(c).alias(n) for c, n in self.dims.items())
+        observations = frame.select(
             series.alias("series"), pl.lit(self.plat.publisher).alias("publisher"),
             area.alias("area"), pl.col("Year").alias("period"), pl.col("Value").alias("value"),
-            _col(self.roles.get("units")).alias("units"), pl.col("_line"),
-            pl.when(geo.str.strip_chars() != "").then(
+            units.alias("units"), pl.col("_line"), pl.when(geo.str.strip_chars() != "").then(
                 pl.struct(geo.alias("GeoCode")).struct.json_encode()).alias("attrs"),
-            pl.lit(str(self.path)).alias("_file"),
-        ).with_columns(self._dims())
-        return Batch(conform(observations), self._series_frame(observations, described),
-                     areas, self._codelists())
-
-    def _dims(self) -> pl.Series:
-        if not self.dims:
-            return pl.Series("dims", [""] * self.frame.height, dtype=pl.Utf8)
-        dims = self.frame.select(_dim_expr(c, n) for c, n in self.dims.items())
-        return dims.select(dims_key(dims.columns)).to_series().alias("dims")
+            pl.lit(str(self.path)).alias("_file"), dims_key(list(self.dims.values())).alias("dims"),
+        )
+        return Batch(conform(observations), self._series_frame(described), areas,
+                     self._codelists())
 
     def _series(self) -> tuple[pl.Expr, dict[str, tuple[str | None, str | None]]]:
-        """The series expression, and code -> (description, description_ru) of its codes."""
+        """The series expression, and code -> (description, description_ru) of every code."""
         column, label = self.roles.get("series"), self.roles.get("label")
         if column is not None:
             blank = pl.col(column).str.strip_chars() == ""
@@ -363,29 +330,25 @@ class _File:
         return pl.lit(self.national), {self.national: self._describe("")}
 
     def _describe(self, code: str) -> tuple[str | None, str | None]:
-        """(en, ru): the indicator title and the SERIES label of ``code``, where known."""
-        texts = [": ".join(t for t in (self.plat.title(self.ident, lang),
+        """(en, ru): the indicator title (en: else ``fallback``) and the SERIES label of code."""
+        texts = [": ".join(t for t in (self.plat.title(self.ident, lang) or default,
                                        self.plat.label("SERIES", code.strip(), lang)) if t)
-                 for lang in ("en", "ru")]
+                 for lang, default in (("en", self.fallback), ("ru", None))]
         return texts[0] or None, texts[1] or None
 
     def _label_series(self, text: str) -> tuple[str, str | None, str | None]:
         """(code, en, ru) of a Kyrgyz ``Показатель`` text (rule in the module docstring)."""
         if not text.strip():
             return self.national, None, None
-        for code, names in self.plat.codes("CL_SERIES").items():
-            if _norm(names.get("ru", "")) == _norm(text):
-                return code, names.get("en"), names.get("ru")
+        if found := self.plat.named("CL_SERIES", text):
+            return found[0], found[1].get("en"), found[1].get("ru")
         digest = hashlib.sha1(_norm(text).encode("utf-8")).hexdigest()[:6].upper()
         return f"{self.national}_{digest}", None, text
 
-    def _series_frame(self, obs: pl.DataFrame, described: dict) -> pl.DataFrame:
-        fallback = f"{self.plat.publisher} national indicator {self.ident.replace('-', '.')}"
-        rows = [{"code": code, "publisher": self.plat.publisher,
-                 "description": described.get(code, (None, None))[0] or fallback,
-                 "description_ru": described.get(code, (None, None))[1],
-                 "national": True, "indicators": self.indicator}
-                for code in sorted(obs["series"].unique().to_list())]
+    def _series_frame(self, described: dict[str, tuple[str | None, str | None]]) -> pl.DataFrame:
+        rows = [{"code": code, "publisher": self.plat.publisher, "description": en or self.fallback,
+                 "description_ru": ru, "national": True, "indicators": self.indicator}
+                for code, (en, ru) in sorted(described.items())]
         return conform_series(pl.DataFrame(rows, schema_overrides={"national": pl.Boolean}))
 
     def _area(self) -> tuple[pl.Expr, list[dict[str, object]]]:
@@ -403,29 +366,29 @@ class _File:
             for code, (en, ru) in sorted(named.items())]
 
     def _area_of(self, column: str, name: str) -> tuple[str, str | None, str | None]:
-        """(code, name_en, name_ru) of an area cell. A Kyrgyz territory name becomes the code
-        of the platform DSD's CL_AREA with that Russian name (``Баткенская область`` -> KG05,
-        ``г.Бишкек`` = ``г. Бишкек`` -> KG11), the country for ``Кыргызская Республика``,
-        else ``<PUBLISHER>_<transliterated name>``."""
+        """(code, name_en, name_ru) of an area cell. A Kyrgyz territory name becomes the DSD
+        CL_AREA code with that Russian name (``Баткенская область`` -> KG05, ``г.Бишкек`` and
+        ``г. Бишкек`` -> KG11), else ``<PUBLISHER>_<transliterated name>``."""
         if not name.strip() or _norm(name) in _COUNTRY_NAMES:
             return _COUNTRY_NAMES.get(_norm(name), self.plat.country), None, None
         if column.lower() != "территория":
             return name, *(self.plat.label("REF_AREA", name, lang) for lang in ("en", "ru"))
-        for code, names in self.plat.codes("CL_AREA").items():
-            if _norm(names.get("ru", "")) == _norm(name):
-                return code, names.get("en"), names.get("ru") or name
+        if found := self.plat.named("CL_AREA", name):
+            return found[0], found[1].get("en"), found[1].get("ru")
         return f"{self.plat.publisher}_{_slug(name).upper()}", None, name
 
     def _codelists(self) -> dict[str, frozenset[str]]:
-        """Codes the platform's translation files declare, for the columns of this file."""
-        wanted = {role: self.roles.get(role) for role in ("units", "series", "area")}
-        wanted.update({name: column for column, name in self.dims.items()})
+        """The codes ``translations/en|ru/<COLUMN>.yml`` label (the two lists differ), for the
+        columns of this file; a code outside them is rejected later with its line."""
+        wanted = {name: column for column, name in self.dims.items()}
+        wanted.update({role: self.roles.get(role) for role in ("units", "series", "area")})
         extra = {"area": {self.plat.country}, "series": {self.national}}
         out = {}
         for key, column in wanted.items():
-            codes = self.plat.declared(column) if column and column.isascii() else frozenset()
-            if codes:
-                out[key] = codes | extra.get(key, set())
+            files = [self.plat.yaml("translations", lang, f"{column}.yml")
+                     for lang in ("en", "ru")] if column and column.isascii() else []
+            if any(files):
+                out[key] = frozenset().union(*files, extra.get(key, ()))
         return out
 
 
@@ -434,16 +397,3 @@ def _dimension_name(header: str) -> str:
     if key in _RU_HEADERS:
         return _RU_HEADERS[key]
     return canonical_dimension(header) if header.isascii() else _slug(header)
-
-
-def _dim_expr(column: str, name: str) -> pl.Expr:
-    expr = pl.col(column)
-    if name in _RU_VALUES:  # values with no mapping stay as written
-        expr = expr.replace(_RU_VALUES[name])
-    if name == "age":
-        expr = expr.str.replace(r"^(\d+)\s*-\s*(\d+)\s*лет$", "Y${1}T${2}")
-    return expr.alias(name)
-
-
-def _col(column: str | None) -> pl.Expr:
-    return pl.col(column) if column else pl.lit(None, dtype=pl.Utf8)

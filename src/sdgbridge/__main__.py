@@ -1,0 +1,3 @@
+from sdgbridge.cli import main
+
+main()

@@ -1,0 +1,370 @@
+"""The command line: a thin shell over the library. Every command parses its options, calls
+one library function and renders the result; ``main`` turns SdgBridgeError into
+``Error: …`` and exit code 1."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import polars as pl
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy import Engine
+
+from sdgbridge import summary as summ
+from sdgbridge.config import Settings, load_settings
+from sdgbridge.db.engine import make_engine
+from sdgbridge.errors import SdgBridgeError
+from sdgbridge.ingest import load as ingest_mod
+from sdgbridge.ingest.registry import formats, get_reader
+from sdgbridge.query.export import export_frame
+from sdgbridge.query.observations import (
+    ObservationQuery,
+    diff_releases,
+    query_observations,
+    release_table,
+)
+from sdgbridge.reference import define_group, delete_group, load_framework, load_geography
+from sdgbridge.reference.catalog import area_table, group_table, series_table
+
+app = typer.Typer(help="sdgbridge: official SDG data, with provenance, for a regional SDG centre.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+groups_app = typer.Typer(help="Groups of areas (M49 and SDG regions, LDC/LLDC/SIDS, your own).")
+framework_app = typer.Typer(help="The SDG framework: goals, targets, indicators.")
+app.add_typer(groups_app, name="groups")
+app.add_typer(framework_app, name="framework")
+console = Console()
+
+
+class State:
+    settings: Settings
+    _engine: Engine | None = None
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = make_engine(self.settings.database_url)
+        return self._engine
+
+
+state = State()
+
+
+@app.callback()
+def _root(database_url: Annotated[str | None, typer.Option(
+        "--db", help="Store URL (overrides SDGBRIDGE_DATABASE_URL).")] = None) -> None:
+    state.settings = load_settings(**({"database_url": database_url} if database_url else {}))
+    state._engine = None
+
+
+@contextmanager
+def progress_bar() -> Iterator[Callable[[str, int, int], None]]:
+    """A Rich progress bar driven by (stage, done, total) callbacks."""
+    with Progress(TextColumn("{task.description:>8}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console, transient=False) as bar:
+        tasks: dict[str, Any] = {}
+
+        def update(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        yield update
+
+
+def show(df: pl.DataFrame, fmt: str = "table", title: str | None = None,
+         limit: int = 50) -> None:
+    if fmt == "csv":
+        sys.stdout.write(df.write_csv())
+    elif fmt == "json":
+        sys.stdout.write(json.dumps(df.to_dicts(), default=str, ensure_ascii=False, indent=1))
+        sys.stdout.write("\n")
+    else:
+        table = Table(title=title, show_lines=False)
+        for c in df.columns:
+            table.add_column(c, overflow="fold")
+        for row in df.head(limit).iter_rows():
+            table.add_row(*["" if v is None else str(v) for v in row])
+        console.print(table)
+        if df.height > limit:
+            console.print(f"… {df.height - limit} more rows (use --format csv or export).")
+
+
+# ---- set-up and reference data -------------------------------------------------------
+
+@app.command()
+def init(framework: Annotated[Path | None, typer.Option(
+        help="Folder of the SDG framework CSVs (default: <data_dir>/text/sdg_framework).")]
+         = None) -> None:
+    """Create or upgrade the store and load the geography and the SDG framework."""
+    geo = load_geography(state.engine)
+    console.print(f"Geography: {geo.areas} areas, {geo.groups} groups.")
+    folder = framework or state.settings.data_dir / "text" / "sdg_framework"
+    if folder.exists():
+        fw = load_framework(state.engine, folder)
+        console.print(f"SDG framework: {fw.goals} goals, {fw.targets} targets, {fw.indicators} "
+                      f"indicator codes ({fw.unique_indicators} unique), {fw.titles} titles.")
+    else:
+        console.print(f"[yellow]No SDG framework at {folder}; load it with "
+                      "`sdgbridge framework load PATH`.[/]")
+
+
+@framework_app.command("load")
+def framework_load(path: Path) -> None:
+    """Load the goals, targets and indicators from a folder of framework CSVs."""
+    fw = load_framework(state.engine, path)
+    console.print(f"{fw.goals} goals, {fw.targets} targets, {fw.indicators} indicator codes "
+                  f"({fw.unique_indicators} unique), {fw.titles} titles in 8 languages.")
+
+
+@framework_app.command("show")
+def framework_show(goal: Annotated[str | None, typer.Option(help="Only this goal.")] = None,
+                   lang: Annotated[str, typer.Option(help="en or ru")] = "en",
+                   fmt: Annotated[str, typer.Option("--format")] = "table") -> None:
+    """List the indicators with their targets and titles."""
+    from sdgbridge.reference.catalog import indicator_table
+
+    show(indicator_table(state.engine, goal, lang), fmt, limit=300)
+
+
+@app.command()
+def areas(group: Annotated[str | None, typer.Option(help="Only the members of a group.")]
+          = None, fmt: Annotated[str, typer.Option("--format")] = "table") -> None:
+    """List the areas (M49 code, ISO3, name, kind)."""
+    show(area_table(state.engine, group), fmt, limit=400)
+
+
+@groups_app.command("list")
+def groups_list(fmt: Annotated[str, typer.Option("--format")] = "table") -> None:
+    """List the groups and their sizes."""
+    show(group_table(state.engine), fmt, limit=200)
+
+
+@groups_app.command("define")
+def groups_define(code: str, name: str, members: list[str]) -> None:
+    """Create or replace your own group from M49, ISO3 or group codes."""
+    got = define_group(state.engine, code, name, members)
+    console.print(f"Group {code}: {len(got)} areas ({', '.join(got)}).")
+
+
+@groups_app.command("delete")
+def groups_delete(code: str) -> None:
+    """Delete one of your own groups."""
+    delete_group(state.engine, code)
+    console.print(f"Group {code} deleted.")
+
+
+# ---- ingest -------------------------------------------------------------------------
+
+@app.command("formats")
+def formats_cmd() -> None:
+    """The input formats sdgbridge reads."""
+    show(pl.DataFrame(formats(), schema=["format", "what"], orient="row"))
+
+
+def _print_report(r: ingest_mod.IngestReport) -> None:
+    head = (f"Release {r.release_id}" if r.release_id else
+            "No change: the input is identical to the stored data; no release was written")
+    console.print(f"{head} — {r.source} [{r.reader}]")
+    console.print(f"  read {r.rows_read:,}  loaded {r.rows_loaded:,}  unchanged "
+                  f"{r.rows_unchanged:,}  superseded {r.rows_superseded:,}  removed "
+                  f"{r.rows_removed:,}  rejected {r.rows_rejected:,}  ({r.series} series, "
+                  f"{r.areas} areas)")
+    if r.rejects_file:
+        console.print(f"  rejected rows with reasons: {r.rejects_file}")
+
+
+@app.command()
+def ingest(
+    path: Path,
+    fmt: Annotated[str | None, typer.Option("--format", help="Reader name (see formats).")]
+    = None,
+    source: Annotated[str | None, typer.Option(help="Name of the source for the release.")]
+    = None,
+    partial: Annotated[bool, typer.Option(help="Load the valid rows; write rejected ones to a "
+                                          "file.")] = False,
+    rejects: Annotated[Path | None, typer.Option(help="Where --partial writes the rejected "
+                                                 "rows.")] = None,
+    structure: Annotated[Path | None, typer.Option(help="SDMX: the DSD file.")] = None,
+    publisher: Annotated[str | None, typer.Option(help="Open SDG: the national publisher "
+                                                  "code.")] = None,
+    country: Annotated[str | None, typer.Option(help="Open SDG: the country's M49 code.")]
+    = None,
+) -> None:
+    """Load a file or folder of official SDG data as a new release."""
+    options = {k: v for k, v in {"structure": structure, "publisher": publisher,
+                                 "country": country}.items() if v is not None}
+    reader = get_reader(path, fmt, **options)
+    with progress_bar() as update:
+        report = ingest_mod.ingest(state.engine, path, source=source, partial=partial,
+                                   rejects_path=rejects, progress=update, reader=reader)
+    _print_report(report)
+
+
+@app.command()
+def sync(
+    series: Annotated[list[str], typer.Option("--series", help="Series code (repeat).")],
+    areas_: Annotated[list[str] | None, typer.Option("--areas", help="Areas or groups.")]
+    = None,
+    refresh: Annotated[bool, typer.Option(help="Ignore the local cache.")] = False,
+) -> None:
+    """Fetch series from the official UNSD SDG API (cached locally) and load them."""
+    from sdgbridge.ingest.sync import sync as run_sync
+    from sdgbridge.reference import resolve_areas
+
+    codes = resolve_areas(state.engine, areas_ or [state.settings.default_group])
+    with progress_bar() as update:
+        result = run_sync(state.settings, series, codes, refresh=refresh,
+                          progress=lambda d, n: update("fetch", d, n))
+        report = ingest_mod.ingest(state.engine, result.path, fmt="sdg_api",
+                                   source="UNSD SDG API", progress=update)
+    _print_report(report)
+
+
+@app.command()
+def releases(fmt: Annotated[str, typer.Option("--format")] = "table") -> None:
+    """List the releases (every ingest) with their counts."""
+    show(release_table(state.engine).drop("fingerprint", "location"), fmt)
+
+
+@app.command()
+def diff(a: int, b: int, series: Annotated[list[str] | None, typer.Option()] = None,
+         fmt: Annotated[str, typer.Option("--format")] = "table") -> None:
+    """Values added, changed or removed between release A and release B."""
+    df = diff_releases(state.engine, a, b, ObservationQuery(series=series or ()))
+    counts = df.group_by("change").len().sort("change").iter_rows()
+    console.print(", ".join(f"{n:,} {c}" for c, n in counts) or "No differences.")
+    show(df, fmt)
+
+
+@app.command("series")
+def series_cmd(goal: Annotated[str | None, typer.Option()] = None,
+               fmt: Annotated[str, typer.Option("--format")] = "table") -> None:
+    """List the loaded series with their indicators and counts."""
+    show(series_table(state.engine, goal), fmt, limit=1000)
+
+
+# ---- query and export ---------------------------------------------------------------
+
+def _query(goal: list[str] | None, target: list[str] | None, indicator: list[str] | None,
+           series: list[str] | None, publisher: list[str] | None, areas: list[str] | None,
+           year_from: int | None, year_to: int | None, dim: list[str] | None,
+           headline: bool, latest: bool, as_of: int | None) -> pl.DataFrame:
+    dims = {}
+    for d in dim or []:
+        if "=" not in d:
+            raise SdgBridgeError(f"--dim {d!r}: write NAME=CODE, e.g. --dim sex=FEMALE.")
+        name, code = d.split("=", 1)
+        dims[name] = code
+    q = ObservationQuery(goals=goal or (), targets=target or (), indicators=indicator or (),
+                         series=series or (), publishers=publisher or (),
+                         areas=areas or [state.settings.default_group], year_from=year_from,
+                         year_to=year_to, dimensions=dims, headline=headline, latest=latest,
+                         as_of=as_of)
+    return query_observations(state.engine, q)
+
+
+GoalOpt = Annotated[list[str] | None, typer.Option("--goal", help="Goal number (repeat).")]
+TargetOpt = Annotated[list[str] | None, typer.Option("--target", help="Target, e.g. 6.1.")]
+IndOpt = Annotated[list[str] | None, typer.Option("--indicator", help="Indicator, e.g. 6.1.1.")]
+SeriesOpt = Annotated[list[str] | None, typer.Option("--series", help="Series code.")]
+PubOpt = Annotated[list[str] | None, typer.Option("--publisher", help="UNSD, KAZSTAT, …")]
+AreaOpt = Annotated[list[str] | None, typer.Option("--areas", help="M49/ISO3/group codes "
+                                                   "(default: the Centre's region).")]
+FromOpt = Annotated[int | None, typer.Option("--from", help="First year.")]
+ToOpt = Annotated[int | None, typer.Option("--to", help="Last year.")]
+DimOpt = Annotated[list[str] | None, typer.Option("--dim", help="NAME=CODE, e.g. sex=FEMALE.")]
+HeadOpt = Annotated[bool, typer.Option("--headline", help="Only rows without dimensions.")]
+LatestOpt = Annotated[bool, typer.Option("--latest", help="Latest period per area.")]
+AsOfOpt = Annotated[int | None, typer.Option("--as-of", help="State as of this release.")]
+
+
+@app.command()
+def query(goal: GoalOpt = None, target: TargetOpt = None, indicator: IndOpt = None,
+          series: SeriesOpt = None, publisher: PubOpt = None, areas: AreaOpt = None,
+          year_from: FromOpt = None, year_to: ToOpt = None, dim: DimOpt = None,
+          headline: HeadOpt = False, latest: LatestOpt = False, as_of: AsOfOpt = None,
+          fmt: Annotated[str, typer.Option("--format", help="table, csv or json")] = "table",
+          ) -> None:
+    """Observations by goal, target, indicator or series, for areas or groups."""
+    df = _query(goal, target, indicator, series, publisher, areas, year_from, year_to, dim,
+                headline, latest, as_of)
+    cols = ["series", "publisher", "iso3", "area", "period", "value_text", "units", "dims",
+            "nature", "release"]
+    show(df if fmt != "table" else df.select(cols), fmt,
+         title=f"{df.height:,} observations")
+
+
+@app.command()
+def export(out: Path, goal: GoalOpt = None, target: TargetOpt = None, indicator: IndOpt = None,
+           series: SeriesOpt = None, publisher: PubOpt = None, areas: AreaOpt = None,
+           year_from: FromOpt = None, year_to: ToOpt = None, dim: DimOpt = None,
+           headline: HeadOpt = False, latest: LatestOpt = False, as_of: AsOfOpt = None,
+           fmt: Annotated[str | None, typer.Option("--format", help="csv, parquet or xlsx "
+                                                   "(default: by suffix)")] = None) -> None:
+    """Export observations, one row per observation with every dimension, to CSV, Parquet
+    or Excel."""
+    df = _query(goal, target, indicator, series, publisher, areas, year_from, year_to, dim,
+                headline, latest, as_of)
+    export_frame(df, out, fmt)
+    console.print(f"Wrote {df.height:,} observations to {out}.")
+
+
+# ---- overview -----------------------------------------------------------------------
+
+@app.command()
+def status(group: Annotated[str | None, typer.Option(help="Group to summarise.")] = None
+           ) -> None:
+    """What the store holds: observations, series, areas, years, headline values."""
+    from sdgbridge.reference import resolve_areas
+
+    group = group or state.settings.default_group
+    codes = resolve_areas(state.engine, [group])
+    s = summ.store_summary(state.engine, codes)
+    console.print(f"[bold]{group}[/]: {s.observations:,} current observations of {s.series} "
+                  f"series for {s.areas} areas, {s.first_year}–{s.last_year}; "
+                  f"{s.releases} release(s) in the store.")
+    show(summ.headline_latest(state.engine, group), title="Latest headline values "
+         "(value (year)); all dimensions at their totals")
+
+
+@app.command()
+def demo() -> None:
+    """Set up the store, load the Centre's region from the offline official data (or the UNSD
+    API when the data folder is absent) and show a summary."""
+    init(None)
+    data = state.settings.data_dir
+    sources = [data / "sdg" / "derived" / "unsd_sdg_2023-12_central_asia_afg_sdg_layout.csv"]
+    if not sources[0].exists():
+        console.print(f"[yellow]{sources[0]} not found: fetching from the UNSD SDG API.[/]")
+        sync(list(summ.HEADLINE_SERIES), None, False)
+    for path in sources:
+        if path.exists():
+            ingest(path, None, None, False, None, None, None, None)
+    status(None)
+
+
+@app.command("settings")
+def settings_cmd() -> None:
+    """The settings in force (environment, sdgbridge.toml, defaults)."""
+    for name, value in state.settings.model_dump().items():
+        console.print(f"{name} = {value!s}")
+
+
+def main() -> None:
+    try:
+        app()
+    except SdgBridgeError as exc:
+        Console(stderr=True, soft_wrap=True).print(f"Error: {exc}", highlight=False, markup=False)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

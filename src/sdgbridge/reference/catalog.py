@@ -1,0 +1,67 @@
+"""Listings of the reference data and series, as frames for the CLI and the web layer."""
+
+from __future__ import annotations
+
+import polars as pl
+from sqlalchemy import Engine, func, select
+
+from sdgbridge.db import tables as t
+from sdgbridge.reference.geography import resolve_areas
+
+
+def area_table(engine: Engine, group: str | None = None) -> pl.DataFrame:
+    a = t.area.c
+    stmt = select(a.code, a.iso3, a.name_en, a.name_ru, a.kind, a.parent).order_by(a.name_en)
+    if group:
+        stmt = stmt.where(a.code.in_(resolve_areas(engine, [group])))
+    with engine.connect() as conn:
+        return pl.read_database(stmt, conn, schema_overrides={"iso3": pl.Utf8,
+                                                              "name_ru": pl.Utf8,
+                                                              "parent": pl.Utf8})
+
+
+def group_table(engine: Engine) -> pl.DataFrame:
+    g, m = t.area_group.c, t.group_member.c
+    size = select(func.count()).where(m.group_code == g.code).scalar_subquery()
+    stmt = select(g.code, g.name_en, g.kind, g.m49, size.label("areas")).order_by(g.kind,
+                                                                                  g.code)
+    with engine.connect() as conn:
+        return pl.read_database(stmt, conn, schema_overrides={"m49": pl.Utf8})
+
+
+def series_table(engine: Engine, goal: str | None = None) -> pl.DataFrame:
+    s, si, o = t.series.c, t.series_indicator.c, t.observation.c
+    counts = (select(o.series_id, func.count().label("observations"),
+                     func.count(o.area_code.distinct()).label("areas"),
+                     func.min(o.year).label("first_year"), func.max(o.year).label("last_year"))
+              .where(o.superseded_by.is_(None)).group_by(o.series_id).subquery())
+    stmt = (select(s.code.label("series"), s.publisher, s.national, s.description,
+                   counts.c.observations, counts.c.areas, counts.c.first_year,
+                   counts.c.last_year, s.id)
+            .outerjoin(counts, counts.c.series_id == s.id).order_by(s.code, s.publisher))
+    with engine.connect() as conn:
+        df = pl.read_database(stmt, conn, schema_overrides={"description": pl.Utf8})
+        links = pl.read_database(select(si.series_id.label("id"), si.indicator), conn)
+    inds = links.group_by("id").agg(pl.col("indicator").sort().str.join(",").alias("indicators"))
+    df = df.join(inds, on="id", how="left").drop("id")
+    if goal:
+        df = df.filter(pl.col("indicators").str.contains(f"(^|,){goal}\\."))
+    return df.select("series", "publisher", "indicators", *[c for c in df.columns if c not in
+                                                           ("series", "publisher",
+                                                            "indicators")])
+
+
+def indicator_table(engine: Engine, goal: str | None = None, lang: str = "en") -> pl.DataFrame:
+    i, ft = t.indicator.c, t.framework_title.c
+    title = (select(ft.title).where(ft.kind == "indicator", ft.code == i.code, ft.lang == lang)
+             .scalar_subquery())
+    stmt = select(i.code, i.target, i.same_as, i.in_framework, title.label("title"))
+    if goal:
+        stmt = stmt.where(i.goal == goal)
+    with engine.connect() as conn:
+        df = pl.read_database(stmt, conn, schema_overrides={"same_as": pl.Utf8,
+                                                            "title": pl.Utf8})
+    order = df["code"].map_elements(lambda c: tuple(int(p) if p.isdigit() else 1000 + ord(p[0])
+                                                    for p in c.split(".")),
+                                    return_dtype=pl.List(pl.Int64))
+    return df.with_columns(order.alias("_o")).sort("_o").drop("_o")

@@ -1,0 +1,68 @@
+"""What the store holds, in a few frames: for `sdgbridge demo`, `sdgbridge status` and the web
+home page."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import polars as pl
+from sqlalchemy import Engine, func, select
+
+from sdgbridge.db import tables as t
+from sdgbridge.ingest.model import parse_dims
+from sdgbridge.query.observations import ObservationQuery, query_observations
+from sdgbridge.reference.geography import resolve_areas
+
+# Headline series shown by default: poverty, under-5 mortality, basic drinking water,
+# electricity, internet use, unemployment (series codes of the UNSD SDG database).
+HEADLINE_SERIES = ("SI_POV_DAY1", "SH_DYN_MORT", "SH_H2O_SAFE", "EG_ACS_ELEC", "IT_USE_II99",
+                   "SL_TLF_UEM")
+# Codes that mean "all" in the UNSD and SDMX code lists: a headline value has only these.
+TOTAL_CODES = frozenset({"BOTHSEX", "ALLAGE", "ALLAREA", "_T", "_Z", "_X", "ALL"})
+
+
+@dataclass
+class StoreSummary:
+    observations: int
+    series: int
+    areas: int
+    releases: int
+    first_year: int | None
+    last_year: int | None
+
+
+def store_summary(engine: Engine, area_codes: Sequence[str] | None = None) -> StoreSummary:
+    o = t.observation.c
+    with engine.connect() as conn:
+        stmt = select(func.count(), func.count(o.series_id.distinct()),
+                      func.count(o.area_code.distinct()), func.min(o.year),
+                      func.max(o.year)).where(o.superseded_by.is_(None))
+        if area_codes:
+            stmt = stmt.where(o.area_code.in_(list(area_codes)))
+        n, s, a, y0, y1 = conn.execute(stmt).one()
+        releases = conn.execute(select(func.count()).select_from(t.release)).scalar_one()
+    return StoreSummary(n, s, a, releases, y0, y1)
+
+
+def is_headline(dims: str) -> bool:
+    """True when every dimension of the key is at its total (``BOTHSEX``, ``ALLAREA``, ``_T``)."""
+    return all(code in TOTAL_CODES for code in parse_dims(dims).values())
+
+
+def headline_latest(engine: Engine, group: str, series: Sequence[str] = HEADLINE_SERIES
+                    ) -> pl.DataFrame:
+    """Latest headline value of each series for each area of ``group``, one row per series."""
+    areas = resolve_areas(engine, [group])
+    df = query_observations(engine, ObservationQuery(series=series, areas=areas, latest=False))
+    if df.height == 0:
+        return df
+    keys = [k for k in df["dims"].unique().to_list() if is_headline(k)]
+    df = df.filter(pl.col("dims").is_in(keys) & pl.col("value").is_not_null())
+    df = df.filter(pl.col("year") == pl.col("year").max().over("series", "area"))
+    df = df.unique(["series", "area"], keep="first", maintain_order=True)
+    cell = pl.format("{} ({})", pl.col("value_text"), pl.col("year"))
+    wide = df.with_columns(cell.alias("cell")).pivot(
+        on="iso3", index=["series", "units"], values="cell", aggregate_function="first")
+    order = {c: i for i, c in enumerate(series)}
+    return wide.sort(pl.col("series").replace_strict(order, default=99))

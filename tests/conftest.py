@@ -1,0 +1,90 @@
+"""Fixtures: every test that takes ``engine`` runs on SQLite and on PostgreSQL.
+
+SQLite: a fresh file per test, copied from one migrated template. PostgreSQL: one fresh
+database per test run (on the server named by SDGBRIDGE_TEST_POSTGRES_URL, or a throwaway
+server), migrated once, with every table emptied between tests.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+
+from sdgbridge.db.engine import make_engine
+from sdgbridge.db.tables import metadata
+from sdgbridge.reference import load_framework, load_geography
+from sdgbridge.testing import fresh_database, postgres_server
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data"
+FRAMEWORK = SHARED / "text" / "sdg_framework"
+
+
+@pytest.fixture(scope="session")
+def shared() -> Path:
+    if not SHARED.exists():
+        pytest.fail(f"The shared data folder {SHARED} is missing: the tests read real data "
+                    "from ../shared/data beside the repository.")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    engine = make_engine(f"sqlite:///{path}")
+    load_geography(engine)
+    load_framework(engine, FRAMEWORK)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    with postgres_server() as server, fresh_database(server) as url:
+        engine = make_engine(url)
+        load_geography(engine)
+        load_framework(engine, FRAMEWORK)
+        engine.dispose()
+        yield url
+
+
+REFERENCE = {"goal", "target", "indicator", "framework_title", "area", "area_group",
+             "group_member", "alembic_version"}
+
+
+def _reset_postgres(engine: Engine) -> None:
+    """Empty the data tables and drop what tests added to the reference tables."""
+    names = [t.name for t in metadata.sorted_tables if t.name not in REFERENCE]
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE"))
+        conn.execute(text("DELETE FROM group_member WHERE group_code IN "
+                          "(SELECT code FROM area_group WHERE kind = 'user')"))
+        conn.execute(text("DELETE FROM area_group WHERE kind = 'user'"))
+        conn.execute(text("DELETE FROM area WHERE source IS NULL OR source NOT LIKE 'UNSD M49%'"))
+        conn.execute(text("DELETE FROM indicator WHERE NOT in_framework"))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    if request.param == "sqlite":
+        path = tmp_path / "store.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        eng = make_engine(f"sqlite:///{path}")
+    else:
+        eng = make_engine(request.getfixturevalue("postgres_url"))
+        _reset_postgres(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def sqlite_engine(tmp_path: Path, sqlite_template: Path) -> Iterator[Engine]:
+    path = tmp_path / "store.db"
+    shutil.copy(sqlite_template, path)
+    eng = make_engine(f"sqlite:///{path}")
+    yield eng
+    eng.dispose()

@@ -1,0 +1,59 @@
+"""Small helpers shared by tests: slices of the real data copied to a temp folder."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+from sqlalchemy import Engine, func, select
+
+from sdgbridge.db import tables as t
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data"
+DDF = SHARED / "sdg" / "unsd_global_ddf_2023-12"
+DERIVED = SHARED / "sdg" / "derived" / "unsd_sdg_2023-12_central_asia_afg_sdg_layout.csv"
+SAMPLE_SERIES = ("si_pov_day1", "sh_h2o_safe", "eg_acs_elec", "sh_sta_wastn", "se_adt_funs",
+                 "en_mat_ftprpc", "ag_fls_index")
+
+
+def ddf_sample(folder: Path, series: tuple[str, ...] = SAMPLE_SERIES) -> Path:
+    """A DDF package with the concepts, all entity files and a few series' datapoints."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for f in DDF.glob("ddf--e*.csv"):
+        shutil.copy(f, folder)
+    shutil.copy(DDF / "ddf--concepts--continuous.csv", folder)
+    shutil.copy(DDF / "datapackage.json", folder)
+    for s in series:
+        for f in DDF.glob(f"ddf--datapoints--{s}--by--*.csv"):
+            shutil.copy(f, folder)
+    return folder
+
+
+def datapoint_file(folder: Path, series: str) -> Path:
+    return next(folder.glob(f"ddf--datapoints--{series}--by--*.csv"))
+
+
+def derived_slice(path: Path, series: tuple[str, ...]) -> Path:
+    """The rows of some series from the derived SDG-API-layout file."""
+    with DERIVED.open(encoding="utf-8", newline="") as src, path.open("w", encoding="utf-8",
+                                                                      newline="") as dst:
+        reader, writer = csv.reader(src), csv.writer(dst, lineterminator="\n")
+        header = next(reader)
+        writer.writerow(header)
+        col = header.index("SeriesCode")
+        writer.writerows(row for row in reader if row[col] in series)
+    return path
+
+
+def count(engine: Engine, table: t.Table) -> int:  # type: ignore[name-defined]
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(table)).scalar_one()
+
+
+def snapshot(engine: Engine) -> dict[str, int]:
+    """Row counts of the data tables (to show that nothing was written)."""
+    return {name: count(engine, tbl) for name, tbl in
+            (("release", t.release), ("observation", t.observation), ("series", t.series),
+             ("dimension_set", t.dimension_set), ("area", t.area))}
