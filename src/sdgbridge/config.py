@@ -55,10 +55,6 @@ class Settings(BaseSettings):
         "the Centre's region (Kazakhstan, Kyrgyzstan, Tajikistan, Turkmenistan, Uzbekistan, "
         "Afghanistan).",
     )
-    batch_rows: int = Field(
-        200_000, description="Rows written to the store per statement batch during an ingest."
-    )
-
     @field_validator("database_url")
     @classmethod
     def _known_backend(cls, v: str) -> str:

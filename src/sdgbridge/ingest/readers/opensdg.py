@@ -32,11 +32,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
-from lxml import etree
 
 from sdgbridge.errors import InputError
 from sdgbridge.ingest.model import Batch, canonical_dimension, conform, conform_series, dims_key
 from sdgbridge.ingest.registry import Reader, register
+from sdgbridge.ingest.xml import parse_xml
 
 _FILE = re.compile(r"^(?:indicator_)?(\d+)-([0-9a-z]+)-(\d+)((?:-\d+)*)\.csv$", re.IGNORECASE)
 _COUNTRIES = {"KAZSTAT": "398", "KG_NSC": "417", "TAJSTAT": "762"}
@@ -77,10 +77,8 @@ def _slug(text: str) -> str:
 def _flat_yaml(path: Path) -> dict[str, str]:
     """Top-level ``key: text`` pairs of a YAML file (PyYAML is not a dependency): Open SDG
     translations are flat, values plain or quoted, long ones folded on indented lines."""
-    if not path.is_file():
-        return {}
     items: list[list[str]] = []
-    for line in path.read_text(encoding="utf-8-sig").splitlines():
+    for line in (path.read_text(encoding="utf-8-sig") if path.is_file() else "").splitlines():
         if not line.strip() or line.lstrip().startswith("#") or line.startswith("---"):
             continue
         match = None if line[0].isspace() else _YAML_KEY.match(line)
@@ -105,10 +103,9 @@ def _yaml_scalar(text: str) -> str:
 
 
 def _sdmx_codelists(path: Path) -> dict[str, dict[str, dict[str, str]]]:
-    """Codelist id -> code -> {lang: name} of an SDMX 2.1 structure file."""
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    """Codelist id -> code -> {lang: name} of an SDMX 2.1 structure file (parsed safely)."""
     out: dict[str, dict[str, dict[str, str]]] = {}
-    for codelist in etree.parse(str(path), parser).iterfind(".//s:Codelist", _SDMX):
+    for codelist in parse_xml(path).iterfind(".//s:Codelist", _SDMX):
         codes = out.setdefault(codelist.get("id", ""), {})
         for code in codelist.iterfind("s:Code", _SDMX):
             codes[code.get("id", "")] = {
@@ -327,7 +324,8 @@ class _File:
             described = {code: (en, ru) for code, en, ru in found.values()}
             mapping = {t: code for t, (code, _, _) in found.items()}
             return pl.col(label).replace_strict(mapping, return_dtype=pl.Utf8), described
-        return pl.lit(self.national), {self.national: self._describe("")}
+        # Many Kazakh files are a header only (no data yet): no series is declared for them.
+        return pl.lit(self.national), {self.national: self._describe("")} if len(self.frame) else {}
 
     def _describe(self, code: str) -> tuple[str | None, str | None]:
         """(en, ru): the indicator title (en: else ``fallback``) and the SERIES label of code."""
@@ -342,7 +340,7 @@ class _File:
             return self.national, None, None
         if found := self.plat.named("CL_SERIES", text):
             return found[0], found[1].get("en"), found[1].get("ru")
-        digest = hashlib.sha1(_norm(text).encode("utf-8")).hexdigest()[:6].upper()
+        digest = hashlib.sha1(_norm(text).encode(), usedforsecurity=False).hexdigest()[:6].upper()
         return f"{self.national}_{digest}", None, text
 
     def _series_frame(self, described: dict[str, tuple[str | None, str | None]]) -> pl.DataFrame:
