@@ -40,7 +40,7 @@ groups_app = typer.Typer(help="Groups of areas (M49 and SDG regions, LDC/LLDC/SI
 framework_app = typer.Typer(help="The SDG framework: goals, targets, indicators.")
 app.add_typer(groups_app, name="groups")
 app.add_typer(framework_app, name="framework")
-console = Console()
+console = Console(soft_wrap=True)
 
 
 class State:
@@ -172,11 +172,12 @@ def formats_cmd() -> None:
 def _print_report(r: ingest_mod.IngestReport) -> None:
     head = (f"Release {r.release_id}" if r.release_id else
             "No change: the input is identical to the stored data; no release was written")
-    console.print(f"{head} — {r.source} [{r.reader}]")
+    console.print(f"{head} — {r.source} [{r.reader}]", markup=False)
     console.print(f"  read {r.rows_read:,}  loaded {r.rows_loaded:,}  unchanged "
                   f"{r.rows_unchanged:,}  superseded {r.rows_superseded:,}  removed "
-                  f"{r.rows_removed:,}  rejected {r.rows_rejected:,}  ({r.series} series, "
-                  f"{r.areas} areas)")
+                  f"{r.rows_removed:,}  rejected {r.rows_rejected:,}  repeated {r.rows_repeated:,}  "
+                  f"({r.series} series, "
+                  f"{r.areas} areas)", markup=False)
     if r.rejects_file:
         console.print(f"  rejected rows with reasons: {r.rejects_file}")
 
@@ -331,8 +332,8 @@ def status(group: Annotated[str | None, typer.Option(help="Group to summarise.")
     console.print(f"[bold]{group}[/]: {s.observations:,} current observations of {s.series} "
                   f"series for {s.areas} areas, {s.first_year}–{s.last_year}; "
                   f"{s.releases} release(s) in the store.")
-    show(summ.headline_latest(state.engine, group), title="Latest headline values "
-         "(value (year)); all dimensions at their totals")
+    show(summ.headline_latest(state.engine, group), title="Latest headline values (all "
+         "dimensions at their totals; years = range of the latest years)")
 
 
 @app.command()

@@ -14,10 +14,11 @@ from sdgbridge.ingest.model import parse_dims
 from sdgbridge.query.observations import ObservationQuery, query_observations
 from sdgbridge.reference.geography import resolve_areas
 
-# Headline series shown by default: poverty, under-5 mortality, basic drinking water,
-# electricity, internet use, unemployment (series codes of the UNSD SDG database).
-HEADLINE_SERIES = ("SI_POV_DAY1", "SH_DYN_MORT", "SH_H2O_SAFE", "EG_ACS_ELEC", "IT_USE_II99",
-                   "SL_TLF_UEM")
+# Headline series shown by default (UNSD SDG database codes): extreme poverty (1.1.1), safely
+# managed drinking water (6.1.1), electricity (7.1.1), renewables share (7.2.1), energy
+# intensity (7.3.1), real GDP per capita growth (8.1.1), 4G coverage (9.c.1).
+HEADLINE_SERIES = ("SI_POV_DAY1", "SH_H2O_SAFE", "EG_ACS_ELEC", "EG_FEC_RNEW", "EG_EGY_PRIM",
+                   "NY_GDP_PCAP", "IT_MOB_4GNTWK")
 # Codes that mean "all" in the UNSD and SDMX code lists: a headline value has only these.
 TOTAL_CODES = frozenset({"BOTHSEX", "ALLAGE", "ALLAREA", "_T", "_Z", "_X", "ALL"})
 
@@ -61,8 +62,19 @@ def headline_latest(engine: Engine, group: str, series: Sequence[str] = HEADLINE
     df = df.filter(pl.col("dims").is_in(keys) & pl.col("value").is_not_null())
     df = df.filter(pl.col("year") == pl.col("year").max().over("series", "area"))
     df = df.unique(["series", "area"], keep="first", maintain_order=True)
-    cell = pl.format("{} ({})", pl.col("value_text"), pl.col("year"))
-    wide = df.with_columns(cell.alias("cell")).pivot(
+    years = df.group_by("series").agg(pl.format("{}-{}", pl.col("year").min(),
+                                                 pl.col("year").max()).alias("years"))
+    wide = df.with_columns(pl.col("value").round(1).alias("cell")).pivot(
         on="iso3", index=["series", "units"], values="cell", aggregate_function="first")
+    wide = wide.join(years, on="series")
     order = {c: i for i, c in enumerate(series)}
-    return wide.sort(pl.col("series").replace_strict(order, default=99))
+    iso = [c for c in _iso_order(engine, areas) if c in wide.columns]
+    return wide.sort(pl.col("series").replace_strict(order, default=99)).select(
+        "series", "units", *iso, "years")
+
+
+def _iso_order(engine: Engine, areas: Sequence[str]) -> list[str]:
+    with engine.connect() as conn:
+        iso = dict(conn.execute(select(t.area.c.code, t.area.c.iso3)
+                                .where(t.area.c.code.in_(list(areas)))).all())
+    return sorted(iso[a] for a in areas if iso.get(a))

@@ -106,10 +106,20 @@ def test_non_numeric_value_and_bad_year_are_rejected(engine, sample: Path) -> No
     assert snapshot(engine) == before
 
 
-def test_duplicated_key_is_rejected(engine, sample: Path) -> None:
+def test_exact_repeat_is_merged(engine, sample: Path) -> None:
     f = datapoint_file(sample, "ag_fls_index")
     lines = f.read_text(encoding="utf-8").splitlines()
     f.write_text("\n".join([*lines, lines[1]]) + "\n", encoding="utf-8")
+    report = ingest(engine, sample)
+    assert (report.rows_repeated, report.rows_rejected) == (1, 0)
+    assert report.rows_loaded == report.rows_read - 1
+
+
+def test_duplicated_key_is_rejected(engine, sample: Path) -> None:
+    f = datapoint_file(sample, "ag_fls_index")
+    lines = f.read_text(encoding="utf-8").splitlines()
+    conflicting = lines[1].rsplit(",", 1)[0] + ",1234.5"
+    f.write_text("\n".join([*lines, conflicting]) + "\n", encoding="utf-8")
     with pytest.raises(IngestRejected) as err:
         ingest(engine, sample)
     msg = str(err.value).splitlines()

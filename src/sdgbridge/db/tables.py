@@ -125,6 +125,7 @@ release = Table(
     Column("rows_unchanged", Integer, nullable=False, default=0),
     Column("rows_superseded", Integer, nullable=False, default=0),
     Column("rows_removed", Integer, nullable=False, default=0),
+    Column("rows_repeated", Integer, nullable=False, default=0),
     Column("partial", Boolean, nullable=False, default=False),
     Column("note", Text),
 )

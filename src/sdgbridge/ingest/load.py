@@ -1,7 +1,7 @@
 """Ingest = read → validate → merge into the store as one release, in one transaction.
 
 A release records the source, the files' checksums and the counts (read, loaded, rejected,
-unchanged, superseded, removed). Merging compares each incoming observation with the current
+unchanged, superseded, removed, repeated: rows that repeat another input row exactly). Merging compares each incoming observation with the current
 one of the same key (series, area, period, dimensions, units) within the (series, area) pairs
 the input covers: new keys are inserted; a changed value or attribute inserts a new row and
 marks the old one ``superseded_by`` the release; a key the input no longer has is marked
@@ -24,7 +24,7 @@ from sdgbridge.db import tables as t
 from sdgbridge.errors import IngestRejected, Rejection
 from sdgbridge.ingest.model import ATTRIBUTES, OBS_COLUMNS, Batch
 from sdgbridge.ingest.registry import Reader, get_reader
-from sdgbridge.ingest.validate import validate
+from sdgbridge.ingest.validate import drop_repeats, validate
 from sdgbridge.ingest.write import (
     current_observations,
     insert_observations,
@@ -49,6 +49,7 @@ class IngestReport:
     rows_unchanged: int = 0
     rows_superseded: int = 0
     rows_removed: int = 0
+    rows_repeated: int = 0  # exact repeats of another input row, merged into it
     series: int = 0
     areas: int = 0
     rejects_file: Path | None = None
@@ -74,21 +75,31 @@ def fingerprint(files: list[Path]) -> tuple[str, list[dict[str, object]]]:
 
 def read_all(reader: Reader, path: Path, progress: Progress | None = None) -> Batch:
     """Read every batch and combine them into one."""
-    frames, series, areas, codelists = [], [], [], {}
+    frames, series, areas, codelists, rejections = [], [], [], {}, []
     total = max(len(reader.files(path)), 1)
     for i, batch in enumerate(reader.read(path), start=1):
         frames.append(batch.observations)
         series.append(batch.series)
         areas += batch.areas
+        rejections += batch.rejections
         for k, v in batch.codelists.items():
             codelists[k] = codelists.get(k, frozenset()) | v
         if progress:
             progress("read", min(i, total), total)
     obs = pl.concat(frames, how="vertical") if frames else pl.DataFrame(
         schema=dict.fromkeys(OBS_COLUMNS, pl.Utf8))
-    ser = pl.concat(series, how="vertical").unique(["code", "publisher"], keep="first",
-                                                   maintain_order=True)
-    return Batch(obs, ser, areas, codelists)
+    ser = _merge_series(pl.concat(series, how="vertical"))
+    return Batch(obs, ser, areas, codelists, rejections)
+
+
+def _merge_series(ser: pl.DataFrame) -> pl.DataFrame:
+    """One row per (code, publisher); a series met under several indicators keeps them all."""
+    inds = (ser.select("code", "publisher", pl.col("indicators").str.split(","))
+            .explode("indicators").drop_nulls("indicators").unique()
+            .group_by("code", "publisher").agg(pl.col("indicators").sort().str.join(",")))
+    first = ser.drop("indicators").unique(["code", "publisher"], keep="first",
+                                          maintain_order=True)
+    return first.join(inds, on=["code", "publisher"], how="left").select(ser.columns)
 
 
 def ingest(engine: Engine, path: Path, *, fmt: str | None = None, source: str | None = None,
@@ -104,13 +115,18 @@ def ingest(engine: Engine, path: Path, *, fmt: str | None = None, source: str | 
     with engine.connect() as conn:
         known = list(conn.execute(select(t.area.c.code)).scalars())
     known = sorted(set(known) | {str(a["code"]) for a in batch.areas})
-    valid, rejected = validate(batch.observations, known, batch.codelists)
+    observations, repeats = drop_repeats(batch.observations)
+    valid, rejected = validate(observations, known, batch.codelists)
+    n_rejected = rejected.height + len(batch.rejections)
     report = IngestReport(None, source or reader.default_source(path), reader.name,
-                          rows_read=batch.observations.height, rows_rejected=rejected.height)
-    if rejected.height and not partial:
-        raise IngestRejected([_rejection(r) for r in rejected.head(1000).iter_rows(named=True)])
-    if rejected.height:
-        report.rejects_file = _write_rejects(rejected, rejects_path, path)
+                          rows_read=batch.observations.height + len(batch.rejections),
+                          rows_rejected=n_rejected, rows_repeated=repeats)
+    if n_rejected and not partial:
+        raise IngestRejected(batch.rejections + [
+            _rejection(r) for r in rejected.head(1000).iter_rows(named=True)])
+    if n_rejected:
+        report.rejects_file = _write_rejects(_with_reader_rejections(rejected, batch),
+                                             rejects_path, path)
     with engine.begin() as conn:
         _merge(conn, batch, valid, report, digest, entries, str(path), partial, progress)
         if not report.changed:
@@ -122,6 +138,14 @@ def ingest(engine: Engine, path: Path, *, fmt: str | None = None, source: str | 
 def _rejection(row: dict[str, object]) -> Rejection:
     return Rejection(str(row["_file"]), str(row["_line"]), str(row["field"]),
                      str(row["message"]))
+
+
+def _with_reader_rejections(rejected: pl.DataFrame, batch: Batch) -> pl.DataFrame:
+    if not batch.rejections:
+        return rejected
+    extra = pl.DataFrame([{"_file": r.file, "_line": str(r.line), "field": r.field,
+                           "message": r.message} for r in batch.rejections])
+    return pl.concat([extra, rejected], how="diagonal")
 
 
 def _write_rejects(rejected: pl.DataFrame, target: Path | None, source: Path) -> Path:
@@ -138,7 +162,7 @@ def _merge(conn: Connection, batch: Batch, valid: pl.DataFrame, report: IngestRe
     release_id = conn.execute(insert(t.release).values(
         source=report.source, reader=report.reader, location=location, fingerprint=digest,
         created_at=datetime.now(UTC), partial=partial, rows_read=report.rows_read,
-        rows_rejected=report.rows_rejected).returning(t.release.c.id)).scalar_one()
+        rows_rejected=report.rows_rejected, rows_repeated=report.rows_repeated).returning(t.release.c.id)).scalar_one()
     report.release_id = release_id
     conn.execute(insert(t.release_file), [{"release_id": release_id, **e} for e in entries])
     declare_areas(conn, batch.areas)

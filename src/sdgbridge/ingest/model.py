@@ -27,7 +27,8 @@ nulls where the source has nothing:
 national, indicators: a comma-separated list of indicator codes); ``Batch.areas`` names
 areas the store may not know (aggregates, sub-national areas); ``Batch.codelists`` gives, per
 observation column or dimension name, the codes the source declares, so that an unknown
-code is rejected with its line.
+code is rejected with its line. ``Batch.rejections`` lists rows the reader itself could not
+read (a wrong field count): they count as rejected like rows failing validation.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import polars as pl
+
+from sdgbridge.errors import Rejection
 
 OBS_COLUMNS: tuple[str, ...] = (
     "series", "publisher", "area", "period", "value", "dims", "units", "unit_mult", "nature",
@@ -64,6 +67,8 @@ class Batch:
     series: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=SERIES_SCHEMA))
     areas: list[dict[str, object]] = field(default_factory=list)
     codelists: dict[str, frozenset[str]] = field(default_factory=dict)
+    # Rows the reader could not turn into observations (e.g. a wrong field count).
+    rejections: list[Rejection] = field(default_factory=list)
 
 
 def conform(df: pl.DataFrame) -> pl.DataFrame:

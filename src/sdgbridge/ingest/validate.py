@@ -4,7 +4,8 @@ Checks: a series code; a known area; a period that is a year (``2015``) or a ran
 period (``2010-2012``, ``2015-Q1``, ``2015-03``); a value that is a number, a qualified
 number (``<0.5``, ``>95``) or one of the UNSD placeholders (``NaN``, ``N``, ``NA``, ``..``);
 numeric bounds; codes within the code lists the source declares; no two rows with the same
-key (series, publisher, area, period, dimensions, units).
+key (series, publisher, area, period, dimensions, units) and different values or attributes
+(exact repeats are merged by :func:`drop_repeats`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Mapping
 
 import polars as pl
 
-from sdgbridge.ingest.model import parse_dims
+from sdgbridge.ingest.model import ATTRIBUTES, parse_dims
 
 PERIOD = r"^\d{4}(-\d{4}|-Q[1-4]|-\d{2}|-S[12])?$"
 QUALIFIED = r"^[<>≤≥]=?\s*-?\d+(\.\d+)?([eE][-+]?\d+)?$"
@@ -70,6 +71,16 @@ def _codelist_rules(obs: pl.DataFrame, codelists: Mapping[str, frozenset[str]]
         rules.append(("dims", pl.col("dims").is_in(list(bad)),
                       pl.col("dims").replace_strict(bad, default=None)))
     return rules
+
+
+def drop_repeats(obs: pl.DataFrame) -> tuple[pl.DataFrame, int]:
+    """Drop rows that repeat another row exactly (same key, value and attributes), e.g. one
+    series published under two indicators in two files; return the rest and how many went."""
+    same = [*KEY, "value", *ATTRIBUTES]
+    if not obs.select(pl.struct(same).is_duplicated().any()).item():
+        return obs, 0
+    kept = obs.unique(subset=same, keep="first", maintain_order=True)
+    return kept, obs.height - kept.height
 
 
 def validate(obs: pl.DataFrame, known_areas: list[str],

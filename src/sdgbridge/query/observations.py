@@ -182,6 +182,6 @@ def release_table(engine: Engine) -> pl.DataFrame:
         files = select(func.count()).where(t.release_file.c.release_id == r.id).scalar_subquery()
         stmt = select(r.id, r.source, r.reader, r.created_at, files.label("files"),
                       r.rows_read, r.rows_loaded, r.rows_rejected, r.rows_unchanged,
-                      r.rows_superseded, r.rows_removed, r.partial, r.fingerprint,
+                      r.rows_superseded, r.rows_removed, r.rows_repeated, r.partial, r.fingerprint,
                       r.location).order_by(r.id.desc())
         return pl.read_database(stmt, conn)

@@ -20,7 +20,7 @@ from sdgbridge.db import tables as t
 from sdgbridge.errors import SdgBridgeError, UnknownArea
 
 CENTRE_GROUP = "CARSDG"
-CENTRE_MEMBERS = ("398", "417", "762", "795", "860", "4")
+CENTRE_MEMBERS = ("398", "417", "762", "795", "860", "4")  # KAZ KGZ TJK TKM UZB AFG
 M49_SOURCE = "UNSD M49 standard (unstats.un.org/unsd/methodology/m49)"
 
 # SDG regional groupings as unions of M49 (sub-)regions: code -> (name, M49 parts).

@@ -8,7 +8,8 @@ it down (blank = total). Input: a file, a ``data/`` folder, or the platform root
 
 * ``UNIT_MEASURE``/``Units`` -> units; ``REF_AREA``/``GeoCode``/``Территория`` -> area, blank
   = the country (M49); other area codes are declared as sub-national areas.
-* Series: the ``SERIES``/``Series`` cell; without that column, or blank (the headline rows of
+* Series: the ``SERIES``/``Series`` cell, scoped by the indicator file (``CODE@2-2-1``: the
+  platforms reuse a code under several indicators with different data); without that column, or blank (the headline rows of
   Kazakh 9-1-2), the national code ``<PUBLISHER>_<indicator number, _ for .>``
   (``KAZSTAT_17_11_1``, ``KAZSTAT_17_3_1_2``). A Kyrgyz ``Показатель`` text becomes the DSD
   ``CL_SERIES`` code with that Russian name, ignoring case and spaces (``SG_DSR_SILS``), else
@@ -33,7 +34,7 @@ from pathlib import Path
 
 import polars as pl
 
-from sdgbridge.errors import InputError
+from sdgbridge.errors import InputError, Rejection
 from sdgbridge.ingest.model import Batch, canonical_dimension, conform, conform_series, dims_key
 from sdgbridge.ingest.registry import Reader, register
 from sdgbridge.ingest.xml import parse_xml
@@ -77,8 +78,9 @@ def _slug(text: str) -> str:
 def _flat_yaml(path: Path) -> dict[str, str]:
     """Top-level ``key: text`` pairs of a YAML file (PyYAML is not a dependency): Open SDG
     translations are flat, values plain or quoted, long ones folded on indented lines."""
+    text = path.read_text(encoding="utf-8-sig", errors="replace") if path.is_file() else ""
     items: list[list[str]] = []
-    for line in (path.read_text(encoding="utf-8-sig") if path.is_file() else "").splitlines():
+    for line in text.splitlines():
         if not line.strip() or line.lstrip().startswith("#") or line.startswith("---"):
             continue
         match = None if line[0].isspace() else _YAML_KEY.match(line)
@@ -186,12 +188,6 @@ def _columns(path: Path, records: list[tuple[int, list[str]]]) -> list[tuple[int
     if not named or named[0] != "Year" or named[-1] != "Value":
         raise InputError(f"{path}: line 1: not an Open SDG data file: the header must start "
                          f"with Year and end with Value (found: {', '.join(header)}).")
-    for line, fields in records[1:]:
-        if len(fields) != len(header):
-            hint = " This is the last row: the file may be truncated." * (line == records[-1][0])
-            raise InputError(f"{path}: line {line}: {len(fields)} fields where the header has "
-                             f"{len(header)}. Every row needs one field per column (a blank "
-                             f"cell still needs its comma).{hint}")
     if len(set(named)) < len(named):
         raise InputError(f"{path}: line 1: a column name appears twice in the header; fix it.")
     # Unnamed columns: four Kazakh files (1-4-2, 3-1-2, 3-7-2, 5-5-2) end with 1 to 6
@@ -264,12 +260,24 @@ class OpenSdgReader(Reader):
             raise InputError(f"{path}: an Open SDG data file is a CSV named indicator_<goal>-"
                              "<target>-<indicator>.csv (e.g. indicator_17-11-1.csv).")
         records = _records(path, _decode(path))
+        width = len(records[0][1]) if records else 0
+        # A row with a wrong field count (a lost comma, a truncated last row) is rejected with
+        # its line; the rest of the file still reads, so --partial can load it.
+        ragged = [(line, f) for line, f in records[1:] if len(f) != width]
+        records = records[:1] + [r for r in records[1:] if len(r[1]) == width]
         data = {name: [f[i] for _, f in records[1:]] for i, name in _columns(path, records)}
         data["_line"] = [str(line) for line, _ in records[1:]]
         frame = pl.DataFrame(data, schema={k: pl.Utf8 for k in data})
         blank = frame["Value"].str.strip_chars() == ""
         self.skipped_blank += int(blank.sum())
-        return _File(path, plat, frame.filter(~blank)).batch()
+        batch = _File(path, plat, frame.filter(~blank)).batch()
+        last = records[-1][0] if records else 0
+        batch.rejections = [Rejection(
+            str(path), line, "row", f"{len(f)} fields where the header has {width}; every row "
+            "needs one field per column (a blank cell still needs its comma)"
+            + ("; this is the last row: the file may be truncated" if line > last else ""))
+            for line, f in ragged]
+        return batch
 
 
 class _File:
@@ -315,10 +323,14 @@ class _File:
         """The series expression, and code -> (description, description_ru) of every code."""
         column, label = self.roles.get("series"), self.roles.get("label")
         if column is not None:
+            # A SERIES code names data only within its indicator file: Kazstat publishes
+            # _L_KZ_DD_MSD under 2.2.1 (13.1 for 2010) and under 2.2.2 (4.05), so the stored
+            # code is scoped by the file's indicator: "_L_KZ_DD_MSD@2-2-1".
             blank = pl.col(column).str.strip_chars() == ""
-            described = {c if c.strip() else self.national: self._describe(c)
+            described = {f"{c}@{self.ident}" if c.strip() else self.national: self._describe(c)
                          for c in self.frame[column].unique().to_list()}
-            return pl.when(blank).then(pl.lit(self.national)).otherwise(pl.col(column)), described
+            scoped = pl.col(column) + pl.lit(f"@{self.ident}")
+            return pl.when(blank).then(pl.lit(self.national)).otherwise(scoped), described
         if label is not None:
             found = {t: self._label_series(t) for t in self.frame[label].unique().to_list()}
             described = {code: (en, ru) for code, en, ru in found.values()}

@@ -100,7 +100,13 @@ class SdmxReader(Reader):
             header = _header(file)
             dsd = self._dsd(file, header)[1]
             obs = _read_v21(file, dsd) if header.version == "2.1" else _read_v20(file)
-            yield Structure(dsd).batch(file, header, obs)
+            batch = Structure(dsd).batch(file, header, obs)
+            if header.version != "2.1":
+                # Tajstat's 2.0 message writes UNSD unit codes (PERCENT, INDEX) that its own
+                # DSD (the global SDG DSD 1.0, SDMX codes such as PT) lacks: the units are
+                # kept as written and not checked against that DSD.
+                batch.codelists.pop("units", None)
+            yield batch
 
     def _dsd(self, path: Path, header: Header) -> tuple[Path, Any]:
         """The DSD the message refers to: the one given, else one found beside the data."""

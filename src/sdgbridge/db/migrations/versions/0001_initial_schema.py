@@ -82,6 +82,7 @@ def upgrade() -> None:
     sa.Column('rows_unchanged', sa.Integer(), nullable=False),
     sa.Column('rows_superseded', sa.Integer(), nullable=False),
     sa.Column('rows_removed', sa.Integer(), nullable=False),
+    sa.Column('rows_repeated', sa.Integer(), nullable=False),
     sa.Column('partial', sa.Boolean(), nullable=False),
     sa.Column('note', sa.Text(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_release'))
