@@ -104,7 +104,7 @@ class SdgApiReader(Reader):
             return []
         pairs = df.select("GeoAreaCode", "GeoAreaName").unique("GeoAreaCode").iter_rows()
         return [{"code": c, "name_en": n, "kind": "other", "source": "UNSD SDG database"}
-                for c, n in pairs if c]
+                for c, n in pairs if c and n]
 
 
 def _attrs_json(row: dict[str, str | None]) -> str | None:
