@@ -175,7 +175,8 @@ def _print_report(r: ingest_mod.IngestReport) -> None:
     console.print(f"{head} — {r.source} [{r.reader}]", markup=False)
     console.print(f"  read {r.rows_read:,}  loaded {r.rows_loaded:,}  unchanged "
                   f"{r.rows_unchanged:,}  superseded {r.rows_superseded:,}  removed "
-                  f"{r.rows_removed:,}  rejected {r.rows_rejected:,}  repeated {r.rows_repeated:,}  "
+                  f"{r.rows_removed:,}  rejected {r.rows_rejected:,}  "
+                  f"repeated {r.rows_repeated:,}  "
                   f"({r.series} series, "
                   f"{r.areas} areas)", markup=False)
     if r.rejects_file:

@@ -92,7 +92,8 @@ class _TomlSource(PydanticBaseSettingsSource):
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{path}: not valid TOML ({exc}). Fix the file or remove it.") from exc
+            raise ConfigError(
+                f"{path}: not valid TOML ({exc}). Fix the file or remove it.") from exc
         return data.get("sdgbridge", data)
 
 

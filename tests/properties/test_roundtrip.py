@@ -21,10 +21,11 @@ numbers = st.one_of(
     st.decimals(-10**6, 10**6, places=4, allow_nan=False, allow_infinity=False).map(str),
     st.floats(0, 1000, allow_nan=False).map(lambda f: f"{f:.2f}"),  # trailing zeros: 12.50
 )
+FIXTURE = HealthCheck.function_scoped_fixture  # the store is reused across examples
 values = st.one_of(numbers, st.sampled_from(["NaN", "N", "<0.5", ">95", "<2.5", ""]))
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, deadline=None, suppress_health_check=[FIXTURE])
 @given(st.lists(values, min_size=1, max_size=30))
 def test_values_round_trip_exactly(sqlite_engine, vals: list[str]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
@@ -41,7 +42,7 @@ def test_values_round_trip_exactly(sqlite_engine, vals: list[str]) -> None:
     assert df.sort("year")["value_text"].to_list() == [v or None for v in vals]
 
 
-@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=10, deadline=None, suppress_health_check=[FIXTURE])
 @given(st.floats(0.001, 1e6, allow_nan=False), st.integers(2, 1000))
 def test_scaling_a_value_is_a_change_not_a_new_key(sqlite_engine, v: float, k: int) -> None:
     """Re-ingesting the same key with another value supersedes exactly one row."""

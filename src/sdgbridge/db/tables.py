@@ -189,5 +189,4 @@ observation = Table(
     Column("footnote", Text),
     Column("attrs", Text),  # other attributes, as JSON
     Index("ix_observation_lookup", "series_id", "area_code", "superseded_by"),
-    Index("ix_observation_release", "release_id"),
 )

@@ -31,7 +31,7 @@ def _find_bad_line(path: Path) -> str:
     return f"{path}: cannot be read as CSV. Check that it is a comma-separated UTF-8 file."
 
 
-def _check_field_counts(path: Path, df: pl.DataFrame) -> None:
+def _check_field_counts(path: Path, df: pl.DataFrame, lazy: bool = False) -> None:
     """Polars pads a short (truncated or ragged) row with nulls; find such rows.
 
     Unquoted files: the comma count must be (columns - 1) per line, a check done in C over
@@ -43,7 +43,7 @@ def _check_field_counts(path: Path, df: pl.DataFrame) -> None:
         lines = raw.count(b"\n") + 1
         if raw.count(b",") != (df.width - 1) * lines:
             raise InputError(_find_bad_line(path))
-    elif df.height and df[df.columns[-1]].null_count():
+    elif lazy or (df.height and df[df.columns[-1]].null_count()):
         message = _find_bad_line(path)
         if "fields where the header has" in message:
             raise InputError(message)
@@ -71,3 +71,27 @@ def read_text_csv(path: Path, required: Sequence[str] = (), what: str = "CSV") -
     if "\ufffd" in "".join(df.columns):
         raise InputError(_find_bad_line(path))
     return df.with_row_index("_line", offset=2).with_columns(pl.col("_line").cast(pl.Utf8))
+
+
+def scan_text_csv(path: Path, required: Sequence[str] = (), what: str = "CSV") -> pl.LazyFrame:
+    """Like :func:`read_text_csv` but lazy, so that many files parse in parallel on collect.
+
+    The header and the field counts are checked now; a decoding error surfaces on collect
+    (callers then re-read the file with :func:`read_text_csv` for the exact message).
+    """
+    with path.open("rb") as fh:
+        head = fh.readline().decode("utf-8", "replace").lstrip("\ufeff").rstrip("\r\n")
+    columns = next(csv.reader([head])) if head else []
+    if not columns:
+        raise InputError(f"{path}: the file is empty. Fetch it again.")
+    missing = [c for c in required if c not in columns]
+    if missing:
+        raise InputError(
+            f"{path}:1: not a {what} file: missing column(s) {', '.join(missing)}. "
+            f"Check the format (see `sdgbridge formats`) or pass the right --format."
+        )
+    _check_field_counts(path, pl.DataFrame(schema=dict.fromkeys(columns, pl.Utf8)),
+                        lazy=True)
+    return (pl.scan_csv(path, infer_schema=False, encoding="utf8", row_index_name="_line",
+                        row_index_offset=2)
+            .with_columns(pl.col("_line").cast(pl.Utf8)))

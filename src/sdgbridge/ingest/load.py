@@ -1,9 +1,10 @@
 """Ingest = read → validate → merge into the store as one release, in one transaction.
 
 A release records the source, the files' checksums and the counts (read, loaded, rejected,
-unchanged, superseded, removed, repeated: rows that repeat another input row exactly). Merging compares each incoming observation with the current
-one of the same key (series, area, period, dimensions, units) within the (series, area) pairs
-the input covers: new keys are inserted; a changed value or attribute inserts a new row and
+unchanged, superseded, removed, repeated: rows that repeat another input row exactly).
+Merging compares each incoming observation with the current one of the same key (series,
+area, period, dimensions, units) within the (series, area) pairs the input covers: new keys are
+inserted; a changed value or attribute inserts a new row and
 marks the old one ``superseded_by`` the release; a key the input no longer has is marked
 removed the same way. Nothing is deleted, so ``--as-of`` reads any past state. When nothing
 changes the transaction is rolled back: re-ingesting identical input writes nothing.
@@ -26,6 +27,7 @@ from sdgbridge.ingest.model import ATTRIBUTES, OBS_COLUMNS, Batch
 from sdgbridge.ingest.registry import Reader, get_reader
 from sdgbridge.ingest.validate import drop_repeats, validate
 from sdgbridge.ingest.write import (
+    bulk_transaction,
     current_observations,
     insert_observations,
     map_dimension_sets,
@@ -76,7 +78,7 @@ def fingerprint(files: list[Path]) -> tuple[str, list[dict[str, object]]]:
 def read_all(reader: Reader, path: Path, progress: Progress | None = None) -> Batch:
     """Read every batch and combine them into one."""
     frames, series, areas, codelists, rejections = [], [], [], {}, []
-    total = max(len(reader.files(path)), 1)
+    total = max(reader.expected_batches(path), 1)
     for i, batch in enumerate(reader.read(path), start=1):
         frames.append(batch.observations)
         series.append(batch.series)
@@ -132,7 +134,7 @@ def ingest(engine: Engine, path: Path, *, fmt: str | None = None, source: str | 
     if n_rejected:
         report.rejects_file = _write_rejects(_with_reader_rejections(rejected, batch),
                                              rejects_path, path)
-    with engine.begin() as conn:
+    with bulk_transaction(engine) as conn:
         _merge(conn, batch, valid, report, digest, entries, str(path), partial, progress)
         if not report.changed:
             conn.rollback()  # identical to what is stored: leave no trace
@@ -174,7 +176,8 @@ def _merge(conn: Connection, batch: Batch, valid: pl.DataFrame, report: IngestRe
     release_id = conn.execute(insert(t.release).values(
         source=report.source, reader=report.reader, location=location, fingerprint=digest,
         created_at=datetime.now(UTC), partial=partial, rows_read=report.rows_read,
-        rows_rejected=report.rows_rejected, rows_repeated=report.rows_repeated).returning(t.release.c.id)).scalar_one()
+        rows_rejected=report.rows_rejected, rows_repeated=report.rows_repeated)
+        .returning(t.release.c.id)).scalar_one()
     report.release_id = release_id
     conn.execute(insert(t.release_file), [{"release_id": release_id, **e} for e in entries])
     declare_areas(conn, batch.areas)

@@ -77,6 +77,13 @@ def conform(df: pl.DataFrame) -> pl.DataFrame:
     return df.with_columns(missing).select(pl.col(c).cast(pl.Utf8) for c in OBS_COLUMNS)
 
 
+def conform_lazy(lf: pl.LazyFrame) -> pl.LazyFrame:
+    """:func:`conform` for a lazy frame."""
+    names = lf.collect_schema().names()
+    missing = [pl.lit(None, dtype=pl.Utf8).alias(c) for c in OBS_COLUMNS if c not in names]
+    return lf.with_columns(missing).select(pl.col(c).cast(pl.Utf8) for c in OBS_COLUMNS)
+
+
 def conform_series(df: pl.DataFrame) -> pl.DataFrame:
     missing = [pl.lit(None, dtype=t).alias(c) for c, t in SERIES_SCHEMA.items()
                if c not in df.columns]

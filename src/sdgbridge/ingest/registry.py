@@ -34,6 +34,10 @@ class Reader(ABC):
     def read(self, path: Path) -> Iterator[Batch]:
         """Yield batches of observations; raise InputError for input that cannot be read."""
 
+    def expected_batches(self, path: Path) -> int:
+        """How many batches ``read`` will yield (for progress bars)."""
+        return len(self.files(path))
+
     def default_source(self, path: Path) -> str:
         return path.name
 

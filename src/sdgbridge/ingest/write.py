@@ -6,10 +6,14 @@ PostgreSQL; both are many times faster than ORM-style inserts for millions of ro
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
+import adbc_driver_sqlite.dbapi as adbc_sqlite
 import polars as pl
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, Engine, func, insert, select, update
 
 from sdgbridge.db import tables as t
 from sdgbridge.ingest.model import ATTRIBUTES
@@ -18,7 +22,47 @@ from sdgbridge.reference.framework import ensure_indicators
 OBS_INSERT = ["release_id", "series_id", "area_code", "period", "year", "dims_id", "units",
               "value", "value_text", *ATTRIBUTES]
 CHUNK = 100_000
+STAGE_ROWS = 20_000  # from this many rows on, SQLite loads go through the staging file
 ROWS_PER_INSERT = 100
+
+
+@contextmanager
+def bulk_transaction(engine: Engine) -> Iterator[Connection]:
+    """One transaction for a whole ingest; committed on success, rolled back on any error
+    (or a kill: SQLite's journal and PostgreSQL's WAL undo an unfinished transaction).
+
+    On SQLite, foreign-key enforcement is switched off for this connection while it bulk
+    loads (it must be set outside a transaction): each observation row would otherwise look
+    up four parent rows. The ids written all come from the same transaction's own lookups.
+    """
+    with engine.connect() as conn, tempfile.TemporaryDirectory(prefix="sdgbridge-") as tmp:
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:
+            _attach_stage(conn, Path(tmp) / "stage.db")
+        try:
+            with conn.begin():
+                yield conn
+        finally:
+            if sqlite:
+                conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+                conn.exec_driver_sql("DETACH DATABASE stage")
+                conn.commit()
+                conn.info.pop("stage", None)
+
+
+def _attach_stage(conn: Connection, path: Path) -> None:
+    """Prepare the SQLite connection for a bulk load (outside any transaction, as SQLite
+    requires for both statements): foreign keys off, and an empty staging database attached.
+
+    Large loads are written into the staging file through the ADBC SQLite driver (Arrow
+    straight to SQLite in C, no Python object per value), then copied into ``observation``
+    by one ``INSERT … SELECT`` inside the ingest's transaction: about twice as fast as
+    binding the values from Python, and as atomic.
+    """
+    conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+    conn.exec_driver_sql(f"ATTACH DATABASE '{path}' AS stage")
+    conn.commit()
+    conn.info["stage"] = path
 
 
 def map_series(conn: Connection, series: pl.DataFrame, obs: pl.DataFrame) -> pl.DataFrame:
@@ -116,14 +160,30 @@ def insert_observations(conn: Connection, df: pl.DataFrame,
     if rebuild:
         for index in t.observation.indexes:
             index.drop(conn)
-    write = _copy_rows if conn.dialect.name == "postgresql" else _insert_rows
-    for start in range(0, df.height, CHUNK):
-        write(conn, cols, df.slice(start, CHUNK))
+    if "stage" in conn.info and df.height >= STAGE_ROWS:
+        _staged_insert(conn, cols, df)
         if progress:
-            progress("write", min(start + CHUNK, df.height), df.height)
+            progress("write", df.height, df.height)
+    else:
+        write = _copy_rows if conn.dialect.name == "postgresql" else _insert_rows
+        for start in range(0, df.height, CHUNK):
+            write(conn, cols, df.slice(start, CHUNK))
+            if progress:
+                progress("write", min(start + CHUNK, df.height), df.height)
     if rebuild:
         for index in t.observation.indexes:
             index.create(conn)
+
+
+def _staged_insert(conn: Connection, cols: list[str], df: pl.DataFrame) -> None:
+    """SQLite: Arrow -> staging file (ADBC) -> ``INSERT … SELECT`` in this transaction."""
+    with adbc_sqlite.connect(str(conn.info["stage"])) as stage, stage.cursor() as cur:
+        cur.adbc_ingest("observation_stage", df.to_arrow(), mode="replace")
+        stage.commit()
+    names = ", ".join(cols)
+    conn.exec_driver_sql(
+        f"INSERT INTO observation ({names}) SELECT {names} FROM stage.observation_stage")
+    conn.exec_driver_sql("DROP TABLE stage.observation_stage")
 
 
 def _copy_rows(conn: Connection, cols: list[str], df: pl.DataFrame) -> None:

@@ -9,8 +9,9 @@ it down (blank = total). Input: a file, a ``data/`` folder, or the platform root
 * ``UNIT_MEASURE``/``Units`` -> units; ``REF_AREA``/``GeoCode``/``Территория`` -> area, blank
   = the country (M49); other area codes are declared as sub-national areas.
 * Series: the ``SERIES``/``Series`` cell, scoped by the indicator file (``CODE@2-2-1``: the
-  platforms reuse a code under several indicators with different data); without that column, or blank (the headline rows of
-  Kazakh 9-1-2), the national code ``<PUBLISHER>_<indicator number, _ for .>``
+  platforms reuse a code under several indicators with different data); without that
+  column, or blank (the headline rows of Kazakh 9-1-2), the national code
+  ``<PUBLISHER>_<indicator number, _ for .>``
   (``KAZSTAT_17_11_1``, ``KAZSTAT_17_3_1_2``). A Kyrgyz ``Показатель`` text becomes the DSD
   ``CL_SERIES`` code with that Russian name, ignoring case and spaces (``SG_DSR_SILS``), else
   ``<national code>_<first 6 hex digits of SHA-1 of the text, spaces removed, lower case>``.

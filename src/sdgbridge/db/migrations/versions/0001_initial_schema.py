@@ -1,7 +1,7 @@
 """initial schema
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-29
 """
 
@@ -136,7 +136,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('observation', schema=None) as batch_op:
         batch_op.create_index('ix_observation_lookup', ['series_id', 'area_code', 'superseded_by'], unique=False)
-        batch_op.create_index('ix_observation_release', ['release_id'], unique=False)
 
     op.create_table('release_file',
     sa.Column('release_id', sa.Integer(), nullable=False),
@@ -169,7 +168,6 @@ def downgrade() -> None:
     op.drop_table('series_indicator')
     op.drop_table('release_file')
     with op.batch_alter_table('observation', schema=None) as batch_op:
-        batch_op.drop_index('ix_observation_release')
         batch_op.drop_index('ix_observation_lookup')
 
     op.drop_table('observation')
