@@ -33,6 +33,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import shutil
 import time
 from datetime import UTC, datetime
 from importlib.metadata import version
@@ -46,10 +47,12 @@ TARGET_TIME_VS_POLARS = 8.0  # sdgbridge time / raw Polars parse time: at most
 TARGET_TIME_VS_DUCKDB = 1.0  # sdgbridge time / DuckDB load time: below
 TARGET_PEAK_MB = 2048.0  # sdgbridge peak RSS: below
 # Order matters: the re-ingest runs on the store the ingest before it just filled.
-CONTENDERS = ("sdgbridge", "sdgbridge-reingest", "polars", "polars-text", "duckdb")
+CONTENDERS = ("sdgbridge", "sdgbridge-reingest", "sdgbridge-update", "polars", "polars-text",
+              "duckdb")
 LABELS = {
     "sdgbridge": "sdgbridge ingest (SQLite)",
     "sdgbridge-reingest": "sdgbridge re-ingest, identical",
+    "sdgbridge-update": "sdgbridge re-ingest, 1 value changed",
     "polars": "polars read_csv (inferred)",
     "polars-text": "polars read_csv (infer_schema=False)",
     "duckdb": "duckdb read_csv_auto -> tables",
@@ -102,6 +105,38 @@ def run_sdgbridge_reingest(data: Path, work: Path) -> dict[str, object]:
             "release_id": report.release_id}
 
 
+def changed_copy(data: Path, work: Path) -> Path:
+    """The package as links to the source files, but one value of SI_POV_DAY1 changed: a new
+    fingerprint, so the ingest compares all 2.1M rows with the store (the merge path)."""
+    copy = work / "changed"
+    shutil.rmtree(copy, ignore_errors=True)
+    copy.mkdir()
+    for f in data.iterdir():
+        if "si_pov_day1--" in f.name:
+            lines = f.read_text(encoding="utf-8").splitlines()
+            head, _, value = lines[1].rpartition(",")
+            lines[1] = f"{head},{float(value) + 1:g}"
+            (copy / f.name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+        else:
+            (copy / f.name).symlink_to(f.resolve())
+    return copy
+
+
+def run_sdgbridge_update(data: Path, work: Path) -> dict[str, object]:
+    from sdgbridge.db.engine import make_engine
+    from sdgbridge.ingest.load import ingest
+
+    copy = changed_copy(data, work)
+    engine = make_engine(f"sqlite:///{work / 'sdgbridge.db'}")
+    start = time.perf_counter()
+    report = ingest(engine, copy)
+    wall = time.perf_counter() - start
+    engine.dispose()
+    return {"wall_s": wall, "rows": report.rows_loaded, "rows_read": report.rows_read,
+            "rows_rejected": report.rows_rejected, "rows_unchanged": report.rows_unchanged,
+            "rows_superseded": report.rows_superseded, "release_id": report.release_id}
+
+
 def run_polars(data: Path, work: Path, *, infer: bool = True) -> dict[str, object]:
     import polars as pl
 
@@ -145,6 +180,7 @@ def run_duckdb(data: Path, work: Path) -> dict[str, object]:
 RUNNERS = {
     "sdgbridge": run_sdgbridge,
     "sdgbridge-reingest": run_sdgbridge_reingest,
+    "sdgbridge-update": run_sdgbridge_update,
     "polars": run_polars,
     "polars-text": lambda data, work: run_polars(data, work, infer=False),
     "duckdb": run_duckdb,
@@ -257,7 +293,9 @@ def compare_chunk(engine, files: list[Path], names: dict[str, str],
     codes = {f: names[f.name.split("--")[2]] for f in files}
     src = pl.concat([source_rows(f, codes[f], entities) for f in files])
     dup = src.select(KEY).is_duplicated().sum()
-    store = query_observations(engine, ObservationQuery(series=sorted(set(codes.values()))))
+    # As of release 1, the package's own release: the update contender changed one value later.
+    store = query_observations(engine, ObservationQuery(series=sorted(set(codes.values())),
+                                                        as_of=1))
     store = store.select(*KEY, "value_text", "nature", "obs_status")
     joined = (src.with_columns(pl.lit(True).alias("in_source"))
               .join(store.with_columns(pl.lit(True).alias("in_store")), on=KEY, how="full",
@@ -304,7 +342,8 @@ def verify(db: Path, data: Path, chunk: int = 40) -> dict[str, object]:
 
 def print_table(best: dict[str, dict[str, object]], checks: dict[str, dict[str, object]]) -> None:
     print(f"\n{'contender':<38} {'wall s':>9} {'peak RSS MB':>12} {'rows':>11}")
-    for name in ("sdgbridge", "polars", "polars-text", "duckdb", "sdgbridge-reingest"):
+    for name in ("sdgbridge", "polars", "polars-text", "duckdb", "sdgbridge-reingest",
+                 "sdgbridge-update"):
         r = best[name]
         print(f"{LABELS[name]:<38} {r['wall_s']:9.2f} {r['peak_rss_mb']:12.0f} {r['rows']:>11,}")
     sdg = best["sdgbridge"]
@@ -317,6 +356,10 @@ def print_table(best: dict[str, dict[str, object]], checks: dict[str, dict[str, 
     re = best["sdgbridge-reingest"]
     print(f"re-ingest of the identical package: {re['wall_s']:.2f} s, {re['rows']:,} rows "
           f"loaded, release {re['release_id']} (expected 0 rows, no release)")
+    up = best["sdgbridge-update"]
+    print(f"re-ingest with one value changed: {up['wall_s']:.2f} s, {up['rows']:,} loaded, "
+          f"{up['rows_superseded']:,} superseded, {up['rows_unchanged']:,} unchanged "
+          "(expected 1, 1, all others)")
     print()
     for label, key in (("sdgbridge time / Polars raw time", "time_vs_polars"),
                        ("sdgbridge time / Polars text time", "time_vs_polars_text"),
