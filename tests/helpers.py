@@ -53,7 +53,12 @@ def count(engine: Engine, table: t.Table) -> int:  # type: ignore[name-defined]
 
 
 def snapshot(engine: Engine) -> dict[str, int]:
-    """Row counts of the data tables (to show that nothing was written)."""
-    return {name: count(engine, tbl) for name, tbl in
-            (("release", t.release), ("observation", t.observation), ("series", t.series),
-             ("dimension_set", t.dimension_set), ("area", t.area))}
+    """Row counts of the data tables and of the current observations (to show that nothing
+    was written, nor superseded)."""
+    counts = {name: count(engine, tbl) for name, tbl in
+              (("release", t.release), ("observation", t.observation), ("series", t.series),
+               ("dimension_set", t.dimension_set), ("area", t.area))}
+    with engine.connect() as conn:
+        counts["current"] = conn.execute(select(func.count()).where(
+            t.observation.c.superseded_by.is_(None))).scalar_one()
+    return counts

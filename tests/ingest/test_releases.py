@@ -79,27 +79,39 @@ def test_newer_release_supersedes_and_keeps_old_values(engine, first: Path,
 
 
 KILLER = """
-import os, signal, sys
+import os, signal
 from pathlib import Path
 from sdgbridge.db.engine import make_engine
-from sdgbridge.ingest import load, write
+from sdgbridge.ingest import load
 
-real = write._insert_rows if "{dialect}" == "sqlite" else write._copy_rows
-def dying(conn, cols, df):
-    real(conn, cols, df.head(df.height // 2))   # half the rows are in the transaction
-    os.kill(os.getpid(), signal.SIGKILL)
-setattr(write, "_insert_rows" if "{dialect}" == "sqlite" else "_copy_rows", dying)
+real = getattr(load, {step!r})
+def dying(*args, **kwargs):
+    real(*args, **kwargs)   # every row of the release is written inside the transaction ...
+    os.kill(os.getpid(), signal.SIGKILL)   # ... and the process dies before the commit
+setattr(load, {step!r}, dying)
 load.ingest(make_engine({url!r}), Path({path!r}))
 """
+
+
+def _kill_during(engine, step: str, path: Path) -> None:
+    url = engine.url.render_as_string(hide_password=False)
+    code = KILLER.format(step=step, url=url, path=str(path))
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == -9, proc.stderr
+
+
+def test_kill_during_first_load_leaves_store_empty(engine, tmp_path: Path) -> None:
+    before = snapshot(engine)
+    big = derived_slice(tmp_path / "more.csv", ("SI_POV_DAY1", "SH_STA_WASTN", *SERIES))
+    _kill_during(engine, "insert_observations", big)
+    assert snapshot(engine) == before
+    assert ingest(engine, big).rows_loaded > 0  # the store is usable afterwards
 
 
 def test_kill_during_ingest_leaves_store_as_before(engine, first: Path, tmp_path: Path) -> None:
     ingest(engine, first)
     before = snapshot(engine)
     big = derived_slice(tmp_path / "more.csv", ("SI_POV_DAY1", "SH_STA_WASTN", *SERIES))
-    url = engine.url.render_as_string(hide_password=False)
-    code = KILLER.format(dialect=engine.dialect.name, url=url, path=str(big))
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert proc.returncode == -9, proc.stderr
+    _kill_during(engine, "merge_observations", big)
     assert snapshot(engine) == before
     assert ingest(engine, big).rows_loaded > 0  # the store is usable afterwards

@@ -23,16 +23,16 @@ from sqlalchemy import Connection, Engine, insert, select, update
 
 from sdgbridge.db import tables as t
 from sdgbridge.errors import IngestRejected, Rejection
+from sdgbridge.ingest.merge import MergeCounts, merge_observations
 from sdgbridge.ingest.model import ATTRIBUTES, OBS_COLUMNS, Batch
 from sdgbridge.ingest.registry import Reader, get_reader
 from sdgbridge.ingest.validate import drop_repeats, validate
 from sdgbridge.ingest.write import (
     bulk_transaction,
-    current_observations,
+    has_current,
     insert_observations,
     map_dimension_sets,
     map_series,
-    supersede,
 )
 from sdgbridge.reference.geography import declare_areas
 
@@ -185,18 +185,19 @@ def _merge(conn: Connection, batch: Batch, valid: pl.DataFrame, report: IngestRe
     incoming = _prepare(valid, series_ids, map_dimension_sets(conn, valid["dims"]))
     report.series = incoming["series_id"].n_unique()
     report.areas = incoming["area_code"].n_unique()
-    existing = current_observations(conn, incoming.select("series_id", "area_code").unique())
-    new, gone, unchanged = _compare(incoming, existing)
-    supersede(conn, gone, release_id)
-    insert_observations(conn, new.with_columns(pl.lit(release_id).alias("release_id")),
-                        progress)
-    report.rows_loaded = new.height
-    report.rows_unchanged = unchanged
-    report.rows_superseded = new.height - new["is_new_key"].sum() if new.height else 0
-    report.rows_removed = len(gone) - report.rows_superseded
+    if has_current(conn, incoming["series_id"].unique().to_list()):
+        counts = merge_observations(conn, incoming, release_id)
+        if progress:
+            progress("merge", incoming.height, incoming.height)
+    else:  # nothing stored yet for these series: a plain bulk insert
+        insert_observations(conn, incoming.with_columns(pl.lit(release_id).alias("release_id")),
+                            progress)
+        counts = MergeCounts(loaded=incoming.height, superseded=0, removed=0, unchanged=0)
+    report.rows_loaded, report.rows_unchanged = counts.loaded, counts.unchanged
+    report.rows_superseded, report.rows_removed = counts.superseded, counts.removed
     conn.execute(update(t.release).where(t.release.c.id == release_id).values(
-        rows_loaded=report.rows_loaded, rows_unchanged=unchanged,
-        rows_superseded=report.rows_superseded, rows_removed=report.rows_removed))
+        rows_loaded=counts.loaded, rows_unchanged=counts.unchanged,
+        rows_superseded=counts.superseded, rows_removed=counts.removed))
 
 
 def render_value(col: str = "value") -> pl.Expr:
@@ -227,23 +228,3 @@ def _prepare(valid: pl.DataFrame, series_ids: pl.DataFrame, dims_ids: pl.DataFra
         pl.when(plain).then(pl.lit(None, pl.Utf8)).otherwise(pl.col("value")).alias("value_text"))
     return df.drop("value").rename({"value_num": "value"}).select(
         *MERGE_KEY, "year", "value", "value_text", *ATTRIBUTES)
-
-
-def _compare(incoming: pl.DataFrame, existing: pl.DataFrame
-             ) -> tuple[pl.DataFrame, list[int], int]:
-    """(rows to insert with ``is_new_key``, ids of stored rows to supersede, unchanged count)."""
-    if existing.height == 0:
-        return incoming.with_columns(pl.lit(True).alias("is_new_key")), [], 0
-    joined = incoming.join(existing, on=MERGE_KEY, how="full", suffix="_old", coalesce=True,
-                           nulls_equal=True)
-    same = pl.all_horizontal(pl.col(c).eq_missing(pl.col(f"{c}_old"))
-                             for c in ("value", "value_text", *ATTRIBUTES))
-    joined = joined.with_columns(
-        pl.col("id").is_null().alias("is_new_key"),
-        pl.col("year").is_null().alias("is_gone"),  # year is null only for stored-only keys
-        same.alias("is_same"))
-    changed = joined.filter(~pl.col("is_gone") & ~pl.col("is_new_key") & ~pl.col("is_same"))
-    new = joined.filter(~pl.col("is_gone") & (pl.col("is_new_key") | ~pl.col("is_same")))
-    gone = joined.filter(pl.col("is_gone"))["id"].to_list() + changed["id"].to_list()
-    unchanged = joined.filter(~pl.col("is_gone") & ~pl.col("is_new_key") & pl.col("is_same"))
-    return new.select(*incoming.columns, "is_new_key"), gone, unchanged.height

@@ -7,6 +7,7 @@ PostgreSQL; both are many times faster than ORM-style inserts for millions of ro
 from __future__ import annotations
 
 import tempfile
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -118,30 +119,12 @@ def map_dimension_sets(conn: Connection, keys: pl.Series) -> pl.DataFrame:
                         schema={"dims": pl.Utf8, "dims_id": pl.Int64})
 
 
-def current_observations(conn: Connection, scope: pl.DataFrame) -> pl.DataFrame:
-    """The stored current observations of the (series_id, area_code) pairs in ``scope``."""
+def has_current(conn: Connection, series_ids: list[int]) -> bool:
+    """Whether the store has current observations of any of these series."""
     o = t.observation.c
-    cols = [o.id, o.series_id, o.area_code, o.period, o.dims_id, o.units, o.value,
-            o.value_text, *(getattr(o, a) for a in ATTRIBUTES)]
-    schema = {"id": pl.Int64, "series_id": pl.Int64, "area_code": pl.Utf8, "period": pl.Utf8,
-              "dims_id": pl.Int64, "units": pl.Utf8, "value": pl.Float64,
-              "value_text": pl.Utf8, **{a: pl.Utf8 for a in ATTRIBUTES}}
-    schema["lower_bound"] = schema["upper_bound"] = pl.Float64
-    ids = scope["series_id"].unique().to_list()
-    rows = []
-    for i in range(0, len(ids), 500):
-        rows += conn.execute(select(*cols).where(
-            o.series_id.in_(ids[i:i + 500]), o.superseded_by.is_(None))).all()
-    if not rows:
-        return pl.DataFrame(schema=schema)
-    df = pl.DataFrame(rows, schema=schema, orient="row")
-    return df.join(scope, on=["series_id", "area_code"], how="semi")
-
-
-def supersede(conn: Connection, ids: list[int], release_id: int) -> None:
-    for i in range(0, len(ids), 10_000):
-        conn.execute(update(t.observation).where(t.observation.c.id.in_(ids[i:i + 10_000]))
-                     .values(superseded_by=release_id))
+    return any(conn.execute(select(o.id).where(o.series_id.in_(series_ids[i:i + 500]),
+                                               o.superseded_by.is_(None)).limit(1)).first()
+               for i in range(0, len(series_ids), 500))
 
 
 def insert_observations(conn: Connection, df: pl.DataFrame,
@@ -177,20 +160,38 @@ def insert_observations(conn: Connection, df: pl.DataFrame,
 
 def _staged_insert(conn: Connection, cols: list[str], df: pl.DataFrame) -> None:
     """SQLite: Arrow -> staging file (ADBC) -> ``INSERT … SELECT`` in this transaction."""
-    with adbc_sqlite.connect(str(conn.info["stage"])) as stage, stage.cursor() as cur:
-        cur.adbc_ingest("observation_stage", df.to_arrow(), mode="replace")
-        stage.commit()
+    table = stage_frame(conn, f"observation_{uuid.uuid4().hex[:10]}", df)
     names = ", ".join(cols)
-    conn.exec_driver_sql(
-        f"INSERT INTO observation ({names}) SELECT {names} FROM stage.observation_stage")
-    conn.exec_driver_sql("DROP TABLE stage.observation_stage")
+    conn.exec_driver_sql(f"INSERT INTO observation ({names}) SELECT {names} FROM {table}")
+
+
+def stage_frame(conn: Connection, name: str, df: pl.DataFrame,
+                index: tuple[str, ...] = ()) -> str:
+    """SQLite: write ``df`` as table ``name`` of the attached staging file (with an index on
+    ``index``, if given); return its qualified name.
+
+    The staging file is written by its own ADBC connection and only read by ``conn`` (whose
+    transaction would otherwise lock it); it is deleted with the transaction's temp folder.
+    """
+    with adbc_sqlite.connect(str(conn.info["stage"])) as stage, stage.cursor() as cur:
+        cur.adbc_ingest(name, df.to_arrow(), mode="create")
+        if index:
+            cur.execute(f"CREATE INDEX {name}_key ON {name} ({', '.join(index)})")
+            cur.execute(f"ANALYZE {name}")
+        stage.commit()
+    return f"stage.{name}"
+
+
+def copy_frame(conn: Connection, table: str, df: pl.DataFrame) -> None:
+    """PostgreSQL: ``COPY`` the rows of ``df`` into ``table``."""
+    with conn.connection.driver_connection.cursor() as cur:  # type: ignore[union-attr]
+        with cur.copy(f"COPY {table} ({', '.join(df.columns)}) FROM STDIN") as cp:
+            for row in df.iter_rows():
+                cp.write_row(row)
 
 
 def _copy_rows(conn: Connection, cols: list[str], df: pl.DataFrame) -> None:
-    with conn.connection.driver_connection.cursor() as cur:  # type: ignore[union-attr]
-        with cur.copy(f"COPY observation ({', '.join(cols)}) FROM STDIN") as cp:
-            for row in df.iter_rows():
-                cp.write_row(row)
+    copy_frame(conn, "observation", df.select(cols))
 
 
 def _insert_rows(conn: Connection, cols: list[str], df: pl.DataFrame) -> None:
