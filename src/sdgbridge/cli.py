@@ -333,8 +333,10 @@ def status(group: Annotated[str | None, typer.Option(help="Group to summarise.")
     console.print(f"[bold]{group}[/]: {s.observations:,} current observations of {s.series} "
                   f"series for {s.areas} areas, {s.first_year}–{s.last_year}; "
                   f"{s.releases} release(s) in the store.")
-    show(summ.headline_latest(state.engine, group), title="Latest headline values (all "
-         "dimensions at their totals; years = range of the latest years)")
+    show(summ.publisher_table(state.engine, codes), title="By publisher (national offices' "
+         "series are kept apart from UNSD's)")
+    show(summ.headline_latest(state.engine, group), title="Latest headline values, UNSD "
+         "global database (all dimensions at their totals; years = range of the latest years)")
 
 
 @app.command()
@@ -343,7 +345,10 @@ def demo() -> None:
     API when the data folder is absent) and show a summary."""
     init(None)
     data = state.settings.data_dir
-    sources = [data / "sdg" / "derived" / "unsd_sdg_2023-12_central_asia_afg_sdg_layout.csv"]
+    # The UNSD 2023-12 data for the region, and two national platforms in SDMX-ML (the Kyrgyz
+    # NSC's 2.1 files with their DSD, Tajstat's 2.0 file).
+    sources = [data / "sdg" / "derived" / "unsd_sdg_2023-12_central_asia_afg_sdg_layout.csv",
+               data / "sdmx" / "kyrgyzstan_nsc", data / "sdmx" / "tajikistan_tajstat"]
     if not sources[0].exists():
         console.print(f"[yellow]{sources[0]} not found: fetching from the UNSD SDG API.[/]")
         sync(list(summ.HEADLINE_SERIES), None, False)

@@ -46,16 +46,35 @@ def store_summary(engine: Engine, area_codes: Sequence[str] | None = None) -> St
     return StoreSummary(n, s, a, releases, y0, y1)
 
 
+def publisher_table(engine: Engine, area_codes: Sequence[str]) -> pl.DataFrame:
+    """Per publisher (UNSD and the national offices): series, observations, areas, years of
+    the current observations of ``area_codes`` and their sub-national areas."""
+    o, s, a = t.observation.c, t.series.c, t.area.c
+    stmt = (select(s.publisher, func.count(o.series_id.distinct()).label("series"),
+                   func.count().label("observations"),
+                   func.count(o.area_code.distinct()).label("areas"),
+                   func.min(o.year).label("from"), func.max(o.year).label("to"))
+            .select_from(t.observation.join(t.series, s.id == o.series_id)
+                         .join(t.area, a.code == o.area_code))
+            .where(o.superseded_by.is_(None),
+                   (a.code.in_(list(area_codes)) | a.parent.in_(list(area_codes))))
+            .group_by(s.publisher).order_by(s.publisher))
+    with engine.connect() as conn:
+        return pl.read_database(stmt, conn)
+
+
 def is_headline(dims: str) -> bool:
     """True when every dimension of the key is at its total (``BOTHSEX``, ``ALLAREA``, ``_T``)."""
     return all(code in TOTAL_CODES for code in parse_dims(dims).values())
 
 
-def headline_latest(engine: Engine, group: str, series: Sequence[str] = HEADLINE_SERIES
-                    ) -> pl.DataFrame:
-    """Latest headline value of each series for each area of ``group``, one row per series."""
+def headline_latest(engine: Engine, group: str, series: Sequence[str] = HEADLINE_SERIES,
+                    publisher: str = "UNSD") -> pl.DataFrame:
+    """Latest headline value of each series for each area of ``group``, one row per series,
+    from one publisher (by default the global database, comparable across countries)."""
     areas = resolve_areas(engine, [group])
-    df = query_observations(engine, ObservationQuery(series=series, areas=areas, latest=False))
+    df = query_observations(engine, ObservationQuery(series=series, areas=areas,
+                                                     publishers=[publisher]))
     if df.height == 0:
         return df
     keys = [k for k in df["dims"].unique().to_list() if is_headline(k)]

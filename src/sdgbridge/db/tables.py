@@ -188,5 +188,7 @@ observation = Table(
     Column("source", Text),
     Column("footnote", Text),
     Column("attrs", Text),  # other attributes, as JSON
-    Index("ix_observation_lookup", "series_id", "area_code", "superseded_by"),
+    # The observation key: serves lookups by series and area (a prefix) and the merge of a
+    # new release (every incoming row finds its stored versions by one seek).
+    Index("ix_observation_key", "series_id", "area_code", "period", "dims_id", "units"),
 )

@@ -135,7 +135,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_observation'))
     )
     with op.batch_alter_table('observation', schema=None) as batch_op:
-        batch_op.create_index('ix_observation_lookup', ['series_id', 'area_code', 'superseded_by'], unique=False)
+        batch_op.create_index('ix_observation_key', ['series_id', 'area_code', 'period', 'dims_id', 'units'], unique=False)
 
     op.create_table('release_file',
     sa.Column('release_id', sa.Integer(), nullable=False),
@@ -168,7 +168,7 @@ def downgrade() -> None:
     op.drop_table('series_indicator')
     op.drop_table('release_file')
     with op.batch_alter_table('observation', schema=None) as batch_op:
-        batch_op.drop_index('ix_observation_lookup')
+        batch_op.drop_index('ix_observation_key')
 
     op.drop_table('observation')
     op.drop_table('group_member')
