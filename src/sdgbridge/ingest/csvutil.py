@@ -73,12 +73,9 @@ def read_text_csv(path: Path, required: Sequence[str] = (), what: str = "CSV") -
     return df.with_row_index("_line", offset=2).with_columns(pl.col("_line").cast(pl.Utf8))
 
 
-def scan_text_csv(path: Path, required: Sequence[str] = (), what: str = "CSV") -> pl.LazyFrame:
-    """Like :func:`read_text_csv` but lazy, so that many files parse in parallel on collect.
-
-    The header and the field counts are checked now; a decoding error surfaces on collect
-    (callers then re-read the file with :func:`read_text_csv` for the exact message).
-    """
+def check_text_csv(path: Path, required: Sequence[str] = (), what: str = "CSV") -> list[str]:
+    """Check a CSV file's header (the ``required`` columns) and field counts without parsing
+    it; return the column names. Decoding errors are left to the parse."""
     with path.open("rb") as fh:
         head = fh.readline().decode("utf-8", "replace").lstrip("\ufeff").rstrip("\r\n")
     columns = next(csv.reader([head])) if head else []
@@ -92,6 +89,4 @@ def scan_text_csv(path: Path, required: Sequence[str] = (), what: str = "CSV") -
         )
     _check_field_counts(path, pl.DataFrame(schema=dict.fromkeys(columns, pl.Utf8)),
                         lazy=True)
-    return (pl.scan_csv(path, infer_schema=False, encoding="utf8", row_index_name="_line",
-                        row_index_offset=2)
-            .with_columns(pl.col("_line").cast(pl.Utf8)))
+    return columns

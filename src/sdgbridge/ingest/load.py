@@ -88,6 +88,8 @@ def read_all(reader: Reader, path: Path, progress: Progress | None = None) -> Ba
             codelists[k] = codelists.get(k, frozenset()) | v
         if progress:
             progress("read", min(i, total), total)
+    if progress:
+        progress("read", total, total)
     obs = pl.concat(frames, how="vertical") if frames else pl.DataFrame(
         schema=dict.fromkeys(OBS_COLUMNS, pl.Utf8))
     ser = _merge_series(pl.concat(series, how="vertical"))
@@ -122,8 +124,8 @@ def ingest(engine: Engine, path: Path, *, fmt: str | None = None, source: str | 
     with engine.connect() as conn:
         known = list(conn.execute(select(t.area.c.code)).scalars())
     known = sorted(set(known) | {str(a["code"]) for a in batch.areas})
-    observations, repeats = drop_repeats(batch.observations)
-    valid, rejected = validate(observations, known, batch.codelists)
+    observations, repeats, duplicates = drop_repeats(batch.observations)
+    valid, rejected = validate(observations, known, batch.codelists, duplicates)
     n_rejected = rejected.height + len(batch.rejections)
     report = IngestReport(None, source or reader.default_source(path), reader.name,
                           rows_read=batch.observations.height + len(batch.rejections),

@@ -73,42 +73,63 @@ def _codelist_rules(obs: pl.DataFrame, codelists: Mapping[str, frozenset[str]]
     return rules
 
 
-def drop_repeats(obs: pl.DataFrame) -> tuple[pl.DataFrame, int]:
+def drop_repeats(obs: pl.DataFrame) -> tuple[pl.DataFrame, int, bool]:
     """Drop rows that repeat another row exactly (same key, value and attributes), e.g. one
-    series published under two indicators in two files; return the rest and how many went."""
+    series published under two indicators in two files. Returns the rest, how many went,
+    and whether any key still appears twice (for :func:`validate`)."""
     same = [*KEY, "value", *ATTRIBUTES]
     # Exact repeats are key duplicates too: the cheaper key check settles the common case.
     if not obs.select(pl.struct(KEY).is_duplicated().any()).item():
-        return obs, 0
+        return obs, 0, False
     kept = obs.unique(subset=same, keep="first", maintain_order=True)
-    return kept, obs.height - kept.height
+    still = kept.select(pl.struct(KEY).is_duplicated().any()).item()
+    return kept, obs.height - kept.height, bool(still)
 
 
 def validate(obs: pl.DataFrame, known_areas: list[str],
-             codelists: Mapping[str, frozenset[str]]) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Split ``obs`` into (valid rows, rejections with ``field`` and ``message``)."""
+             codelists: Mapping[str, frozenset[str]], check_duplicates: bool = True
+             ) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Split ``obs`` into (valid rows, rejections with ``field`` and ``message``).
+
+    Each condition is evaluated once over all rows (giving the first failing rule's
+    number); the messages are built for the failing rows only.
+    """
     rules = _rules(known_areas) + _codelist_rules(obs, codelists)
-    fields = pl.coalesce([pl.when(cond).then(pl.lit(f)) for f, cond, _ in rules])
-    messages = pl.coalesce([pl.when(cond).then(msg) for _, cond, msg in rules])
-    checked = obs.with_columns(fields.alias("field"), messages.alias("message"))
-    checked = _duplicates(checked)
-    bad = pl.col("message").is_not_null()
-    return checked.filter(~bad).drop("field", "message"), checked.filter(bad)
+    failing = pl.coalesce([pl.when(cond).then(pl.lit(i, pl.Int32))
+                           for i, (_, cond, _) in enumerate(rules)])
+    checked = obs.with_columns(failing.alias("_rule"))
+    bad = checked.filter(pl.col("_rule").is_not_null())
+    if bad.height:
+        bad = bad.with_columns(
+            pl.col("_rule").replace_strict({i: f for i, (f, _, _) in enumerate(rules)},
+                                           return_dtype=pl.Utf8).alias("field"),
+            pl.coalesce([pl.when(pl.col("_rule") == i).then(msg)
+                         for i, (_, _, msg) in enumerate(rules)]).alias("message"))
+    else:
+        bad = bad.with_columns(pl.lit(None, pl.Utf8).alias("field"),
+                               pl.lit(None, pl.Utf8).alias("message"))
+    good = checked.filter(pl.col("_rule").is_null()).drop("_rule")
+    bad = bad.drop("_rule")
+    if check_duplicates:
+        dup_good, dup_bad = _duplicates(good, bad)
+        good, bad = dup_good, dup_bad
+    return good, bad.sort("_file", pl.col("_line").cast(pl.Int64, strict=False),
+                          maintain_order=True)
 
 
-def _duplicates(df: pl.DataFrame) -> pl.DataFrame:
-    """Mark every row whose key is repeated, naming where the key first appears."""
+def _duplicates(good: pl.DataFrame, bad: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Move every otherwise valid row whose key is repeated to the rejections, naming where
+    the key first appears."""
     dup = pl.struct(KEY).is_duplicated()
-    if not df.select(dup.any()).item():
-        return df
+    if not good.select(dup.any()).item():
+        return good, bad
     first = (pl.col("_file").first().over(KEY) + pl.lit(":")
              + pl.col("_line").first().over(KEY))
     count = pl.len().over(KEY).cast(pl.Utf8)
     msg = pl.format("duplicate key: the same series, area, period, dimensions and units "
                     "appear {} times (first at {}); keep one row", count, first)
-    return df.with_columns(
-        pl.when(pl.col("message").is_null() & dup).then(pl.lit("key"))
-        .otherwise(pl.col("field")).alias("field"),
-        pl.when(pl.col("message").is_null() & dup).then(msg)
-        .otherwise(pl.col("message")).alias("message"),
-    )
+    marked = good.with_columns(dup.alias("_dup"), pl.lit("key").alias("field"),
+                               msg.alias("message"))
+    dups = marked.filter(pl.col("_dup")).drop("_dup")
+    return (marked.filter(~pl.col("_dup")).drop("_dup", "field", "message"),
+            pl.concat([bad, dups], how="vertical_relaxed"))

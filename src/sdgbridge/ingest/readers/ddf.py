@@ -16,7 +16,7 @@ from pathlib import Path
 import polars as pl
 
 from sdgbridge.errors import InputError
-from sdgbridge.ingest.csvutil import read_text_csv, scan_text_csv
+from sdgbridge.ingest.csvutil import check_text_csv, read_text_csv
 from sdgbridge.ingest.model import (
     GLOBAL_PUBLISHER,
     Batch,
@@ -83,8 +83,7 @@ class DdfReader(Reader):
             raise InputError(f"{file}: series {concept!r} is not listed in "
                              "ddf--concepts--continuous.csv; the package is incomplete.")
         columns = tuple(rest.removesuffix(".csv").split("--"))
-        header = scan_text_csv(file, ["geo_area", "year", concept], "DDF datapoints")
-        found = tuple(c for c in header.collect_schema().names() if c != "_line")
+        found = tuple(check_text_csv(file, ["geo_area", "year", concept], "DDF datapoints"))
         if found != (*columns, concept):
             raise InputError(f"{file}:1: the header ({', '.join(found)}) does not match the "
                              f"file name (expected {', '.join((*columns, concept))}).")

@@ -24,9 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-import sdmx
 from lxml import etree
-from sdmx.exceptions import XMLParseError
 
 from sdgbridge.errors import InputError
 from sdgbridge.ingest import model
@@ -223,15 +221,21 @@ def _structures(path: Path) -> Any:
 @functools.lru_cache(maxsize=8)
 def _parse_structures(path: Path, mtime: int, size: int) -> Any:
     """Parse a structure message once (the Kyrgyz DSD is 1.7 MB: about a second)."""
+    from sdmx.message import StructureMessage
+
     message = _sdmx1(path, None)
-    if not isinstance(message, sdmx.message.StructureMessage):
+    if not isinstance(message, StructureMessage):
         raise InputError(f"{path}: not an SDMX-ML structure message; give the DSD file.")
     return message
 
 
 def _sdmx1(path: Path, dsd: Any) -> Any:
     """``sdmx.read_sdmx``, errors as InputError. When a parse fails, sdmx1 prints its parser
-    stacks to stdout: swallowed. The file is opened (and closed) here, not by sdmx1."""
+    stacks to stdout: swallowed. The file is opened (and closed) here, not by sdmx1.
+    sdmx1 is imported here, not at start-up: it takes half a second to import."""
+    import sdmx
+    from sdmx.exceptions import XMLParseError
+
     try:
         with path.open("rb") as fh, contextlib.redirect_stdout(io.StringIO()):
             return sdmx.read_sdmx(fh, format="XML", structure=dsd)
