@@ -24,7 +24,7 @@ test: install-test
 	$(BIN)/python -m pytest -n 2 -q
 
 bench: install-test
-	$(BIN)/python bench/ingest_global.py
+	$(BIN)/python bench/ingest_global.py --repeat 3
 
 clean:
 	rm -rf $(VENV) sdgbridge.db sdgbridge.db-wal sdgbridge.db-shm .sdgbridge-cache
