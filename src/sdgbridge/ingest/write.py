@@ -173,12 +173,18 @@ def stage_frame(conn: Connection, name: str, df: pl.DataFrame,
     The staging file is written by its own ADBC connection and only read by ``conn`` (whose
     transaction would otherwise lock it); it is deleted with the transaction's temp folder.
     """
-    with adbc_sqlite.connect(str(conn.info["stage"])) as stage, stage.cursor() as cur:
+    with adbc_sqlite.connect(str(conn.info["stage"]), autocommit=True) as stage, \
+            stage.cursor() as cur:
+        # A scratch file: no journal and no fsync (it is deleted after the ingest either way);
+        # SQLite takes these settings only outside a transaction.
+        cur.execute("PRAGMA journal_mode=OFF")
+        cur.execute("PRAGMA synchronous=OFF")
+        cur.execute("BEGIN")
         cur.adbc_ingest(name, df.to_arrow(), mode="create")
         if index:
             cur.execute(f"CREATE INDEX {name}_key ON {name} ({', '.join(index)})")
             cur.execute(f"ANALYZE {name}")
-        stage.commit()
+        cur.execute("COMMIT")
     return f"stage.{name}"
 
 
