@@ -7,8 +7,8 @@ PostgreSQL; both are many times faster than ORM-style inserts for millions of ro
 from __future__ import annotations
 
 import tempfile
-import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -23,7 +23,8 @@ from sdgbridge.reference.framework import ensure_indicators
 OBS_INSERT = ["release_id", "series_id", "area_code", "period", "year", "dims_id", "units",
               "value", "value_text", *ATTRIBUTES]
 CHUNK = 100_000
-STAGE_ROWS = 20_000  # from this many rows on, SQLite loads go through the staging file
+STAGE_ROWS = 20_000  # from this many rows on, SQLite loads go through the staging files
+STAGES = 4  # staging files, and chunks of a large load
 ROWS_PER_INSERT = 100
 
 
@@ -39,31 +40,35 @@ def bulk_transaction(engine: Engine) -> Iterator[Connection]:
     with engine.connect() as conn, tempfile.TemporaryDirectory(prefix="sdgbridge-") as tmp:
         sqlite = conn.dialect.name == "sqlite"
         if sqlite:
-            _attach_stage(conn, Path(tmp) / "stage.db")
+            _attach_stages(conn, Path(tmp))
         try:
             with conn.begin():
                 yield conn
         finally:
             if sqlite:
                 conn.exec_driver_sql("PRAGMA foreign_keys=ON")
-                conn.exec_driver_sql("DETACH DATABASE stage")
+                for i in range(len(conn.info.pop("stages", []))):
+                    conn.exec_driver_sql(f"DETACH DATABASE stage{i}")
                 conn.commit()
-                conn.info.pop("stage", None)
 
 
-def _attach_stage(conn: Connection, path: Path) -> None:
+def _attach_stages(conn: Connection, folder: Path) -> None:
     """Prepare the SQLite connection for a bulk load (outside any transaction, as SQLite
-    requires for both statements): foreign keys off, and an empty staging database attached.
+    requires for both statements): foreign keys off, and empty staging databases attached.
 
-    Large loads are written into the staging file through the ADBC SQLite driver (Arrow
+    Large loads are written into staging files through the ADBC SQLite driver (Arrow
     straight to SQLite in C, no Python object per value), then copied into ``observation``
-    by one ``INSERT … SELECT`` inside the ingest's transaction: about twice as fast as
-    binding the values from Python, and as atomic.
+    by ``INSERT … SELECT`` inside the ingest's transaction: about twice as fast as binding
+    the values from Python, and as atomic. Several files let the next chunk be staged (by
+    ADBC, in a thread) while the previous one is copied: a file read in the transaction
+    stays locked until its end, so each chunk needs its own.
     """
     conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
-    conn.exec_driver_sql(f"ATTACH DATABASE '{path}' AS stage")
+    paths = [folder / f"stage{i}.db" for i in range(STAGES)]
+    for i, path in enumerate(paths):
+        conn.exec_driver_sql(f"ATTACH DATABASE '{path}' AS stage{i}")
     conn.commit()
-    conn.info["stage"] = path
+    conn.info["stages"] = paths
 
 
 def map_series(conn: Connection, series: pl.DataFrame, obs: pl.DataFrame) -> pl.DataFrame:
@@ -143,7 +148,7 @@ def insert_observations(conn: Connection, df: pl.DataFrame,
     if rebuild:
         for index in t.observation.indexes:
             index.drop(conn)
-    if "stage" in conn.info and df.height >= STAGE_ROWS:
+    if "stages" in conn.info and df.height >= STAGE_ROWS:
         _staged_insert(conn, cols, df)
         if progress:
             progress("write", df.height, df.height)
@@ -159,21 +164,32 @@ def insert_observations(conn: Connection, df: pl.DataFrame,
 
 
 def _staged_insert(conn: Connection, cols: list[str], df: pl.DataFrame) -> None:
-    """SQLite: Arrow -> staging file (ADBC) -> ``INSERT … SELECT`` in this transaction."""
-    table = stage_frame(conn, f"observation_{uuid.uuid4().hex[:10]}", df)
+    """SQLite: Arrow -> staging files (ADBC) -> ``INSERT … SELECT`` in this transaction,
+    chunk by chunk, the next chunk staged in a thread while the current one is copied (both
+    drivers release the GIL while they work)."""
     names = ", ".join(cols)
-    conn.exec_driver_sql(f"INSERT INTO observation ({names}) SELECT {names} FROM {table}")
+    size = -(-df.height // STAGES)
+    chunks = [df.slice(i * size, size) for i in range(STAGES)]
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(stage_frame, conn, "observation_0", chunks[0], slot=0)
+        for i in range(STAGES):
+            table = pending.result()
+            if i + 1 < STAGES:
+                pending = pool.submit(stage_frame, conn, f"observation_{i + 1}",
+                                      chunks[i + 1], slot=i + 1)
+            conn.exec_driver_sql(
+                f"INSERT INTO observation ({names}) SELECT {names} FROM {table}")
 
 
 def stage_frame(conn: Connection, name: str, df: pl.DataFrame,
-                index: tuple[str, ...] = ()) -> str:
-    """SQLite: write ``df`` as table ``name`` of the attached staging file (with an index on
+                index: tuple[str, ...] = (), slot: int = 0) -> str:
+    """SQLite: write ``df`` as table ``name`` of staging file ``slot`` (with an index on
     ``index``, if given); return its qualified name.
 
-    The staging file is written by its own ADBC connection and only read by ``conn`` (whose
+    A staging file is written by its own ADBC connection and only read by ``conn`` (whose
     transaction would otherwise lock it); it is deleted with the transaction's temp folder.
     """
-    with adbc_sqlite.connect(str(conn.info["stage"]), autocommit=True) as stage, \
+    with adbc_sqlite.connect(str(conn.info["stages"][slot]), autocommit=True) as stage, \
             stage.cursor() as cur:
         # A scratch file: no journal and no fsync (it is deleted after the ingest either way);
         # SQLite takes these settings only outside a transaction.
@@ -185,7 +201,7 @@ def stage_frame(conn: Connection, name: str, df: pl.DataFrame,
             cur.execute(f"CREATE INDEX {name}_key ON {name} ({', '.join(index)})")
             cur.execute(f"ANALYZE {name}")
         cur.execute("COMMIT")
-    return f"stage.{name}"
+    return f"stage{slot}.{name}"
 
 
 def copy_frame(conn: Connection, table: str, df: pl.DataFrame) -> None:
