@@ -319,6 +319,53 @@ def export(out: Path, goal: GoalOpt = None, target: TargetOpt = None, indicator:
     console.print(f"Wrote {df.height:,} observations to {out}.")
 
 
+# ---- progress -----------------------------------------------------------------------
+
+@app.command()
+def assess(
+    method: Annotated[str, typer.Option(help="unsd or opensdg")] = "unsd",
+    areas: AreaOpt = None,
+    series: SeriesOpt = None,
+    level: Annotated[str, typer.Option(help="series, indicator, target or goal")] = "goal",
+    targets: Annotated[Path | None, typer.Option(help="Your target table (CSV: series, "
+                                                 "direction, target, source).")] = None,
+    as_of: AsOfOpt = None,
+    fmt: Annotated[str, typer.Option("--format", help="table, csv or json")] = "table",
+) -> None:
+    """Progress towards the 2030 targets by a published method, with coverage."""
+    from sdgbridge.assessment.run import assess as run_assess
+    from sdgbridge.assessment.run import roll_up, series_indicators
+
+    results = run_assess(state.engine, method, areas or [state.settings.default_group],
+                         series or (), targets, as_of)
+    table = roll_up(results, series_indicators(state.engine), level)
+    if level == "series" and fmt == "table":
+        table = table.select("series", "area", "base_year", "latest_year", "target",
+                             "projected_2030", "status", "scale")
+    show(table, fmt, title=f"{method} method, {level} level: {results.height} series × area "
+         f"results, parameters {results['params_version'].drop_nulls().first()}", limit=200)
+
+
+@app.command()
+def gaps(areas: AreaOpt = None,
+         level: Annotated[str, typer.Option(help="series, indicator, target or goal")]
+         = "goal",
+         fmt: Annotated[str, typer.Option("--format", help="table, csv or json")] = "table",
+         ) -> None:
+    """Where data are missing or old, for the series of the target table."""
+    from sdgbridge.assessment.gaps import data_gaps, gap_summary
+    from sdgbridge.assessment.inputs import assessment_input, load_targets
+    from sdgbridge.assessment.run import series_indicators
+    from sdgbridge.reference import resolve_areas
+
+    codes = resolve_areas(state.engine, areas or [state.settings.default_group])
+    wanted = load_targets()["series"].to_list()
+    found = data_gaps(assessment_input(state.engine, codes, wanted), wanted, codes)
+    table = found if level == "series" else gap_summary(found, series_indicators(
+        state.engine), level)
+    show(table, fmt, title=f"Data gaps ({level} level)", limit=200)
+
+
 # ---- overview -----------------------------------------------------------------------
 
 @app.command()

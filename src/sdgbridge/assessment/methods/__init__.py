@@ -1,0 +1,1 @@
+"""The progress-assessment methods: pure functions over Polars frames (see ``..model``)."""

@@ -1,0 +1,72 @@
+"""Run a method on the store's data: read → pure method → roll up, with coverage.
+
+``assess(engine, "unsd", areas=["CARSDG"])`` reads the headline observations
+(:mod:`~sdgbridge.assessment.inputs`), applies the method (a pure function over frames),
+and returns one row per series × area; :func:`roll_up` counts the statuses per indicator,
+target or goal and area, with the coverage (how many series each figure rests on).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import polars as pl
+from sqlalchemy import Engine, select
+
+from sdgbridge.assessment.inputs import assessment_input, load_targets
+from sdgbridge.assessment.methods.opensdg import assess_opensdg
+from sdgbridge.assessment.methods.unsd import assess_unsd
+from sdgbridge.assessment.model import SCALE
+from sdgbridge.db import tables as t
+from sdgbridge.errors import SdgBridgeError
+from sdgbridge.reference.geography import resolve_areas
+
+Method = Callable[[pl.DataFrame, pl.DataFrame], pl.DataFrame]
+METHODS: dict[str, Method] = {"unsd": assess_unsd, "opensdg": assess_opensdg}
+LEVELS = ("series", "indicator", "target", "goal")
+
+
+def assess(engine: Engine, method: str, areas: Sequence[str], series: Sequence[str] = (),
+           targets: Path | None = None, as_of: int | None = None) -> pl.DataFrame:
+    """Status of every series × area the method can assess (see the method's module)."""
+    if method not in METHODS:
+        raise SdgBridgeError(f"Unknown method {method!r}; choose one of "
+                             f"{', '.join(sorted(METHODS))}.")
+    codes = resolve_areas(engine, areas)
+    table = load_targets(targets)
+    wanted = list(series) or table["series"].to_list()
+    obs = assessment_input(engine, codes, wanted, as_of=as_of)
+    return METHODS[method](obs, table.filter(pl.col("series").is_in(wanted)))
+
+
+def series_indicators(engine: Engine) -> pl.DataFrame:
+    """(series, indicator) pairs of the global series."""
+    s, si = t.series.c, t.series_indicator.c
+    stmt = (select(s.code.label("series"), si.indicator)
+            .join(t.series_indicator, si.series_id == s.id).where(s.publisher == "UNSD"))
+    with engine.connect() as conn:
+        return pl.read_database(stmt, conn)
+
+
+def roll_up(results: pl.DataFrame, links: pl.DataFrame, level: str) -> pl.DataFrame:
+    """Counts of each display-scale status per ``level`` × area, with coverage."""
+    if level not in LEVELS:
+        raise SdgBridgeError(f"Unknown level {level!r}; choose one of {', '.join(LEVELS)}.")
+    if level == "series":
+        return results
+    df = results.join(links, on="series", how="inner")
+    df = df.with_columns(
+        pl.col("indicator").str.split(".").list.slice(0, {"indicator": 3, "target": 2,
+                                                          "goal": 1}[level])
+        .list.join(".").alias(level))
+    counts = df.group_by(level, "area").agg(
+        pl.col("series").n_unique().alias("coverage"),
+        *[(pl.col("scale") == s).sum().alias(s) for s in SCALE])
+    order = pl.col(level).map_elements(_code_key, return_dtype=pl.List(pl.Int64))
+    return counts.with_columns(order.alias("_o")).sort("_o", "area").drop("_o")
+
+
+def _code_key(code: str) -> list[int]:
+    """Goal, target and indicator codes in their natural order (2 < 16; 6.9 < 6.a)."""
+    return [int(p) if p.isdigit() else 100 + ord(p[0]) for p in code.split(".")]

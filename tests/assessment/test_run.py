@@ -1,0 +1,68 @@
+"""The assessment run on the store: read, method, roll-up, and the CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from sdgbridge.assessment.run import assess, roll_up, series_indicators
+from sdgbridge.cli import app
+from sdgbridge.errors import SdgBridgeError
+from sdgbridge.ingest.load import ingest
+from tests.helpers import SHARED, derived_slice
+
+SERIES = ("EG_ACS_ELEC", "SH_H2O_SAFE", "EG_FEC_RNEW", "SI_POV_DAY1")
+
+
+@pytest.fixture
+def loaded(engine, tmp_path: Path):
+    ingest(engine, derived_slice(tmp_path / "s.csv", SERIES))
+    return engine
+
+
+def test_unsd_on_the_store(loaded) -> None:
+    results = assess(loaded, "unsd", ["CARSDG"])
+    assert set(results["series"]) == set(SERIES)
+    kaz = results.filter((pl.col("series") == "EG_ACS_ELEC") & (pl.col("area") == "398"))
+    # Kazakhstan: 100 % access to electricity in 2021 against the target of 100 (7.1).
+    assert kaz.select("latest_year", "latest_value", "target", "status").row(0) == (
+        2021, 100.0, 100.0, "On track or target met")
+    assert results["params_version"].unique().to_list() == ["unsd-2026.1"]
+
+
+def test_roll_up_counts_every_series_once(loaded) -> None:
+    results = assess(loaded, "opensdg", ["KAZ", "KGZ"])
+    goals = roll_up(results, series_indicators(loaded), "goal")
+    assert goals["goal"].unique(maintain_order=True).to_list() == ["1", "6", "7"]
+    seven = goals.filter((pl.col("goal") == "7") & (pl.col("area") == "398"))
+    assert seven["coverage"].item() == 2  # EG_ACS_ELEC and EG_FEC_RNEW
+    counted = seven.select(pl.sum_horizontal(pl.exclude("goal", "area", "coverage"))).item()
+    assert counted == 2
+
+
+def test_unknown_method_says_which_exist(loaded) -> None:
+    with pytest.raises(SdgBridgeError) as err:
+        assess(loaded, "magic", ["KAZ"])
+    assert str(err.value) == "Unknown method 'magic'; choose one of opensdg, unsd."
+
+
+def test_cli_assess_and_gaps(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SDGBRIDGE_DATABASE_URL", f"sqlite:///{tmp_path / 'a.db'}")
+    monkeypatch.setenv("SDGBRIDGE_DATA_DIR", str(SHARED))
+    runner = CliRunner()
+    assert runner.invoke(app, ["init"]).exit_code == 0
+    assert runner.invoke(app, ["ingest", str(derived_slice(tmp_path / "s.csv",
+                                                          SERIES))]).exit_code == 0
+    out = runner.invoke(app, ["assess", "--method", "unsd", "--level", "series",
+                              "--areas", "KAZ", "--format", "csv"])
+    assert out.exit_code == 0, out.output
+    table = pl.read_csv(out.output.encode())
+    assert table.filter(pl.col("series") == "EG_ACS_ELEC")["status"].item() == \
+        "On track or target met"
+    gaps = runner.invoke(app, ["gaps", "--areas", "KAZ", "--level", "goal", "--format", "csv"])
+    assert gaps.exit_code == 0, gaps.output
+    assert "share_with_data" in gaps.output.splitlines()[0]
