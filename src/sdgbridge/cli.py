@@ -335,15 +335,19 @@ def assess(
     """Progress towards the 2030 targets by a published method, with coverage."""
     from sdgbridge.assessment.run import assess as run_assess
     from sdgbridge.assessment.run import roll_up, series_indicators
+    from sdgbridge.assessment.store import save
 
-    results = run_assess(state.engine, method, areas or [state.settings.default_group],
-                         series or (), targets, as_of)
+    run = run_assess(state.engine, method, areas or [state.settings.default_group],
+                     series or (), targets, as_of)
+    save(state.engine, run)
+    results = run.results
     table = roll_up(results, series_indicators(state.engine), level)
     if level == "series" and fmt == "table":
         table = table.select("series", "area", "base_year", "latest_year", "target",
                              "projected_2030", "status", "scale")
     show(table, fmt, title=f"{method} method, {level} level: {results.height} series × area "
-         f"results, parameters {results['params_version'].drop_nulls().first()}", limit=200)
+         f"results, parameters {run.params_version}, data releases {run.releases}; stored as "
+         f"assessment run {run.run_id}", limit=200)
 
 
 @app.command()
@@ -360,7 +364,8 @@ def gaps(areas: AreaOpt = None,
 
     codes = resolve_areas(state.engine, areas or [state.settings.default_group])
     wanted = load_targets()["series"].to_list()
-    found = data_gaps(assessment_input(state.engine, codes, wanted), wanted, codes)
+    found = data_gaps(assessment_input(state.engine, codes, wanted).drop("release"), wanted,
+                      codes)
     table = found if level == "series" else gap_summary(found, series_indicators(
         state.engine), level)
     show(table, fmt, title=f"Data gaps ({level} level)", limit=200)

@@ -24,7 +24,7 @@ def loaded(engine, tmp_path: Path):
 
 
 def test_unsd_on_the_store(loaded) -> None:
-    results = assess(loaded, "unsd", ["CARSDG"])
+    results = assess(loaded, "unsd", ["CARSDG"]).results
     assert set(results["series"]) == set(SERIES)
     kaz = results.filter((pl.col("series") == "EG_ACS_ELEC") & (pl.col("area") == "398"))
     # Kazakhstan: 100 % access to electricity in 2021 against the target of 100 (7.1).
@@ -34,13 +34,29 @@ def test_unsd_on_the_store(loaded) -> None:
 
 
 def test_roll_up_counts_every_series_once(loaded) -> None:
-    results = assess(loaded, "opensdg", ["KAZ", "KGZ"])
+    results = assess(loaded, "opensdg", ["KAZ", "KGZ"]).results
     goals = roll_up(results, series_indicators(loaded), "goal")
     assert goals["goal"].unique(maintain_order=True).to_list() == ["1", "6", "7"]
     seven = goals.filter((pl.col("goal") == "7") & (pl.col("area") == "398"))
     assert seven["coverage"].item() == 2  # EG_ACS_ELEC and EG_FEC_RNEW
     counted = seven.select(pl.sum_horizontal(pl.exclude("goal", "area", "coverage"))).item()
     assert counted == 2
+
+
+def test_runs_are_stored_with_provenance_and_reproducible(loaded) -> None:
+    from sdgbridge.assessment.store import results, runs, save
+
+    first, second = (assess(loaded, "unsd", ["CARSDG"]) for _ in range(2))
+    assert first.results_sha256 == second.results_sha256
+    assert first.releases == [1] and first.params_version == "unsd-2026.1"
+    run_id = save(loaded, first)
+    stored = results(loaded, run_id)
+    assert stored.height == first.results.height
+    assert stored.select("series", "area", "status").rows() == \
+        first.results.sort("series", "area").select("series", "area", "status").rows()
+    listed = runs(loaded).row(0, named=True)
+    assert (listed["method"], listed["rows"], listed["releases"]) == ("unsd", stored.height,
+                                                                      "[1]")
 
 
 def test_unknown_method_says_which_exist(loaded) -> None:

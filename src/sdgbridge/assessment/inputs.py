@@ -42,7 +42,8 @@ def load_targets(path: Path | None = None) -> pl.DataFrame:
 
 def assessment_input(engine: Engine, areas: Sequence[str], series: Sequence[str] = (),
                      publisher: str = "UNSD", as_of: int | None = None) -> pl.DataFrame:
-    """Headline observations of ``series`` (all when empty) for ``areas``, one per year."""
+    """Headline observations of ``series`` (all when empty) for ``areas``, one per year,
+    with the ``release`` each value came from."""
     df = query_observations(engine, ObservationQuery(series=series, areas=areas,
                                                      publishers=[publisher], as_of=as_of))
     df = df.filter(pl.col("value").is_not_null() & pl.col("value").is_finite())
@@ -54,5 +55,5 @@ def assessment_input(engine: Engine, areas: Sequence[str], series: Sequence[str]
     df = df.join(unit, on=["series", "units"], how="semi")
     return (df.sort("series", "area", "year", "dims").unique(["series", "area", "year"],
                                                              keep="first")
-            .select(pl.col(c).cast(t) for c, t in OBS_SCHEMA.items())
+            .select(*(pl.col(c).cast(t) for c, t in OBS_SCHEMA.items()), "release")
             .sort("series", "area", "year"))

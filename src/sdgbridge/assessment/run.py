@@ -8,7 +8,10 @@ target or goal and area, with the coverage (how many series each figure rests on
 
 from __future__ import annotations
 
+import hashlib
+import tomllib
 from collections.abc import Callable, Sequence
+from importlib.resources import files
 from pathlib import Path
 
 import polars as pl
@@ -18,6 +21,7 @@ from sdgbridge.assessment.inputs import assessment_input, load_targets
 from sdgbridge.assessment.methods.opensdg import assess_opensdg
 from sdgbridge.assessment.methods.unsd import assess_unsd
 from sdgbridge.assessment.model import SCALE
+from sdgbridge.assessment.store import Assessment
 from sdgbridge.db import tables as t
 from sdgbridge.errors import SdgBridgeError
 from sdgbridge.reference.geography import resolve_areas
@@ -27,9 +31,16 @@ METHODS: dict[str, Method] = {"unsd": assess_unsd, "opensdg": assess_opensdg}
 LEVELS = ("series", "indicator", "target", "goal")
 
 
+def method_params(method: str) -> dict[str, object]:
+    """The shipped parameter file of ``method``, as data (it carries its ``version``)."""
+    text = files("sdgbridge.assessment").joinpath(f"params/{method}.toml").read_text("utf-8")
+    return tomllib.loads(text)
+
+
 def assess(engine: Engine, method: str, areas: Sequence[str], series: Sequence[str] = (),
-           targets: Path | None = None, as_of: int | None = None) -> pl.DataFrame:
-    """Status of every series × area the method can assess (see the method's module)."""
+           targets: Path | None = None, as_of: int | None = None) -> Assessment:
+    """Status of every series × area the method can assess (see the method's module), with
+    what it was computed from: parameters, target table digest, data releases."""
     if method not in METHODS:
         raise SdgBridgeError(f"Unknown method {method!r}; choose one of "
                              f"{', '.join(sorted(METHODS))}.")
@@ -37,7 +48,10 @@ def assess(engine: Engine, method: str, areas: Sequence[str], series: Sequence[s
     table = load_targets(targets)
     wanted = list(series) or table["series"].to_list()
     obs = assessment_input(engine, codes, wanted, as_of=as_of)
-    return METHODS[method](obs, table.filter(pl.col("series").is_in(wanted)))
+    releases = sorted(int(r) for r in obs["release"].unique().to_list())
+    result = METHODS[method](obs.drop("release"), table.filter(pl.col("series").is_in(wanted)))
+    digest = hashlib.sha256(table.sort("series").write_csv().encode()).hexdigest()
+    return Assessment(method, method_params(method), result, codes, releases, digest, as_of)
 
 
 def series_indicators(engine: Engine) -> pl.DataFrame:

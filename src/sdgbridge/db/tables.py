@@ -192,3 +192,41 @@ observation = Table(
     # new release (every incoming row finds its stored versions by one seek).
     Index("ix_observation_key", "series_id", "area_code", "period", "dims_id", "units"),
 )
+
+# Progress assessment: one row per run (method, parameters, inputs), its results per
+# series × area. Re-running on the same inputs gives the same results and fingerprint.
+assessment_run = Table(
+    "assessment_run",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("method", String(16), nullable=False),
+    Column("params_version", String(32), nullable=False),
+    Column("params", Text, nullable=False),  # JSON of the parameters used
+    Column("targets_sha256", String(64), nullable=False),
+    Column("areas", Text, nullable=False),  # JSON list of area codes
+    Column("releases", Text, nullable=False),  # JSON list of the releases the data came from
+    Column("as_of", Integer),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("results_sha256", String(64), nullable=False),
+    Column("rows", Integer, nullable=False),
+)
+
+assessment_result = Table(
+    "assessment_result",
+    metadata,
+    Column("run_id", Integer, ForeignKey("assessment_run.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("series", String(64), primary_key=True),
+    Column("area", String(32), primary_key=True),
+    Column("status", Text, nullable=False),
+    Column("scale", String(24), nullable=False),
+    Column("base_year", Integer),
+    Column("base_value", Float),
+    Column("latest_year", Integer),
+    Column("latest_value", Float),
+    Column("n_points", Integer),
+    Column("target", Float),
+    Column("direction", String(8)),
+    Column("projected_2030", Float),
+    Column("details", Text),  # the method's other columns, as JSON
+)

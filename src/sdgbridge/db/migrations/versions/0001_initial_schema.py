@@ -37,6 +37,20 @@ def upgrade() -> None:
     sa.Column('source', sa.Text(), nullable=True),
     sa.PrimaryKeyConstraint('code', name=op.f('pk_area_group'))
     )
+    op.create_table('assessment_run',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('method', sa.String(length=16), nullable=False),
+    sa.Column('params_version', sa.String(length=32), nullable=False),
+    sa.Column('params', sa.Text(), nullable=False),
+    sa.Column('targets_sha256', sa.String(length=64), nullable=False),
+    sa.Column('areas', sa.Text(), nullable=False),
+    sa.Column('releases', sa.Text(), nullable=False),
+    sa.Column('as_of', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('results_sha256', sa.String(length=64), nullable=False),
+    sa.Column('rows', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_assessment_run'))
+    )
     op.create_table('dimension_set',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('key', sa.Text(), nullable=False),
@@ -99,6 +113,24 @@ def upgrade() -> None:
     sa.Column('national', sa.Boolean(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_series')),
     sa.UniqueConstraint('code', 'publisher', name=op.f('uq_series_code_publisher'))
+    )
+    op.create_table('assessment_result',
+    sa.Column('run_id', sa.Integer(), nullable=False),
+    sa.Column('series', sa.String(length=64), nullable=False),
+    sa.Column('area', sa.String(length=32), nullable=False),
+    sa.Column('status', sa.Text(), nullable=False),
+    sa.Column('scale', sa.String(length=24), nullable=False),
+    sa.Column('base_year', sa.Integer(), nullable=True),
+    sa.Column('base_value', sa.Float(), nullable=True),
+    sa.Column('latest_year', sa.Integer(), nullable=True),
+    sa.Column('latest_value', sa.Float(), nullable=True),
+    sa.Column('n_points', sa.Integer(), nullable=True),
+    sa.Column('target', sa.Float(), nullable=True),
+    sa.Column('direction', sa.String(length=8), nullable=True),
+    sa.Column('projected_2030', sa.Float(), nullable=True),
+    sa.Column('details', sa.Text(), nullable=True),
+    sa.ForeignKeyConstraint(['run_id'], ['assessment_run.id'], name=op.f('fk_assessment_result_run_id_assessment_run'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('run_id', 'series', 'area', name=op.f('pk_assessment_result'))
     )
     op.create_table('group_member',
     sa.Column('group_code', sa.String(length=32), nullable=False),
@@ -172,6 +204,7 @@ def downgrade() -> None:
 
     op.drop_table('observation')
     op.drop_table('group_member')
+    op.drop_table('assessment_result')
     op.drop_table('series')
     with op.batch_alter_table('release', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_release_fingerprint'))
@@ -181,6 +214,7 @@ def downgrade() -> None:
     op.drop_table('goal')
     op.drop_table('framework_title')
     op.drop_table('dimension_set')
+    op.drop_table('assessment_run')
     op.drop_table('area_group')
     op.drop_table('area')
     # ### end Alembic commands ###
