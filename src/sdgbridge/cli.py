@@ -331,6 +331,8 @@ def assess(
                                                  "direction, target, source).")] = None,
     as_of: AsOfOpt = None,
     fmt: Annotated[str, typer.Option("--format", help="table, csv or json")] = "table",
+    heatmap: Annotated[Path | None, typer.Option(help="Also draw the goals × countries "
+                                                 "heatmap to this .png or .svg file.")] = None,
 ) -> None:
     """Progress towards the 2030 targets by a published method, with coverage."""
     from sdgbridge.assessment.run import assess as run_assess
@@ -348,6 +350,36 @@ def assess(
     show(table, fmt, title=f"{method} method, {level} level: {results.height} series × area "
          f"results, parameters {run.params_version}, data releases {run.releases}; stored as "
          f"assessment run {run.run_id}", limit=200)
+    if heatmap is not None:
+        from sdgbridge.assessment.charts import heatmap as draw_heatmap
+        from sdgbridge.reference.catalog import area_table
+
+        names = dict(area_table(state.engine).select("code", "name_en").iter_rows())
+        draw_heatmap(roll_up(results, series_indicators(state.engine), "goal"), "goal", names,
+                     heatmap, f"SDG progress by goal ({method} method), {run.params_version}")
+        console.print(f"Heatmap written to {heatmap}.")
+
+
+@app.command()
+def trend(series: Annotated[str, typer.Option(help="Series code.")],
+          area: Annotated[str, typer.Option(help="Area (M49 or ISO3).")],
+          out: Annotated[Path, typer.Option(help="The .png or .svg file to write.")],
+          method: Annotated[str, typer.Option(help="unsd or opensdg")] = "unsd") -> None:
+    """Chart one series for one area: data, 2030 projection (with its range) and target."""
+    from sdgbridge.assessment.charts import trend_chart
+    from sdgbridge.assessment.inputs import assessment_input
+    from sdgbridge.assessment.run import assess as run_assess
+    from sdgbridge.reference import resolve_areas
+
+    code = resolve_areas(state.engine, [area])[0]
+    run = run_assess(state.engine, method, [code], [series])
+    if run.results.height == 0:
+        raise SdgBridgeError(f"No headline data for {series} in {area}; see `sdgbridge query "
+                             f"--series {series} --areas {area}`.")
+    obs = assessment_input(state.engine, [code], [series]).drop("release")
+    trend_chart(obs, run.results.row(0, named=True), out,
+                f"{series}, {area}: {run.results['status'][0]}")
+    console.print(f"Trend chart written to {out}.")
 
 
 @app.command()

@@ -13,11 +13,12 @@ from importlib.resources import files
 from pathlib import Path
 
 import polars as pl
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, select
 
 from sdgbridge.assessment.model import OBS_SCHEMA, TARGET_SCHEMA
+from sdgbridge.db import tables as t
 from sdgbridge.errors import InputError
-from sdgbridge.query.observations import ObservationQuery, query_observations
+from sdgbridge.query.observations import validity
 from sdgbridge.summary import is_headline
 
 
@@ -40,20 +41,38 @@ def load_targets(path: Path | None = None) -> pl.DataFrame:
     return df.select(pl.col(c).cast(t) for c, t in TARGET_SCHEMA.items())
 
 
+def _headline_dims(conn: Connection) -> list[int]:
+    """Ids of the dimension sets whose every dimension is at its total."""
+    d = t.dimension_set.c
+    return [i for i, key in conn.execute(select(d.id, d.key)) if is_headline(key)]
+
+
 def assessment_input(engine: Engine, areas: Sequence[str], series: Sequence[str] = (),
                      publisher: str = "UNSD", as_of: int | None = None) -> pl.DataFrame:
     """Headline observations of ``series`` (all when empty) for ``areas``, one per year,
-    with the ``release`` each value came from."""
-    df = query_observations(engine, ObservationQuery(series=series, areas=areas,
-                                                     publishers=[publisher], as_of=as_of))
-    df = df.filter(pl.col("value").is_not_null() & pl.col("value").is_finite())
-    keys = [k for k in df["dims"].unique().to_list() if is_headline(k)]
-    df = df.filter(pl.col("dims").is_in(keys))
+    with the ``release`` each value came from. A lean query: only the headline rows and
+    the columns the methods need leave the database."""
+    o, s = t.observation.c, t.series.c
+    with engine.connect() as conn:
+        stmt = (select(s.code, o.area_code, o.year, o.value, o.units, o.dims_id,
+                       o.release_id)
+                .join(t.series, s.id == o.series_id)
+                .where(s.publisher == publisher, o.value.is_not(None),
+                       o.dims_id.in_(_headline_dims(conn)), validity(conn, as_of)))
+        if series:
+            stmt = stmt.where(s.code.in_(list(series)))
+        if areas:
+            stmt = stmt.where(o.area_code.in_(list(areas)))
+        rows = conn.execute(stmt).all()
+    df = pl.DataFrame(rows, orient="row", schema={
+        "series": pl.Utf8, "area": pl.Utf8, "year": pl.Int64, "value": pl.Float64,
+        "units": pl.Utf8, "dims_id": pl.Int64, "release": pl.Int64})
+    df = df.filter(pl.col("value").is_finite())
     unit = (df.group_by("series", "units").len()
             .sort("len", "units", descending=[True, False])
             .unique("series", keep="first").select("series", "units"))
     df = df.join(unit, on=["series", "units"], how="semi")
-    return (df.sort("series", "area", "year", "dims").unique(["series", "area", "year"],
-                                                             keep="first")
-            .select(*(pl.col(c).cast(t) for c, t in OBS_SCHEMA.items()), "release")
+    return (df.sort("series", "area", "year", "dims_id").unique(["series", "area", "year"],
+                                                                keep="first")
+            .select(*(pl.col(c).cast(ty) for c, ty in OBS_SCHEMA.items()), "release")
             .sort("series", "area", "year"))

@@ -64,7 +64,8 @@ def _series_ids(conn: Connection, q: ObservationQuery) -> list[int] | None:
     return ids
 
 
-def _validity(conn: Connection, as_of: int | None):  # type: ignore[no-untyped-def]
+def validity(conn: Connection, as_of: int | None):  # type: ignore[no-untyped-def]
+    """The condition for observations current now, or as of release ``as_of``."""
     o = t.observation.c
     if as_of is None:
         return o.superseded_by.is_(None)
@@ -97,7 +98,7 @@ def query_observations(engine: Engine, q: ObservationQuery) -> pl.DataFrame:
                 .select_from(t.observation.join(t.series, s.id == o.series_id)
                              .join(t.dimension_set, d.id == o.dims_id)
                              .outerjoin(t.area, a.code == o.area_code))
-                .where(_validity(conn, q.as_of)))
+                .where(validity(conn, q.as_of)))
         if ids is not None:
             stmt = stmt.where(o.series_id.in_(ids))
         if q.areas:
