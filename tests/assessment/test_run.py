@@ -79,6 +79,14 @@ def test_cli_assess_and_gaps(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     table = pl.read_csv(out.output.encode())
     assert table.filter(pl.col("series") == "EG_ACS_ELEC")["status"].item() == \
         "On track or target met"
+    heat = runner.invoke(app, ["assess", "--areas", "CARSDG", "--format", "csv",
+                               "--heatmap", str(tmp_path / "goals.svg")])
+    assert heat.exit_code == 0, heat.output
+    assert "Kazakhstan" in (tmp_path / "goals.svg").read_text(encoding="utf-8")
+    chart = runner.invoke(app, ["trend", "--series", "EG_ACS_ELEC", "--area", "KGZ",
+                                "--out", str(tmp_path / "trend.png")])
+    assert chart.exit_code == 0, chart.output
+    assert (tmp_path / "trend.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     gaps = runner.invoke(app, ["gaps", "--areas", "KAZ", "--level", "goal", "--format", "csv"])
     assert gaps.exit_code == 0, gaps.output
     assert "share_with_data" in gaps.output.splitlines()[0]
