@@ -33,6 +33,13 @@ def test_unsd_on_the_store(loaded) -> None:
     assert results["params_version"].unique().to_list() == ["unsd-2026.1"]
 
 
+def test_escap_on_the_store(loaded) -> None:
+    results = assess(loaded, "escap", ["CARSDG"]).results
+    kaz = results.filter((pl.col("series") == "EG_ACS_ELEC") & (pl.col("area") == "398"))
+    assert kaz["scale"].item() == "on track"  # 100 % since 2021: the target is met
+    assert set(results["params_version"]) == {"escap-2026.1"}
+
+
 def test_roll_up_counts_every_series_once(loaded) -> None:
     results = assess(loaded, "opensdg", ["KAZ", "KGZ"]).results
     goals = roll_up(results, series_indicators(loaded), "goal")
@@ -62,7 +69,7 @@ def test_runs_are_stored_with_provenance_and_reproducible(loaded) -> None:
 def test_unknown_method_says_which_exist(loaded) -> None:
     with pytest.raises(SdgBridgeError) as err:
         assess(loaded, "magic", ["KAZ"])
-    assert str(err.value) == "Unknown method 'magic'; choose one of opensdg, unsd."
+    assert str(err.value) == "Unknown method 'magic'; choose one of escap, opensdg, unsd."
 
 
 def test_cli_assess_and_gaps(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -18,6 +18,7 @@ import polars as pl
 from sqlalchemy import Engine, select
 
 from sdgbridge.assessment.inputs import assessment_input, load_targets
+from sdgbridge.assessment.methods.escap import assess_escap
 from sdgbridge.assessment.methods.opensdg import assess_opensdg
 from sdgbridge.assessment.methods.unsd import assess_unsd
 from sdgbridge.assessment.model import SCALE
@@ -27,7 +28,8 @@ from sdgbridge.errors import SdgBridgeError
 from sdgbridge.reference.geography import resolve_areas
 
 Method = Callable[[pl.DataFrame, pl.DataFrame], pl.DataFrame]
-METHODS: dict[str, Method] = {"unsd": assess_unsd, "opensdg": assess_opensdg}
+METHODS: dict[str, Method] = {"unsd": assess_unsd, "escap": assess_escap,
+                              "opensdg": assess_opensdg}
 LEVELS = ("series", "indicator", "target", "goal")
 
 
