@@ -333,6 +333,10 @@ def assess(
     fmt: Annotated[str, typer.Option("--format", help="table, csv or json")] = "table",
     heatmap: Annotated[Path | None, typer.Option(help="Also draw the goals × countries "
                                                  "heatmap to this .png or .svg file.")] = None,
+    publisher: Annotated[str, typer.Option(help="UNSD (global series) or a national "
+                                           "office (KAZSTAT, KG_NSC, TAJSTAT).")] = "UNSD",
+    group: Annotated[str | None, typer.Option(help="Assess this group as one area "
+                                              "(unweighted mean of its countries).")] = None,
 ) -> None:
     """Progress towards the 2030 targets by a published method, with coverage."""
     from sdgbridge.assessment.run import assess as run_assess
@@ -340,7 +344,7 @@ def assess(
     from sdgbridge.assessment.store import save
 
     run = run_assess(state.engine, method, areas or [state.settings.default_group],
-                     series or (), targets, as_of)
+                     series or (), targets, as_of, publisher, group)
     save(state.engine, run)
     results = run.results
     table = roll_up(results, series_indicators(state.engine), level)

@@ -40,6 +40,24 @@ def test_escap_on_the_store(loaded) -> None:
     assert set(results["params_version"]) == {"escap-2026.1"}
 
 
+def test_group_assessed_as_one_area(loaded) -> None:
+    run = assess(loaded, "unsd", [], group="CARSDG")
+    assert set(run.results["area"]) == {"CARSDG"}
+    # EG_ACS_ELEC: all six countries report it from 2000 on, so it passes ESCAP's rule.
+    assert "EG_ACS_ELEC" in run.results["series"].to_list()
+
+
+def test_national_series_with_a_user_target_table(engine, tmp_path: Path) -> None:
+    ingest(engine, SHARED / "sdmx" / "kyrgyzstan_nsc")
+    table = tmp_path / "targets.csv"
+    table.write_text("series,direction,target,source\n"
+                     "SI_POV_DAY1,lower,0,national plan (test)\n", encoding="utf-8")
+    run = assess(engine, "unsd", ["KGZ"], targets=table, publisher="KG_NSC")
+    row = run.results.row(0, named=True)
+    assert (row["series"], row["area"], row["target"]) == ("SI_POV_DAY1", "417", 0.0)
+    assert run.releases == [1]
+
+
 def test_roll_up_counts_every_series_once(loaded) -> None:
     results = assess(loaded, "opensdg", ["KAZ", "KGZ"]).results
     goals = roll_up(results, series_indicators(loaded), "goal")

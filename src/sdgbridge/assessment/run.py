@@ -18,7 +18,7 @@ import polars as pl
 from sqlalchemy import Engine, select
 
 from sdgbridge.assessment.inputs import assessment_input, load_targets
-from sdgbridge.assessment.methods.escap import assess_escap
+from sdgbridge.assessment.methods.escap import assess_escap, group_values, select_indicators
 from sdgbridge.assessment.methods.opensdg import assess_opensdg
 from sdgbridge.assessment.methods.unsd import assess_unsd
 from sdgbridge.assessment.model import SCALE
@@ -40,18 +40,31 @@ def method_params(method: str) -> dict[str, object]:
 
 
 def assess(engine: Engine, method: str, areas: Sequence[str], series: Sequence[str] = (),
-           targets: Path | None = None, as_of: int | None = None) -> Assessment:
+           targets: Path | None = None, as_of: int | None = None, publisher: str = "UNSD",
+           group: str | None = None) -> Assessment:
     """Status of every series × area the method can assess (see the method's module), with
-    what it was computed from: parameters, target table digest, data releases."""
+    what it was computed from: parameters, target table digest, data releases.
+
+    ``publisher`` picks global (UNSD) or a national office's series (with a target table
+    that names them). With ``group``, the group itself is assessed as one area: its values
+    are the unweighted means of its countries' values (ESCAP's rule), for the series that
+    more than half of its countries report with 2+ points (ESCAP's selection rule).
+    """
     if method not in METHODS:
         raise SdgBridgeError(f"Unknown method {method!r}; choose one of "
                              f"{', '.join(sorted(METHODS))}.")
-    codes = resolve_areas(engine, areas)
+    codes = resolve_areas(engine, [group] if group else areas)
     table = load_targets(targets)
     wanted = list(series) or table["series"].to_list()
-    obs = assessment_input(engine, codes, wanted, as_of=as_of)
+    obs = assessment_input(engine, codes, wanted, publisher=publisher, as_of=as_of)
     releases = sorted(int(r) for r in obs["release"].unique().to_list())
-    result = METHODS[method](obs.drop("release"), table.filter(pl.col("series").is_in(wanted)))
+    obs = obs.drop("release")
+    if group:
+        kept = select_indicators(obs, codes).filter(pl.col("selected"))["series"]
+        obs = group_values(obs.filter(pl.col("series").is_in(kept.to_list())), codes,
+                           area=group).drop("n_areas")
+        codes = [group]
+    result = METHODS[method](obs, table.filter(pl.col("series").is_in(wanted)))
     digest = hashlib.sha256(table.sort("series").write_csv().encode()).hexdigest()
     return Assessment(method, method_params(method), result, codes, releases, digest, as_of)
 
