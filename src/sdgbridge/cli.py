@@ -323,7 +323,7 @@ def export(out: Path, goal: GoalOpt = None, target: TargetOpt = None, indicator:
 
 @app.command()
 def assess(
-    method: Annotated[str, typer.Option(help="unsd, escap or opensdg")] = "unsd",
+    method: Annotated[str, typer.Option(help="unsd, escap, sdsn or opensdg")] = "unsd",
     areas: AreaOpt = None,
     series: SeriesOpt = None,
     level: Annotated[str, typer.Option(help="series, indicator, target or goal")] = "goal",

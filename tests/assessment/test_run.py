@@ -40,6 +40,13 @@ def test_escap_on_the_store(loaded) -> None:
     assert set(results["params_version"]) == {"escap-2026.1"}
 
 
+def test_sdsn_bounds_from_every_country_results_for_the_asked(loaded) -> None:
+    results = assess(loaded, "sdsn", ["KAZ"]).results
+    assert set(results["area"]) == {"398"}
+    kaz = results.filter(pl.col("series") == "EG_ACS_ELEC").row(0, named=True)
+    assert kaz["latest_value"] == 100.0 and kaz["scale"] == "on track"
+
+
 def test_group_assessed_as_one_area(loaded) -> None:
     run = assess(loaded, "unsd", [], group="CARSDG")
     assert set(run.results["area"]) == {"CARSDG"}
@@ -87,7 +94,7 @@ def test_runs_are_stored_with_provenance_and_reproducible(loaded) -> None:
 def test_unknown_method_says_which_exist(loaded) -> None:
     with pytest.raises(SdgBridgeError) as err:
         assess(loaded, "magic", ["KAZ"])
-    assert str(err.value) == "Unknown method 'magic'; choose one of escap, opensdg, unsd."
+    assert str(err.value) == "Unknown method 'magic'; choose one of escap, opensdg, sdsn, unsd."
 
 
 def test_cli_assess_and_gaps(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -20,6 +20,7 @@ from sqlalchemy import Engine, select
 from sdgbridge.assessment.inputs import assessment_input, load_targets
 from sdgbridge.assessment.methods.escap import assess_escap, group_values, select_indicators
 from sdgbridge.assessment.methods.opensdg import assess_opensdg
+from sdgbridge.assessment.methods.sdsn import assess_sdsn
 from sdgbridge.assessment.methods.unsd import assess_unsd
 from sdgbridge.assessment.model import SCALE
 from sdgbridge.assessment.store import Assessment
@@ -29,7 +30,10 @@ from sdgbridge.reference.geography import resolve_areas
 
 Method = Callable[[pl.DataFrame, pl.DataFrame], pl.DataFrame]
 METHODS: dict[str, Method] = {"unsd": assess_unsd, "escap": assess_escap,
-                              "opensdg": assess_opensdg}
+                              "sdsn": assess_sdsn, "opensdg": assess_opensdg}
+# SDSN normalises between percentiles over all countries: its input is every country's data,
+# the results are then kept for the areas asked for.
+WORLDWIDE = {"sdsn"}
 LEVELS = ("series", "indicator", "target", "goal")
 
 
@@ -56,7 +60,9 @@ def assess(engine: Engine, method: str, areas: Sequence[str], series: Sequence[s
     codes = resolve_areas(engine, [group] if group else areas)
     table = load_targets(targets)
     wanted = list(series) or table["series"].to_list()
-    obs = assessment_input(engine, codes, wanted, publisher=publisher, as_of=as_of)
+    read = codes if method not in WORLDWIDE or group else sorted(
+        set(codes) | set(_countries(engine)))
+    obs = assessment_input(engine, read, wanted, publisher=publisher, as_of=as_of)
     releases = sorted(int(r) for r in obs["release"].unique().to_list())
     obs = obs.drop("release")
     if group:
@@ -65,8 +71,15 @@ def assess(engine: Engine, method: str, areas: Sequence[str], series: Sequence[s
                            area=group).drop("n_areas")
         codes = [group]
     result = METHODS[method](obs, table.filter(pl.col("series").is_in(wanted)))
+    result = result.filter(pl.col("area").is_in(codes))
     digest = hashlib.sha256(table.sort("series").write_csv().encode()).hexdigest()
     return Assessment(method, method_params(method), result, codes, releases, digest, as_of)
+
+
+def _countries(engine: Engine) -> list[str]:
+    with engine.connect() as conn:
+        return list(conn.execute(select(t.area.c.code).where(t.area.c.kind == "country"))
+                    .scalars())
 
 
 def series_indicators(engine: Engine) -> pl.DataFrame:

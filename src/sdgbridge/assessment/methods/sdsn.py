@@ -1,0 +1,353 @@
+"""SDSN Sustainable Development Report (SDR): SDG Index, Dashboards and Trend Dashboards.
+
+What was read (URLs in ``params/sdsn.toml``). Of the SDR methods pages (2023 and 2024 at
+dashboards.sdgindex.org/chapters/methodology, 2021 archive) only section A.1 was readable; of
+Lafortune et al. (2018) "SDG Index and Dashboards: Detailed Methodological paper" and of
+Schmidt-Traub et al. (2017) "National baselines for the SDGs assessed in the SDG Index and
+Dashboards" (Nature Geoscience, nature.com/articles/ngeo2985), only the table of contents
+and introduction. Two data sets filled the gap: SDSN's SDR 2025 codebook and indicator scores
+(third-party copy, ``codebook_copy_url``) and the SDR 2023 scores in shared/data/sdr. Marks:
+[V] verified here in text or by reproducing published numbers; [R] recalled (methods.md
+§2.2), not re-read; [S] sdgbridge's own choice.
+
+* [V] Scores 0-100 are "a percentage towards optimal performance" (SDR 2023 A.1).
+* [V] Each SDR indicator has an optimum (= 100), a lower bound (= 0), a green and a red
+  threshold, a justification of the optimum ("SDG Target", "Leave no one behind",
+  "Technical Optimum", "Average of best performers") and trend years, mostly "2015 - 20xx"
+  (codebook). [R] Score ``100 * (x - lower) / (upper - lower)`` censored to [0, 100]
+  (:func:`normalise`); lower = the 2.5th percentile of the country distribution (from the
+  bad end: the 97.5th when lower is better [S]); upper from the decision tree above, the last
+  step the average of the top 5. [S] Upper = the target of the targets table when given, else
+  the 97.5th percentile (``upper_rule = "top_mean"``: top-5 mean); linear interpolation.
+  SDSN's optimum is often not the SDG target (codebook: under-5 mortality optimum 2.6, the
+  target 25 is the green threshold), so scores here can differ from SDSN's.
+* [V] Goal score = mean of the goal's indicator scores; Index = mean of the goal scores:
+  Denmark's 101 SDR 2025 indicator scores give its published Index 85.25660831847891 to all
+  digits (a flat mean of the indicators gives 84.687). A series linked to two goals counts
+  in both [S].
+* [V] A goal with no score (SDG 14 when landlocked, SDG 1 or 10 without data) enters the
+  SDR 2023 Index as the mean of that goal over the ranked countries of the same SDR region:
+  this reproduces all 166 ``overall_score`` values in shared/data/sdr to 1e-6 (the tests);
+  :func:`index` does it when given ``regions``.
+* [V] No Index for a country "missing data on more than 20% of the indicators" (A.1). The
+  rule is on the Index, not on goal scores: :func:`goal_scores` keeps every goal × area and
+  flags the area (``in_index``); :func:`index` leaves it out. [S] The basket is every linked
+  series of the results.
+* [V] Dashboards are green / yellow / orange / red (A.1). [R] Yellow and orange split at the
+  midpoint of the red and green thresholds; a goal's colour is the mean of its two worst
+  indicators on a 0-4 scale (lower bound 0, red 1, midpoint 2, green 3, upper 4), green
+  only if both are green (:func:`goal_dashboard`). [S] Where ``[thresholds]`` (SDSN's values,
+  codebook) has no row: green = the target, else ``green_position`` of the span; red sits
+  ``red_position`` of the way from lower to green (medians of 45 codebook indicators).
+  Edges are inclusive: a value at the green threshold is green, at the red one orange.
+* [V] Trend Dashboards say whether a country is on track "based on past performance"
+  (A.1); arrows ↑ ➚ → ↓ • (sdsna/sdgindex-data ``config.js``). [R] Linear annual pace
+  since 2015 over the pace needed to reach the green threshold by 2030: ↑ >= 1 (or the
+  threshold reached and kept), ➚ >= 0.5, → >= 0, ↓ below; the same as projecting the latest
+  value to 2030. [S] Paces on raw values (the rescaling is linear: same ratio as on
+  uncensored scores); base = first year from 2015; two points needed.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from importlib import resources
+from typing import Any
+
+import polars as pl
+
+from sdgbridge.assessment.model import RESULT_COLUMNS, SCALE
+from sdgbridge.errors import ConfigError
+
+METHOD = "sdsn"
+#: Columns after :data:`~sdgbridge.assessment.model.RESULT_COLUMNS`.
+EXTRA_COLUMNS = ("score", "lower", "upper", "green", "red", "band", "rating", "trend",
+                 "pace", "pace_needed", "pace_ratio")
+BOUND_COLUMNS = ("series", "direction", "target", "lower", "upper", "green", "red")
+ARROWS = ("on_track", "moderate", "stagnating")  # from the best; below: decreasing
+COLOURS = ("green", "yellow", "orange")  # from the best; below: red
+_KEY = ["series", "area"]
+
+
+def load_params(name: str = "sdsn.toml") -> dict[str, Any]:
+    """The method's parameters, from the package's ``assessment/params/`` folder."""
+    path = resources.files("sdgbridge.assessment") / "params" / name
+    params = tomllib.loads(path.read_text(encoding="utf-8"))
+    if set(params["scale"]) != set(params["trend"]["labels"]) or not set(
+            params["scale"].values()) <= set(SCALE):
+        raise ConfigError(f"{name}: [scale] must map each key of [trend.labels] to one of "
+                          f"{', '.join(SCALE)}.")
+    return params
+
+
+def latest(obs: pl.DataFrame) -> pl.DataFrame:
+    """The latest observation per series × area: ``series, area, year, value``."""
+    return obs.group_by(_KEY).agg(pl.col("year", "value").sort_by("year").last())
+
+
+def bounds_from_data(obs: pl.DataFrame, targets: pl.DataFrame,
+                     params: dict[str, Any] | None = None) -> pl.DataFrame:
+    """Bounds and colour thresholds per series (:data:`BOUND_COLUMNS`), in raw units.
+
+    ``lower`` (score 0) = the ``lower_percentile`` of the latest values of *all* areas in
+    ``obs``, from the bad end; ``upper`` (score 100) = the target, else the percentile from
+    the good end (or SDSN's top-n mean). ``green`` and ``red``: ``[thresholds]`` of the
+    params, else the target / positions of ``[colour]`` (module docstring). The percentiles
+    only mean what SDSN's do when ``obs`` covers (nearly) all countries.
+    """
+    p = load_params() if params is None else params
+    b = p["bounds"]
+    if b["upper_rule"] not in ("percentile", "top_mean"):
+        raise ConfigError(f"[bounds] upper_rule {b['upper_rule']!r}: use 'percentile' or "
+                          "'top_mean'.")
+    lo, hi = b["lower_percentile"] / 100, b["upper_percentile"] / 100
+    values = latest(obs).join(_directions(obs, targets), on="series")
+    good = pl.when(pl.col("direction") == "higher").then(pl.col("value")).otherwise(
+        -pl.col("value"))  # larger = better, whatever the direction
+    sign = pl.when(pl.col("direction") == "higher").then(1.0).otherwise(-1.0)
+    stats = values.with_columns(good=good, sign=sign).group_by("series").agg(
+        pl.col("direction", "target", "sign").first(),
+        worst=pl.col("good").quantile(lo, "linear"),
+        best_pct=pl.col("good").quantile(hi, "linear"),
+        best_top=pl.col("good").sort(descending=True).head(b["top_n"]).mean())
+    best = pl.col("best_top" if b["upper_rule"] == "top_mean" else "best_pct")
+    frame = stats.with_columns(lower=pl.col("worst") * pl.col("sign"),
+                               upper=pl.coalesce("target", best * pl.col("sign")))
+    return _thresholds(frame, p).select(BOUND_COLUMNS).sort("series")
+
+
+def _directions(obs: pl.DataFrame, targets: pl.DataFrame) -> pl.DataFrame:
+    """``series, direction, target`` for each series of ``obs``; refuses gaps and doubles."""
+    wanted = targets.select("series", "direction", pl.col("target").cast(pl.Float64))
+    valid = wanted.filter(pl.col("direction").is_in(["higher", "lower"]))
+    missing = sorted(set(obs["series"].unique()) - set(valid["series"]))
+    if missing:
+        raise ConfigError(f"No direction for series {', '.join(missing)}. Add a row per series "
+                          "to the targets table with direction 'higher' or 'lower'.")
+    if valid["series"].is_duplicated().any():
+        raise ConfigError("The targets table has more than one row for a series; keep one.")
+    return valid
+
+
+def _thresholds(frame: pl.DataFrame, p: dict[str, Any]) -> pl.DataFrame:
+    """``green`` and ``red``: SDSN's per-series values where known, else the [colour] rule."""
+    c = p["colour"]
+    given = pl.DataFrame(
+        [{"series": s, "green_given": float(t["green"]), "red_given": float(t["red"])}
+         for s, t in p.get("thresholds", {}).items()],
+        schema={"series": pl.Utf8, "green_given": pl.Float64, "red_given": pl.Float64})
+    lower, upper = pl.col("lower"), pl.col("upper")
+    green_rule = pl.coalesce("target", lower + c["green_position"] * (upper - lower))
+    frame = frame.join(given, on="series", how="left").with_columns(
+        green=pl.coalesce("green_given", green_rule))
+    return frame.with_columns(red=pl.coalesce(
+        "red_given", lower + c["red_position"] * (pl.col("green") - lower)))
+
+
+def normalise(obs_latest: pl.DataFrame, bounds: pl.DataFrame) -> pl.DataFrame:
+    """``obs_latest`` with ``score`` = ``100 * (value - lower) / (upper - lower)`` in [0, 100].
+
+    ``bounds`` has ``series``, ``lower`` (worst, score 0) and ``upper`` (best, score 100);
+    for a lower-is-better series ``upper < lower`` and the same formula holds. Values past a
+    bound are censored to 0 or 100. Where the bounds coincide there is no spread to score
+    on: 100 for a value equal to them, else 0.
+    """
+    frame = obs_latest.join(bounds.select("series", "lower", "upper"), on="series",
+                            how="left")
+    return frame.with_columns(score=_score(pl.col("value")))
+
+
+def _score(x: pl.Expr) -> pl.Expr:
+    """Censored 0-100 score of ``x`` between the ``lower`` and ``upper`` columns."""
+    return _raw_score(x).clip(0.0, 100.0)
+
+
+def _raw_score(x: pl.Expr) -> pl.Expr:
+    """Uncensored score; a zero span scores 100 where ``x`` equals the bound, else 0."""
+    lower, upper = pl.col("lower"), pl.col("upper")
+    flat = pl.when(x == upper).then(100.0).otherwise(0.0)
+    return pl.when(upper == lower).then(flat).otherwise(100 * ((x - lower) / (upper - lower)))
+
+
+def assess_sdsn(obs: pl.DataFrame, targets: pl.DataFrame,
+                params: dict[str, Any] | None = None) -> pl.DataFrame:
+    """Score, dashboard colour and trend arrow of every series × area of ``obs``.
+
+    ``obs`` and ``targets`` follow :mod:`sdgbridge.assessment.model`; the bounds come from
+    ``obs`` itself (:func:`bounds_from_data`). ``status`` is SDSN's trend label, ``rating``
+    the colour, ``trend`` the arrow symbol; ``scale`` maps the trend to ``model.SCALE``.
+    """
+    p = load_params() if params is None else params
+    ends = _endpoints(obs, p["base_year"])  # refuses duplicates before anything else
+    frame = ends.join(bounds_from_data(obs, targets, p), on="series", how="left")
+    frame = frame.with_columns(score=_score(pl.col("latest_value")), band=_band(p))
+    frame = frame.with_columns(rating=_colour(pl.col("band"), p), **_pace(p["target_year"]))
+    frame = frame.with_columns(_arrow(p).alias("arrow_key"))
+    t = p["trend"]
+    return frame.with_columns(
+        method=pl.lit(METHOD), params_version=pl.lit(p["version"]),
+        status=pl.col("arrow_key").replace_strict(t["labels"], return_dtype=pl.Utf8),
+        trend=pl.col("arrow_key").replace_strict(t["symbols"], return_dtype=pl.Utf8),
+        scale=pl.col("arrow_key").replace_strict(p["scale"], return_dtype=pl.Utf8),
+    ).select(*RESULT_COLUMNS, *EXTRA_COLUMNS).sort(_KEY)
+
+
+def _endpoints(obs: pl.DataFrame, base_year: int) -> pl.DataFrame:
+    """Latest observation (any year) and the base observation (from ``base_year``)."""
+    if obs.select(pl.struct(*_KEY, "year").is_duplicated().any()).item():
+        raise ValueError("obs has more than one value for a series × area × year; "
+                         "choose one disaggregation before assessing.")
+    since = pl.col("year") >= base_year
+    year, value = pl.col("year").sort(), pl.col("value").sort_by("year")
+    return obs.group_by(_KEY).agg(
+        latest_year=year.last(), latest_value=value.last(),
+        base_year=year.filter(year >= base_year).first(),
+        base_value=value.filter(year >= base_year).first(),
+        n_points=since.sum().cast(pl.Int64))
+
+
+def _band(p: dict[str, Any]) -> pl.Expr:
+    """Dashboard value 0-4: lower bound 0, red 1, red/green midpoint 2, green 3, upper 4.
+
+    Piecewise linear on the score, as the sum of four segments each worth 0 to 1; thresholds
+    past a bound are moved onto it; a segment narrower than ``edge_tolerance`` is a step.
+    """
+    tol = p["edge_tolerance"]
+    s, g = _score(pl.col("latest_value")), _score(pl.col("green"))
+    r = pl.min_horizontal(_score(pl.col("red")), g)
+    m = (r + g) / 2
+    knots = [pl.lit(0.0), r, m, g, pl.lit(100.0)]
+    return pl.sum_horizontal(_segment(s, lo, hi, tol) for lo, hi in zip(knots, knots[1:],
+                                                                           strict=False))
+
+
+def _segment(s: pl.Expr, lo: pl.Expr, hi: pl.Expr, tol: float) -> pl.Expr:
+    """How much of the segment ``lo``-``hi`` the score ``s`` covers, from 0 to 1."""
+    step = (s >= hi - tol).cast(pl.Float64)
+    return pl.when(hi - lo > tol).then(((s - lo) / (hi - lo)).clip(0.0, 1.0)).otherwise(step)
+
+
+def _colour(band: pl.Expr, p: dict[str, Any]) -> pl.Expr:
+    """Colour of a 0-4 dashboard value: lower edges of ``[colour]``, inclusive; null -> grey."""
+    c, tol = p["colour"], p["edge_tolerance"]
+    expr = pl.when(band.is_null()).then(pl.lit("grey")).otherwise(pl.lit("red"))
+    for key in reversed(COLOURS):  # built inside out, so green is tested first
+        expr = pl.when(band >= c[key] - tol).then(pl.lit(key)).otherwise(expr)
+    return expr
+
+
+def _pace(target_year: int) -> dict[str, pl.Expr]:
+    """Observed and needed linear annual change, their ratio and the 2030 projection."""
+    t_b, x_b = pl.col("base_year"), pl.col("base_value")
+    t_l, x_l = pl.col("latest_year"), pl.col("latest_value")
+    pace = pl.when(t_l > t_b).then((x_l - x_b) / (t_l - t_b))
+    needed = (pl.col("green") - x_b) / (target_year - t_b)
+    return {"pace": pace, "pace_needed": needed,
+            "pace_ratio": pl.when(needed != 0).then(pace / needed),
+            "projected_2030": x_l + pace * (target_year - t_l)}
+
+
+def _meets_green(column: str) -> pl.Expr:
+    """Whether ``column`` is at or past the green threshold, in the series' direction."""
+    value, green = pl.col(column), pl.col("green")
+    return pl.when(pl.col("direction") == "higher").then(value >= green).otherwise(
+        value <= green)
+
+
+def _arrow(p: dict[str, Any]) -> pl.Expr:
+    """Trend key, first match wins: too few points; green reached and kept; green lost
+    since the base year; else the pace ratio banded at ``[trend]`` (below 0: decreasing)."""
+    t, tol = p["trend"], p["edge_tolerance"]
+    expr = pl.lit("decreasing")
+    for key in reversed(ARROWS):
+        expr = pl.when(pl.col("pace_ratio") >= t[key] - tol).then(pl.lit(key)).otherwise(expr)
+    short = pl.col("n_points").fill_null(0) < p["min_points"]
+    return (pl.when(short | pl.col("pace").is_null()).then(pl.lit("insufficient"))
+            .when(_meets_green("latest_value")).then(pl.lit("on_track"))
+            .when(_meets_green("base_value")).then(pl.lit("decreasing"))
+            .otherwise(expr))
+
+
+def _goals(links: pl.DataFrame) -> pl.DataFrame:
+    """``series, goal`` (Int64) from a series → indicator mapping (``1.2.1`` → goal 1)."""
+    goal = pl.col("indicator").str.split(".").list.first().cast(pl.Int64)
+    return links.select("series", goal.alias("goal")).unique()
+
+
+def goal_scores(results: pl.DataFrame, links: pl.DataFrame,
+                params: dict[str, Any] | None = None) -> pl.DataFrame:
+    """Mean normalised score per goal × area, with coverage and the 20 %-missing flag.
+
+    ``results``: ``series, area, score`` (e.g. :func:`assess_sdsn`); ``links``: ``series,
+    indicator``. A series serving two goals counts in each. The basket is every linked
+    series of ``results``; ``missing_share`` = share of it without a score for the area;
+    ``in_index`` = ``missing_share <= [missing] max_share`` (SDR: no Index otherwise).
+    """
+    p = load_params() if params is None else params
+    linked = results.select(*_KEY, "score").join(_goals(links), on="series")
+    n_basket = linked["series"].n_unique()
+    present = linked.filter(pl.col("score").is_not_null()).group_by("area").agg(
+        missing_share=1 - pl.col("series").n_unique() / n_basket)
+    expected = linked.group_by("goal").agg(
+        n_expected=pl.col("series").n_unique().cast(pl.Int64))
+    scores = linked.filter(pl.col("score").is_not_null()).group_by("goal", "area").agg(
+        score=pl.col("score").mean(), n_series=pl.len().cast(pl.Int64))
+    limit = p["missing"]["max_share"] + p["edge_tolerance"]
+    return (scores.join(expected, on="goal").join(present, on="area")
+            .with_columns(in_index=pl.col("missing_share") <= limit).sort("goal", "area"))
+
+
+def index(goals: pl.DataFrame, regions: pl.DataFrame | None = None) -> pl.DataFrame:
+    """SDG Index per area: the mean of its goal scores (``area, index, n_goals, n_imputed``).
+
+    ``goals``: ``goal, area, score`` (:func:`goal_scores`, or published goal scores). Areas
+    with ``in_index`` false (when the column is there) get no Index. With ``regions``
+    (``area, region``) a goal an area lacks is filled, as in SDR 2023, with the mean of that
+    goal over the Index areas of its region (module docstring).
+    """
+    frame = goals.select("goal", "area", "score", *(
+        ["in_index"] if "in_index" in goals.columns else []))
+    if "in_index" in frame.columns:
+        frame = frame.filter(pl.col("in_index")).drop("in_index")
+    frame = frame.with_columns(imputed=pl.lit(False))
+    if regions is not None:
+        frame = _impute_regional(frame, regions)
+    return frame.group_by("area").agg(
+        index=pl.col("score").mean(), n_goals=(~pl.col("imputed")).sum().cast(pl.Int64),
+        n_imputed=pl.col("imputed").sum().cast(pl.Int64)).sort("area")
+
+
+def _impute_regional(frame: pl.DataFrame, regions: pl.DataFrame) -> pl.DataFrame:
+    """Add each missing goal × area, scored with the goal's mean over the area's region."""
+    areas = frame.select("area").unique().join(regions.select("area", "region"), on="area")
+    grid = areas.join(frame.select("goal").unique(), how="cross")
+    means = frame.join(areas, on="area").group_by("region", "goal").agg(
+        regional=pl.col("score").mean())
+    gaps = grid.join(frame, on=["area", "goal"], how="anti").join(means, on=["region", "goal"])
+    filled = gaps.select("goal", "area", score=pl.col("regional"), imputed=pl.lit(True))
+    return pl.concat([frame, filled])
+
+
+def goal_dashboard(results: pl.DataFrame, links: pl.DataFrame,
+                   params: dict[str, Any] | None = None) -> pl.DataFrame:
+    """Goal colour per goal × area from the goal's two worst indicators (module docstring).
+
+    ``results``: ``series, area, band`` (:func:`assess_sdsn`). The colour comes from the mean
+    of the two lowest 0-4 values, but is green only if both are green. Returns ``goal, area,
+    band, rating, label, worst_series, n_series``; a goal with one indicator uses that one.
+    """
+    p = load_params() if params is None else params
+    linked = results.select(*_KEY, "band").join(_goals(links), on="series").filter(
+        pl.col("band").is_not_null())
+    two = pl.col("band").sort().head(2)
+    worst = linked.group_by("goal", "area").agg(
+        band=two.mean(), floor=two.min(), n_series=pl.len().cast(pl.Int64),
+        worst_series=pl.col("series").sort_by("band", "series").head(2).str.join(","))
+    rating = _colour(pl.col("band"), p)
+    green_floor = p["colour"]["green"] - p["edge_tolerance"]
+    capped = pl.when((rating == "green") & (pl.col("floor") < green_floor)).then(
+        pl.lit("yellow")).otherwise(rating)
+    labels = p["colour"]["labels"]
+    return worst.with_columns(rating=capped).with_columns(
+        label=pl.col("rating").replace_strict(labels, return_dtype=pl.Utf8)).select(
+        "goal", "area", "band", "rating", "label", "worst_series", "n_series").sort("goal", "area")
