@@ -337,6 +337,9 @@ def assess(
                                            "office (KAZSTAT, KG_NSC, TAJSTAT).")] = "UNSD",
     group: Annotated[str | None, typer.Option(help="Assess this group as one area "
                                               "(unweighted mean of its countries).")] = None,
+    summary: Annotated[bool, typer.Option(help="Also print the method's own aggregates "
+                                          "(SDSN goal scores and index, ESCAP indices).")]
+    = False,
 ) -> None:
     """Progress towards the 2030 targets by a published method, with coverage."""
     from sdgbridge.assessment.run import assess as run_assess
@@ -354,6 +357,11 @@ def assess(
     show(table, fmt, title=f"{method} method, {level} level: {results.height} series × area "
          f"results, parameters {run.params_version}, data releases {run.releases}; stored as "
          f"assessment run {run.run_id}", limit=200)
+    if summary:
+        from sdgbridge.assessment.run import method_summary
+
+        for title, frame in method_summary(run, series_indicators(state.engine)):
+            show(frame, fmt, title=title, limit=200)
     if heatmap is not None:
         from sdgbridge.assessment.charts import heatmap as draw_heatmap
         from sdgbridge.reference.catalog import area_table

@@ -47,6 +47,20 @@ def test_sdsn_bounds_from_every_country_results_for_the_asked(loaded) -> None:
     assert kaz["latest_value"] == 100.0 and kaz["scale"] == "on track"
 
 
+def test_method_summaries(loaded) -> None:
+    from sdgbridge.assessment.run import method_summary
+
+    links = series_indicators(loaded)
+    sdsn = dict(method_summary(assess(loaded, "sdsn", ["CARSDG"]), links))
+    scores = next(v for k, v in sdsn.items() if k.startswith("SDSN goal scores"))
+    assert {"goal", "area", "score", "rating"} <= set(scores.columns)
+    assert scores["score"].drop_nulls().is_between(0, 100).all()
+    escap = [t for t, _ in method_summary(assess(loaded, "escap", ["CARSDG"]), links)]
+    assert escap == ["ESCAP Current Status Index per goal",
+                     "ESCAP Anticipated Progress per target"]
+    assert method_summary(assess(loaded, "unsd", ["KAZ"]), links) == []
+
+
 def test_group_assessed_as_one_area(loaded) -> None:
     run = assess(loaded, "unsd", [], group="CARSDG")
     assert set(run.results["area"]) == {"CARSDG"}

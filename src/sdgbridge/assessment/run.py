@@ -112,3 +112,26 @@ def roll_up(results: pl.DataFrame, links: pl.DataFrame, level: str) -> pl.DataFr
 def _code_key(code: str) -> list[int]:
     """Goal, target and indicator codes in their natural order (2 < 16; 6.9 < 6.a)."""
     return [int(p) if p.isdigit() else 100 + ord(p[0]) for p in code.split(".")]
+
+
+def method_summary(a: Assessment, links: pl.DataFrame) -> list[tuple[str, pl.DataFrame]]:
+    """The method's own headline aggregates, as (title, frame) pairs: SDSN's goal scores,
+    dashboard colours and index; ESCAP's Current Status Index per goal and Anticipated
+    Progress per target. The UNSD and Open SDG methods have none beyond :func:`roll_up`."""
+    if a.method == "sdsn":
+        from sdgbridge.assessment.methods import sdsn
+
+        goals = sdsn.goal_scores(a.results, links)
+        return [("SDSN goal scores (0-100) and dashboard colours",
+                 goals.join(sdsn.goal_dashboard(a.results, links).select(
+                     "goal", "area", "rating"), on=["goal", "area"], how="left")),
+                ("SDSN index (mean of goal scores; none where over 20 % is missing)",
+                 sdsn.index(goals))]
+    if a.method == "escap":
+        from sdgbridge.assessment.methods import escap
+
+        return [("ESCAP Current Status Index per goal",
+                 escap.current_status_index(a.results, links)),
+                ("ESCAP Anticipated Progress per target",
+                 escap.anticipated_progress(a.results, links))]
+    return []
