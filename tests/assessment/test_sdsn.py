@@ -331,7 +331,6 @@ def test_reversing_direction_mirrors_scores(latest: list[float]) -> None:
 # ── SDSN's published SDR 2023 scores ────────────────────────────────────────
 
 
-@pytest.mark.skipif(not SDR.exists(), reason="shared/data/sdr is not next to the repository")
 def test_sdr_2023_index_from_goal_scores() -> None:
     """SDR 2023 overall scores = mean of 17 goal scores, a missing goal (SDG 14 for landlocked
     countries, SDG 1 or 10 without data) filled with its regional mean over the ranked

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from sdgbridge.errors import ConfigError
+
 OBS_SCHEMA = {"series": pl.Utf8, "area": pl.Utf8, "year": pl.Int64, "value": pl.Float64}
 TARGET_SCHEMA = {"series": pl.Utf8, "direction": pl.Utf8, "target": pl.Float64,
                  "source": pl.Utf8}
@@ -25,3 +27,24 @@ RESULT_COLUMNS = ("series", "area", "method", "params_version", "base_year", "ba
                   "projected_2030", "status", "scale")
 # The common display scale (domain.md): keep each method's own labels in ``status``.
 SCALE = ("on track", "needs acceleration", "stagnating", "regressing", "insufficient data")
+DIRECTIONS = ("higher", "lower")
+
+
+def target_directions(obs: pl.DataFrame, targets: pl.DataFrame) -> pl.DataFrame:
+    """``series, direction, target`` for each series of ``obs``; refuses gaps and doubles."""
+    wanted = targets.select("series", "direction", pl.col("target").cast(pl.Float64))
+    valid = wanted.filter(pl.col("direction").is_in(DIRECTIONS))
+    missing = sorted(set(obs["series"].unique()) - set(valid["series"]))
+    if missing:
+        raise ConfigError(
+            f"No direction for series {', '.join(missing)}. Add a row per series to the "
+            "targets table with direction 'higher' or 'lower' (target may be empty)."
+        )
+    if valid["series"].is_duplicated().any():
+        raise ConfigError("The targets table has more than one row for a series; keep one.")
+    return valid
+
+
+def code_key(code: str) -> list[int]:
+    """Goal, target and indicator codes in their natural order (2 < 16; 6.9 < 6.a)."""
+    return [int(p) if p.isdigit() else 100 + ord(p[0]) for p in code.split(".")]

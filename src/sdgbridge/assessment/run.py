@@ -22,7 +22,7 @@ from sdgbridge.assessment.methods.escap import assess_escap, group_values, selec
 from sdgbridge.assessment.methods.opensdg import assess_opensdg
 from sdgbridge.assessment.methods.sdsn import assess_sdsn
 from sdgbridge.assessment.methods.unsd import assess_unsd
-from sdgbridge.assessment.model import SCALE
+from sdgbridge.assessment.model import SCALE, code_key
 from sdgbridge.assessment.store import Assessment
 from sdgbridge.db import tables as t
 from sdgbridge.errors import SdgBridgeError
@@ -105,13 +105,8 @@ def roll_up(results: pl.DataFrame, links: pl.DataFrame, level: str) -> pl.DataFr
     counts = df.group_by(level, "area").agg(
         pl.col("series").n_unique().alias("coverage"),
         *[(pl.col("scale") == s).sum().alias(s) for s in SCALE])
-    order = pl.col(level).map_elements(_code_key, return_dtype=pl.List(pl.Int64))
+    order = pl.col(level).map_elements(code_key, return_dtype=pl.List(pl.Int64))
     return counts.with_columns(order.alias("_o")).sort("_o", "area").drop("_o")
-
-
-def _code_key(code: str) -> list[int]:
-    """Goal, target and indicator codes in their natural order (2 < 16; 6.9 < 6.a)."""
-    return [int(p) if p.isdigit() else 100 + ord(p[0]) for p in code.split(".")]
 
 
 def method_summary(a: Assessment, links: pl.DataFrame) -> list[tuple[str, pl.DataFrame]]:

@@ -63,14 +63,13 @@ from typing import Any
 
 import polars as pl
 
-from sdgbridge.assessment.model import RESULT_COLUMNS, SCALE
+from sdgbridge.assessment.model import RESULT_COLUMNS, SCALE, code_key, target_directions
 from sdgbridge.errors import ConfigError
 
 METHOD = "escap"
 #: Columns after :data:`~sdgbridge.assessment.model.RESULT_COLUMNS`.
 EXTRA_COLUMNS = ("csi", "csi_expected", "csi_status", "csi_scale", "api", "api_gap", "slope")
 _KEY = ["series", "area"]
-_DIRECTIONS = ("higher", "lower")
 _DEPTH = {"indicator": 3, "target": 2, "goal": 1}
 _YEAR = pl.col("year").cast(pl.Float64)
 
@@ -100,7 +99,7 @@ def assess_escap(
     window = _window(obs, p)
     frame = (obs.select(_KEY).unique().join(_endpoints(window, p), on=_KEY, how="left")
              .join(_regression(window, p), on=_KEY, how="left")
-             .join(_directions(obs, targets), on="series", how="left"))
+             .join(target_directions(obs, targets), on="series", how="left"))
     frame = frame.with_columns(_indices(p)).with_columns(
         *_statuses(p), api_gap=(1 - pl.col("api")).clip(lower_bound=0.0))
     return frame.with_columns(
@@ -156,21 +155,6 @@ def _regression(window: pl.DataFrame, p: dict[str, Any]) -> pl.DataFrame:
     slope = pl.when(ok).then(pl.col("sxy") / pl.col("sxx"))
     return fit.with_columns(slope=slope).select(
         *_KEY, "slope", projected_2030=pl.col("ybar") + pl.col("slope") * (target - pl.col("tbar")))
-
-
-def _directions(obs: pl.DataFrame, targets: pl.DataFrame) -> pl.DataFrame:
-    """``series``, ``direction``, ``target`` for each series of ``obs``; refuses gaps."""
-    wanted = targets.select("series", "direction", pl.col("target").cast(pl.Float64))
-    valid = wanted.filter(pl.col("direction").is_in(_DIRECTIONS))
-    missing = sorted(set(obs["series"].unique()) - set(valid["series"]))
-    if missing:
-        raise ConfigError(
-            f"No direction for series {', '.join(missing)}. Add a row per series to the "
-            "targets table with direction 'higher' or 'lower' (target may be empty)."
-        )
-    if valid["series"].is_duplicated().any():
-        raise ConfigError("The targets table has more than one row for a series; keep one.")
-    return valid
 
 
 def _meets(value: pl.Expr, slack: pl.Expr | float = 0.0) -> pl.Expr:
@@ -342,15 +326,10 @@ def _roll_up(df: pl.DataFrame, links: pl.DataFrame, level: str,
         if name == level:
             break
     out = frame.join(coverage, on=[level, "area"]).select(level, "area", "coverage", *columns)
-    order = pl.col(level).map_elements(_code_key, return_dtype=pl.List(pl.Int64))
+    order = pl.col(level).map_elements(code_key, return_dtype=pl.List(pl.Int64))
     return out.with_columns(order.alias("_o")).sort("_o", "area").drop("_o")
 
 
 def _prefix(column: str, depth: int) -> pl.Expr:
     """The first ``depth`` parts of a dotted code (6.1.1 -> 6.1 -> 6)."""
     return pl.col(column).str.split(".").list.slice(0, depth).list.join(".")
-
-
-def _code_key(code: str) -> list[int]:
-    """Goal, target and indicator codes in their natural order (2 < 16; 6.9 < 6.a)."""
-    return [int(p) if p.isdigit() else 100 + ord(p[0]) for p in code.split(".")]

@@ -56,7 +56,7 @@ from typing import Any
 
 import polars as pl
 
-from sdgbridge.assessment.model import RESULT_COLUMNS, SCALE
+from sdgbridge.assessment.model import RESULT_COLUMNS, SCALE, target_directions
 from sdgbridge.errors import ConfigError
 
 METHOD = "sdsn"
@@ -101,7 +101,7 @@ def bounds_from_data(obs: pl.DataFrame, targets: pl.DataFrame,
         raise ConfigError(f"[bounds] upper_rule {b['upper_rule']!r}: use 'percentile' or "
                           "'top_mean'.")
     lo, hi = b["lower_percentile"] / 100, b["upper_percentile"] / 100
-    values = latest(obs).join(_directions(obs, targets), on="series")
+    values = latest(obs).join(target_directions(obs, targets), on="series")
     good = pl.when(pl.col("direction") == "higher").then(pl.col("value")).otherwise(
         -pl.col("value"))  # larger = better, whatever the direction
     sign = pl.when(pl.col("direction") == "higher").then(1.0).otherwise(-1.0)
@@ -114,19 +114,6 @@ def bounds_from_data(obs: pl.DataFrame, targets: pl.DataFrame,
     frame = stats.with_columns(lower=pl.col("worst") * pl.col("sign"),
                                upper=pl.coalesce("target", best * pl.col("sign")))
     return _thresholds(frame, p).select(BOUND_COLUMNS).sort("series")
-
-
-def _directions(obs: pl.DataFrame, targets: pl.DataFrame) -> pl.DataFrame:
-    """``series, direction, target`` for each series of ``obs``; refuses gaps and doubles."""
-    wanted = targets.select("series", "direction", pl.col("target").cast(pl.Float64))
-    valid = wanted.filter(pl.col("direction").is_in(["higher", "lower"]))
-    missing = sorted(set(obs["series"].unique()) - set(valid["series"]))
-    if missing:
-        raise ConfigError(f"No direction for series {', '.join(missing)}. Add a row per series "
-                          "to the targets table with direction 'higher' or 'lower'.")
-    if valid["series"].is_duplicated().any():
-        raise ConfigError("The targets table has more than one row for a series; keep one.")
-    return valid
 
 
 def _thresholds(frame: pl.DataFrame, p: dict[str, Any]) -> pl.DataFrame:

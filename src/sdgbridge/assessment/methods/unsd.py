@@ -46,7 +46,7 @@ from typing import Any
 
 import polars as pl
 
-from sdgbridge.assessment.model import RESULT_COLUMNS, SCALE
+from sdgbridge.assessment.model import RESULT_COLUMNS, SCALE, target_directions
 from sdgbridge.errors import ConfigError
 
 METHOD = "unsd"
@@ -55,7 +55,6 @@ EXTRA_COLUMNS = ("cagr", "ratio", "projected_2030_low", "projected_2030_high")
 #: Band keys of ``params`` from the best down; below the last one: ``regression``.
 BANDS = ("on_track", "moderate", "marginal", "stagnation")
 _KEY = ["series", "area"]
-_DIRECTIONS = ("higher", "lower")
 
 
 def load_params(name: str = "unsd.toml") -> dict[str, Any]:
@@ -75,7 +74,7 @@ def assess_unsd(
     in UNSD's own labels (``params["labels"]``), sorted by series and area.
     """
     p = load_params() if params is None else params
-    frame = _endpoints(obs, p["base_year"]).join(_directions(obs, targets), on="series",
+    frame = _endpoints(obs, p["base_year"]).join(target_directions(obs, targets), on="series",
                                                  how="left")
     frame = frame.with_columns(cagr=_rate("base", "latest"), half1=_rate("base", "mid"),
                                half2=_rate("mid", "latest"))
@@ -106,21 +105,6 @@ def _endpoints(obs: pl.DataFrame, base_year: int) -> pl.DataFrame:
     )
     keys = obs.select(_KEY).unique()
     return keys.join(found, on=_KEY, how="left").with_columns(pl.col("n_points").fill_null(0))
-
-
-def _directions(obs: pl.DataFrame, targets: pl.DataFrame) -> pl.DataFrame:
-    """``series``, ``direction``, ``target`` for each series of ``obs``; refuses gaps."""
-    wanted = targets.select("series", "direction", pl.col("target").cast(pl.Float64))
-    valid = wanted.filter(pl.col("direction").is_in(_DIRECTIONS))
-    missing = sorted(set(obs["series"].unique()) - set(valid["series"]))
-    if missing:
-        raise ConfigError(
-            f"No direction for series {', '.join(missing)}. Add a row per series to the "
-            "targets table with direction 'higher' or 'lower' (target may be empty)."
-        )
-    if valid["series"].is_duplicated().any():
-        raise ConfigError("The targets table has more than one row for a series; keep one.")
-    return valid
 
 
 def _rate(start: str, end: str) -> pl.Expr:
