@@ -49,6 +49,16 @@ class Settings(BaseSettings):
     api_page_size: int = Field(
         10000, description="Rows per page asked of the SDG API (it pages large answers)."
     )
+    iati_schema: Path = Field(
+        Path("../shared/data/iati/schema/iati-activities-schema.xsd"),
+        description="The IATI activity schema (XSD, 2.03) that imported files are validated "
+        "against; keep iati-common.xsd and xml.xsd beside it.",
+    )
+    iati_codelists: Path = Field(
+        Path("../shared/data/iati/codelists"),
+        description="Folder of the IATI code lists (XML, embedded and non-embedded) that "
+        "imported codes are checked against.",
+    )
     default_group: str = Field(
         "CARSDG",
         description="The group of areas used when a command is given no --areas: by default "

@@ -230,3 +230,83 @@ assessment_result = Table(
     Column("projected_2030", Float),
     Column("details", Text),  # the method's other columns, as JSON
 )
+
+
+# ---- Projects: IATI activities and what hangs off them (columns: projects.model.FRAMES) ----
+
+def _child(name: str, *columns: Column, key: tuple[str, ...] = ("seq",)) -> Table:
+    """A table of records belonging to an activity, removed with it."""
+    return Table(
+        name, metadata,
+        Column("iati_identifier", String(255),
+               ForeignKey("iati_activity.iati_identifier", ondelete="CASCADE"),
+               primary_key=True),
+        *[Column(k, Integer if k == "seq" else String(64), primary_key=True) for k in key],
+        *columns,
+    )
+
+
+iati_import = Table(
+    "iati_import",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("files", Text, nullable=False),  # JSON: path, sha256
+    Column("activities_read", Integer, nullable=False),
+    Column("activities_new", Integer, nullable=False),
+    Column("activities_changed", Integer, nullable=False),
+    Column("activities_unchanged", Integer, nullable=False),
+    Column("activities_rejected", Integer, nullable=False),
+    Column("transactions", Integer, nullable=False),
+    Column("partial", Boolean, nullable=False, default=False),
+)
+
+iati_activity = Table(
+    "iati_activity",
+    metadata,
+    Column("iati_identifier", String(255), primary_key=True),
+    *[Column(c, Text) for c in (
+        "reporting_org_ref", "reporting_org_name", "reporting_org_type", "title_en",
+        "title_ru", "title_other", "description_en", "description_ru", "status",
+        "default_currency", "default_lang", "planned_start", "actual_start", "planned_end",
+        "actual_end", "hierarchy", "last_updated", "iati_version", "source_file")],
+    Column("line", Integer),
+    Column("import_id", Integer, ForeignKey("iati_import.id")),
+    Column("content_sha256", String(64), nullable=False),  # over the activity and its children
+    Column("archived", Boolean, nullable=False, default=False),
+)
+
+iati_participant = _child("iati_participant", Column("role", String(8)), Column("ref", Text),
+                          Column("type", String(8)), Column("name", Text))
+iati_country = _child("iati_country", Column("percentage", Float), key=("code",))
+iati_region = _child("iati_region", Column("percentage", Float), key=("vocabulary", "code"))
+iati_sector = _child("iati_sector", Column("percentage", Float), key=("vocabulary", "code"))
+iati_tag = _child("iati_tag", key=("vocabulary", "code"))
+iati_transaction = _child(
+    "iati_transaction", Column("type", String(8)), Column("date", String(32)),
+    Column("value", Float), Column("currency", String(8)), Column("value_date", String(32)),
+    *[Column(c, Text) for c in ("provider_ref", "provider_name", "receiver_ref",
+                                "receiver_name", "description")],
+    Column("country", String(8)), Column("region", String(16)), Column("sector_dac", String(16)),
+    Column("sector_other", String(64)), Column("sector_other_vocabulary", String(16)),
+    Column("flow_type", String(8)), Column("finance_type", String(8)),
+    Column("aid_type", String(16)))
+iati_budget = _child(
+    "iati_budget", Column("type", String(8)), Column("status", String(8)),
+    Column("period_start", String(32)), Column("period_end", String(32)),
+    Column("value", Float), Column("currency", String(8)), Column("value_date", String(32)))
+iati_document = _child("iati_document", Column("url", Text), Column("format", Text),
+                       Column("title", Text), Column("category", String(8)))
+
+# Change history of records (projects, organisations): one row per change of one record.
+record_change = Table(
+    "record_change",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("record_type", String(32), nullable=False),
+    Column("record_key", String(255), nullable=False, index=True),
+    Column("changed_at", DateTime(timezone=True), nullable=False),
+    Column("origin", Text, nullable=False),  # "iati import 3", "cli", …
+    Column("change", String(16), nullable=False),  # created | updated | archived
+    Column("details", Text),  # JSON: field -> [old, new]
+)

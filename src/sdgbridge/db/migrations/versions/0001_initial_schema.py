@@ -73,6 +73,19 @@ def upgrade() -> None:
     sa.Column('short_ru', sa.Text(), nullable=True),
     sa.PrimaryKeyConstraint('code', name=op.f('pk_goal'))
     )
+    op.create_table('iati_import',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('files', sa.Text(), nullable=False),
+    sa.Column('activities_read', sa.Integer(), nullable=False),
+    sa.Column('activities_new', sa.Integer(), nullable=False),
+    sa.Column('activities_changed', sa.Integer(), nullable=False),
+    sa.Column('activities_unchanged', sa.Integer(), nullable=False),
+    sa.Column('activities_rejected', sa.Integer(), nullable=False),
+    sa.Column('transactions', sa.Integer(), nullable=False),
+    sa.Column('partial', sa.Boolean(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_iati_import'))
+    )
     op.create_table('indicator',
     sa.Column('code', sa.String(length=16), nullable=False),
     sa.Column('goal', sa.String(length=4), nullable=False),
@@ -83,6 +96,19 @@ def upgrade() -> None:
     sa.Column('in_framework', sa.Boolean(), nullable=False),
     sa.PrimaryKeyConstraint('code', name=op.f('pk_indicator'))
     )
+    op.create_table('record_change',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('record_type', sa.String(length=32), nullable=False),
+    sa.Column('record_key', sa.String(length=255), nullable=False),
+    sa.Column('changed_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('origin', sa.Text(), nullable=False),
+    sa.Column('change', sa.String(length=16), nullable=False),
+    sa.Column('details', sa.Text(), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_record_change'))
+    )
+    with op.batch_alter_table('record_change', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_record_change_record_key'), ['record_key'], unique=False)
+
     op.create_table('release',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('source', sa.Text(), nullable=False),
@@ -139,6 +165,34 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['group_code'], ['area_group.code'], name=op.f('fk_group_member_group_code_area_group'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('group_code', 'area_code', name=op.f('pk_group_member'))
     )
+    op.create_table('iati_activity',
+    sa.Column('iati_identifier', sa.String(length=255), nullable=False),
+    sa.Column('reporting_org_ref', sa.Text(), nullable=True),
+    sa.Column('reporting_org_name', sa.Text(), nullable=True),
+    sa.Column('reporting_org_type', sa.Text(), nullable=True),
+    sa.Column('title_en', sa.Text(), nullable=True),
+    sa.Column('title_ru', sa.Text(), nullable=True),
+    sa.Column('title_other', sa.Text(), nullable=True),
+    sa.Column('description_en', sa.Text(), nullable=True),
+    sa.Column('description_ru', sa.Text(), nullable=True),
+    sa.Column('status', sa.Text(), nullable=True),
+    sa.Column('default_currency', sa.Text(), nullable=True),
+    sa.Column('default_lang', sa.Text(), nullable=True),
+    sa.Column('planned_start', sa.Text(), nullable=True),
+    sa.Column('actual_start', sa.Text(), nullable=True),
+    sa.Column('planned_end', sa.Text(), nullable=True),
+    sa.Column('actual_end', sa.Text(), nullable=True),
+    sa.Column('hierarchy', sa.Text(), nullable=True),
+    sa.Column('last_updated', sa.Text(), nullable=True),
+    sa.Column('iati_version', sa.Text(), nullable=True),
+    sa.Column('source_file', sa.Text(), nullable=True),
+    sa.Column('line', sa.Integer(), nullable=True),
+    sa.Column('import_id', sa.Integer(), nullable=True),
+    sa.Column('content_sha256', sa.String(length=64), nullable=False),
+    sa.Column('archived', sa.Boolean(), nullable=False),
+    sa.ForeignKeyConstraint(['import_id'], ['iati_import.id'], name=op.f('fk_iati_activity_import_id_iati_import')),
+    sa.PrimaryKeyConstraint('iati_identifier', name=op.f('pk_iati_activity'))
+    )
     op.create_table('observation',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('release_id', sa.Integer(), nullable=False),
@@ -191,11 +245,106 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['goal'], ['goal.code'], name=op.f('fk_target_goal_goal')),
     sa.PrimaryKeyConstraint('code', name=op.f('pk_target'))
     )
+    op.create_table('iati_budget',
+    sa.Column('iati_identifier', sa.String(length=255), nullable=False),
+    sa.Column('seq', sa.Integer(), nullable=False),
+    sa.Column('type', sa.String(length=8), nullable=True),
+    sa.Column('status', sa.String(length=8), nullable=True),
+    sa.Column('period_start', sa.String(length=32), nullable=True),
+    sa.Column('period_end', sa.String(length=32), nullable=True),
+    sa.Column('value', sa.Float(), nullable=True),
+    sa.Column('currency', sa.String(length=8), nullable=True),
+    sa.Column('value_date', sa.String(length=32), nullable=True),
+    sa.ForeignKeyConstraint(['iati_identifier'], ['iati_activity.iati_identifier'], name=op.f('fk_iati_budget_iati_identifier_iati_activity'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('iati_identifier', 'seq', name=op.f('pk_iati_budget'))
+    )
+    op.create_table('iati_country',
+    sa.Column('iati_identifier', sa.String(length=255), nullable=False),
+    sa.Column('code', sa.String(length=64), nullable=False),
+    sa.Column('percentage', sa.Float(), nullable=True),
+    sa.ForeignKeyConstraint(['iati_identifier'], ['iati_activity.iati_identifier'], name=op.f('fk_iati_country_iati_identifier_iati_activity'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('iati_identifier', 'code', name=op.f('pk_iati_country'))
+    )
+    op.create_table('iati_document',
+    sa.Column('iati_identifier', sa.String(length=255), nullable=False),
+    sa.Column('seq', sa.Integer(), nullable=False),
+    sa.Column('url', sa.Text(), nullable=True),
+    sa.Column('format', sa.Text(), nullable=True),
+    sa.Column('title', sa.Text(), nullable=True),
+    sa.Column('category', sa.String(length=8), nullable=True),
+    sa.ForeignKeyConstraint(['iati_identifier'], ['iati_activity.iati_identifier'], name=op.f('fk_iati_document_iati_identifier_iati_activity'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('iati_identifier', 'seq', name=op.f('pk_iati_document'))
+    )
+    op.create_table('iati_participant',
+    sa.Column('iati_identifier', sa.String(length=255), nullable=False),
+    sa.Column('seq', sa.Integer(), nullable=False),
+    sa.Column('role', sa.String(length=8), nullable=True),
+    sa.Column('ref', sa.Text(), nullable=True),
+    sa.Column('type', sa.String(length=8), nullable=True),
+    sa.Column('name', sa.Text(), nullable=True),
+    sa.ForeignKeyConstraint(['iati_identifier'], ['iati_activity.iati_identifier'], name=op.f('fk_iati_participant_iati_identifier_iati_activity'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('iati_identifier', 'seq', name=op.f('pk_iati_participant'))
+    )
+    op.create_table('iati_region',
+    sa.Column('iati_identifier', sa.String(length=255), nullable=False),
+    sa.Column('vocabulary', sa.String(length=64), nullable=False),
+    sa.Column('code', sa.String(length=64), nullable=False),
+    sa.Column('percentage', sa.Float(), nullable=True),
+    sa.ForeignKeyConstraint(['iati_identifier'], ['iati_activity.iati_identifier'], name=op.f('fk_iati_region_iati_identifier_iati_activity'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('iati_identifier', 'vocabulary', 'code', name=op.f('pk_iati_region'))
+    )
+    op.create_table('iati_sector',
+    sa.Column('iati_identifier', sa.String(length=255), nullable=False),
+    sa.Column('vocabulary', sa.String(length=64), nullable=False),
+    sa.Column('code', sa.String(length=64), nullable=False),
+    sa.Column('percentage', sa.Float(), nullable=True),
+    sa.ForeignKeyConstraint(['iati_identifier'], ['iati_activity.iati_identifier'], name=op.f('fk_iati_sector_iati_identifier_iati_activity'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('iati_identifier', 'vocabulary', 'code', name=op.f('pk_iati_sector'))
+    )
+    op.create_table('iati_tag',
+    sa.Column('iati_identifier', sa.String(length=255), nullable=False),
+    sa.Column('vocabulary', sa.String(length=64), nullable=False),
+    sa.Column('code', sa.String(length=64), nullable=False),
+    sa.ForeignKeyConstraint(['iati_identifier'], ['iati_activity.iati_identifier'], name=op.f('fk_iati_tag_iati_identifier_iati_activity'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('iati_identifier', 'vocabulary', 'code', name=op.f('pk_iati_tag'))
+    )
+    op.create_table('iati_transaction',
+    sa.Column('iati_identifier', sa.String(length=255), nullable=False),
+    sa.Column('seq', sa.Integer(), nullable=False),
+    sa.Column('type', sa.String(length=8), nullable=True),
+    sa.Column('date', sa.String(length=32), nullable=True),
+    sa.Column('value', sa.Float(), nullable=True),
+    sa.Column('currency', sa.String(length=8), nullable=True),
+    sa.Column('value_date', sa.String(length=32), nullable=True),
+    sa.Column('provider_ref', sa.Text(), nullable=True),
+    sa.Column('provider_name', sa.Text(), nullable=True),
+    sa.Column('receiver_ref', sa.Text(), nullable=True),
+    sa.Column('receiver_name', sa.Text(), nullable=True),
+    sa.Column('description', sa.Text(), nullable=True),
+    sa.Column('country', sa.String(length=8), nullable=True),
+    sa.Column('region', sa.String(length=16), nullable=True),
+    sa.Column('sector_dac', sa.String(length=16), nullable=True),
+    sa.Column('sector_other', sa.String(length=64), nullable=True),
+    sa.Column('sector_other_vocabulary', sa.String(length=16), nullable=True),
+    sa.Column('flow_type', sa.String(length=8), nullable=True),
+    sa.Column('finance_type', sa.String(length=8), nullable=True),
+    sa.Column('aid_type', sa.String(length=16), nullable=True),
+    sa.ForeignKeyConstraint(['iati_identifier'], ['iati_activity.iati_identifier'], name=op.f('fk_iati_transaction_iati_identifier_iati_activity'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('iati_identifier', 'seq', name=op.f('pk_iati_transaction'))
+    )
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    op.drop_table('iati_transaction')
+    op.drop_table('iati_tag')
+    op.drop_table('iati_sector')
+    op.drop_table('iati_region')
+    op.drop_table('iati_participant')
+    op.drop_table('iati_document')
+    op.drop_table('iati_country')
+    op.drop_table('iati_budget')
     op.drop_table('target')
     op.drop_table('series_indicator')
     op.drop_table('release_file')
@@ -203,6 +352,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_observation_key')
 
     op.drop_table('observation')
+    op.drop_table('iati_activity')
     op.drop_table('group_member')
     op.drop_table('assessment_result')
     op.drop_table('series')
@@ -210,7 +360,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_release_fingerprint'))
 
     op.drop_table('release')
+    with op.batch_alter_table('record_change', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_record_change_record_key'))
+
+    op.drop_table('record_change')
     op.drop_table('indicator')
+    op.drop_table('iati_import')
     op.drop_table('goal')
     op.drop_table('framework_title')
     op.drop_table('dimension_set')

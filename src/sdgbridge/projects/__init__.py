@@ -1,0 +1,1 @@
+"""Partners, projects (IATI activities) and coordination: who does what where, with how much."""
