@@ -20,7 +20,8 @@ from sdgbridge.reference.geography import resolve_areas
 HEADLINE_SERIES = ("SI_POV_DAY1", "SH_H2O_SAFE", "EG_ACS_ELEC", "EG_FEC_RNEW", "EG_EGY_PRIM",
                    "NY_GDP_PCAP", "IT_MOB_4GNTWK")
 # Codes that mean "all" in the UNSD and SDMX code lists: a headline value has only these.
-TOTAL_CODES = frozenset({"BOTHSEX", "ALLAGE", "ALLAREA", "_T", "_Z", "_X", "ALL"})
+TOTAL_CODES = frozenset({"BOTHSEX", "ALLAGE", "ALLAREA", "_T", "_Z", "_X", "ALL", "TOTAL",
+                         "NOTSPEC"})
 
 
 @dataclass

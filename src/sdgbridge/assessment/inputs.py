@@ -18,8 +18,9 @@ from sqlalchemy import Connection, Engine, select
 from sdgbridge.assessment.model import OBS_SCHEMA, TARGET_SCHEMA
 from sdgbridge.db import tables as t
 from sdgbridge.errors import InputError
+from sdgbridge.ingest.model import parse_dims
 from sdgbridge.query.observations import validity
-from sdgbridge.summary import is_headline
+from sdgbridge.summary import TOTAL_CODES
 
 
 def load_targets(path: Path | None = None) -> pl.DataFrame:
@@ -41,10 +42,28 @@ def load_targets(path: Path | None = None) -> pl.DataFrame:
     return df.select(pl.col(c).cast(t) for c, t in TARGET_SCHEMA.items())
 
 
-def _headline_dims(conn: Connection) -> list[int]:
-    """Ids of the dimension sets whose every dimension is at its total."""
-    d = t.dimension_set.c
-    return [i for i, key in conn.execute(select(d.id, d.key)) if is_headline(key)]
+def headline_pairs(conn: Connection, publisher: str) -> pl.DataFrame:
+    """(series, dims_id) pairs that are each series' headline.
+
+    A dimension counts as at its total when its code is a total code (``BOTHSEX``,
+    ``ALLAGE``, ``_T`` …) or when it is the only code the series has for that dimension:
+    under-5 mortality is published for ``age=<5Y`` only, women in parliament for
+    ``sex=FEMALE`` only. A series published only by category (education level, product)
+    has no headline and is not assessed.
+    """
+    o, s, d = t.observation.c, t.series.c, t.dimension_set.c
+    rows = conn.execute(select(s.code, o.dims_id, d.key).distinct()
+                        .join(t.series, s.id == o.series_id)
+                        .join(t.dimension_set, d.id == o.dims_id)
+                        .where(s.publisher == publisher, o.superseded_by.is_(None))).all()
+    codes: dict[tuple[str, str], set[str]] = {}
+    for code, _, key in rows:
+        for name, value in parse_dims(key).items():
+            codes.setdefault((code, name), set()).add(value)
+    keep = [(code, dims_id) for code, dims_id, key in rows
+            if all(v in TOTAL_CODES or len(codes[(code, n)]) == 1
+                   for n, v in parse_dims(key).items())]
+    return pl.DataFrame(keep, schema={"series": pl.Utf8, "dims_id": pl.Int64}, orient="row")
 
 
 def assessment_input(engine: Engine, areas: Sequence[str], series: Sequence[str] = (),
@@ -54,11 +73,13 @@ def assessment_input(engine: Engine, areas: Sequence[str], series: Sequence[str]
     the columns the methods need leave the database."""
     o, s = t.observation.c, t.series.c
     with engine.connect() as conn:
+        pairs = headline_pairs(conn, publisher)
         stmt = (select(s.code, o.area_code, o.year, o.value, o.units, o.dims_id,
                        o.release_id)
                 .join(t.series, s.id == o.series_id)
                 .where(s.publisher == publisher, o.value.is_not(None),
-                       o.dims_id.in_(_headline_dims(conn)), validity(conn, as_of)))
+                       o.dims_id.in_(pairs["dims_id"].unique().to_list()),
+                       validity(conn, as_of)))
         if series:
             stmt = stmt.where(s.code.in_(list(series)))
         if areas:
@@ -67,7 +88,8 @@ def assessment_input(engine: Engine, areas: Sequence[str], series: Sequence[str]
     df = pl.DataFrame(rows, orient="row", schema={
         "series": pl.Utf8, "area": pl.Utf8, "year": pl.Int64, "value": pl.Float64,
         "units": pl.Utf8, "dims_id": pl.Int64, "release": pl.Int64})
-    df = df.filter(pl.col("value").is_finite())
+    df = df.join(pairs, on=["series", "dims_id"], how="semi").filter(
+        pl.col("value").is_finite())
     unit = (df.group_by("series", "units").len()
             .sort("len", "units", descending=[True, False])
             .unique("series", keep="first").select("series", "units"))
