@@ -47,7 +47,7 @@ def main(store: str, image: str) -> None:
         print(f"\n### {method} ({run.params_version}; data releases {run.releases})\n")
         print(table(rolled, names, areas))
         if method == "unsd":
-            heatmap(rolled, "goal", names, Path(image),
+            heatmap(rolled, "goal", {a: names[a] for a in areas}, Path(image),
                     f"SDG progress by goal, UNSD method ({run.params_version})")
 
 

@@ -40,6 +40,8 @@ groups_app = typer.Typer(help="Groups of areas (M49 and SDG regions, LDC/LLDC/SI
 framework_app = typer.Typer(help="The SDG framework: goals, targets, indicators.")
 app.add_typer(groups_app, name="groups")
 app.add_typer(framework_app, name="framework")
+projects_app = typer.Typer(help="Projects (IATI activities): import, list, history, 3W.")
+app.add_typer(projects_app, name="projects")
 console = Console(soft_wrap=True)
 
 
@@ -366,7 +368,8 @@ def assess(
         from sdgbridge.assessment.charts import heatmap as draw_heatmap
         from sdgbridge.reference.catalog import area_table
 
-        names = dict(area_table(state.engine).select("code", "name_en").iter_rows())
+        names = dict(area_table(state.engine).filter(pl.col("code").is_in(run.areas))
+                     .select("code", "name_en").iter_rows())
         draw_heatmap(roll_up(results, series_indicators(state.engine), "goal"), "goal", names,
                      heatmap, f"SDG progress by goal ({method} method), {run.params_version}")
         console.print(f"Heatmap written to {heatmap}.")
@@ -413,6 +416,61 @@ def gaps(areas: AreaOpt = None,
     table = found if level == "series" else gap_summary(found, series_indicators(
         state.engine), level)
     show(table, fmt, title=f"Data gaps ({level} level)", limit=200)
+
+
+# ---- projects -----------------------------------------------------------------------
+
+@projects_app.command("import")
+def projects_import(
+    paths: list[Path],
+    partial: Annotated[bool, typer.Option(help="Load the valid activities; write the "
+                                          "rejected ones with reasons to a file.")] = False,
+    rejects: Annotated[Path | None, typer.Option(help="Where --partial writes them.")] = None,
+) -> None:
+    """Import IATI activity files (2.01–2.03), validated against the schema and code lists."""
+    from sdgbridge.projects.service import import_files
+
+    with progress_bar() as update:
+        r = import_files(state.engine, state.settings, paths, partial, rejects, update)
+    head = f"Import {r.import_id}" if r.import_id else "No change: nothing to write"
+    console.print(f"{head}: {r.activities_read:,} activities read, {r.new:,} new, "
+                  f"{r.changed:,} changed, {r.unchanged:,} unchanged, {r.rejected:,} "
+                  f"rejected; {r.transactions:,} transactions written.", markup=False)
+    if r.rejects_file:
+        console.print(f"  rejected activities with reasons: {r.rejects_file}", markup=False)
+
+
+@projects_app.command("list")
+def projects_list(country: Annotated[str | None, typer.Option(help="ISO 3166 alpha-2 "
+                                                              "(KZ).")] = None,
+                  fmt: Annotated[str, typer.Option("--format")] = "table") -> None:
+    """List the projects (by recipient country on the activity or its transactions)."""
+    from sdgbridge.projects.queries import project_table
+
+    show(project_table(state.engine, country), fmt, limit=100)
+
+
+@projects_app.command("history")
+def projects_history(identifier: str,
+                     fmt: Annotated[str, typer.Option("--format")] = "table") -> None:
+    """What changed in a project, import by import."""
+    from sdgbridge.projects.queries import project_history
+
+    show(project_history(state.engine, identifier), fmt)
+
+
+@projects_app.command("3w")
+def projects_3w(out: Annotated[Path | None, typer.Option(help="Write CSV/Parquet/xlsx.")]
+                = None, fmt: Annotated[str, typer.Option("--format")] = "table") -> None:
+    """Who does what where: organisation × country × DAC sector × year, with money."""
+    from sdgbridge.projects.queries import three_w
+
+    df = three_w(state.engine)
+    if out:
+        export_frame(df, out)
+        console.print(f"Wrote {df.height:,} rows to {out}.")
+    else:
+        show(df, fmt)
 
 
 # ---- overview -----------------------------------------------------------------------

@@ -89,8 +89,9 @@ def heatmap(rolled: pl.DataFrame, level_col: str, area_names: dict[str, str], pa
 
     ``rolled`` is a :func:`~sdgbridge.assessment.run.roll_up` frame (``level_col``,
     ``area``, ``coverage`` and one count column per :data:`SCALE` status); rows and
-    columns keep its order. Column labels come from ``area_names`` (the code when
-    missing). A pair without any series is drawn near-white with a dash.
+    columns keep its order, except that areas named in ``area_names`` come first, in that
+    mapping's order. Column labels come from ``area_names`` (the code when missing). A
+    pair without any series is drawn near-white with a dash.
     """
     fmt = _check_suffix(path)
     missing = [c for c in (level_col, "area", "coverage", *SCALE) if c not in rolled.columns]
@@ -100,7 +101,9 @@ def heatmap(rolled: pl.DataFrame, level_col: str, area_names: dict[str, str], pa
     if rolled.is_empty():
         raise SdgBridgeError("Nothing to draw: the roll-up is empty.")
     rows = rolled[level_col].unique(maintain_order=True).to_list()
-    cols = rolled["area"].unique(maintain_order=True).to_list()
+    order = {a: i for i, a in enumerate(area_names)}
+    cols = sorted(rolled["area"].unique(maintain_order=True).to_list(),
+                  key=lambda a: order.get(a, len(order)))
     cells = {(r[level_col], r["area"]): r for r in rolled.iter_rows(named=True)}
     with _figure(*heatmap_size(len(rows), len(cols))) as fig:
         ax = fig.add_subplot()

@@ -53,9 +53,13 @@ def parse_xml(path: Path) -> etree._ElementTree:
     """Parse ``path`` safely; broken XML becomes an InputError naming the line."""
     check_safe_xml(path)
     try:
-        return etree.parse(str(path), parser())
+        tree = etree.parse(str(path), parser())
     except etree.XMLSyntaxError as exc:
         raise InputError(
             f"{path}:{exc.lineno}: broken XML ({exc.msg}). The file may be truncated or "
             "not XML at all; fetch it again from its publisher."
         ) from exc
+    if tree.docinfo.doctype:  # a DOCTYPE after a long comment escapes the head check
+        raise UnsafeXml(f"{path}: the XML declares a DTD ({tree.docinfo.doctype}); sdgbridge "
+                        "never expands entities or loads external ones. Remove the DOCTYPE.")
+    return tree

@@ -48,7 +48,9 @@ def three_w(engine: Engine) -> pl.DataFrame:
                    tr.date, tr.value, tr.currency, tr.country, tr.sector_dac)
             .join(t.iati_activity, a.iati_identifier == tr.iati_identifier), conn,
             infer_schema_length=None)
-        activity_country = pl.read_database(select(c.iati_identifier, c.code), conn)
+        activity_country = pl.read_database(select(c.iati_identifier, c.code), conn,
+                                            schema_overrides={"iati_identifier": pl.Utf8,
+                                                              "code": pl.Utf8})
     fallback = activity_country.unique("iati_identifier", keep="first").rename(
         {"code": "activity_country"})
     df = df.join(fallback, on="iati_identifier", how="left").with_columns(

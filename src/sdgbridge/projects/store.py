@@ -68,8 +68,11 @@ def import_batch(engine: Engine, batch: IatiBatch, files: list[Path], partial: b
                  rejects_path: Path | None = None) -> ImportReport:
     """Store ``batch`` (see the module docstring); returns the counts."""
     acts = batch.frames["activities"]
-    report = ImportReport(None, acts.height + len(batch.rejections),
-                          rejected=len(batch.rejections))
+    # One activity can have several rejections; repeats of an activity in another file are
+    # read but not stored twice.
+    rejected = getattr(batch, "activities_rejected", len(batch.rejections))
+    repeats = getattr(batch, "duplicates_identical", 0)
+    report = ImportReport(None, acts.height + rejected + repeats, rejected=rejected)
     if batch.rejections and not partial:
         raise IngestRejected(batch.rejections)
     if batch.rejections:

@@ -1,0 +1,43 @@
+"""Importing IATI files: find the files, parse and check them, store them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from sdgbridge.config import Settings
+from sdgbridge.errors import InputError
+from sdgbridge.projects.codelists import load_codelists
+from sdgbridge.projects.iati import parse_activities
+from sdgbridge.projects.store import ImportReport, import_batch
+
+
+def activity_files(paths: Sequence[Path]) -> list[Path]:
+    """The XML files named, and every ``*.xml`` under the folders named."""
+    files: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            files += sorted(p.rglob("*.xml"))
+        elif p.exists():
+            files.append(p)
+        else:
+            raise InputError(f"{p}: no such file or folder.")
+    if not files:
+        raise InputError(f"No .xml files in {', '.join(map(str, paths))}.")
+    return files
+
+
+def import_files(engine: Engine, settings: Settings, paths: Sequence[Path],
+                 partial: bool = False, rejects: Path | None = None,
+                 progress: Callable[[str, int, int], None] | None = None) -> ImportReport:
+    files = activity_files(paths)
+    if not settings.iati_schema.exists():
+        raise InputError(f"{settings.iati_schema}: the IATI schema is not there; set "
+                         "SDGBRIDGE_IATI_SCHEMA to iati-activities-schema.xsd (2.03).")
+    batch = parse_activities(files, load_codelists(settings.iati_codelists),
+                             settings.iati_schema)
+    if progress:
+        progress("parse", len(files), len(files))
+    return import_batch(engine, batch, files, partial, rejects)
