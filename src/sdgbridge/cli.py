@@ -440,6 +440,18 @@ def projects_import(
         console.print(f"  rejected activities with reasons: {r.rejects_file}", markup=False)
 
 
+@projects_app.command("export")
+def projects_export(out: Path, identifier: Annotated[list[str] | None, typer.Option(
+        "--id", help="Only these iati-identifiers (repeat).")] = None) -> None:
+    """Export projects as IATI 2.03 XML (checked against the schema before it is written)."""
+    from sdgbridge.projects.export import export_activities
+
+    export_activities(state.engine, out, identifier or None,
+                      schema_path=state.settings.iati_schema)
+    console.print(f"Wrote {out} (IATI 2.03, valid against {state.settings.iati_schema.name}).",
+                  markup=False)
+
+
 @projects_app.command("list")
 def projects_list(country: Annotated[str | None, typer.Option(help="ISO 3166 alpha-2 "
                                                               "(KZ).")] = None,

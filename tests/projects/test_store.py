@@ -110,3 +110,20 @@ def test_cli_projects(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert len(listed.output.strip().splitlines()) == 1 + 8  # header + 8 DHS Afghanistan
     w = runner.invoke(app, ["projects", "3w", "--out", str(tmp_path / "3w.csv")])
     assert w.exit_code == 0 and (tmp_path / "3w.csv").exists()
+    x = runner.invoke(app, ["projects", "export", str(tmp_path / "out.xml")])
+    assert x.exit_code == 0, x.output
+    assert (tmp_path / "out.xml").read_bytes().count(b"<iati-activity ") == 20
+
+
+def test_a_code_listed_twice_is_stored_once_and_reimports_unchanged(
+        engine, settings: Settings, tmp_path: Path) -> None:
+    src = (USG / "dhs" / "dhs-kazakhstan.xml").read_text(encoding="utf-8")
+    twice = ('<recipient-country code="KZ" percentage="50"/>'
+             '<recipient-country code="KZ" percentage="50"/>')
+    copy = tmp_path / "twice.xml"
+    copy.write_text(src.replace("<collaboration-type", twice + "<collaboration-type", 1),
+                    encoding="utf-8")
+    assert import_files(engine, settings, [copy]).new == 1
+    assert count(engine, t.iati_country) == 1
+    again = import_files(engine, settings, [copy])
+    assert (again.changed, again.unchanged) == (0, 1)

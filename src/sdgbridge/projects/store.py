@@ -77,6 +77,9 @@ def import_batch(engine: Engine, batch: IatiBatch, files: list[Path], partial: b
         raise IngestRejected(batch.rejections)
     if batch.rejections:
         report.rejects_file = _write_rejects(batch.rejections, rejects_path)
+    # Child rows unique on their table's key before the digests: what is stored is what is
+    # compared, so a re-import of the same content is recognised as unchanged.
+    batch.frames = {k: _dedupe(k, v) if k in CHILDREN else v for k, v in batch.frames.items()}
     digests = content_digests(batch)
     with engine.begin() as conn:
         stored = dict(conn.execute(select(t.iati_activity.c.iati_identifier,
@@ -120,7 +123,7 @@ def _replace(conn: Connection, batch: IatiBatch, ids: list[str], changed: set[st
         {**r, "import_id": import_id, "content_sha256": digests[r["iati_identifier"]],
          "archived": False} for r in acts.to_dicts()])
     for kind, table in CHILDREN.items():
-        rows = _dedupe(kind, batch.frames[kind].filter(pl.col("iati_identifier").is_in(ids)))
+        rows = batch.frames[kind].filter(pl.col("iati_identifier").is_in(ids))
         if rows.height:
             conn.execute(insert(table), rows.select(
                 [c.name for c in table.columns if c.name in FRAMES[kind]]).to_dicts())
