@@ -26,6 +26,7 @@ test: install-test
 bench: install-test
 	$(BIN)/python bench/ingest_global.py --repeat 3
 	$(BIN)/python bench/assess_global.py
+	$(BIN)/python bench/iati_import.py
 
 clean:
 	rm -rf $(VENV) sdgbridge.db sdgbridge.db-wal sdgbridge.db-shm .sdgbridge-cache

@@ -1,0 +1,95 @@
+"""Benchmark: importing all the shared IATI activity files, against lxml merely parsing them.
+
+Each contender runs in its own fresh child process (this script with ``--contender``), after
+one untimed read of every file (warm page cache); wall time and the child's peak RSS:
+
+* ``sdgbridge``: ``projects.service.import_files`` into a fresh SQLite store — safe parsing,
+  XSD validation (2.03), code-list checks, duplicate handling, storing, in one transaction;
+* ``lxml``: ``lxml.etree.parse`` of every file, nothing else (the floor).
+
+Target of the issue: sdgbridge's time ≤ 4× lxml's. Prints activities per second too.
+
+    python bench/iati_import.py [--data ../shared/data/iati]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data" / "iati"
+RESULTS = ROOT / "bench" / "results" / "iati_import.json"
+
+
+def files(data: Path) -> list[Path]:
+    return sorted((data / "activities").rglob("*.xml"))
+
+
+def run_sdgbridge(data: Path, work: Path) -> dict[str, float]:
+    from sdgbridge.config import Settings
+    from sdgbridge.db.engine import make_engine
+    from sdgbridge.projects.service import import_files
+
+    engine = make_engine(f"sqlite:///{work / 'iati.db'}")
+    settings = Settings(iati_schema=data / "schema" / "iati-activities-schema.xsd",
+                        iati_codelists=data / "codelists")
+    start = time.perf_counter()
+    report = import_files(engine, settings, [data / "activities"])
+    wall = time.perf_counter() - start
+    return {"wall_s": wall, "activities": report.new, "transactions": report.transactions}
+
+
+def run_lxml(data: Path, work: Path) -> dict[str, float]:
+    from lxml import etree
+
+    start = time.perf_counter()
+    n = sum(len(etree.parse(str(f)).getroot()) for f in files(data))
+    return {"wall_s": time.perf_counter() - start, "activities": n, "transactions": 0}
+
+
+def child(name: str, data: Path, work: Path) -> None:
+    result = {"sdgbridge": run_sdgbridge, "lxml": run_lxml}[name](data, work)
+    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(result))
+
+
+def run_child(name: str, data: Path, work: Path) -> dict[str, float]:
+    out = subprocess.run([sys.executable, __file__, "--contender", name, "--data", str(data),
+                          "--work", str(work)], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main(data: Path) -> None:
+    for f in files(data):
+        f.read_bytes()
+    with tempfile.TemporaryDirectory(prefix="sdgbridge-iati-") as tmp:
+        results = {name: run_child(name, data, Path(tmp)) for name in ("sdgbridge", "lxml")}
+    s, x = results["sdgbridge"], results["lxml"]
+    ratio = s["wall_s"] / x["wall_s"]
+    print(f"{'contender':<12} {'wall s':>8} {'peak RSS MB':>12} {'activities':>11}")
+    for name, r in results.items():
+        print(f"{name:<12} {r['wall_s']:8.2f} {r['peak_rss_mb']:12.0f} {int(r['activities']):>11,}")
+    print(f"\nsdgbridge: {s['activities'] / s['wall_s']:,.0f} activities/s "
+          f"({int(s['transactions']):,} transactions); {ratio:.2f}× lxml parsing  "
+          f"target ≤ 4  {'PASS' if ratio <= 4 else 'MISS'}")
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps({**results, "ratio": ratio}, indent=1))
+
+
+if __name__ == "__main__":
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--data", type=Path, default=DATA)
+    p.add_argument("--contender", choices=("sdgbridge", "lxml"))
+    p.add_argument("--work", type=Path)
+    a = p.parse_args()
+    if a.contender:
+        child(a.contender, a.data, a.work)
+    else:
+        main(a.data)
