@@ -440,6 +440,24 @@ def projects_import(
         console.print(f"  rejected activities with reasons: {r.rejects_file}", markup=False)
 
 
+@projects_app.command("flat")
+def projects_flat(out: Annotated[Path | None, typer.Option(help="Write CSV/Parquet/xlsx.")]
+                  = None,
+                  mapping: Annotated[Path | None, typer.Option(
+                      help="Your DAC→SDG mapping CSV (default: the shipped one).")] = None,
+                  fmt: Annotated[str, typer.Option("--format")] = "table") -> None:
+    """One row per transaction × country × sector × SDG, with the shares applied (SDGs
+    inferred from DAC sectors where the publisher tags none)."""
+    from sdgbridge.projects.sdg import flat_export, load_mapping
+
+    df = flat_export(state.engine, load_mapping(mapping) if mapping else None)
+    if out:
+        export_frame(df, out)
+        console.print(f"Wrote {df.height:,} rows to {out}.")
+    else:
+        show(df, fmt)
+
+
 @projects_app.command("export")
 def projects_export(out: Path, identifier: Annotated[list[str] | None, typer.Option(
         "--id", help="Only these iati-identifiers (repeat).")] = None) -> None:

@@ -110,6 +110,10 @@ def test_cli_projects(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert len(listed.output.strip().splitlines()) == 1 + 8  # header + 8 DHS Afghanistan
     w = runner.invoke(app, ["projects", "3w", "--out", str(tmp_path / "3w.csv")])
     assert w.exit_code == 0 and (tmp_path / "3w.csv").exists()
+    flat = runner.invoke(app, ["projects", "flat", "--out", str(tmp_path / "flat.parquet")])
+    assert flat.exit_code == 0, flat.output
+    rows = pl.read_parquet(tmp_path / "flat.parquet")
+    assert {"iati_identifier", "goal", "value_share", "inferred"} <= set(rows.columns)
     x = runner.invoke(app, ["projects", "export", str(tmp_path / "out.xml")])
     assert x.exit_code == 0, x.output
     assert (tmp_path / "out.xml").read_bytes().count(b"<iati-activity ") == 20
