@@ -458,6 +458,29 @@ def projects_flat(out: Annotated[Path | None, typer.Option(help="Write CSV/Parqu
         show(df, fmt)
 
 
+@projects_app.command("vs-progress")
+def projects_vs_progress(method: Annotated[str, typer.Option(help="unsd, escap, sdsn or "
+                                                             "opensdg")] = "unsd",
+                         areas: AreaOpt = None,
+                         only_flagged: Annotated[bool, typer.Option(
+                             help="Only the targets with a flag.")] = False,
+                         fmt: Annotated[str, typer.Option("--format")] = "table") -> None:
+    """Money against progress per country and SDG target: off-track targets with little
+    support, on-track targets with a lot."""
+    from sdgbridge.assessment.run import assess as run_assess
+    from sdgbridge.assessment.run import roll_up, series_indicators
+    from sdgbridge.projects.coordination import money_by_target, money_vs_progress
+    from sdgbridge.projects.sdg import flat_export
+    from sdgbridge.reference.catalog import area_table
+
+    run = run_assess(state.engine, method, areas or [state.settings.default_group])
+    rolled = roll_up(run.results, series_indicators(state.engine), "target")
+    codes = area_table(state.engine).drop_nulls("iso2").select("iso2", "code").iter_rows()
+    df = money_vs_progress(rolled, money_by_target(flat_export(state.engine), dict(codes)))
+    show(df.filter(pl.col("flag").is_not_null()) if only_flagged else df, fmt,
+         title=f"Money (USD) against progress ({method}, {run.params_version})", limit=300)
+
+
 @projects_app.command("export")
 def projects_export(out: Path, identifier: Annotated[list[str] | None, typer.Option(
         "--id", help="Only these iati-identifiers (repeat).")] = None) -> None:

@@ -14,7 +14,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from sdgbridge.errors import ConfigError
@@ -49,15 +49,16 @@ class Settings(BaseSettings):
     api_page_size: int = Field(
         10000, description="Rows per page asked of the SDG API (it pages large answers)."
     )
-    iati_schema: Path = Field(
-        Path("../shared/data/iati/schema/iati-activities-schema.xsd"),
+    iati_schema: Path | None = Field(
+        None,  # filled in from data_dir by _iati_defaults
         description="The IATI activity schema (XSD, 2.03) that imported files are validated "
-        "against; keep iati-common.xsd and xml.xsd beside it.",
+        "against; keep iati-common.xsd and xml.xsd beside it. Default: "
+        "<data_dir>/iati/schema/iati-activities-schema.xsd.",
     )
-    iati_codelists: Path = Field(
-        Path("../shared/data/iati/codelists"),
+    iati_codelists: Path | None = Field(
+        None,
         description="Folder of the IATI code lists (XML, embedded and non-embedded) that "
-        "imported codes are checked against.",
+        "imported codes are checked against. Default: <data_dir>/iati/codelists.",
     )
     default_group: str = Field(
         "CARSDG",
@@ -65,6 +66,14 @@ class Settings(BaseSettings):
         "the Centre's region (Kazakhstan, Kyrgyzstan, Tajikistan, Turkmenistan, Uzbekistan, "
         "Afghanistan).",
     )
+    @model_validator(mode="after")
+    def _iati_defaults(self) -> Settings:
+        if self.iati_schema is None:
+            self.iati_schema = self.data_dir / "iati" / "schema" / "iati-activities-schema.xsd"
+        if self.iati_codelists is None:
+            self.iati_codelists = self.data_dir / "iati" / "codelists"
+        return self
+
     @field_validator("database_url")
     @classmethod
     def _known_backend(cls, v: str) -> str:

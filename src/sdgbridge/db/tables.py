@@ -84,6 +84,7 @@ area = Table(
     metadata,
     Column("code", String(32), primary_key=True),  # M49 without leading zeros, or a national code
     Column("iso3", String(3), unique=True),
+    Column("iso2", String(2), unique=True),  # ISO 3166 alpha-2, as IATI writes countries
     Column("name_en", Text, nullable=False),
     Column("name_ru", Text),
     Column("kind", String(16), nullable=False),  # country | region | aggregate | subnational

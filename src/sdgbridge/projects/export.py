@@ -36,7 +36,8 @@ from sdgbridge.projects.model import FRAMES, IatiBatch
 from sdgbridge.projects.store import CHILDREN
 
 IATI_VERSION = "2.03"
-DEFAULT_SCHEMA: Path = Settings.model_fields["iati_schema"].default
+def _default_schema() -> Path:
+    return Settings().iati_schema
 CHUNK = 500  # identifiers per IN (...) query (SQLite limits bound parameters)
 # "[fr] a title\n[de] ein Titel": the lines of ``title_other`` (a title may span lines).
 _OTHER_TITLE = re.compile(r"\[([^\]\n]*)\] (.*?)(?=\n\[[^\]\n]*\] |\Z)", re.S)
@@ -107,7 +108,7 @@ def export_activities(engine: Engine, path: Path, identifiers: Sequence[str] | N
     draft = path.with_name(path.name + ".part")
     etree.ElementTree(activities_xml(batch)).write(
         str(draft), encoding="UTF-8", xml_declaration=True, pretty_print=True)
-    errors = validate_schema(draft, Path(schema_path or DEFAULT_SCHEMA))
+    errors = validate_schema(draft, Path(schema_path or _default_schema()))
     if errors:
         first = errors[0]
         raise SdgBridgeError(

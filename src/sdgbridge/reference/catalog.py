@@ -11,11 +11,12 @@ from sdgbridge.reference.geography import resolve_areas
 
 def area_table(engine: Engine, group: str | None = None) -> pl.DataFrame:
     a = t.area.c
-    stmt = select(a.code, a.iso3, a.name_en, a.name_ru, a.kind, a.parent).order_by(a.name_en)
+    stmt = select(a.code, a.iso3, a.iso2, a.name_en, a.name_ru, a.kind, a.parent
+                  ).order_by(a.name_en)
     if group:
         stmt = stmt.where(a.code.in_(resolve_areas(engine, [group])))
     with engine.connect() as conn:
-        return pl.read_database(stmt, conn, schema_overrides={"iso3": pl.Utf8,
+        return pl.read_database(stmt, conn, schema_overrides={"iso3": pl.Utf8, "iso2": pl.Utf8,
                                                               "name_ru": pl.Utf8,
                                                               "parent": pl.Utf8})
 

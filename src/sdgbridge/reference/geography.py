@@ -71,13 +71,14 @@ def load_geography(engine: Engine) -> GeographyCounts:
     rows = _m49_rows()
     regions = _regions(rows)
     areas = [
-        {"code": r["m49"], "iso3": r["iso3"], "name_en": r["name_en"],
+        {"code": r["m49"], "iso3": r["iso3"], "iso2": r["iso2"], "name_en": r["name_en"],
          "name_ru": r["name_ru"] or None, "kind": "country",
          "parent": r["intermediate_region"] or r["sub_region"] or r["region"] or "1",
          "source": M49_SOURCE}
         for r in rows
     ]
-    areas += [{"code": c, "iso3": None, "name_en": n, "name_ru": None, "kind": "region",
+    areas += [{"code": c, "iso3": None, "iso2": None, "name_en": n, "name_ru": None,
+               "kind": "region",
                "parent": p or None, "source": M49_SOURCE} for c, (n, p, _) in regions.items()]
     # Group codes never collide with area codes: "143" is UNSD's published Central Asia
     # aggregate (an area), "M49_143" the group of its member countries.
@@ -103,7 +104,8 @@ def load_geography(engine: Engine) -> GeographyCounts:
 
 
 def _aggregate(code: str, name: str) -> dict[str, object]:
-    return {"code": code, "iso3": None, "name_en": name, "name_ru": None, "kind": "aggregate",
+    return {"code": code, "iso3": None, "iso2": None, "name_en": name, "name_ru": None,
+            "kind": "aggregate",
             "parent": None, "source": M49_SOURCE}
 
 
@@ -124,7 +126,8 @@ def declare_areas(conn: Connection, rows: Iterable[dict[str, object]]) -> int:
     new = {str(r["code"]): r for r in rows if str(r["code"]) not in known}
     if new:
         conn.execute(insert(t.area), [
-            {"iso3": None, "name_ru": None, "parent": None, **r} for r in new.values()])
+            {"iso3": None, "iso2": None, "name_ru": None, "parent": None, **r}
+            for r in new.values()])
     return len(new)
 
 

@@ -20,12 +20,14 @@ def upgrade() -> None:
     op.create_table('area',
     sa.Column('code', sa.String(length=32), nullable=False),
     sa.Column('iso3', sa.String(length=3), nullable=True),
+    sa.Column('iso2', sa.String(length=2), nullable=True),
     sa.Column('name_en', sa.Text(), nullable=False),
     sa.Column('name_ru', sa.Text(), nullable=True),
     sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('parent', sa.String(length=32), nullable=True),
     sa.Column('source', sa.Text(), nullable=True),
     sa.PrimaryKeyConstraint('code', name=op.f('pk_area')),
+    sa.UniqueConstraint('iso2', name=op.f('uq_area_iso2')),
     sa.UniqueConstraint('iso3', name=op.f('uq_area_iso3'))
     )
     op.create_table('area_group',
