@@ -299,6 +299,22 @@ iati_budget = _child(
 iati_document = _child("iati_document", Column("url", Text), Column("format", Text),
                        Column("title", Text), Column("category", String(8)))
 
+# Partners: organisations of every kind, with their IATI identifier where they have one.
+organisation = Table(
+    "organisation",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("ref", String(255), unique=True),  # IATI organisation identifier (US-GOV-1)
+    Column("name_en", Text, nullable=False),
+    Column("name_ru", Text),
+    Column("type", String(8), nullable=False),  # IATI OrganisationType code (10, 40, 21 …)
+    Column("un_entity", String(32)),  # the UN system entity code (UNDP, UNICEF …), if one
+    Column("countries", Text),  # JSON list of ISO alpha-2 codes it works in
+    Column("contacts", Text),  # JSON list of {name, email, phone, role}
+    Column("archived", Boolean, nullable=False, default=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
 # Change history of records (projects, organisations): one row per change of one record.
 record_change = Table(
     "record_change",

@@ -98,6 +98,20 @@ def upgrade() -> None:
     sa.Column('in_framework', sa.Boolean(), nullable=False),
     sa.PrimaryKeyConstraint('code', name=op.f('pk_indicator'))
     )
+    op.create_table('organisation',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('ref', sa.String(length=255), nullable=True),
+    sa.Column('name_en', sa.Text(), nullable=False),
+    sa.Column('name_ru', sa.Text(), nullable=True),
+    sa.Column('type', sa.String(length=8), nullable=False),
+    sa.Column('un_entity', sa.String(length=32), nullable=True),
+    sa.Column('countries', sa.Text(), nullable=True),
+    sa.Column('contacts', sa.Text(), nullable=True),
+    sa.Column('archived', sa.Boolean(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_organisation')),
+    sa.UniqueConstraint('ref', name=op.f('uq_organisation_ref'))
+    )
     op.create_table('record_change',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('record_type', sa.String(length=32), nullable=False),
@@ -366,6 +380,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_record_change_record_key'))
 
     op.drop_table('record_change')
+    op.drop_table('organisation')
     op.drop_table('indicator')
     op.drop_table('iati_import')
     op.drop_table('goal')
