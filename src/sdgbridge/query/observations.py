@@ -9,7 +9,7 @@ source text), units, every dimension as its own column, the attributes and the r
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import polars as pl
 from sqlalchemy import Connection, Engine, and_, func, or_, select
@@ -102,7 +102,7 @@ def query_observations(engine: Engine, q: ObservationQuery) -> pl.DataFrame:
         if ids is not None:
             stmt = stmt.where(o.series_id.in_(ids))
         if q.areas:
-            stmt = stmt.where(o.area_code.in_(_areas(engine, q.areas)))
+            stmt = stmt.where(o.area_code.in_(resolve_areas(engine, q.areas)))
         if q.year_from is not None:
             stmt = stmt.where(o.year >= q.year_from)
         if q.year_to is not None:
@@ -124,10 +124,6 @@ _SCHEMA = {"value": pl.Float64, "lower_bound": pl.Float64, "upper_bound": pl.Flo
            "value_text": pl.Utf8, "iso3": pl.Utf8, "area_name": pl.Utf8, "year": pl.Int64,
            **{c: pl.Utf8 for c in ("unit_mult", "nature", "obs_status", "time_detail",
                                    "source", "footnote", "attrs")}}
-
-
-def _areas(engine: Engine, tokens: Sequence[str]) -> list[str]:
-    return resolve_areas(engine, tokens)
 
 
 def _filter_dims(df: pl.DataFrame, wanted: Mapping[str, str]) -> pl.DataFrame:
@@ -157,8 +153,8 @@ def diff_releases(engine: Engine, a: int, b: int, q: ObservationQuery | None = N
     """Values added, changed or removed between the state as of release ``a`` and ``b``."""
     base = q or ObservationQuery()
     key = ["series", "publisher", "area", "period", "dims", "units"]
-    old = query_observations(engine, _with(base, as_of=a)).select(*key, "value_text")
-    new = query_observations(engine, _with(base, as_of=b)).select(*key, "value_text")
+    old = query_observations(engine, replace(base, as_of=a)).select(*key, "value_text")
+    new = query_observations(engine, replace(base, as_of=b)).select(*key, "value_text")
     joined = old.join(new, on=key, how="full", coalesce=True, suffix="_b", nulls_equal=True)
     change = (pl.when(pl.col("value_text").is_null()).then(pl.lit("added"))
               .when(pl.col("value_text_b").is_null()).then(pl.lit("removed"))
@@ -168,12 +164,6 @@ def diff_releases(engine: Engine, a: int, b: int, q: ObservationQuery | None = N
             .filter(pl.col("change").is_not_null())
             .rename({"value_text": f"value_{a}", "value_text_b": f"value_{b}"})
             .select("change", *key, f"value_{a}", f"value_{b}").sort(key))
-
-
-def _with(q: ObservationQuery, **changes: object) -> ObservationQuery:
-    from dataclasses import replace
-
-    return replace(q, **changes)  # type: ignore[arg-type]
 
 
 def release_table(engine: Engine) -> pl.DataFrame:
