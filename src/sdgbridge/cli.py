@@ -42,6 +42,15 @@ app.add_typer(groups_app, name="groups")
 app.add_typer(framework_app, name="framework")
 projects_app = typer.Typer(help="Projects (IATI activities): import, list, history, 3W.")
 app.add_typer(projects_app, name="projects")
+
+
+def _mount_project_editing() -> None:
+    # The organisation registry and hand-made projects (sdgbridge.projects.cli): `orgs …`, and
+    # `projects create|update|archive`.
+    from sdgbridge.projects.cli import edit_app, orgs_app
+
+    app.add_typer(orgs_app, name="orgs")
+    projects_app.add_typer(edit_app)
 console = Console(soft_wrap=True)
 
 
@@ -481,6 +490,42 @@ def projects_vs_progress(method: Annotated[str, typer.Option(help="unsd, escap, 
          title=f"Money (USD) against progress ({method}, {run.params_version})", limit=300)
 
 
+@projects_app.command("overlaps")
+def projects_overlaps(
+    min_similarity: Annotated[float, typer.Option(help="TF-IDF cosine of titles and "
+                                                  "descriptions, 0-1.")] = 0.5,
+    mapping: Annotated[Path | None, typer.Option(help="Your DAC→SDG mapping CSV.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Write CSV/Parquet/xlsx.")] = None,
+    fmt: Annotated[str, typer.Option("--format")] = "table",
+) -> None:
+    """Projects in the same country and SDG target, overlapping in time, with similar
+    descriptions."""
+    from sdgbridge.projects.overlaps import overlaps
+    from sdgbridge.projects.sdg import load_mapping
+
+    df = overlaps(state.engine, min_similarity=min_similarity,
+                  mapping=load_mapping(mapping) if mapping else None)
+    if out:
+        export_frame(df, out)
+        console.print(f"Wrote {df.height:,} rows to {out}.")
+    else:
+        show(df, fmt, title=f"{df.height:,} overlapping pairs")
+
+
+@projects_app.command("network")
+def projects_network(out: Annotated[Path | None, typer.Option(help="Write CSV/Parquet/xlsx.")]
+                     = None, fmt: Annotated[str, typer.Option("--format")] = "table") -> None:
+    """The partner network: who co-funds, co-implements or funds whom; UN joint work."""
+    from sdgbridge.projects.overlaps import partner_network
+
+    df = partner_network(state.engine)
+    if out:
+        export_frame(df, out)
+        console.print(f"Wrote {df.height:,} rows to {out}.")
+    else:
+        show(df, fmt, title=f"{df.height:,} partner links")
+
+
 @projects_app.command("export")
 def projects_export(out: Path, identifier: Annotated[list[str] | None, typer.Option(
         "--id", help="Only these iati-identifiers (repeat).")] = None) -> None:
@@ -570,6 +615,9 @@ def settings_cmd() -> None:
     """The settings in force (environment, sdgbridge.toml, defaults)."""
     for name, value in state.settings.model_dump().items():
         console.print(f"{name} = {value!s}")
+
+
+_mount_project_editing()
 
 
 def main() -> None:

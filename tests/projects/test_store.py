@@ -114,6 +114,10 @@ def test_cli_projects(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert flat.exit_code == 0, flat.output
     rows = pl.read_parquet(tmp_path / "flat.parquet")
     assert {"iati_identifier", "goal", "value_share", "inferred"} <= set(rows.columns)
+    for command in (["projects", "overlaps", "--min-similarity", "0", "--format", "csv"],
+                    ["projects", "network", "--format", "csv"]):
+        result = runner.invoke(app, command)
+        assert result.exit_code == 0, result.output
     x = runner.invoke(app, ["projects", "export", str(tmp_path / "out.xml")])
     assert x.exit_code == 0, x.output
     assert (tmp_path / "out.xml").read_bytes().count(b"<iati-activity ") == 20

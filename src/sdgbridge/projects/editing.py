@@ -1,0 +1,287 @@
+"""Manual projects: activities entered by hand rather than imported from IATI files.
+
+They are stored like imported ones (``iati_activity`` with ``source_file = "manual"`` and
+child rows for recipient countries, DAC sectors and participating organisations), so the
+lists, 3W, flat and IATI exports see them too. ``content_sha256`` is computed as the import
+computes it (:func:`.store.content_digests`), over the row and its children. Each change
+writes a ``record_change`` row (record_type ``activity``) as the import does: field ->
+[old, new]. Only manual projects are edited or archived here; an imported one changes
+at its publisher and comes back with the next import.
+
+The reporting organisation must be registered (:mod:`.orgs`): its name and type are copied
+onto the activity. Countries and sectors share 100 % equally (two decimals, the rounding
+remainder on the last). Without ``participants`` the reporting organisation is listed as
+the accountable one (role 2): an IATI activity needs at least one participating
+organisation and at least one activity date.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+import polars as pl
+from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy.engine import RowMapping
+
+from sdgbridge.db import tables as t
+from sdgbridge.errors import NotFound, SdgBridgeError
+from sdgbridge.projects.model import FRAMES, IatiBatch
+from sdgbridge.projects.orgs import (
+    Codelists,
+    check_code,
+    check_countries,
+    check_text,
+    write_change,
+)
+from sdgbridge.projects.store import CHILDREN, content_digests
+
+MANUAL = "manual"
+DATES = ("planned_start", "actual_start", "planned_end", "actual_end")
+EDITABLE = ("title_en", "title_ru", "description_en", "description_ru", "status", *DATES)
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+# ---------------------------------------------------------------- checks
+
+def _check_date(field_name: str, value: str | None) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    try:
+        if not _ISO_DATE.fullmatch(text):
+            raise ValueError
+        date.fromisoformat(text)
+    except ValueError:
+        raise SdgBridgeError(f"{field_name} {text!r}: write the date as yyyy-mm-dd "
+                             "(e.g. 2024-03-31).") from None
+    return text
+
+
+def _check_dates(row: Mapping[str, Any]) -> None:
+    """At least one date; no end before its start."""
+    if not any(row.get(d) for d in DATES):
+        raise SdgBridgeError("Give planned_start or planned_end (yyyy-mm-dd): an IATI "
+                             "activity needs at least one activity date.")
+    for kind in ("planned", "actual"):
+        start, end = row.get(f"{kind}_start"), row.get(f"{kind}_end")
+        if start and end and end < start:
+            raise SdgBridgeError(f"{kind}_end {end} is before {kind}_start {start}; "
+                                 "swap or correct the dates.")
+
+
+def _check_fields(codelists: Codelists, values: Mapping[str, Any]) -> dict[str, Any]:
+    """The activity-row ``values`` checked (only the keys given)."""
+    unknown = set(values) - set(EDITABLE)
+    if unknown:
+        raise SdgBridgeError(f"Cannot set {', '.join(sorted(unknown))} here; the fields that "
+                             f"can be changed are {', '.join(EDITABLE)}.")
+    texts = {"title_en": ("the English title", True), "title_ru": ("the Russian title", False),
+             "description_en": ("the English description", False),
+             "description_ru": ("the Russian description", False)}
+    out: dict[str, Any] = {}
+    for k, v in values.items():
+        if k in texts:
+            out[k] = check_text(k, v, texts[k][0], required=texts[k][1])
+        elif k == "status":
+            out[k] = check_code(codelists, "ActivityStatus", "status", str(v or "").strip())
+        else:
+            out[k] = _check_date(k, v)
+    return out
+
+
+def _check_sectors(codelists: Codelists, sectors: Sequence[str]) -> list[str]:
+    out: list[str] = []
+    for raw in sectors:
+        code = check_code(codelists, "Sector", "sector", str(raw).strip(),
+                          "a 5-digit DAC purpose code (vocabulary 1), e.g. 12220 basic "
+                          "health care")
+        if code not in out:
+            out.append(code)
+    return out
+
+
+def _check_identifier(identifier: str) -> str:
+    ident = check_text("identifier", identifier, "the project's IATI identifier "
+                       "(the reporting organisation's ref, a hyphen, your own code)", 255,
+                       required=True)
+    if re.search(r"\s", ident or ""):
+        raise SdgBridgeError(f"identifier {ident!r}: an IATI identifier has no spaces; use "
+                             "hyphens (e.g. XM-DAC-41114-PROJ-0042).")
+    return ident  # type: ignore[return-value]
+
+
+def shares(n: int) -> list[float]:
+    """``n`` equal percentages summing to 100 (two decimals, the remainder on the last)."""
+    if n == 0:
+        return []
+    each = round(100 / n, 2)
+    return [each] * (n - 1) + [round(100 - each * (n - 1), 2)]
+
+
+# ---------------------------------------------------------------- reading
+
+def _org(conn: Connection, ref: str) -> RowMapping:
+    """The registered, not archived organisation with this ref."""
+    o = t.organisation.c
+    row = conn.execute(select(t.organisation).where(o.ref == ref)).mappings().first()
+    if row is None or row["archived"]:
+        why = "is archived" if row is not None else "is not registered"
+        raise SdgBridgeError(f"organisation {ref!r} {why}. Register it first (`sdgbridge orgs "
+                             f"add --ref {ref} …`, or `sdgbridge orgs seed-from-iati`); "
+                             "`sdgbridge orgs list` lists them.")
+    return row
+
+
+def _activity(conn: Connection, identifier: str) -> RowMapping:
+    """A stored manual project; NotFound or SdgBridgeError for others."""
+    a = t.iati_activity.c
+    row = conn.execute(select(t.iati_activity).where(a.iati_identifier == identifier)
+                       ).mappings().first()
+    if row is None:
+        raise NotFound(f"No project {identifier!r}. `sdgbridge projects list` lists them.")
+    if row["source_file"] != MANUAL:
+        raise SdgBridgeError(f"Project {identifier!r} was imported from {row['source_file']}: "
+                             "change it at its publisher and import it again. Only projects "
+                             "made with `sdgbridge projects create` are edited here.")
+    return row
+
+
+def _children(conn: Connection, identifier: str) -> dict[str, pl.DataFrame]:
+    """The stored child rows of one activity, as the parser's frames."""
+    out = {}
+    for kind, table in CHILDREN.items():
+        cols = list(FRAMES[kind])
+        rows = conn.execute(select(*[table.c[c] for c in cols])
+                            .where(table.c.iati_identifier == identifier)).all()
+        out[kind] = pl.DataFrame([tuple(r) for r in rows], schema=FRAMES[kind], orient="row")
+    return out
+
+
+def _digest(row: Mapping[str, Any], children: Mapping[str, pl.DataFrame]) -> str:
+    """``content_sha256`` as the import computes it."""
+    acts = pl.DataFrame([{k: row.get(k) for k in FRAMES["activities"]}],
+                        schema=FRAMES["activities"])
+    return content_digests(IatiBatch(frames={"activities": acts, **children}))[
+        row["iati_identifier"]]
+
+
+# ---------------------------------------------------------------- writing
+
+def _child_frames(ident: str, countries: list[str], sectors: list[str],
+                  participants: list[tuple[str, RowMapping]]) -> dict[str, pl.DataFrame]:
+    frames = {kind: pl.DataFrame(schema=FRAMES[kind]) for kind in CHILDREN}
+    frames["countries"] = pl.DataFrame(
+        {"iati_identifier": [ident] * len(countries), "code": countries,
+         "percentage": shares(len(countries))}, schema=FRAMES["countries"])
+    frames["sectors"] = pl.DataFrame(
+        {"iati_identifier": [ident] * len(sectors), "vocabulary": ["1"] * len(sectors),
+         "code": sectors, "percentage": shares(len(sectors))}, schema=FRAMES["sectors"])
+    frames["participants"] = pl.DataFrame(
+        [{"iati_identifier": ident, "seq": i, "role": role, "ref": org["ref"],
+          "type": org["type"], "name": org["name_en"]}
+         for i, (role, org) in enumerate(participants)], schema=FRAMES["participants"])
+    return frames
+
+
+def _participants(conn: Connection, codelists: Codelists,
+                  given: Sequence[tuple[str, str]], reporting: RowMapping
+                  ) -> list[tuple[str, RowMapping]]:
+    """(role, organisation) pairs; the reporting organisation as accountable by default."""
+    if not given:
+        return [("2", reporting)]
+    return [(check_code(codelists, "OrganisationRole", "participant role", str(role).strip()),
+             _org(conn, ref)) for role, ref in given]
+
+
+def create_project(engine: Engine, *, identifier: str, title_en: str, reporting_org_ref: str,
+                   status: str, countries: Sequence[str] = (), sectors: Sequence[str] = (),
+                   title_ru: str | None = None, description_en: str | None = None,
+                   planned_start: str | None = None, planned_end: str | None = None,
+                   participants: Sequence[tuple[str, str]] = (), codelists: Codelists,
+                   origin: str) -> str:
+    """Store a new manual project; returns its identifier. ``participants``: (role, ref)
+    pairs of registered organisations (OrganisationRole: 1 funding … 4 implementing)."""
+    ident = _check_identifier(identifier)
+    fields = _check_fields(codelists, {
+        "title_en": title_en, "title_ru": title_ru, "description_en": description_en,
+        "status": status, "planned_start": planned_start, "planned_end": planned_end})
+    _check_dates(fields)
+    codes, dac = check_countries(codelists, countries), _check_sectors(codelists, sectors)
+    with engine.begin() as conn:
+        _ensure_new(conn, ident)
+        org = _org(conn, (reporting_org_ref or "").strip())
+        row = {**dict.fromkeys(FRAMES["activities"]), **fields, "iati_identifier": ident,
+               "reporting_org_ref": org["ref"], "reporting_org_name": org["name_en"],
+               "reporting_org_type": org["type"], "source_file": MANUAL,
+               "last_updated": _now()}
+        children = _child_frames(ident, codes, dac,
+                                 _participants(conn, codelists, participants, org))
+        _insert(conn, row, children)
+        details: dict[str, Any] = {k: [None, v] for k, v in row.items()
+                                   if v is not None and k not in ("last_updated", "line")}
+        details |= {k: [None, v] for k, v in (("countries", codes), ("sectors", dac)) if v}
+        write_change(conn, "activity", ident, origin, "created", details)
+    return ident
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _ensure_new(conn: Connection, ident: str) -> None:
+    a = t.iati_activity.c
+    found = conn.execute(select(a.source_file, a.archived).where(a.iati_identifier == ident)
+                         ).first()
+    if found is not None:
+        where = "made by hand" if found.source_file == MANUAL else \
+            f"imported from {found.source_file}"
+        state = ", archived" if found.archived else ""
+        raise SdgBridgeError(f"identifier {ident!r} is already a project ({where}{state}). "
+                             "Choose another identifier, or change that project with "
+                             f"`sdgbridge projects update {ident}`.")
+
+
+def _insert(conn: Connection, row: dict[str, Any], children: dict[str, pl.DataFrame]) -> None:
+    conn.execute(insert(t.iati_activity).values(
+        **row, import_id=None, archived=False, content_sha256=_digest(row, children)))
+    for kind, df in children.items():
+        if df.height:
+            conn.execute(insert(CHILDREN[kind]), df.to_dicts())
+
+
+def update_project(engine: Engine, identifier: str, codelists: Codelists, origin: str,
+                   **changes: Any) -> dict[str, list[Any]]:
+    """Change fields of a manual project's row (EDITABLE); returns field -> [old, new] of
+    what changed (nothing is written when nothing changes)."""
+    if not changes:
+        raise SdgBridgeError(f"Nothing to change; the fields are {', '.join(EDITABLE)}.")
+    new = _check_fields(codelists, changes)
+    with engine.begin() as conn:
+        old = _activity(conn, identifier)
+        diff = {k: [old[k], v] for k, v in new.items() if old[k] != v}
+        if not diff:
+            return {}
+        row = {**{k: old[k] for k in FRAMES["activities"]}, **new, "last_updated": _now()}
+        _check_dates(row)
+        conn.execute(update(t.iati_activity)
+                     .where(t.iati_activity.c.iati_identifier == identifier)
+                     .values(**{k: row[k] for k in (*diff, "last_updated")},
+                             content_sha256=_digest(row, _children(conn, identifier))))
+        write_change(conn, "activity", identifier, origin, "updated", diff)
+    return diff
+
+
+def archive_project(engine: Engine, identifier: str, origin: str) -> bool:
+    """Archive a manual project (kept, with its history); False if it already was."""
+    with engine.begin() as conn:
+        if _activity(conn, identifier)["archived"]:
+            return False
+        conn.execute(update(t.iati_activity)
+                     .where(t.iati_activity.c.iati_identifier == identifier)
+                     .values(archived=True))
+        write_change(conn, "activity", identifier, origin, "archived",
+                     {"archived": [False, True]})
+    return True
