@@ -90,6 +90,16 @@ def progress_bar() -> Iterator[Callable[[str, int, int], None]]:
         yield update
 
 
+def show_or_write(df: pl.DataFrame, out: Path | None, fmt: str, title: str | None = None
+                  ) -> None:
+    """Write ``df`` to ``out`` (CSV, Parquet or xlsx by suffix) or print it."""
+    if out:
+        export_frame(df, out)
+        console.print(f"Wrote {df.height:,} rows to {out}.")
+    else:
+        show(df, fmt, title=title)
+
+
 def show(df: pl.DataFrame, fmt: str = "table", title: str | None = None,
          limit: int = 50) -> None:
     if fmt == "csv":
@@ -460,11 +470,7 @@ def projects_flat(out: Annotated[Path | None, typer.Option(help="Write CSV/Parqu
     from sdgbridge.projects.sdg import flat_export, load_mapping
 
     df = flat_export(state.engine, load_mapping(mapping) if mapping else None)
-    if out:
-        export_frame(df, out)
-        console.print(f"Wrote {df.height:,} rows to {out}.")
-    else:
-        show(df, fmt)
+    show_or_write(df, out, fmt)
 
 
 @projects_app.command("vs-progress")
@@ -505,11 +511,7 @@ def projects_overlaps(
 
     df = overlaps(state.engine, min_similarity=min_similarity,
                   mapping=load_mapping(mapping) if mapping else None)
-    if out:
-        export_frame(df, out)
-        console.print(f"Wrote {df.height:,} rows to {out}.")
-    else:
-        show(df, fmt, title=f"{df.height:,} overlapping pairs")
+    show_or_write(df, out, fmt, f"{df.height:,} overlapping pairs")
 
 
 @projects_app.command("network")
@@ -519,11 +521,7 @@ def projects_network(out: Annotated[Path | None, typer.Option(help="Write CSV/Pa
     from sdgbridge.projects.overlaps import partner_network
 
     df = partner_network(state.engine)
-    if out:
-        export_frame(df, out)
-        console.print(f"Wrote {df.height:,} rows to {out}.")
-    else:
-        show(df, fmt, title=f"{df.height:,} partner links")
+    show_or_write(df, out, fmt, f"{df.height:,} partner links")
 
 
 @projects_app.command("export")
@@ -564,11 +562,7 @@ def projects_3w(out: Annotated[Path | None, typer.Option(help="Write CSV/Parquet
     from sdgbridge.projects.queries import three_w
 
     df = three_w(state.engine)
-    if out:
-        export_frame(df, out)
-        console.print(f"Wrote {df.height:,} rows to {out}.")
-    else:
-        show(df, fmt)
+    show_or_write(df, out, fmt)
 
 
 # ---- overview -----------------------------------------------------------------------

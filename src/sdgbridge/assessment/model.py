@@ -15,6 +15,10 @@ add its own columns after these), ``status`` in the method's own vocabulary and
 
 from __future__ import annotations
 
+import tomllib
+from importlib.resources import files
+from typing import Any
+
 import polars as pl
 
 from sdgbridge.errors import ConfigError
@@ -48,3 +52,9 @@ def target_directions(obs: pl.DataFrame, targets: pl.DataFrame) -> pl.DataFrame:
 def code_key(code: str) -> list[int]:
     """Goal, target and indicator codes in their natural order (2 < 16; 6.9 < 6.a)."""
     return [int(p) if p.isdigit() else 100 + ord(p[0]) for p in code.split(".")]
+
+
+def read_params(name: str) -> dict[str, Any]:
+    """A method's shipped parameter file ``assessment/params/<name>``, as data."""
+    text = files("sdgbridge.assessment").joinpath("params", name).read_text(encoding="utf-8")
+    return tomllib.loads(text)

@@ -9,9 +9,7 @@ target or goal and area, with the coverage (how many series each figure rests on
 from __future__ import annotations
 
 import hashlib
-import tomllib
 from collections.abc import Callable, Sequence
-from importlib.resources import files
 from pathlib import Path
 
 import polars as pl
@@ -22,7 +20,7 @@ from sdgbridge.assessment.methods.escap import assess_escap, group_values, selec
 from sdgbridge.assessment.methods.opensdg import assess_opensdg
 from sdgbridge.assessment.methods.sdsn import assess_sdsn
 from sdgbridge.assessment.methods.unsd import assess_unsd
-from sdgbridge.assessment.model import SCALE, code_key
+from sdgbridge.assessment.model import SCALE, code_key, read_params
 from sdgbridge.assessment.store import Assessment
 from sdgbridge.db import tables as t
 from sdgbridge.errors import SdgBridgeError
@@ -39,8 +37,7 @@ LEVELS = ("series", "indicator", "target", "goal")
 
 def method_params(method: str) -> dict[str, object]:
     """The shipped parameter file of ``method``, as data (it carries its ``version``)."""
-    text = files("sdgbridge.assessment").joinpath(f"params/{method}.toml").read_text("utf-8")
-    return tomllib.loads(text)
+    return read_params(f"{method}.toml")
 
 
 def assess(engine: Engine, method: str, areas: Sequence[str], series: Sequence[str] = (),

@@ -56,14 +56,18 @@ every band edge and cap, the labels and the scale mapping.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Callable, Sequence
-from importlib import resources
 from typing import Any
 
 import polars as pl
 
-from sdgbridge.assessment.model import RESULT_COLUMNS, SCALE, code_key, target_directions
+from sdgbridge.assessment.model import (
+    RESULT_COLUMNS,
+    SCALE,
+    code_key,
+    read_params,
+    target_directions,
+)
 from sdgbridge.errors import ConfigError
 
 METHOD = "escap"
@@ -82,8 +86,7 @@ WEIGHTS: dict[str, Callable[[int], pl.Expr]] = {
 
 def load_params(name: str = "escap.toml") -> dict[str, Any]:
     """The method's parameters, from the package's ``assessment/params/`` folder."""
-    path = resources.files("sdgbridge.assessment") / "params" / name
-    return tomllib.loads(path.read_text(encoding="utf-8"))
+    return read_params(name)
 
 
 def assess_escap(

@@ -50,13 +50,11 @@ and introduction. Two data sets filled the gap: SDSN's SDR 2025 codebook and ind
 
 from __future__ import annotations
 
-import tomllib
-from importlib import resources
 from typing import Any
 
 import polars as pl
 
-from sdgbridge.assessment.model import RESULT_COLUMNS, SCALE, target_directions
+from sdgbridge.assessment.model import RESULT_COLUMNS, SCALE, read_params, target_directions
 from sdgbridge.errors import ConfigError
 
 METHOD = "sdsn"
@@ -71,8 +69,7 @@ _KEY = ["series", "area"]
 
 def load_params(name: str = "sdsn.toml") -> dict[str, Any]:
     """The method's parameters, from the package's ``assessment/params/`` folder."""
-    path = resources.files("sdgbridge.assessment") / "params" / name
-    params = tomllib.loads(path.read_text(encoding="utf-8"))
+    params = read_params(name)
     if set(params["scale"]) != set(params["trend"]["labels"]) or not set(
             params["scale"].values()) <= set(SCALE):
         raise ConfigError(f"{name}: [scale] must map each key of [trend.labels] to one of "

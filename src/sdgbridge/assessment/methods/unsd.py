@@ -40,13 +40,11 @@ for display: on short, noisy series it is very wide; it plays no part in the sta
 
 from __future__ import annotations
 
-import tomllib
-from importlib import resources
 from typing import Any
 
 import polars as pl
 
-from sdgbridge.assessment.model import RESULT_COLUMNS, SCALE, target_directions
+from sdgbridge.assessment.model import RESULT_COLUMNS, SCALE, read_params, target_directions
 from sdgbridge.errors import ConfigError
 
 METHOD = "unsd"
@@ -59,8 +57,7 @@ _KEY = ["series", "area"]
 
 def load_params(name: str = "unsd.toml") -> dict[str, Any]:
     """The method's parameters, from the package's ``assessment/params/`` folder."""
-    path = resources.files("sdgbridge.assessment") / "params" / name
-    return tomllib.loads(path.read_text(encoding="utf-8"))
+    return read_params(name)
 
 
 def assess_unsd(
