@@ -604,6 +604,17 @@ def demo() -> None:
     status(None)
 
 
+@app.command()
+def serve(host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+          port: Annotated[int, typer.Option(help="Port.")] = 8000) -> None:
+    """Serve the JSON API (/api/v1, docs at /api/docs) with uvicorn."""
+    import uvicorn
+
+    from sdgbridge.web import create_app
+
+    uvicorn.run(create_app(state.settings, state.engine), host=host, port=port)
+
+
 @app.command("settings")
 def settings_cmd() -> None:
     """The settings in force (environment, sdgbridge.toml, defaults)."""

@@ -135,3 +135,7 @@ def test_a_code_listed_twice_is_stored_once_and_reimports_unchanged(
     assert count(engine, t.iati_country) == 1
     again = import_files(engine, settings, [copy])
     assert (again.changed, again.unchanged) == (0, 1)
+
+
+def test_three_w_of_an_empty_store_is_empty(engine) -> None:
+    assert three_w(engine).height == 0

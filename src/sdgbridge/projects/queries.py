@@ -47,7 +47,10 @@ def three_w(engine: Engine) -> pl.DataFrame:
             select(tr.iati_identifier, a.reporting_org_ref, a.reporting_org_name, tr.type,
                    tr.date, tr.value, tr.currency, tr.country, tr.sector_dac)
             .join(t.iati_activity, a.iati_identifier == tr.iati_identifier), conn,
-            infer_schema_length=None)
+            schema_overrides={"iati_identifier": pl.Utf8, "reporting_org_ref": pl.Utf8,
+                              "reporting_org_name": pl.Utf8, "type": pl.Utf8, "date": pl.Utf8,
+                              "value": pl.Float64, "currency": pl.Utf8, "country": pl.Utf8,
+                              "sector_dac": pl.Utf8})
         activity_country = pl.read_database(select(c.iati_identifier, c.code), conn,
                                             schema_overrides={"iati_identifier": pl.Utf8,
                                                               "code": pl.Utf8})

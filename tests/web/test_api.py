@@ -1,0 +1,166 @@
+"""The JSON API on a small slice of real data, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import math
+from collections.abc import Iterator
+from pathlib import Path
+
+import polars as pl
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from sdgbridge.assessment.run import assess
+from sdgbridge.assessment.store import save
+from sdgbridge.config import Settings
+from sdgbridge.ingest.load import ingest
+from sdgbridge.projects.queries import project_table, three_w
+from sdgbridge.projects.service import import_files
+from sdgbridge.web import create_app
+from sdgbridge.web.render import rows
+from tests.helpers import SHARED, derived_slice
+
+IATI = SHARED / "iati"
+SERIES = ("EG_ACS_ELEC", "SI_POV_DAY1")
+KAZ_2021 = "/api/v1/observations?series=EG_ACS_ELEC&areas=KAZ&from=2021&to=2021"
+
+
+@pytest.fixture
+def client(engine: Engine, tmp_path: Path) -> Iterator[TestClient]:
+    ingest(engine, derived_slice(tmp_path / "slice.csv", SERIES), source="web slice")
+    app = create_app(Settings(database_url="sqlite:///unused.db"), engine=engine)
+    with TestClient(app) as c:
+        yield c
+
+
+def _get(client: TestClient, url: str) -> dict:
+    response = client.get(url)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["ok"] is True
+    return body
+
+
+def test_observations_exact_rows(client: TestClient) -> None:
+    body = _get(client, KAZ_2021)
+    assert body["total"] == 3
+    got = [(r["series"], r["area"], r["iso3"], r["period"], r["value"], r["value_text"],
+            r["location"], r["units"]) for r in body["rows"]]
+    assert got == [("EG_ACS_ELEC", "398", "KAZ", "2021", 100.0, "100", loc, "PERCENT")
+                   for loc in ("ALLAREA", "RURAL", "URBAN")]
+
+
+def test_observations_paging(client: TestClient) -> None:
+    everything = _get(client, "/api/v1/observations?series=SI_POV_DAY1&areas=KAZ&limit=10000")
+    assert everything["total"] == len(everything["rows"]) == 117
+    page = _get(client, "/api/v1/observations?series=SI_POV_DAY1&areas=KAZ&limit=5&offset=10")
+    assert page["total"] == 117
+    assert page["rows"] == everything["rows"][10:15]
+    tail = _get(client, "/api/v1/observations?series=SI_POV_DAY1&areas=KAZ&offset=115")
+    assert tail["rows"] == everything["rows"][115:]
+
+
+def test_observations_default_group_and_repeated_codes(client: TestClient) -> None:
+    assert _get(client, "/api/v1/observations?limit=1")["total"] == 668  # CARSDG
+    both = _get(client, "/api/v1/observations?series=EG_ACS_ELEC,SI_POV_DAY1&areas=KAZ,KGZ"
+                        "&latest=true&limit=10000")
+    assert {r["series"] for r in both["rows"]} == set(SERIES)
+    assert {r["iso3"] for r in both["rows"]} == {"KAZ", "KGZ"}
+
+
+def test_observations_csv(client: TestClient) -> None:
+    response = client.get(KAZ_2021 + "&format=csv")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    assert response.headers["x-total-count"] == "3"
+    table = list(csv.DictReader(io.StringIO(response.text)))
+    assert [(r["area"], r["period"], r["value_text"], r["location"]) for r in table] == [
+        ("398", "2021", "100", loc) for loc in ("ALLAREA", "RURAL", "URBAN")]
+
+
+def test_series_and_releases(client: TestClient) -> None:
+    series = _get(client, "/api/v1/series")["rows"]
+    assert [(s["series"], s["indicators"]) for s in series] == [("EG_ACS_ELEC", "7.1.1"),
+                                                                ("SI_POV_DAY1", "1.1.1")]
+    assert [s["series"] for s in _get(client, "/api/v1/series?goal=7")["rows"]] == [
+        "EG_ACS_ELEC"]
+    releases = _get(client, "/api/v1/releases")
+    assert releases["total"] == 1
+    (release,) = releases["rows"]
+    assert (release["id"], release["source"], release["reader"]) == (1, "web slice", "sdg_api")
+    dt.datetime.fromisoformat(str(release["created_at"]))
+
+
+def test_areas_and_groups(client: TestClient) -> None:
+    areas = _get(client, "/api/v1/areas?group=CARSDG")["rows"]
+    assert sorted(a["iso3"] for a in areas) == ["AFG", "KAZ", "KGZ", "TJK", "TKM", "UZB"]
+    groups = {g["code"]: g for g in _get(client, "/api/v1/groups")["rows"]}
+    assert groups["CARSDG"]["areas"] == 6
+
+
+def test_assessments(client: TestClient, engine: Engine) -> None:
+    assert _get(client, "/api/v1/assessments")["total"] == 0
+    run_id = save(engine, assess(engine, "unsd", ["CARSDG"]))
+    (run,) = _get(client, "/api/v1/assessments")["rows"]
+    assert (run["id"], run["method"]) == (run_id, "unsd")
+    body = _get(client, f"/api/v1/assessments/{run_id}")
+    assert body["total"] == run["rows"] > 0
+    assert {r["series"] for r in body["rows"]} <= set(SERIES)
+    missing = client.get(f"/api/v1/assessments/{run_id + 1}")
+    assert missing.status_code == 404
+    assert missing.json()["error"] == (f"No assessment run {run_id + 1}. "
+                                       "GET /api/v1/assessments lists them.")
+
+
+def test_projects(client: TestClient, engine: Engine) -> None:
+    assert _get(client, "/api/v1/projects") == {"ok": True, "total": 0, "rows": []}
+    settings = Settings(iati_schema=IATI / "schema" / "iati-activities-schema.xsd",
+                        iati_codelists=IATI / "codelists")
+    import_files(engine, settings, [IATI / "activities" / "usg" / "data" / "usda" /
+                                    "usda-kazakhstan.xml"])
+    expected = project_table(engine, "KZ")
+    body = _get(client, "/api/v1/projects?country=KZ")
+    assert body["total"] == expected.height > 0
+    assert [p["iati_identifier"] for p in body["rows"]] == expected["iati_identifier"].to_list()
+    three = _get(client, "/api/v1/projects/3w")
+    assert three["total"] == three_w(engine).height > 0
+    assert {r["country"] for r in three["rows"]} == {"KZ"}
+
+
+def test_unknown_series_is_404_with_library_message(client: TestClient) -> None:
+    response = client.get("/api/v1/observations?series=NOPE")
+    assert response.status_code == 404
+    assert response.json() == {
+        "ok": False, "status": 404, "errors": [],
+        "error": "No series NOPE in the store. Run `sdgbridge series` to list the loaded "
+                 "series codes."}
+
+
+@pytest.mark.parametrize(("query", "field"), [("limit=10001", "limit"), ("offset=-1", "offset"),
+                                              ("from=abc", "from"), ("format=xml", "format")])
+def test_bad_parameter_is_422_naming_the_field(client: TestClient, query: str,
+                                               field: str) -> None:
+    response = client.get(f"/api/v1/observations?{query}")
+    assert response.status_code == 422
+    body = response.json()
+    assert (body["ok"], body["status"]) == (False, 422)
+    assert body["error"].startswith(f"{field}: ")
+    assert [e["field"] for e in body["errors"]] == [field]
+
+
+def test_openapi_lists_the_paths(client: TestClient) -> None:
+    paths = set(client.get("/api/v1/openapi.json").json()["paths"])
+    assert paths == {f"/api/v1/{p}" for p in (
+        "areas", "groups", "series", "observations", "releases", "assessments",
+        "assessments/{run_id}", "projects", "projects/3w")}
+    assert client.get("/api/docs").status_code == 200
+
+
+def test_rows_are_json_safe() -> None:
+    df = pl.DataFrame({"d": [dt.date(2024, 1, 2)], "x": [math.nan], "n": [None]},
+                      schema={"d": pl.Date, "x": pl.Float64, "n": pl.Float64})
+    assert rows(df) == [{"d": "2024-01-02", "x": None, "n": None}]
