@@ -365,3 +365,65 @@ def test_scaling_values_and_target_keeps_the_categories(
     scaled = assess_one({t: v * factor for t, v in points.items()}, direction,
                         target * factor)
     assert (scaled["status"], scaled["csi_status"]) == (plain["status"], plain["csi_status"])
+
+
+# ── 2030 projection range (weighted least squares) ──────────────────────────
+
+
+def wls_range(points: dict[int, float], z: float = 1.96) -> tuple[float, float]:
+    """``projected_2030 ∓ z·se``: se² = s² (1/Σw + (T - t̄)²/Sxx), s² = Σw e² / (n - 2)."""
+    t_min = min(points)
+    w = {t: F(2030 - t_min, 2030 - t) for t in points}
+    total = sum(w.values())
+    tbar = sum(w[t] * t for t in points) / total
+    sxx = sum(w[t] * (t - tbar) ** 2 for t in points)
+    slope, projected = wls_2030(points)
+    fitted = {t: projected + slope * (t - 2030) for t in points}
+    s2 = sum(w[t] * (F(y) - fitted[t]) ** 2 for t, y in points.items()) / (len(points) - 2)
+    se = float(s2 * (1 / total + (2030 - tbar) ** 2 / sxx)) ** 0.5
+    return float(projected) - z * se, float(projected) + z * se
+
+
+def test_projection_range_hand_worked() -> None:
+    points = {2010: 40, 2015: 50, 2020: 56, 2025: 65}
+    row = assess_one(points, "higher", 80)
+    low, high = wls_range(points)
+    assert row["projected_2030_low"] == pytest.approx(low, rel=1e-9)
+    assert row["projected_2030_high"] == pytest.approx(high, rel=1e-9)
+    assert row["projected_2030_low"] < row["projected_2030"] < row["projected_2030_high"]
+    # A wider z from the params widens the range in proportion.
+    params = copy.deepcopy(load_params())
+    params["regression"]["interval_z"] = 3.0
+    wide = assess_one(points, "higher", 80, params)
+    assert wide["projected_2030_high"] - wide["projected_2030"] == pytest.approx(
+        (high - row["projected_2030"]) * 3.0 / 1.96, rel=1e-9)
+
+
+def test_projection_range_on_a_line_has_no_width() -> None:
+    row = assess_one({2010: 10, 2015: 20, 2020: 30}, "higher", 100)
+    assert row["projected_2030"] == pytest.approx(50, rel=1e-12)
+    assert row["projected_2030_low"] == pytest.approx(50, rel=1e-9)
+    assert row["projected_2030_high"] == pytest.approx(50, rel=1e-9)
+
+
+@pytest.mark.parametrize("points", [{2015: 50, 2020: 60}, {2020: 60}, {1995: 1, 2015: 50,
+                                                                      2020: 60}])
+def test_projection_range_null_below_three_points(points: dict[int, float]) -> None:
+    row = assess_one(points, "higher", 80)
+    assert (row["projected_2030_low"], row["projected_2030_high"]) == (None, None)
+
+
+@settings(max_examples=60, deadline=None)
+@given(values=st.lists(st.floats(-500.0, 500.0), min_size=1, max_size=8),
+       gap=st.integers(1, 3), weights=st.sampled_from(["escap", "equal"]))
+def test_projection_range_contains_the_projection(values: list[float], gap: int,
+                                                  weights: str) -> None:
+    params = copy.deepcopy(load_params())
+    params["regression"]["weights"] = weights
+    row = assess_one({2005 + gap * i: v for i, v in enumerate(values)}, "higher", 600, params)
+    low, mid, high = (row[k] for k in ("projected_2030_low", "projected_2030",
+                                       "projected_2030_high"))
+    if len(values) < 3:
+        assert low is None and high is None
+    else:
+        assert low <= mid <= high

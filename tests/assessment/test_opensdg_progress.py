@@ -67,7 +67,8 @@ def test_params_are_the_documented_ones():
 
 def test_output_columns_and_types():
     result = assess_opensdg(obs([(2015, 100.0), (2017, 121.0)]), targets())
-    assert result.columns == [*RESULT_COLUMNS, "cagr", "ratio", "scaling"]
+    assert result.columns == [*RESULT_COLUMNS, "cagr", "ratio", "scaling",
+                              "projected_2030_low", "projected_2030_high"]
     assert result.schema["base_year"] == pl.Int64 and result.schema["n_points"] == pl.Int64
     assert result.row(0, named=True)["method"] == "opensdg"
     assert result.row(0, named=True)["params_version"] == "opensdg-1"
@@ -316,3 +317,51 @@ def test_scaling_values_and_target_keeps_status(case, k):
     scaled = one([(y, v * k) for y, v in points], direction,
                  None if target is None else target * k)
     assert scaled["status"] == row["status"]
+
+
+# --- 2030 projection range (UNSD's two-halves rule) --------------------------------------
+
+def test_projection_range_hand_worked():
+    # t0 = 2015 (2012 ignored), middle = the (4 - 1) // 2 = 1st from t0: 2017.
+    row = one([(2012, 70.0), (2015, 80.0), (2017, 100.0), (2019, 104.0), (2020, 110.0)],
+              target=150.0)
+    cagr = (110 / 80) ** (1 / 5) - 1
+    first, second = (100 / 80) ** (1 / 2) - 1, (110 / 100) ** (1 / 3) - 1
+    assert row["projected_2030"] == pytest.approx(110 * (1 + cagr) ** 10, rel=1e-12)
+    assert row["projected_2030_low"] == pytest.approx(110 * (1 + second) ** 10, rel=1e-12)
+    assert row["projected_2030_high"] == pytest.approx(110 * (1 + first) ** 10, rel=1e-12)
+    assert row["projected_2030_low"] <= row["projected_2030"] <= row["projected_2030_high"]
+
+
+def test_projection_range_negative_values():
+    # All negative: the ratios are positive; low and high are the smaller and larger value.
+    row = one([(2015, -10.0), (2016, -8.0), (2018, -7.0)], direction="lower")
+    first, second = (8 / 10) - 1, (7 / 8) ** (1 / 2) - 1
+    ends = sorted([-7 * (1 + first) ** 12, -7 * (1 + second) ** 12])
+    assert [row["projected_2030_low"], row["projected_2030_high"]] == pytest.approx(ends)
+    assert row["projected_2030_low"] <= row["projected_2030"] <= row["projected_2030_high"]
+
+
+@pytest.mark.parametrize("points", [
+    [(2015, 80.0), (2020, 110.0)],                  # two points from t0
+    [(2010, 50.0), (2014, 60.0), (2015, 80.0), (2020, 110.0)],  # two from t0
+    [(2015, 80.0)],
+    [(2010, 80.0), (2012, 90.0)],                   # nothing from t0
+])
+def test_projection_range_null_below_three_points(points):
+    row = one(points, target=150.0)
+    assert (row["projected_2030_low"], row["projected_2030_high"]) == (None, None)
+
+
+@settings(max_examples=60, deadline=None)
+@given(values=st.lists(st.floats(0.5, 500.0), min_size=1, max_size=8),
+       sign=st.sampled_from([1.0, -1.0]), direction=st.sampled_from(["higher", "lower"]))
+def test_projection_range_contains_the_projection(values, sign, direction):
+    row = one([(2015 + i, sign * v) for i, v in enumerate(values)], direction)
+    if len(values) < 3:
+        assert row["projected_2030_low"] is None and row["projected_2030_high"] is None
+    else:
+        low, mid, high = (row[k] for k in ("projected_2030_low", "projected_2030",
+                                           "projected_2030_high"))
+        slack = 1e-9 * max(abs(low), abs(high), abs(mid))
+        assert low - slack <= mid <= high + slack

@@ -353,3 +353,44 @@ def test_sdr_2023_index_from_goal_scores() -> None:
                                                       "AFG"])), "index")
     assert focus == pytest.approx({"KGZ": 74.41, "KAZ": 71.65, "UZB": 71.15, "TJK": 69.19,
                                    "TKM": 68.47, "AFG": 49.01}, abs=0.005)
+
+
+# ── 2030 projection range (two-halves rule on linear paces) ─────────────────
+
+
+def test_projection_range_hand_worked() -> None:
+    # From 2015 on: 50, 52, 70, 71; middle = the (4 - 1) // 2 = 1st: 2018. 2012 is ignored.
+    points = {2012: 10, 2015: 50, 2018: 52, 2020: 70, 2021: 71}
+    row = assess_areas({"a": points}).row(0, named=True)
+    pace, first, second = (71 - 50) / 6, (52 - 50) / 3, (71 - 52) / 3
+    assert row["projected_2030"] == pytest.approx(71 + pace * 9)
+    assert row["projected_2030_low"] == pytest.approx(71 + first * 9)
+    assert row["projected_2030_high"] == pytest.approx(71 + second * 9)
+    assert row["projected_2030_low"] <= row["projected_2030"] <= row["projected_2030_high"]
+
+
+def test_projection_range_lower_is_better() -> None:
+    row = assess_areas({"a": {2015: 50, 2017: 40, 2020: 38}}, "lower", 0.0).row(0, named=True)
+    first, second = (40 - 50) / 2, (38 - 40) / 3
+    assert row["projected_2030_low"] == pytest.approx(38 + first * 10)
+    assert row["projected_2030_high"] == pytest.approx(38 + second * 10)
+
+
+@pytest.mark.parametrize("points", [{2015: 50, 2020: 70}, {2010: 20, 2014: 30, 2015: 50,
+                                                           2020: 70}, {2020: 70}])
+def test_projection_range_null_below_three_points(points: dict[int, float]) -> None:
+    row = assess_areas({"a": points}).row(0, named=True)
+    assert (row["projected_2030_low"], row["projected_2030_high"]) == (None, None)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(-500.0, 500.0), min_size=1, max_size=8))
+def test_projection_range_contains_the_projection(values: list[float]) -> None:
+    row = assess_areas({"a": {2015 + i: v for i, v in enumerate(values)}}).row(0, named=True)
+    low, mid, high = (row[k] for k in ("projected_2030_low", "projected_2030",
+                                       "projected_2030_high"))
+    if len(values) < 3:
+        assert low is None and high is None
+    else:
+        slack = 1e-9 * max(abs(low), abs(high), 1.0)
+        assert low - slack <= mid <= high + slack

@@ -58,3 +58,63 @@ def read_params(name: str) -> dict[str, Any]:
     """A method's shipped parameter file ``assessment/params/<name>``, as data."""
     text = files("sdgbridge.assessment").joinpath("params", name).read_text(encoding="utf-8")
     return tomllib.loads(text)
+
+
+def middle_point(since: pl.Expr | None = None) -> dict[str, pl.Expr]:
+    """Aggregations ``mid_year`` and ``mid_value`` for :func:`projection_range`.
+
+    The middle observation is the ``(n - 1) // 2``-th (counting from 0, by year) of the
+    ``n`` observations of a group where ``since`` holds (all of them when ``since`` is None).
+    """
+    year, value = pl.col("year"), pl.col("value")
+    if since is not None:
+        year, value = year.filter(since), value.filter(since)
+    mid = (year.len() - 1) // 2
+    return {"mid_year": year.sort().get(mid, null_on_oob=True),
+            "mid_value": value.sort_by(year).get(mid, null_on_oob=True)}
+
+
+def projection_range(target_year: int, *, compound: bool = True,
+                     base_value: pl.Expr | None = None,
+                     where: pl.Expr | None = None) -> list[pl.Expr]:
+    """``projected_2030_low`` and ``_high``: the two-halves rule, shared by the methods.
+
+    Needs the columns ``base_year``, ``base_value``, ``mid_year``, ``mid_value`` (see
+    :func:`middle_point`), ``latest_year`` and ``latest_value``. The growth of each half of
+    the series, baseline -> middle and middle -> latest, is carried from the latest value to
+    ``target_year``, as the method carries its overall growth:
+
+    * ``compound``: rate ``(x_end / x_start) ** (1 / (t_end - t_start)) - 1``, projection
+      ``x_l * (1 + rate) ** (T - t_l)``; a half's rate is null unless ``x_end / x_start > 0``;
+    * linear (``compound=False``): pace ``(x_end - x_start) / (t_end - t_start)``,
+      projection ``x_l + pace * (T - t_l)``.
+
+    A half's rate is also null unless its years advance, so with fewer than three
+    observations (the middle is then the baseline) the interval is null. ``low`` and
+    ``high`` are the smaller and the larger of the two projections. The overall log growth
+    rate (compound) or pace (linear) from baseline to latest is the time-weighted mean of
+    the two halves', and the projection is monotone in it, so the interval contains the
+    method's own ``projected_2030`` whenever both exist. ``base_value`` replaces the
+    baseline value in the rates (e.g. Open SDG's zero replacement); ``where`` (e.g. "the
+    method's growth rate is defined") must hold too, else both columns are null.
+    """
+    x_b = pl.col("base_value") if base_value is None else base_value
+    x_m, x_l = pl.col("mid_value"), pl.col("latest_value")
+    t_b, t_m, t_l = pl.col("base_year"), pl.col("mid_year"), pl.col("latest_year")
+
+    def rate(x0: pl.Expr, x1: pl.Expr, t0: pl.Expr, t1: pl.Expr) -> pl.Expr:
+        if compound:
+            return pl.when((t1 > t0) & (x1 / x0 > 0)).then((x1 / x0) ** (1 / (t1 - t0)) - 1)
+        return pl.when(t1 > t0).then((x1 - x0) / (t1 - t0))
+
+    def grow(r: pl.Expr) -> pl.Expr:
+        if compound:
+            return x_l * (1 + r) ** (target_year - t_l)
+        return x_l + r * (target_year - t_l)
+
+    first, second = grow(rate(x_b, x_m, t_b, t_m)), grow(rate(x_m, x_l, t_m, t_l))
+    ok = first.is_not_null() & second.is_not_null() & first.is_finite() & second.is_finite()
+    if where is not None:
+        ok = ok & where.fill_null(False)
+    return [pl.when(ok).then(pl.min_horizontal(first, second)).alias("projected_2030_low"),
+            pl.when(ok).then(pl.max_horizontal(first, second)).alias("projected_2030_high")]

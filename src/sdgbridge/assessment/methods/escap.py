@@ -39,6 +39,17 @@ Hence, per series × area (``b`` baseline, ``l`` latest observation, ``TV`` targ
   x_b) / (TV - x_b)`` [R], ``api_gap = max(1 - api, 0)`` [V in words];
   ``api >= api.on_track`` (1) -> maintain, ``api <= api.regression`` (0) -> reverse trend,
   else accelerate [R; the three categories' substance V];
+* ``projected_2030_low`` / ``_high`` [sdgbridge's addition, for display; no part in the
+  categories]: ``projected_2030 ∓ z·se``, ``z = regression.interval_z`` (1.96), where
+  ``se² = s² (1/Σw + (T - t̄)² / Σw(t - t̄)²)`` is the variance of the fitted line's value
+  at ``T`` and ``s² = Σw(y - ŷ)² / (n - 2)`` the weighted residual variance (weights as for
+  the line; the result does not depend on their scale). This is the interval for the
+  fitted line at 2030, not for a single new observation (under the "escap" weights a 2030
+  observation would have infinite weight, so the two coincide; under "equal" a prediction
+  interval would add ``s²``); ``z`` is the normal quantile, not Student's t, so with few
+  points it is narrower than a t-interval. Null with fewer than three observations (no
+  residual degrees of freedom) or wherever ``projected_2030`` is; zero width when the
+  points lie on a line;
 * target met at the baseline: ``TV - x_b`` has the wrong sign, so both indices are set to
   1 while the latest value (API: the projection, else the latest value) still meets the
   target (on track), else left null with the regression category; no target -> "No target
@@ -72,7 +83,8 @@ from sdgbridge.errors import ConfigError
 
 METHOD = "escap"
 #: Columns after :data:`~sdgbridge.assessment.model.RESULT_COLUMNS`.
-EXTRA_COLUMNS = ("csi", "csi_expected", "csi_status", "csi_scale", "api", "api_gap", "slope")
+EXTRA_COLUMNS = ("csi", "csi_expected", "csi_status", "csi_scale", "api", "api_gap", "slope",
+                 "projected_2030_low", "projected_2030_high")
 _KEY = ["series", "area"]
 _DEPTH = {"indicator": 3, "target": 2, "goal": 1}
 _YEAR = pl.col("year").cast(pl.Float64)
@@ -134,10 +146,11 @@ def _endpoints(window: pl.DataFrame, p: dict[str, Any]) -> pl.DataFrame:
 
 
 def _regression(window: pl.DataFrame, p: dict[str, Any]) -> pl.DataFrame:
-    """Weighted least-squares line per series × area: ``slope`` and ``projected_2030``.
+    """Weighted least-squares line per series × area: ``slope``, ``projected_2030``, range.
 
     ``slope = Σw(t - t̄)(y - ȳ) / Σw(t - t̄)²`` with weighted means ``t̄``, ``ȳ``;
     ``projected_2030 = ȳ + slope (T - t̄)``. Null below ``regression.min_points``.
+    ``projected_2030_low`` / ``_high`` = ``projected_2030 ∓ z·se`` (module docstring).
     """
     target, rule = p["target_year"], p["regression"]["weights"]
     if rule not in WEIGHTS:
@@ -151,13 +164,21 @@ def _regression(window: pl.DataFrame, p: dict[str, Any]) -> pl.DataFrame:
     frame = window.with_columns(w=WEIGHTS[rule](target)).with_columns(
         tbar=mean(_YEAR), ybar=mean(pl.col("value")))
     tc, yc = _YEAR - pl.col("tbar"), pl.col("value") - pl.col("ybar")
+    sxx, sxy = (w * tc**2).sum(), (w * tc * yc).sum()
+    residual = yc - (sxy / sxx).over(_KEY) * tc
     fit = frame.group_by(_KEY).agg(
-        sxx=(w * tc**2).sum(), sxy=(w * tc * yc).sum(), tbar=pl.col("tbar").first(),
-        ybar=pl.col("ybar").first(), n=pl.len())
-    ok = (pl.col("n") >= p["regression"]["min_points"]) & (pl.col("sxx") > 0)
-    slope = pl.when(ok).then(pl.col("sxy") / pl.col("sxx"))
-    return fit.with_columns(slope=slope).select(
-        *_KEY, "slope", projected_2030=pl.col("ybar") + pl.col("slope") * (target - pl.col("tbar")))
+        sxx=sxx, sxy=sxy, sse=(w * residual**2).sum(), sw=w.sum(),
+        tbar=pl.col("tbar").first(), ybar=pl.col("ybar").first(), n=pl.len())
+    n, sxx_, tbar = pl.col("n"), pl.col("sxx"), pl.col("tbar")
+    ok = (n >= p["regression"]["min_points"]) & (sxx_ > 0)
+    slope = pl.when(ok).then(pl.col("sxy") / sxx_)
+    projected = pl.col("ybar") + pl.col("slope") * (target - tbar)
+    variance = pl.col("sse") / (n - 2) * (1 / pl.col("sw") + (target - tbar) ** 2 / sxx_)
+    half = pl.when(ok & (n >= 3)).then(p["regression"]["interval_z"] * variance.sqrt())
+    return fit.with_columns(slope=slope).with_columns(projected_2030=projected, half=half).select(
+        *_KEY, "slope", "projected_2030",
+        projected_2030_low=pl.col("projected_2030") - pl.col("half"),
+        projected_2030_high=pl.col("projected_2030") + pl.col("half"))
 
 
 def _meets(value: pl.Expr, slack: pl.Expr | float = 0.0) -> pl.Expr:

@@ -25,6 +25,14 @@ with data from t0, values of both signs since t0, or no row for the series in ``
 
 ``projected_2030`` is not part of Open SDG: it is the latest value carried to the target year
 at the observed CAGR ("assuming that the current trends are maintained"), for display.
+``projected_2030_low`` and ``_high`` (also sdgbridge's, for display) are UNSD's two-halves
+range, :func:`sdgbridge.assessment.model.projection_range`: the latest value carried to 2030
+at the CAGR of each half of the series from t0 (t0 -> middle observation, the
+``(n - 1) // 2``-th from t0 counting from 0, and middle -> latest), the smaller and the larger
+of the two; t0's value zero-replaced as for the CAGR. The overall CAGR's log is the
+time-weighted mean of the halves', so the range contains ``projected_2030``. Null wherever
+the CAGR is, with fewer than three years with data from t0, or when the middle value is zero
+or of another sign.
 """
 
 from __future__ import annotations
@@ -36,13 +44,13 @@ from typing import Any
 
 import polars as pl
 
-from sdgbridge.assessment.model import RESULT_COLUMNS, SCALE
+from sdgbridge.assessment.model import RESULT_COLUMNS, SCALE, middle_point, projection_range
 from sdgbridge.errors import ConfigError
 
 Params = dict[str, Any]
 KEYS = ("series", "area")
 BANDS = ("on_track", "acceleration", "limited")
-EXTRA_COLUMNS = ("cagr", "ratio", "scaling")
+EXTRA_COLUMNS = ("cagr", "ratio", "scaling", "projected_2030_low", "projected_2030_high")
 
 
 def load_params(path: Path | None = None) -> Params:
@@ -66,6 +74,7 @@ def _endpoints(obs: pl.DataFrame, base_year: int) -> pl.DataFrame:
     return obs.sort(*KEYS, "year").group_by(KEYS, maintain_order=True).agg(
         base_year=pl.col("year").filter(since).first(),
         base_value=recent.first(),
+        **middle_point(since),
         latest_year=pl.col("year").last(),
         latest_value=pl.col("value").last(),
         n_points=since.sum().cast(pl.Int64),
@@ -158,10 +167,12 @@ def status_expr(params: Params) -> pl.Expr:
 
 
 def _finish(df: pl.DataFrame, params: Params) -> pl.DataFrame:
-    """The result frame: :data:`RESULT_COLUMNS`, then ``cagr``, ``ratio``, ``scaling``."""
+    """The result frame: :data:`RESULT_COLUMNS`, then :data:`EXTRA_COLUMNS`."""
     to_scale = {params["labels"][k]: v for k, v in params["scale"].items()}
     years_left = params["target_year"] - pl.col("latest_year")
-    return df.with_columns(
+    interval = projection_range(params["target_year"], where=pl.col("cagr").is_not_null(),
+                                base_value=_nonzero(pl.col("base_value"), params))
+    return df.with_columns(*interval).with_columns(
         method=pl.lit(params["method"]), params_version=pl.lit(params["version"]),
         projected_2030=pl.col("latest_value") * (1 + pl.col("cagr")) ** years_left,
         scale=pl.col("status").replace_strict(to_scale, return_dtype=pl.Utf8),

@@ -46,6 +46,13 @@ and introduction. Two data sets filled the gap: SDSN's SDR 2025 codebook and ind
   threshold reached and kept), ➚ >= 0.5, → >= 0, ↓ below; the same as projecting the latest
   value to 2030. [S] Paces on raw values (the rescaling is linear: same ratio as on
   uncensored scores); base = first year from 2015; two points needed.
+* [S] ``projected_2030_low`` / ``_high`` (display only, as in UNSD): UNSD's two-halves rule
+  (:func:`sdgbridge.assessment.model.projection_range`) on SDSN's *linear* paces: the latest
+  value carried to 2030 at the pace of each half, base -> middle observation (the
+  ``(n - 1) // 2``-th from 2015 on, counting from 0) and middle -> latest, i.e.
+  ``x_l + pace_half * (2030 - t_l)``; the smaller and the larger of the two. The overall pace
+  is the time-weighted mean of the halves', so the range contains ``projected_2030``. Null
+  with fewer than three observations from 2015 on.
 """
 
 from __future__ import annotations
@@ -54,13 +61,21 @@ from typing import Any
 
 import polars as pl
 
-from sdgbridge.assessment.model import RESULT_COLUMNS, SCALE, read_params, target_directions
+from sdgbridge.assessment.model import (
+    RESULT_COLUMNS,
+    SCALE,
+    middle_point,
+    projection_range,
+    read_params,
+    target_directions,
+)
 from sdgbridge.errors import ConfigError
 
 METHOD = "sdsn"
 #: Columns after :data:`~sdgbridge.assessment.model.RESULT_COLUMNS`.
 EXTRA_COLUMNS = ("score", "lower", "upper", "green", "red", "band", "rating", "trend",
-                 "pace", "pace_needed", "pace_ratio")
+                 "pace", "pace_needed", "pace_ratio", "projected_2030_low",
+                 "projected_2030_high")
 BOUND_COLUMNS = ("series", "direction", "target", "lower", "upper", "green", "red")
 ARROWS = ("on_track", "moderate", "stagnating")  # from the best; below: decreasing
 COLOURS = ("green", "yellow", "orange")  # from the best; below: red
@@ -177,7 +192,7 @@ def assess_sdsn(obs: pl.DataFrame, targets: pl.DataFrame,
 
 
 def _endpoints(obs: pl.DataFrame, base_year: int) -> pl.DataFrame:
-    """Latest observation (any year) and the base observation (from ``base_year``)."""
+    """Latest observation (any year), base and middle observation (from ``base_year``)."""
     if obs.select(pl.struct(*_KEY, "year").is_duplicated().any()).item():
         raise ValueError("obs has more than one value for a series × area × year; "
                          "choose one disaggregation before assessing.")
@@ -186,7 +201,7 @@ def _endpoints(obs: pl.DataFrame, base_year: int) -> pl.DataFrame:
     return obs.group_by(_KEY).agg(
         latest_year=year.last(), latest_value=value.last(),
         base_year=year.filter(year >= base_year).first(),
-        base_value=value.filter(year >= base_year).first(),
+        base_value=value.filter(year >= base_year).first(), **middle_point(since),
         n_points=since.sum().cast(pl.Int64))
 
 
@@ -221,14 +236,17 @@ def _colour(band: pl.Expr, p: dict[str, Any]) -> pl.Expr:
 
 
 def _pace(target_year: int) -> dict[str, pl.Expr]:
-    """Observed and needed linear annual change, their ratio and the 2030 projection."""
+    """Observed and needed linear annual change, their ratio, the 2030 projection and its
+    range (the two-halves rule on linear paces, module docstring)."""
     t_b, x_b = pl.col("base_year"), pl.col("base_value")
     t_l, x_l = pl.col("latest_year"), pl.col("latest_value")
     pace = pl.when(t_l > t_b).then((x_l - x_b) / (t_l - t_b))
     needed = (pl.col("green") - x_b) / (target_year - t_b)
+    low, high = projection_range(target_year, compound=False, where=pace.is_not_null())
     return {"pace": pace, "pace_needed": needed,
             "pace_ratio": pl.when(needed != 0).then(pace / needed),
-            "projected_2030": x_l + pace * (target_year - t_l)}
+            "projected_2030": x_l + pace * (target_year - t_l),
+            "projected_2030_low": low, "projected_2030_high": high}
 
 
 def _meets_green(column: str) -> pl.Expr:

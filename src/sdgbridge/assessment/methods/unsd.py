@@ -34,8 +34,9 @@ Uncertainty interval (sdgbridge's addition, not in the note): ``projected_2030_l
 halves of the series, baseline -> middle observation and middle -> latest (middle = the
 ``(n - 1) // 2``-th observation from the base year on, counting from 0). The overall log
 growth rate is the time-weighted mean of the two halves', so the interval contains
-``projected_2030``. Null with fewer than three observations or a value <= 0. A crude range
-for display: on short, noisy series it is very wide; it plays no part in the status.
+``projected_2030``. Null with fewer than three observations or a value <= 0. The rule is
+shared with Open SDG and SDSN: :func:`sdgbridge.assessment.model.projection_range`. A crude
+range for display: on short, noisy series it is very wide; it plays no part in the status.
 """
 
 from __future__ import annotations
@@ -44,7 +45,14 @@ from typing import Any
 
 import polars as pl
 
-from sdgbridge.assessment.model import RESULT_COLUMNS, SCALE, read_params, target_directions
+from sdgbridge.assessment.model import (
+    RESULT_COLUMNS,
+    SCALE,
+    middle_point,
+    projection_range,
+    read_params,
+    target_directions,
+)
 from sdgbridge.errors import ConfigError
 
 METHOD = "unsd"
@@ -73,8 +81,7 @@ def assess_unsd(
     p = load_params() if params is None else params
     frame = _endpoints(obs, p["base_year"]).join(target_directions(obs, targets), on="series",
                                                  how="left")
-    frame = frame.with_columns(cagr=_rate("base", "latest"), half1=_rate("base", "mid"),
-                               half2=_rate("mid", "latest"))
+    frame = frame.with_columns(cagr=_rate("base", "latest"))
     frame = frame.with_columns(_projections(p["target_year"])).with_columns(ratio=_ratio())
     frame = frame.with_columns(status=_status(p))
     return frame.with_columns(
@@ -93,10 +100,8 @@ def _endpoints(obs: pl.DataFrame, base_year: int) -> pl.DataFrame:
         raise ValueError("obs has more than one value for a series × area × year; "
                          "choose one disaggregation before assessing.")
     year, value = pl.col("year").sort(), pl.col("value").sort_by("year")
-    mid = (pl.len() - 1) // 2
     found = obs.filter(pl.col("year") >= base_year).group_by(_KEY).agg(
-        base_year=year.first(), base_value=value.first(),
-        mid_year=year.get(mid), mid_value=value.get(mid),
+        base_year=year.first(), base_value=value.first(), **middle_point(),
         latest_year=year.last(), latest_value=value.last(),
         n_points=pl.len().cast(pl.Int64),
     )
@@ -119,17 +124,12 @@ def _rate(start: str, end: str) -> pl.Expr:
 def _projections(target_year: int) -> list[pl.Expr]:
     """``projected_2030 = x_l * (1 + cagr) ** (T - t_l)`` (methods.md §3), and the interval.
 
-    The interval uses the two half-series rates (module docstring); the rows where both
-    exist are also the rows where ``cagr`` does, so ``low <= projected <= high``.
+    The interval is :func:`~sdgbridge.assessment.model.projection_range` (module
+    docstring), where ``cagr`` is defined, so ``low <= projected <= high``.
     """
-    def grow(rate: pl.Expr) -> pl.Expr:
-        return pl.col("latest_value") * (1 + rate) ** (target_year - pl.col("latest_year"))
-
-    halves = pl.col("half1").is_not_null() & pl.col("half2").is_not_null()
-    slow, fast = pl.min_horizontal("half1", "half2"), pl.max_horizontal("half1", "half2")
-    return [grow(pl.col("cagr")).alias("projected_2030"),
-            pl.when(halves).then(grow(slow)).alias("projected_2030_low"),
-            pl.when(halves).then(grow(fast)).alias("projected_2030_high")]
+    years_left = target_year - pl.col("latest_year")
+    return [(pl.col("latest_value") * (1 + pl.col("cagr")) ** years_left).alias("projected_2030"),
+            *projection_range(target_year, where=pl.col("cagr").is_not_null())]
 
 
 def _ratio() -> pl.Expr:
