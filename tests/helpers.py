@@ -6,6 +6,7 @@ import csv
 import shutil
 from pathlib import Path
 
+import polars as pl
 from sqlalchemy import Engine, func, select
 
 from sdgbridge.db import tables as t
@@ -62,3 +63,19 @@ def snapshot(engine: Engine) -> dict[str, int]:
         counts["current"] = conn.execute(select(func.count()).where(
             t.observation.c.superseded_by.is_(None))).scalar_one()
     return counts
+
+
+def make_obs(points: dict[int, float], series: str = "S", area: str = "398") -> pl.DataFrame:
+    """An assessment input frame: one series in one area, {year: value}."""
+    return pl.DataFrame({"series": series, "area": area, "year": list(points),
+                         "value": [float(v) for v in points.values()]},
+                        schema={"series": pl.Utf8, "area": pl.Utf8, "year": pl.Int64,
+                                "value": pl.Float64})
+
+
+def make_targets(direction: str, target: float | None, series: str = "S") -> pl.DataFrame:
+    """A one-row target table."""
+    return pl.DataFrame({"series": [series], "direction": [direction], "target": [target],
+                         "source": ["test"]},
+                        schema={"series": pl.Utf8, "direction": pl.Utf8, "target": pl.Float64,
+                                "source": pl.Utf8})

@@ -27,6 +27,7 @@ from sdgbridge.assessment.methods.escap import (
 )
 from sdgbridge.assessment.model import RESULT_COLUMNS
 from sdgbridge.errors import ConfigError
+from tests.helpers import make_obs, make_targets
 
 # API categories (status) and CSI categories (csi_status), as in params/escap.toml.
 MAINTAIN, ACCEL, REVERSE, INS, NO_TARGET = (
@@ -36,18 +37,6 @@ EXPECTED, BEHIND, REGRESSED = ("Expected progress made",
                                "Progress made, but behind the expected level",
                                "Regressed since the base year")
 OBS = {"series": pl.Utf8, "area": pl.Utf8, "year": pl.Int64, "value": pl.Float64}
-
-
-def make_obs(points: dict[int, float], series: str = "S", area: str = "398") -> pl.DataFrame:
-    return pl.DataFrame({"series": series, "area": area, "year": list(points),
-                         "value": [float(v) for v in points.values()]}, schema=OBS)
-
-
-def make_targets(direction: str, target: float | None, series: str = "S") -> pl.DataFrame:
-    return pl.DataFrame({"series": [series], "direction": [direction], "target": [target],
-                         "source": ["test"]},
-                        schema={"series": pl.Utf8, "direction": pl.Utf8, "target": pl.Float64,
-                                "source": pl.Utf8})
 
 
 def assess_one(points: dict[int, float], direction: str = "higher",

@@ -21,6 +21,7 @@ from undata.places import expand
 from sdgbridge.assessment.methods.unsd import EXTRA_COLUMNS, assess_unsd, load_params
 from sdgbridge.assessment.model import RESULT_COLUMNS, SCALE
 from sdgbridge.errors import ConfigError
+from tests.helpers import make_obs, make_targets
 
 ON, MOD, MARG, STAG, REG, INS = (
     "On track or target met",
@@ -32,20 +33,6 @@ ON, MOD, MARG, STAG, REG, INS = (
 )
 DERIVED = (Path(__file__).resolve().parents[2].parent / "shared" / "data" / "sdg" / "derived"
            / "unsd_sdg_2023-12_central_asia_afg_sdg_layout.csv")
-
-
-def make_obs(points: dict[int, float], series: str = "S", area: str = "398") -> pl.DataFrame:
-    return pl.DataFrame({"series": series, "area": area, "year": list(points),
-                         "value": [float(v) for v in points.values()]},
-                        schema={"series": pl.Utf8, "area": pl.Utf8, "year": pl.Int64,
-                                "value": pl.Float64})
-
-
-def make_targets(direction: str, target: float | None, series: str = "S") -> pl.DataFrame:
-    return pl.DataFrame({"series": [series], "direction": [direction], "target": [target],
-                         "source": ["test"]},
-                        schema={"series": pl.Utf8, "direction": pl.Utf8, "target": pl.Float64,
-                                "source": pl.Utf8})
 
 
 def assess_one(points: dict[int, float], direction: str = "higher",
