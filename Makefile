@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 
-.PHONY: demo test install install-test bench clean
+.PHONY: demo test install install-test assets messages e2e bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,16 +17,37 @@ install: $(BIN)/python
 install-test: $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
 
-demo: install
+# Web assets from the npm registry (world-atlas country shapes), copied into the package; not
+# committed. Needs Node.js and npm.
+assets:
+	bash scripts/build_assets.sh
+
+# Refresh the message catalogues after changing the pages' text: then translate the new
+# entries in src/sdgbridge/web/locale/ru/LC_MESSAGES/messages.po (compiled at start-up).
+LOCALE = src/sdgbridge/web/locale
+messages: install
+	$(BIN)/pybabel extract -F $(LOCALE)/babel.cfg --no-location --sort-output -o $(LOCALE)/messages.pot src/sdgbridge/web
+	$(BIN)/pybabel update -i $(LOCALE)/messages.pot -d $(LOCALE) --width 100 --ignore-obsolete
+
+# The end-to-end journeys in Debian's headless Chromium (apt-get install -y chromium).
+e2e: install-test assets
+	$(BIN)/python -m pytest tests/e2e -q
+
+demo: install assets
 	$(BIN)/sdgbridge demo
 
-test: install-test
+test: install-test assets
 	$(BIN)/python -m pytest -n 2 -q
 
 bench: install-test
 	$(BIN)/python bench/ingest_global.py --repeat 3
 	$(BIN)/python bench/assess_global.py
 	$(BIN)/python bench/iati_import.py
+	$(BIN)/python bench/sdg_tagging.py
+	$(BIN)/python bench/crosslingual.py
+	$(BIN)/python bench/knowledge_search.py
+	$(BIN)/pip install --quiet -e '.[bench]' && $(BIN)/python bench/serve_load.py
 
 clean:
-	rm -rf $(VENV) sdgbridge.db sdgbridge.db-wal sdgbridge.db-shm .sdgbridge-cache
+	rm -rf $(VENV) sdgbridge.db sdgbridge.db-wal sdgbridge.db-shm .sdgbridge-cache node_modules \
+	  src/sdgbridge/web/static/vendor tests/e2e/screenshots

@@ -81,3 +81,19 @@ def test_groups_and_areas(store: Path) -> None:
                                                      "KAZ", "UZB")
     assert "Uzbekistan" in _run("areas", "--group", "ARAL")
     assert "ARAL" in _run("groups", "list", "--format", "csv")
+
+
+def test_projects_listings_leave_archived_out_unless_asked(store: Path) -> None:
+    ref = "XM-DAC-41114"
+    _run("orgs", "add", "--name", "UNDP", "--type", "40", "--ref", ref)
+    _run("projects", "create", f"{ref}-1", "--title", "Clean water", "--org", ref,
+         "--status", "2", "--country", "KZ", "--sector", "14030",
+         "--planned-start", "2024-01-01")
+    _run("projects", "archive", f"{ref}-1")
+    listed = pl.read_csv(_run("projects", "list", "--format", "csv").encode())
+    assert listed.height == 0
+    both = pl.read_csv(_run("projects", "list", "--include-archived", "--format", "csv")
+                       .encode())
+    assert both["iati_identifier"].to_list() == [f"{ref}-1"]
+    assert "--include-archived" in _run("projects", "3w", "--help")
+    assert "--include-archived" in _run("projects", "flat", "--help")

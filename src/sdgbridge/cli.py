@@ -361,6 +361,9 @@ def assess(
     summary: Annotated[bool, typer.Option(help="Also print the method's own aggregates "
                                           "(SDSN goal scores and index, ESCAP indices).")]
     = False,
+    headlines: Annotated[Path | None, typer.Option(help="Your headline rules (CSV like "
+                                                   "assessment/data/headlines.csv) for series "
+                                                   "published only by category.")] = None,
 ) -> None:
     """Progress towards the 2030 targets by a published method, with coverage."""
     from sdgbridge.assessment.run import assess as run_assess
@@ -368,7 +371,7 @@ def assess(
     from sdgbridge.assessment.store import save
 
     run = run_assess(state.engine, method, areas or [state.settings.default_group],
-                     series or (), targets, as_of, publisher, group)
+                     series or (), targets, as_of, publisher, group, headlines)
     save(state.engine, run)
     results = run.results
     table = roll_up(results, series_indicators(state.engine), level)
@@ -459,17 +462,23 @@ def projects_import(
         console.print(f"  rejected activities with reasons: {r.rejects_file}", markup=False)
 
 
+ArchivedOpt = Annotated[bool, typer.Option(
+    "--include-archived", help="Also the archived projects (left out by default).")]
+
+
 @projects_app.command("flat")
 def projects_flat(out: Annotated[Path | None, typer.Option(help="Write CSV/Parquet/xlsx.")]
                   = None,
                   mapping: Annotated[Path | None, typer.Option(
                       help="Your DAC→SDG mapping CSV (default: the shipped one).")] = None,
+                  include_archived: ArchivedOpt = False,
                   fmt: Annotated[str, typer.Option("--format")] = "table") -> None:
     """One row per transaction × country × sector × SDG, with the shares applied (SDGs
     inferred from DAC sectors where the publisher tags none)."""
     from sdgbridge.projects.sdg import flat_export, load_mapping
 
-    df = flat_export(state.engine, load_mapping(mapping) if mapping else None)
+    df = flat_export(state.engine, load_mapping(mapping) if mapping else None,
+                     include_archived=include_archived)
     show_or_write(df, out, fmt)
 
 
@@ -539,11 +548,13 @@ def projects_export(out: Path, identifier: Annotated[list[str] | None, typer.Opt
 @projects_app.command("list")
 def projects_list(country: Annotated[str | None, typer.Option(help="ISO 3166 alpha-2 "
                                                               "(KZ).")] = None,
+                  include_archived: ArchivedOpt = False,
                   fmt: Annotated[str, typer.Option("--format")] = "table") -> None:
     """List the projects (by recipient country on the activity or its transactions)."""
     from sdgbridge.projects.queries import project_table
 
-    show(project_table(state.engine, country), fmt, limit=100)
+    show(project_table(state.engine, country, include_archived=include_archived), fmt,
+         limit=100)
 
 
 @projects_app.command("history")
@@ -557,11 +568,12 @@ def projects_history(identifier: str,
 
 @projects_app.command("3w")
 def projects_3w(out: Annotated[Path | None, typer.Option(help="Write CSV/Parquet/xlsx.")]
-                = None, fmt: Annotated[str, typer.Option("--format")] = "table") -> None:
+                = None, include_archived: ArchivedOpt = False,
+                fmt: Annotated[str, typer.Option("--format")] = "table") -> None:
     """Who does what where: organisation × country × DAC sector × year, with money."""
     from sdgbridge.projects.queries import three_w
 
-    df = three_w(state.engine)
+    df = three_w(state.engine, include_archived=include_archived)
     show_or_write(df, out, fmt)
 
 
@@ -602,17 +614,30 @@ def demo() -> None:
         if path.exists():
             ingest(path, None, None, False, None, None, None, None)
     status(None)
+    activities = data / "iati" / "activities"
+    if activities.exists():  # the partners' projects in the region (IATI), for the 3W pages
+        projects_import([activities], False, None)
+    console.print("Next: `sdgbridge serve`, then open http://127.0.0.1:8000/ (the dashboard, "
+                  "English and Russian) or /api/docs (the API); `sdgbridge assess`; "
+                  "`sdgbridge docs add FILE` (the knowledge base).", markup=False)
 
 
 @app.command()
 def serve(host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-          port: Annotated[int, typer.Option(help="Port.")] = 8000) -> None:
-    """Serve the JSON API (/api/v1, docs at /api/docs) with uvicorn."""
+          port: Annotated[int, typer.Option(help="Port.")] = 8000,
+          workers: Annotated[int, typer.Option(help="Worker processes (settings then come "
+                                               "from the environment and sdgbridge.toml)."
+                                               )] = 1) -> None:
+    """Serve the dashboard (/) and the JSON API (/api/v1, docs at /api/docs) with uvicorn."""
     import uvicorn
 
     from sdgbridge.web import create_app
 
-    uvicorn.run(create_app(state.settings, state.engine), host=host, port=port)
+    if workers > 1:
+        uvicorn.run("sdgbridge.web.deps:app_factory", factory=True, host=host, port=port,
+                    workers=workers)
+    else:
+        uvicorn.run(create_app(state.settings, state.engine), host=host, port=port)
 
 
 @app.command("settings")
@@ -623,6 +648,9 @@ def settings_cmd() -> None:
 
 
 _mount_project_editing()
+from sdgbridge.knowledge.cli import docs_app  # noqa: E402  (the knowledge base: `docs …`)
+
+app.add_typer(docs_app, name="docs")
 
 
 def main() -> None:

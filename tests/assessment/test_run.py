@@ -105,6 +105,28 @@ def test_runs_are_stored_with_provenance_and_reproducible(loaded) -> None:
                                                                       "[1]")
 
 
+def test_relative_target_and_headline_rules_on_the_store(loaded, tmp_path: Path) -> None:
+    from sdgbridge.assessment.headline import rules_sha256
+
+    table = tmp_path / "targets.csv"
+    table.write_text("series,direction,target,source\n"
+                     "SH_H2O_SAFE,higher,rel:1.2,a fifth more than the baseline (test)\n",
+                     encoding="utf-8")
+    rules = tmp_path / "headlines.csv"
+    rules.write_text("series,dimension,codes,rule,reason\n"
+                     "SH_H2O_SAFE,location,URBAN,reference,towns only (test)\n",
+                     encoding="utf-8")
+    shipped = assess(loaded, "unsd", ["KGZ"], targets=table)
+    towns = assess(loaded, "unsd", ["KGZ"], targets=table, headlines=rules)
+    for run in (shipped, towns):
+        row = run.results.row(0, named=True)
+        assert row["target"] == pytest.approx(1.2 * row["base_value"], rel=1e-12)
+    assert shipped.params["headline_rules_sha256"] == rules_sha256()
+    assert towns.params["headline_rules_sha256"] == rules_sha256(rules) != rules_sha256()
+    # The urban series is another series of values than the national one.
+    assert towns.results["base_value"].item() != shipped.results["base_value"].item()
+
+
 def test_unknown_method_says_which_exist(loaded) -> None:
     with pytest.raises(SdgBridgeError) as err:
         assess(loaded, "magic", ["KAZ"])

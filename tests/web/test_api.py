@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import datetime as dt
 import io
+import json
 import math
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
 import pytest
+from fastapi.responses import Response
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
@@ -20,8 +24,11 @@ from sdgbridge.config import Settings
 from sdgbridge.ingest.load import ingest
 from sdgbridge.projects.queries import project_table, three_w
 from sdgbridge.projects.service import import_files
-from sdgbridge.web import create_app
-from sdgbridge.web.render import rows
+from sdgbridge.query.observations import ObservationQuery, query_observations
+from sdgbridge.reference.geography import resolve_areas
+from sdgbridge.web import api, create_app
+from sdgbridge.web.deps import AnswerCache
+from sdgbridge.web.render import rows, table_response
 from tests.helpers import SHARED, derived_slice
 
 IATI = SHARED / "iati"
@@ -62,6 +69,30 @@ def test_observations_paging(client: TestClient) -> None:
     assert page["rows"] == everything["rows"][10:15]
     tail = _get(client, "/api/v1/observations?series=SI_POV_DAY1&areas=KAZ&offset=115")
     assert tail["rows"] == everything["rows"][115:]
+
+
+@pytest.mark.parametrize("query", ["series=EG_ACS_ELEC,SI_POV_DAY1&areas=KAZ,KGZ&limit=40"
+                                   "&offset=30", "series=SI_POV_DAY1&from=2010&to=2019"])
+def test_few_series_answer_as_the_frame(client: TestClient, engine: Engine, query: str,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A few series by area and years are answered without a frame: the same document, with
+    the members in the same order, as the frame's."""
+    params = dict(p.split("=") for p in query.split("&"))
+    q = ObservationQuery(series=params["series"].split(","), areas=resolve_areas(
+        engine, params.get("areas", "CARSDG").split(",")), year_from=_int(params.get("from")),
+        year_to=_int(params.get("to")))
+    df = query_observations(engine, q)
+    page = df.slice(int(params.get("offset", 0)), int(params.get("limit", 1000)))
+    expected = json.loads(table_response(page, df.height).body)
+    monkeypatch.setattr(api, "query_observations", None)  # not called on this path
+    got = client.get(f"/api/v1/observations?{query}").json()
+    assert [list(r.items()) for r in got.pop("rows")] == \
+        [list(r.items()) for r in expected.pop("rows")]
+    assert list(got.items()) == list(expected.items()) and got["total"] > 40
+
+
+def _int(text: str | None) -> int | None:
+    return None if text is None else int(text)
 
 
 def test_observations_default_group_and_repeated_codes(client: TestClient) -> None:
@@ -152,15 +183,74 @@ def test_bad_parameter_is_422_naming_the_field(client: TestClient, query: str,
     assert [e["field"] for e in body["errors"]] == [field]
 
 
-def test_openapi_lists_the_paths(client: TestClient) -> None:
-    paths = set(client.get("/api/v1/openapi.json").json()["paths"])
-    assert paths == {f"/api/v1/{p}" for p in (
-        "areas", "groups", "series", "observations", "releases", "assessments",
-        "assessments/{run_id}", "projects", "projects/3w")}
+READS = ("areas", "groups", "series", "goals", "targets", "indicators", "observations",
+         "releases", "summary", "assessments", "assessments/latest", "assessments/{run_id}",
+         "gaps", "projects", "projects/3w", "projects/vs-progress", "projects/overlaps",
+         "projects/network", "projects/{identifier}", "projects/{identifier}/history",
+         "organisations", "organisations/{key}", "organisations/{key}/history",
+         "documents", "documents/{doc_id}", "documents/{doc_id}/similar", "search",
+         "align")  # align: a plan in the body, answered without writing: public
+WRITES = {("post", "organisations"), ("patch", "organisations/{key}"),
+          ("post", "organisations/{key}/archive"), ("post", "projects"),
+          ("patch", "projects/{identifier}"), ("post", "projects/{identifier}/archive"),
+          ("post", "documents"), ("post", "documents/{doc_id}/tags")}
+
+
+def test_openapi_documents_every_operation(client: TestClient) -> None:
+    doc = client.get("/api/v1/openapi.json").json()
+    paths = {p: ops for p, ops in doc["paths"].items() if p.startswith("/api/v1/")}
+    assert set(paths) == {f"/api/v1/{p}" for p in READS} | {f"/api/v1/{p}" for _, p in WRITES}
+    ops = {(verb, path.removeprefix("/api/v1/")): op for path, verbs in paths.items()
+           for verb, op in verbs.items()}
+    assert {k for k, op in ops.items() if "security" in op} == WRITES
+    for (verb, path), op in ops.items():
+        assert op["summary"] and op["description"], (verb, path)
+        codes = set(op["responses"])
+        created = {("post", "organisations"), ("post", "projects"), ("post", "documents")}
+        assert {"201" if (verb, path) in created else "200", "400", "404", "422"} <= codes, \
+            (verb, path)
+        error = op["responses"]["422"]["content"]["application/json"]["schema"]["$ref"]
+        assert error == "#/components/schemas/ErrorBody"
+        if (verb, path) in WRITES:
+            assert {"401", "503"} <= codes
+    assert doc["components"]["securitySchemes"]["bearer"] == {
+        "type": "http", "scheme": "bearer",
+        "description": "The api_token setting (SDGBRIDGE_API_TOKEN)."}
     assert client.get("/api/docs").status_code == 200
+
+
+def test_observations_answer_cache_follows_releases(client: TestClient, engine: Engine,
+                                                    tmp_path: Path) -> None:
+    url = "/api/v1/observations?areas=KAZ&limit=1"
+    before = _get(client, url)
+    assert _get(client, url) == before  # answered again (from the cache)
+    assert client.get("/api/v1/observations?series=SH_H2O_SAFE&areas=KAZ").status_code == 404
+    ingest(engine, derived_slice(tmp_path / "more.csv", ("SH_H2O_SAFE",)), source="more")
+    added = _get(client, "/api/v1/observations?series=SH_H2O_SAFE&areas=KAZ")["total"]
+    assert added > 0
+    assert _get(client, url)["total"] == before["total"] + added  # the new release shows
 
 
 def test_rows_are_json_safe() -> None:
     df = pl.DataFrame({"d": [dt.date(2024, 1, 2)], "x": [math.nan], "n": [None]},
                       schema={"d": pl.Date, "x": pl.Float64, "n": pl.Float64})
     assert rows(df) == [{"d": "2024-01-02", "x": None, "n": None}]
+
+
+@pytest.mark.parametrize(("size", "made"), [(4, 1), (0, 8)])
+def test_concurrent_requests_for_one_answer_make_it_once(size: int, made: int) -> None:
+    calls = []
+
+    def make() -> Response:
+        calls.append(1)
+        time.sleep(0.05)  # long enough for all eight to ask while it is being made
+        return Response(b'{"ok":true}', media_type="application/json")
+
+    async def eight() -> list[Response]:
+        cache = AnswerCache(size)
+        return await asyncio.gather(*[cache.answer_in_thread(("k",), make) for _ in range(8)])
+
+    answers = asyncio.run(eight())
+    assert len(calls) == made
+    assert [a.body for a in answers] == [b'{"ok":true}'] * 8
+    assert len({id(a) for a in answers}) == 8  # each request its own response object

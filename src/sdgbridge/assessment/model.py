@@ -6,7 +6,11 @@ normally the headline one), columns ``series`` (str), ``area`` (str), ``year`` (
 
 Input ``targets``: one row per series, columns ``series`` (str), ``direction`` (str:
 ``higher`` or ``lower`` is better), ``target`` (Float64, the 2030 value; null = no
-quantitative target), ``source`` (str: where the target comes from).
+quantitative target), ``source`` (str: where the target comes from), and optionally
+``relative`` (Float64): a 2030 target set relative to the baseline ("halve" = 0.5, "reduce
+by one third" = 2/3, "double" = 2), used where ``target`` is null. Each method turns it into
+a value per series × area, ``relative × base_value``, with its own baseline
+(:func:`area_target`), so ``target`` in the results is per series × area.
 
 Output of a method: one row per series × area, columns :data:`RESULT_COLUMNS` (a method may
 add its own columns after these), ``status`` in the method's own vocabulary and
@@ -26,6 +30,8 @@ from sdgbridge.errors import ConfigError
 OBS_SCHEMA = {"series": pl.Utf8, "area": pl.Utf8, "year": pl.Int64, "value": pl.Float64}
 TARGET_SCHEMA = {"series": pl.Utf8, "direction": pl.Utf8, "target": pl.Float64,
                  "source": pl.Utf8}
+#: Optional column of ``targets``: the 2030 target as a multiple of the baseline value.
+RELATIVE = "relative"
 RESULT_COLUMNS = ("series", "area", "method", "params_version", "base_year", "base_value",
                   "latest_year", "latest_value", "n_points", "target", "direction",
                   "projected_2030", "status", "scale")
@@ -35,8 +41,10 @@ DIRECTIONS = ("higher", "lower")
 
 
 def target_directions(obs: pl.DataFrame, targets: pl.DataFrame) -> pl.DataFrame:
-    """``series, direction, target`` for each series of ``obs``; refuses gaps and doubles."""
-    wanted = targets.select("series", "direction", pl.col("target").cast(pl.Float64))
+    """``series, direction, target, relative`` for each series of ``obs``; refuses gaps and
+    doubles. ``relative`` is null where the table has no such column."""
+    wanted = with_relative(targets).select("series", "direction",
+                                           pl.col("target", RELATIVE).cast(pl.Float64))
     valid = wanted.filter(pl.col("direction").is_in(DIRECTIONS))
     missing = sorted(set(obs["series"].unique()) - set(valid["series"]))
     if missing:
@@ -47,6 +55,20 @@ def target_directions(obs: pl.DataFrame, targets: pl.DataFrame) -> pl.DataFrame:
     if valid["series"].is_duplicated().any():
         raise ConfigError("The targets table has more than one row for a series; keep one.")
     return valid
+
+
+def with_relative(targets: pl.DataFrame) -> pl.DataFrame:
+    """``targets`` with a ``relative`` column (all null when the table has none)."""
+    if RELATIVE in targets.columns:
+        return targets
+    return targets.with_columns(pl.lit(None, pl.Float64).alias(RELATIVE))
+
+
+def area_target(base_value: pl.Expr | str = "base_value") -> pl.Expr:
+    """The 2030 target of a series × area: the table's ``target``, else ``relative`` times
+    the method's baseline value (null while either is null). Aliased ``target``."""
+    base = pl.col(base_value) if isinstance(base_value, str) else base_value
+    return pl.coalesce(pl.col("target"), pl.col(RELATIVE) * base).alias("target")
 
 
 def code_key(code: str) -> list[int]:

@@ -15,6 +15,7 @@ from pathlib import Path
 import polars as pl
 from sqlalchemy import Engine, select
 
+from sdgbridge.assessment.headline import rules_sha256
 from sdgbridge.assessment.inputs import assessment_input, load_targets
 from sdgbridge.assessment.methods.escap import assess_escap, group_values, select_indicators
 from sdgbridge.assessment.methods.opensdg import assess_opensdg
@@ -42,7 +43,7 @@ def method_params(method: str) -> dict[str, object]:
 
 def assess(engine: Engine, method: str, areas: Sequence[str], series: Sequence[str] = (),
            targets: Path | None = None, as_of: int | None = None, publisher: str = "UNSD",
-           group: str | None = None) -> Assessment:
+           group: str | None = None, headlines: Path | None = None) -> Assessment:
     """Status of every series × area the method can assess (see the method's module), with
     what it was computed from: parameters, target table digest, data releases.
 
@@ -50,6 +51,9 @@ def assess(engine: Engine, method: str, areas: Sequence[str], series: Sequence[s
     that names them). With ``group``, the group itself is assessed as one area: its values
     are the unweighted means of its countries' values (ESCAP's rule), for the series that
     more than half of its countries report with 2+ points (ESCAP's selection rule).
+    ``headlines``: a headline rules table instead of the shipped one
+    (:mod:`~sdgbridge.assessment.headline`); its sha256 is kept with the parameters
+    (``headline_rules_sha256``), as the target table's is.
     """
     if method not in METHODS:
         raise SdgBridgeError(f"Unknown method {method!r}; choose one of "
@@ -59,7 +63,8 @@ def assess(engine: Engine, method: str, areas: Sequence[str], series: Sequence[s
     wanted = list(series) or table["series"].to_list()
     read = codes if method not in WORLDWIDE or group else sorted(
         set(codes) | set(_countries(engine)))
-    obs = assessment_input(engine, read, wanted, publisher=publisher, as_of=as_of)
+    obs = assessment_input(engine, read, wanted, publisher=publisher, as_of=as_of,
+                           headlines=headlines)
     releases = sorted(int(r) for r in obs["release"].unique().to_list())
     obs = obs.drop("release")
     if group:
@@ -70,7 +75,8 @@ def assess(engine: Engine, method: str, areas: Sequence[str], series: Sequence[s
     result = METHODS[method](obs, table.filter(pl.col("series").is_in(wanted)))
     result = result.filter(pl.col("area").is_in(codes))
     digest = hashlib.sha256(table.sort("series").write_csv().encode()).hexdigest()
-    return Assessment(method, method_params(method), result, codes, releases, digest, as_of)
+    params = method_params(method) | {"headline_rules_sha256": rules_sha256(headlines)}
+    return Assessment(method, params, result, codes, releases, digest, as_of)
 
 
 def _countries(engine: Engine) -> list[str]:

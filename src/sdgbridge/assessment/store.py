@@ -1,8 +1,10 @@
 """Assessment runs and their results in the store, with provenance.
 
-A run records the method, its parameter file (version and content), the sha256 of the
-target table, the areas, the data releases the observations came from, and a sha256 over
-the results: re-running on the same inputs gives the same results and the same digest.
+A run records the method, its parameter file (version and content, plus
+``headline_rules_sha256``, the digest of the headline rules table the input was read with),
+the sha256 of the target table, the areas, the data releases the observations came from,
+and a sha256 over the results: re-running on the same inputs gives the same results and the
+same digest.
 """
 
 from __future__ import annotations

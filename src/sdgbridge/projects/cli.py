@@ -1,7 +1,8 @@
 """Command-line shells over :mod:`.orgs` and :mod:`.editing`.
 
 ``orgs_app`` is mounted as ``sdgbridge orgs``; the commands of ``edit_app`` (create, update,
-archive) are merged into ``sdgbridge projects``::
+archive, restore, and ``results``, the reader of IATI results) are merged into
+``sdgbridge projects``::
 
     app.add_typer(orgs_app, name="orgs")
     projects_app.add_typer(edit_app)   # no name: the commands join `projects`
@@ -17,11 +18,12 @@ from typing import Annotated, Any
 import typer
 
 from sdgbridge.errors import SdgBridgeError
+from sdgbridge.projects.results import MIN_SIMILARITY
 
 ORIGIN = "cli"
 orgs_app = typer.Typer(help="Organisations (partners of every kind): add, update, archive, "
                        "list, history, seed from the IATI activities.", no_args_is_help=True)
-edit_app = typer.Typer(help="Projects entered by hand: create, update, archive.")
+edit_app = typer.Typer(help="Projects entered by hand: create, update, archive, restore.")
 
 KeyArg = Annotated[str, typer.Argument(help="The organisation's ref, or org:<id>.")]
 FmtOpt = Annotated[str, typer.Option("--format", help="table, csv or json")]
@@ -137,11 +139,22 @@ def orgs_archive(key: KeyArg) -> None:
     _print(f"Organisation {key} {'archived' if done else 'was already archived'}.")
 
 
+@orgs_app.command("restore")
+def orgs_restore(key: KeyArg) -> None:
+    """Undo an archive: the organisation is listed again (recorded in its history)."""
+    from sdgbridge.projects.orgs import restore_org
+
+    engine, _ = _context()
+    done = restore_org(engine, key, ORIGIN)
+    _print(f"Organisation {key} {'restored' if done else 'was not archived'}.")
+
+
 @orgs_app.command("list")
 def orgs_list(
     type_: Annotated[str | None, typer.Option("--type", help="Only this type.")] = None,
     country: Annotated[str | None, typer.Option(help="Only those working here.")] = None,
-    all_: Annotated[bool, typer.Option("--all", help="With the archived ones.")] = False,
+    all_: Annotated[bool, typer.Option("--include-archived", "--all",
+                                       help="With the archived ones.")] = False,
     fmt: FmtOpt = "table",
 ) -> None:
     """List the organisations."""
@@ -257,3 +270,37 @@ def project_archive(identifier: Annotated[str, typer.Argument(help="The identifi
     engine, _ = _context()
     done = archive_project(engine, identifier, ORIGIN)
     _print(f"Project {identifier} {'archived' if done else 'was already archived'}.")
+
+
+@edit_app.command("restore")
+def project_restore(identifier: Annotated[str, typer.Argument(help="The identifier.")]
+                    ) -> None:
+    """Undo an archive: the project is listed again (recorded in its history)."""
+    from sdgbridge.projects.editing import restore_project
+
+    engine, _ = _context()
+    done = restore_project(engine, identifier, ORIGIN)
+    _print(f"Project {identifier} {'restored' if done else 'was not archived'}.")
+
+
+# ---------------------------------------------------------------- results (IATI `result`)
+
+@edit_app.command("results")
+def project_results(
+    identifier: Annotated[list[str] | None, typer.Option(
+        "--id", help="Only these iati-identifiers (repeat).")] = None,
+    min_similarity: Annotated[float, typer.Option(
+        help="Least title similarity (TF-IDF cosine, 0-1) for an inferred SDG link.")
+    ] = MIN_SIMILARITY,
+    include_archived: Annotated[bool, typer.Option(
+        "--include-archived", help="Also the archived projects.")] = False,
+    fmt: FmtOpt = "table",
+) -> None:
+    """Results of projects: indicators, baselines, targets and actuals per period, each with
+    its SDG indicator (declared by the publisher, or inferred from its title) and series."""
+    from sdgbridge.cli import show, state
+    from sdgbridge.projects.queries import project_results as results
+
+    df = results(state.engine, identifier or None, min_similarity=min_similarity,
+                 include_archived=include_archived)
+    show(df, fmt, title=f"{df.height:,} result indicator rows (one per period)", limit=200)

@@ -6,8 +6,10 @@ assessment run), with the two gaps a coordinator looks for first:
   disbursements are below the country's median over its assessed targets (or nil);
 * ``on track, much support``: on track and above the country's 75th percentile.
 
-Only transactions in ``currency`` (USD by default: every shared IATI file reports in USD)
-are summed; the others are counted in ``other_currency_rows`` and left out of the sums.
+The sums are in US dollars (the flat export's ``value_share_usd``, converted at the yearly
+rate table of :mod:`.money`); rows it could not convert (no rate for their currency-year)
+are counted in ``other_currency_rows`` and left out. A flat frame without the USD column
+(made by hand) is summed in ``currency`` only, as before the rate table.
 """
 
 from __future__ import annotations
@@ -34,8 +36,13 @@ def money_by_target(flat: pl.DataFrame, iso2_to_m49: dict[str, str],
                     currency: str = "USD") -> pl.DataFrame:
     """Disbursements (type 3), commitments (type 2) and projects per area × SDG target."""
     rows = flat.filter(pl.col("target").is_not_null() & pl.col("country").is_not_null())
-    other = rows.filter(pl.col("currency") != currency).height
-    rows = rows.filter(pl.col("currency") == currency).with_columns(
+    if "value_share_usd" in rows.columns:
+        usable = pl.col("value_share_usd").is_not_null()
+        rows = rows.with_columns(value_share=pl.col("value_share_usd"))
+    else:
+        usable = pl.col("currency") == currency
+    other = rows.filter(~usable).height
+    rows = rows.filter(usable).with_columns(
         pl.col("country").replace_strict(iso2_to_m49, default=None).alias("area"))
     kind = pl.col("transaction_type")
     return (rows.filter(pl.col("area").is_not_null()).group_by("area", "target").agg(

@@ -275,13 +275,24 @@ def update_project(engine: Engine, identifier: str, codelists: Codelists, origin
 
 
 def archive_project(engine: Engine, identifier: str, origin: str) -> bool:
-    """Archive a manual project (kept, with its history); False if it already was."""
+    """Archive a manual project (kept, with its history, left out of listings, 3W and the
+    flat export); False if it already was."""
+    return _set_archived(engine, identifier, origin, True)
+
+
+def restore_project(engine: Engine, identifier: str, origin: str) -> bool:
+    """Undo :func:`archive_project` (recorded as "restored"); False if it was not archived."""
+    return _set_archived(engine, identifier, origin, False)
+
+
+def _set_archived(engine: Engine, identifier: str, origin: str, archived: bool) -> bool:
     with engine.begin() as conn:
-        if _activity(conn, identifier)["archived"]:
+        if _activity(conn, identifier)["archived"] == archived:
             return False
         conn.execute(update(t.iati_activity)
                      .where(t.iati_activity.c.iati_identifier == identifier)
-                     .values(archived=True))
-        write_change(conn, "activity", identifier, origin, "archived",
-                     {"archived": [False, True]})
+                     .values(archived=archived))
+        write_change(conn, "activity", identifier, origin,
+                     "archived" if archived else "restored",
+                     {"archived": [not archived, archived]})
     return True

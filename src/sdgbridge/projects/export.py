@@ -11,7 +11,9 @@ What is stored is all that can be written: the parser keeps one name per organis
 English and Russian descriptions, the first DAC and first other sector of a transaction and
 the first document category, and resolves the activity's default flow, finance and aid types
 onto each transaction, where they are written back. Provider and receiver organisation types
-are checked on import but not stored, so they are not exported.
+are checked on import but not stored, so they are not exported. Results are written with what
+:mod:`.iati_results` keeps of them (one title and description each, the first baseline,
+target and actual).
 """
 
 from __future__ import annotations
@@ -53,18 +55,19 @@ def stored_batch(engine: Engine, identifiers: Sequence[str] | None = None) -> Ia
     Raises NotFound when an identifier is not in the store."""
     ids = None if identifiers is None else list(dict.fromkeys(identifiers))
     with engine.connect() as conn:
-        acts = _frame(conn, t.iati_activity, "activities", ids).sort(
+        acts = stored_frame(conn, t.iati_activity, "activities", ids).sort(
             "source_file", "line", "iati_identifier", nulls_last=True)
         _check_found(ids, acts)
         order = acts.select("iati_identifier").with_row_index("_order")
         frames = {"activities": acts} | {
-            kind: _in_order(_frame(conn, table, kind, ids), order, table)
+            kind: _in_order(stored_frame(conn, table, kind, ids), order, table)
             for kind, table in CHILDREN.items()}
     files = acts["source_file"].drop_nulls().unique(maintain_order=True).to_list()
     return IatiBatch(frames=frames, files=files)
 
 
-def _frame(conn: Connection, table: Table, kind: str, ids: list[str] | None) -> pl.DataFrame:
+def stored_frame(conn: Connection, table: Table, kind: str,
+                 ids: list[str] | None) -> pl.DataFrame:
     """The rows of ``table`` (of the activities ``ids``, or all) as the ``kind`` frame."""
     query = select(*[table.c[column] for column in FRAMES[kind]])
     if ids is None:
@@ -203,6 +206,59 @@ def _activity(root: Element, act: Row, rows: dict[str, list[Row]]) -> None:
         link = _sub(el, "document-link", {"url": doc["url"] or "", "format": doc["format"] or ""})
         _texts(link, "title", [(None, doc["title"])])
         _sub(link, "category", {"code": doc["category"] or ""})
+    if rows["results"]:
+        _results(el, rows)
+
+
+def _flag(value: bool | None) -> str | None:
+    return None if value is None else ("1" if value else "0")
+
+
+def _by_parent(rows: list[Row], *keys: str) -> dict[tuple[Any, ...], list[Row]]:
+    out: dict[tuple[Any, ...], list[Row]] = defaultdict(list)
+    for row in rows:
+        out[tuple(row[k] for k in keys)].append(row)
+    return out
+
+
+def _results(el: Element, rows: dict[str, list[Row]]) -> None:
+    """The activity's results, each with its indicators, their references and periods."""
+    indicators = _by_parent(rows["indicators"], "result_seq")
+    refs = _by_parent(rows["indicator_refs"], "result_seq", "indicator_seq")
+    periods = _by_parent(rows["periods"], "result_seq", "indicator_seq")
+    for res in rows["results"]:
+        result = _sub(el, "result", {"type": res["type"] or "",
+                                     "aggregation-status": _flag(res["aggregation_status"])})
+        _texts(result, "title", [(None, res["title"])])
+        if res["description"] is not None:
+            _texts(result, "description", [(None, res["description"])])
+        for ind in indicators[(res["seq"],)]:
+            key = ind["result_seq"], ind["seq"]
+            _indicator(result, ind, refs[key], periods[key])
+
+
+def _indicator(result: Element, ind: Row, refs: list[Row], periods: list[Row]) -> None:
+    """One indicator: title, description, references, baseline, periods (schema order)."""
+    el = _sub(result, "indicator", {"measure": ind["measure"] or "",
+                                    "ascending": _flag(ind["ascending"]),
+                                    "aggregation-status": _flag(ind["aggregation_status"])})
+    _texts(el, "title", [(None, ind["title"])])
+    if ind["description"] is not None:
+        _texts(el, "description", [(None, ind["description"])])
+    for ref in refs:
+        _sub(el, "reference", {"vocabulary": ref["vocabulary"] or "", "code": ref["code"] or "",
+                               "indicator-uri": ref["indicator_uri"]})
+    if ind["baseline_year"] is not None:
+        _sub(el, "baseline", {"iso-date": ind["baseline_iso_date"],
+                              "year": str(ind["baseline_year"]),
+                              "value": ind["baseline_value"]})
+    for period in periods:
+        p = _sub(el, "period")
+        _sub(p, "period-start", {"iso-date": period["period_start"] or ""})
+        _sub(p, "period-end", {"iso-date": period["period_end"] or ""})
+        for tag in ("target", "actual"):
+            if period[f"{tag}_value"] is not None:
+                _sub(p, tag, {"value": period[f"{tag}_value"]})
 
 
 def _shares(el: Element, rows: dict[str, list[Row]]) -> None:

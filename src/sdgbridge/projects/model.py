@@ -3,7 +3,9 @@
 :class:`IatiBatch` holds one Polars frame per kind of record, all keyed by the activity's
 ``iati_identifier``; every frame has the columns listed in :data:`FRAMES` (strings unless
 said otherwise; nulls where the file has nothing). ``seq`` numbers repeated elements of one
-activity in document order (0, 1, …). ``rejections`` lists activities refused with why.
+activity in document order (0, 1, …); results nest, so an indicator has its result's
+``result_seq`` and its own ``seq``, a period or reference also its ``indicator_seq``.
+``rejections`` lists activities refused with why.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import polars as pl
 
 from sdgbridge.errors import Rejection
 
-F64, I64, S = pl.Float64, pl.Int64, pl.Utf8
+F64, I64, S, B = pl.Float64, pl.Int64, pl.Utf8, pl.Boolean
 FRAMES: dict[str, dict[str, pl.DataType]] = {
     "activities": {"iati_identifier": S, "reporting_org_ref": S, "reporting_org_name": S,
                    "reporting_org_type": S, "title_en": S, "title_ru": S, "title_other": S,
@@ -39,6 +41,16 @@ FRAMES: dict[str, dict[str, pl.DataType]] = {
                 "value_date": S},
     "documents": {"iati_identifier": S, "seq": I64, "url": S, "format": S, "title": S,
                   "category": S},
+    # Results (:mod:`.iati_results`): result → indicator → its references and periods.
+    "results": {"iati_identifier": S, "seq": I64, "type": S, "aggregation_status": B,
+                "title": S, "description": S},
+    "indicators": {"iati_identifier": S, "result_seq": I64, "seq": I64, "measure": S,
+                   "ascending": B, "aggregation_status": B, "title": S, "description": S,
+                   "baseline_year": I64, "baseline_iso_date": S, "baseline_value": S},
+    "indicator_refs": {"iati_identifier": S, "result_seq": I64, "indicator_seq": I64,
+                       "seq": I64, "vocabulary": S, "code": S, "indicator_uri": S},
+    "periods": {"iati_identifier": S, "result_seq": I64, "indicator_seq": I64, "seq": I64,
+                "period_start": S, "period_end": S, "target_value": S, "actual_value": S},
 }
 
 

@@ -165,7 +165,7 @@ def _find(conn: Connection, id_or_ref: int | str) -> RowMapping:
     row = conn.execute(select(t.organisation).where(where)).mappings().first()
     if row is None:
         raise NotFound(f"No organisation {id_or_ref!r}. Name one by its ref or as org:<id>; "
-                       "`sdgbridge orgs list --all` lists them.")
+                       "`sdgbridge orgs list --include-archived` lists them.")
     return row
 
 
@@ -237,14 +237,25 @@ def update_org(engine: Engine, org_id_or_ref: int | str, codelists: Codelists, o
 
 def archive_org(engine: Engine, org_id_or_ref: int | str, origin: str = "library") -> bool:
     """Archive an organisation (kept, but left out of lists); False if it already was."""
+    return _set_archived(engine, org_id_or_ref, origin, True)
+
+
+def restore_org(engine: Engine, org_id_or_ref: int | str, origin: str = "library") -> bool:
+    """Undo :func:`archive_org` (recorded as "restored"); False if it was not archived."""
+    return _set_archived(engine, org_id_or_ref, origin, False)
+
+
+def _set_archived(engine: Engine, org_id_or_ref: int | str, origin: str,
+                  archived: bool) -> bool:
     with engine.begin() as conn:
         row = _find(conn, org_id_or_ref)
-        if row["archived"]:
+        if row["archived"] == archived:
             return False
         conn.execute(update(t.organisation).where(t.organisation.c.id == row["id"])
-                     .values(archived=True, updated_at=datetime.now(UTC)))
-        write_change(conn, "organisation", org_key(row), origin, "archived",
-                     {"archived": [False, True]})
+                     .values(archived=archived, updated_at=datetime.now(UTC)))
+        write_change(conn, "organisation", org_key(row), origin,
+                     "archived" if archived else "restored",
+                     {"archived": [not archived, archived]})
     return True
 
 

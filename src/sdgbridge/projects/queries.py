@@ -4,21 +4,36 @@
 commitments (transaction type 2) and disbursements (type 3) and the number of projects.
 Country and sector are read from the transaction (where the US Government files put them),
 else from the activity. Values stay in their currency: the table shows the currency column.
+
+Archived projects are left out unless ``include_archived`` (then an ``archived`` column
+says which are).
+
+Results: :func:`project_results`, each result indicator with its periods and its link to an
+SDG indicator and series (:mod:`.results`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import polars as pl
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
 
 from sdgbridge.db import tables as t
 from sdgbridge.errors import NotFound
+from sdgbridge.projects.export import stored_frame
+from sdgbridge.projects.money import load_rates, rate_year, with_usd
+from sdgbridge.projects.results import MIN_SIMILARITY, link_indicators, with_series
 
 
-def project_table(engine: Engine, country: str | None = None) -> pl.DataFrame:
+def project_table(engine: Engine, country: str | None = None,
+                  include_archived: bool = False) -> pl.DataFrame:
     a, c, tr = t.iati_activity.c, t.iati_country.c, t.iati_transaction.c
-    stmt = select(a.iati_identifier, a.reporting_org_name, a.title_en, a.status,
-                  a.actual_start, a.actual_end).order_by(a.iati_identifier)
+    columns = [a.iati_identifier, a.reporting_org_name, a.title_en, a.status, a.actual_start,
+               a.actual_end, *([a.archived] if include_archived else [])]
+    stmt = select(*columns).order_by(a.iati_identifier)
+    if not include_archived:
+        stmt = stmt.where(a.archived.is_(False))
     if country:
         on_activity = select(c.iati_identifier).where(c.code == country)
         on_transaction = select(tr.iati_identifier).where(tr.country == country)
@@ -39,18 +54,24 @@ def project_history(engine: Engine, identifier: str) -> pl.DataFrame:
                                 infer_schema_length=None)
 
 
-def three_w(engine: Engine) -> pl.DataFrame:
-    """Organisation × country × DAC sector × year: commitments, disbursements, projects."""
+def three_w(engine: Engine, include_archived: bool = False,
+            rates: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Organisation × country × DAC sector × year: commitments, disbursements, projects;
+    and both in US dollars (:mod:`.money`, the shipped rates unless ``rates``), empty for a
+    row whose sums hold an amount the rate table cannot convert."""
     a, tr, c = t.iati_activity.c, t.iati_transaction.c, t.iati_country.c
+    stmt = (select(tr.iati_identifier, a.reporting_org_ref, a.reporting_org_name, tr.type,
+                   tr.date, tr.value, tr.currency, tr.value_date, tr.country, tr.sector_dac)
+            .join(t.iati_activity, a.iati_identifier == tr.iati_identifier))
+    if not include_archived:
+        stmt = stmt.where(a.archived.is_(False))
     with engine.connect() as conn:
         df = pl.read_database(
-            select(tr.iati_identifier, a.reporting_org_ref, a.reporting_org_name, tr.type,
-                   tr.date, tr.value, tr.currency, tr.country, tr.sector_dac)
-            .join(t.iati_activity, a.iati_identifier == tr.iati_identifier), conn,
+            stmt, conn,
             schema_overrides={"iati_identifier": pl.Utf8, "reporting_org_ref": pl.Utf8,
                               "reporting_org_name": pl.Utf8, "type": pl.Utf8, "date": pl.Utf8,
                               "value": pl.Float64, "currency": pl.Utf8, "country": pl.Utf8,
-                              "sector_dac": pl.Utf8})
+                              "value_date": pl.Utf8, "sector_dac": pl.Utf8})
         activity_country = pl.read_database(select(c.iati_identifier, c.code), conn,
                                             schema_overrides={"iati_identifier": pl.Utf8,
                                                               "code": pl.Utf8})
@@ -58,12 +79,102 @@ def three_w(engine: Engine) -> pl.DataFrame:
         {"code": "activity_country"})
     df = df.join(fallback, on="iati_identifier", how="left").with_columns(
         pl.coalesce("country", "activity_country").alias("country"),
-        pl.col("date").str.slice(0, 4).cast(pl.Int64, strict=False).alias("year"))
+        pl.col("date").str.slice(0, 4).cast(pl.Int64, strict=False).alias("year"),
+        rate_year())
+    df = with_usd(df, load_rates() if rates is None else rates)
     kinds = {"2": "commitment", "3": "disbursement"}
     return (df.filter(pl.col("type").is_in(list(kinds)))
             .group_by("reporting_org_ref", "reporting_org_name", "country", "sector_dac",
                       "year", "currency")
             .agg((pl.col("value").filter(pl.col("type") == "2").sum()).alias("commitment"),
                  (pl.col("value").filter(pl.col("type") == "3").sum()).alias("disbursement"),
-                 pl.col("iati_identifier").n_unique().alias("projects"))
+                 pl.col("iati_identifier").n_unique().alias("projects"),
+                 _usd_sum("2").alias("commitment_usd"), _usd_sum("3").alias("disbursement_usd"))
             .sort("reporting_org_ref", "country", "sector_dac", "year"))
+
+
+def _usd_sum(kind: str) -> pl.Expr:
+    """The US-dollar sum of the transactions of ``kind``; empty when one lacks a rate."""
+    usd = pl.col("value_usd").filter(pl.col("type") == kind)
+    return pl.when(usd.is_null().any()).then(None).otherwise(usd.sum())
+
+
+RESULT_COLUMNS = ("iati_identifier", "result_seq", "result_type", "result_title",
+                  "indicator_seq", "indicator_title", "measure", "ascending", "baseline_year",
+                  "baseline_value", "period_start", "period_end", "target_value",
+                  "actual_value", "sdg_indicator", "sdg_link", "similarity", "series")
+_RESULT_KINDS = {"results": t.iati_result, "indicators": t.iati_result_indicator,
+                 "indicator_refs": t.iati_indicator_reference, "periods": t.iati_result_period}
+
+
+def project_results(engine: Engine, identifiers: Sequence[str] | None = None, *,
+                    min_similarity: float = MIN_SIMILARITY,
+                    include_archived: bool = False) -> pl.DataFrame:
+    """The results of the projects (all, or ``identifiers``): one row per result indicator
+    and period (one row for an indicator without periods), with its SDG indicator, how it
+    was linked (declared or inferred, :mod:`.results`) and the global series measuring it.
+    Archived projects are left out of the listing of all unless ``include_archived``."""
+    ids = None if identifiers is None else list(dict.fromkeys(identifiers))
+    with engine.connect() as conn:
+        if ids is not None:
+            _check_projects(conn, ids)
+        frames = {kind: stored_frame(conn, table, kind, ids)
+                  for kind, table in _RESULT_KINDS.items()}
+        if ids is None and not include_archived:
+            frames = _without_archived(conn, frames)
+        framework, series = _sdg_reference(conn)
+    links = with_series(link_indicators(frames["indicators"], frames["indicator_refs"],
+                                        framework, min_similarity), framework, series)
+    return _result_rows(frames, links)
+
+
+def _check_projects(conn: Connection, ids: list[str]) -> None:
+    a = t.iati_activity.c
+    found = {r[0] for r in conn.execute(select(a.iati_identifier).where(
+        a.iati_identifier.in_(ids)))}
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise NotFound(f"No project {', '.join(map(repr, missing))}. `sdgbridge projects "
+                       "list` lists them.")
+
+
+def _without_archived(conn: Connection, frames: dict[str, pl.DataFrame]
+                      ) -> dict[str, pl.DataFrame]:
+    a = t.iati_activity.c
+    archived = [r[0] for r in conn.execute(select(a.iati_identifier).where(a.archived))]
+    return {k: df.filter(~pl.col("iati_identifier").is_in(archived))
+            for k, df in frames.items()}
+
+
+def _sdg_reference(conn: Connection) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The SDG indicators (code, English title, same_as) and the global series measuring
+    them (indicator, series); national series are left out (a national platform's series
+    may mean something else under the same number)."""
+    i, s, si = t.indicator.c, t.series.c, t.series_indicator.c
+    framework = pl.DataFrame(
+        [tuple(r) for r in conn.execute(select(i.code, i.title_en, i.same_as)
+                                        .where(i.in_framework).order_by(i.code))],
+        schema={"code": pl.Utf8, "title": pl.Utf8, "same_as": pl.Utf8}, orient="row")
+    series = pl.DataFrame(
+        [tuple(r) for r in conn.execute(
+            select(si.indicator, s.code).join(t.series, s.id == si.series_id)
+            .where(s.national.is_(False)))],
+        schema={"indicator": pl.Utf8, "series": pl.Utf8}, orient="row")
+    return framework, series
+
+
+def _result_rows(frames: dict[str, pl.DataFrame], links: pl.DataFrame) -> pl.DataFrame:
+    keys = ["iati_identifier", "result_seq", "indicator_seq"]
+    per_indicator = links.group_by(keys, maintain_order=True).agg(
+        pl.col("sdg_indicator").str.join(", "), pl.col("sdg_link").unique(
+            maintain_order=True).str.join(", "), pl.col("similarity").max(),
+        pl.col("series").drop_nulls().str.join(", "))
+    results = frames["results"].select("iati_identifier", result_seq="seq",
+                                       result_type="type", result_title="title")
+    periods = frames["periods"].drop("seq")
+    return (frames["indicators"].rename({"seq": "indicator_seq", "title": "indicator_title"})
+            .join(results, on=["iati_identifier", "result_seq"], how="left")
+            .join(periods, on=keys, how="left")
+            .join(per_indicator, on=keys, how="left")
+            .with_columns(pl.col("series").replace("", None))
+            .select(RESULT_COLUMNS).sort([*keys, "period_start"], nulls_last=True))

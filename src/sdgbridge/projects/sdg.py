@@ -22,10 +22,11 @@ from importlib.resources import files
 from pathlib import Path
 
 import polars as pl
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import ColumnElement, Connection, Engine, select, true
 
 from sdgbridge.db import tables as t
 from sdgbridge.errors import InputError
+from sdgbridge.projects.money import load_rates, rate_year, with_usd
 
 COLUMNS = ("dac_code", "dac_name", "goal", "target", "share", "basis")
 SCHEMA = {"dac_code": pl.Utf8, "dac_name": pl.Utf8, "goal": pl.Utf8, "target": pl.Utf8,
@@ -39,7 +40,8 @@ DECLARED = {("tags", "2"): "goal", ("tags", "3"): "target",
 FLAT_COLUMNS = ("iati_identifier", "transaction_seq", "reporting_org_ref", "reporting_org",
                 "transaction_type", "date", "year", "currency", "value", "country", "region",
                 "country_percentage", "sector_dac", "sector_percentage", "goal", "target",
-                "sdg_share", "value_share", "inferred", "basis")
+                "sdg_share", "value_share", "inferred", "basis", "value_date", "usd_rate",
+                "value_usd", "value_share_usd")
 
 
 # ---------------------------------------------------------------- the mapping
@@ -185,14 +187,20 @@ def declared_sdgs(tags: pl.DataFrame, sectors: pl.DataFrame) -> pl.DataFrame:
 
 # ---------------------------------------------------------------- the flat export
 
-def flat_export(engine: Engine, mapping: pl.DataFrame | None = None) -> pl.DataFrame:
+def flat_export(engine: Engine, mapping: pl.DataFrame | None = None,
+                include_archived: bool = False, rates: pl.DataFrame | None = None
+                ) -> pl.DataFrame:
     """One row per transaction × country × DAC sector × SDG goal (:data:`FLAT_COLUMNS`):
     ``value_share`` = value × country share × sector share × SDG share, so a transaction's
     rows add up to its value. Country and sector are the transaction's own (100 %), else
-    the activity's, split by their percentages (equally when some are missing)."""
+    the activity's, split by their percentages (equally when some are missing). Archived
+    projects are left out unless ``include_archived``. ``value_usd`` and ``value_share_usd``
+    are the value and the share in US dollars at ``usd_rate`` (:mod:`.money`; the shipped
+    rates unless ``rates``), empty where the rate table has no rate for the currency-year."""
     mapping = load_mapping() if mapping is None else mapping
     with engine.connect() as conn:
-        tr, sub = _transactions(conn), _activity_level(conn)
+        tr = _transactions(conn, include_archived)
+        sub = _activity_level(conn, include_archived)
     rows = _split_sectors(_split_places(tr, sub), sub["sectors"])
     declared = declared_sdgs(sub["tags"], sub["sectors"])
     is_declared = pl.col("iati_identifier").is_in(declared["iati_identifier"].unique().to_list())
@@ -201,35 +209,48 @@ def flat_export(engine: Engine, mapping: pl.DataFrame | None = None) -> pl.DataF
         rows.filter(is_declared).join(declared, on="iati_identifier", how="inner"),
     ], how="diagonal_relaxed")
     fraction = pl.col("country_percentage") / 100 * pl.col("sector_percentage") / 100
-    return (rows.with_columns(sdg_share=pl.col("share"),
-                              value_share=pl.col("value") * fraction
-                              * pl.col("share").fill_null(1.0))
+    rows = rows.with_columns(sdg_share=pl.col("share"), rate_year=rate_year(),
+                             value_share=pl.col("value") * fraction
+                             * pl.col("share").fill_null(1.0))
+    rows = with_usd(rows, load_rates() if rates is None else rates, ("value", "value_share"))
+    return (rows
             .sort("iati_identifier", "transaction_seq", "country", "region", "sector_dac",
                   pl.col("goal").cast(pl.Int64), "target", nulls_last=True)
             .select(FLAT_COLUMNS))
 
 
-def _activity_level(conn: Connection) -> dict[str, pl.DataFrame]:
+def _live(identifier: ColumnElement[str], include_archived: bool) -> ColumnElement[bool]:
+    """The condition on an activity identifier that keeps its rows in the export."""
+    a = t.iati_activity.c
+    return true() if include_archived else identifier.in_(
+        select(a.iati_identifier).where(a.archived.is_(False)))
+
+
+def _activity_level(conn: Connection, include_archived: bool) -> dict[str, pl.DataFrame]:
     """The activities' own countries, regions, sectors and tags."""
     out = {}
     for kind, table in (("countries", t.iati_country), ("regions", t.iati_region),
                         ("sectors", t.iati_sector), ("tags", t.iati_tag)):
         schema = {c.name: pl.Float64 if c.name == "percentage" else pl.Utf8
                   for c in table.columns}
-        out[kind] = pl.read_database(select(table), conn, schema_overrides=schema)
+        out[kind] = pl.read_database(
+            select(table).where(_live(table.c.iati_identifier, include_archived)), conn,
+            schema_overrides=schema)
     return out
 
 
-def _transactions(conn: Connection) -> pl.DataFrame:
+def _transactions(conn: Connection, include_archived: bool) -> pl.DataFrame:
     """Every transaction with its activity's reporting organisation and its year."""
     a, tr = t.iati_activity.c, t.iati_transaction.c
     stmt = (select(tr.iati_identifier, tr.seq.label("transaction_seq"), a.reporting_org_ref,
                    a.reporting_org_name.label("reporting_org"),
-                   tr.type.label("transaction_type"), tr.date, tr.currency, tr.value,
+                   tr.type.label("transaction_type"), tr.date, tr.value_date, tr.currency,
+                   tr.value,
                    tr.country, tr.region, tr.sector_dac)
-            .join(t.iati_activity, a.iati_identifier == tr.iati_identifier))
+            .join(t.iati_activity, a.iati_identifier == tr.iati_identifier)
+            .where(_live(a.iati_identifier, include_archived)))
     text = ("iati_identifier", "reporting_org_ref", "reporting_org", "transaction_type",
-            "date", "currency", "country", "region", "sector_dac")
+            "date", "value_date", "currency", "country", "region", "sector_dac")
     df = pl.read_database(stmt, conn, schema_overrides={
         **{c: pl.Utf8 for c in text}, "transaction_seq": pl.Int64, "value": pl.Float64})
     return df.with_columns(

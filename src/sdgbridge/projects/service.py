@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from sdgbridge.config import Settings
 from sdgbridge.errors import InputError
 from sdgbridge.projects.codelists import load_codelists
-from sdgbridge.projects.iati import parse_activities
+from sdgbridge.projects.iati import gc_paused, parse_activities
 from sdgbridge.projects.store import ImportReport, import_batch
 
 
@@ -36,8 +36,9 @@ def import_files(engine: Engine, settings: Settings, paths: Sequence[Path],
     if not settings.iati_schema.exists():
         raise InputError(f"{settings.iati_schema}: the IATI schema is not there; set "
                          "SDGBRIDGE_IATI_SCHEMA to iati-activities-schema.xsd (2.03).")
-    batch = parse_activities(files, load_codelists(settings.iati_codelists),
-                             settings.iati_schema)
-    if progress:
-        progress("parse", len(files), len(files))
-    return import_batch(engine, batch, files, partial, rejects)
+    with gc_paused():  # parse and store make many short-lived objects (see gc_paused)
+        batch = parse_activities(files, load_codelists(settings.iati_codelists),
+                                 settings.iati_schema)
+        if progress:
+            progress("parse", len(files), len(files))
+        return import_batch(engine, batch, files, partial, rejects)

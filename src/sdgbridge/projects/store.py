@@ -1,7 +1,8 @@
 """IATI activities into the store: one transaction per import, re-import by identifier.
 
 An activity is compared with the stored one through a sha256 over its row and all its child
-rows (participants, countries, regions, sectors, tags, transactions, budgets, documents):
+rows (participants, countries, regions, sectors, tags, transactions, budgets, documents,
+results with their indicators, indicator references and periods):
 new identifiers are inserted; a changed activity has its children replaced and the change
 recorded in ``record_change`` (which fields changed, old and new values); an identical one
 is left alone. By default an import with any rejected activity writes nothing; ``partial``
@@ -17,17 +18,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
-from sqlalchemy import Connection, Engine, delete, insert, select, update
+from sqlalchemy import Connection, Engine, Table, delete, insert, select, update
 
 from sdgbridge.db import tables as t
 from sdgbridge.errors import IngestRejected, Rejection
 from sdgbridge.ingest.load import fingerprint
+from sdgbridge.ingest.write import copy_frame
 from sdgbridge.projects.model import FRAMES, IatiBatch
 
 CHILDREN = {"participants": t.iati_participant, "countries": t.iati_country,
             "regions": t.iati_region, "sectors": t.iati_sector, "tags": t.iati_tag,
             "transactions": t.iati_transaction, "budgets": t.iati_budget,
-            "documents": t.iati_document}
+            "documents": t.iati_document, "results": t.iati_result,
+            "indicators": t.iati_result_indicator, "indicator_refs": t.iati_indicator_reference,
+            "periods": t.iati_result_period}  # parents before their children (inserts)
 # Where an activity was read from is not part of its content.
 NOT_CONTENT = ("source_file", "line")
 
@@ -49,19 +53,27 @@ def _keys(table: t.Table) -> list[str]:  # type: ignore[name-defined]
 
 
 def _dedupe(kind: str, df: pl.DataFrame) -> pl.DataFrame:
-    """Child rows unique on the table's key (a code listed twice keeps its first row)."""
+    """Child rows unique on the table's key (a code listed twice keeps its first row); rows
+    keyed by their position (``seq``) are unique already."""
+    if _by_seq(kind):
+        return df
     return df.unique(subset=_keys(CHILDREN[kind]), keep="first", maintain_order=True)
 
 
 def content_digests(batch: IatiBatch) -> dict[str, str]:
-    """sha256 per activity over its content (its row and every child row, in order)."""
-    parts: dict[str, list[str]] = {}
+    """sha256 per activity over its content: its row and every child row, each row written
+    as its kind and its values (Polars' string form, nulls as NUL, fields split by US), the
+    lines sorted, so the order rows come in (file or store) does not matter."""
     acts = batch.frames["activities"].drop(*NOT_CONTENT)
-    for kind, df in [("activities", acts), *((k, batch.frames[k]) for k in CHILDREN)]:
-        for row in df.sort(df.columns).iter_rows(named=True):
-            parts.setdefault(row["iati_identifier"], []).append(
-                kind + json.dumps(row, sort_keys=True, default=str))
-    return {k: hashlib.sha256("\n".join(v).encode()).hexdigest() for k, v in parts.items()}
+    lines = [df.select("iati_identifier", pl.concat_str(
+        [pl.lit(kind), *[pl.col(c).cast(pl.Utf8).fill_null("\x00")
+                         for c in df.columns if c != "iati_identifier"]],
+        separator="\x1f").alias("line"))
+        for kind, df in [("activities", acts), *((k, batch.frames[k]) for k in CHILDREN)]]
+    merged = pl.concat(lines).group_by("iati_identifier").agg(
+        pl.col("line").sort().str.join("\n"))
+    return {ident: hashlib.sha256(text.encode()).hexdigest()
+            for ident, text in merged.iter_rows()}
 
 
 def import_batch(engine: Engine, batch: IatiBatch, files: list[Path], partial: bool = False,
@@ -102,12 +114,22 @@ def import_batch(engine: Engine, batch: IatiBatch, files: list[Path], partial: b
 
 def _import_row(conn: Connection, batch: IatiBatch, files: list[Path], r: ImportReport,
                 partial: bool) -> int:
-    _, entries = fingerprint(files)
+    entries = _file_entries(batch, files)
     return conn.execute(insert(t.iati_import).values(
         created_at=datetime.now(UTC), files=json.dumps(entries), activities_read=r.activities_read,
         activities_new=r.new, activities_changed=r.changed, activities_unchanged=r.unchanged,
         activities_rejected=r.rejected, transactions=0, partial=partial,
     ).returning(t.iati_import.c.id)).scalar_one()
+
+
+def _file_entries(batch: IatiBatch, files: list[Path]) -> list[dict[str, object]]:
+    """Path, sha256 and size of each file, as :func:`fingerprint` gives them; the checksums
+    taken while the files were read when the batch has them all."""
+    known: dict[str, str] = getattr(batch, "file_sha256", {})
+    if any(str(f) not in known for f in files):
+        return fingerprint(files)[1]
+    return [{"path": str(f), "sha256": known[str(f)], "size": f.stat().st_size}
+            for f in sorted(files)]
 
 
 def _replace(conn: Connection, batch: IatiBatch, ids: list[str], changed: set[str],
@@ -118,15 +140,60 @@ def _replace(conn: Connection, batch: IatiBatch, ids: list[str], changed: set[st
             conn.execute(delete(table).where(table.c.iati_identifier.in_(sorted(changed))))
         conn.execute(delete(t.iati_activity).where(
             t.iati_activity.c.iati_identifier.in_(sorted(changed))))
-    acts = batch.frames["activities"].filter(pl.col("iati_identifier").is_in(ids))
-    conn.execute(insert(t.iati_activity), [
-        {**r, "import_id": import_id, "content_sha256": digests[r["iati_identifier"]],
-         "archived": False} for r in acts.to_dicts()])
+    every = len(ids) == batch.frames["activities"].height  # a first import: no filtering
+
+    def chosen(df: pl.DataFrame) -> pl.DataFrame:
+        return df if every else df.filter(pl.col("iati_identifier").is_in(ids))
+
+    digest = pl.DataFrame({"iati_identifier": list(digests), "content_sha256": list(
+        digests.values())}, schema={"iati_identifier": pl.Utf8, "content_sha256": pl.Utf8})
+    bulk_insert(conn, t.iati_activity,
+                chosen(batch.frames["activities"]).join(digest, on="iati_identifier",
+                                                        how="left")
+                .with_columns(import_id=pl.lit(import_id, pl.Int64), archived=pl.lit(False)))
     for kind, table in CHILDREN.items():
-        rows = batch.frames[kind].filter(pl.col("iati_identifier").is_in(ids))
-        if rows.height:
-            conn.execute(insert(table), rows.select(
-                [c.name for c in table.columns if c.name in FRAMES[kind]]).to_dicts())
+        raw = _parsed_rows(conn, batch, kind) if every else None
+        if raw is not None:  # the parser's own tuples: no round trip through Polars
+            _executemany(conn, table.name, list(FRAMES[kind]), raw)
+        elif (rows := chosen(batch.frames[kind])).height:
+            bulk_insert(conn, table, rows)
+
+
+def _parsed_rows(conn: Connection, batch: IatiBatch, kind: str) -> list[tuple] | None:
+    """The parser's rows of ``kind`` when they are exactly the frame's (kinds keyed by
+    ``seq``, never deduplicated) and the store is SQLite; else None."""
+    rows: dict[str, list[tuple]] = getattr(batch, "rows", {})
+    if conn.dialect.name != "sqlite" or kind not in rows or not _by_seq(kind):
+        return None
+    return rows[kind]
+
+
+def _by_seq(kind: str) -> bool:
+    """Whether the rows of ``kind`` are keyed by their position (``seq``), so unique."""
+    return "seq" in _keys(CHILDREN[kind])
+
+
+def bulk_insert(conn: Connection, table: Table, df: pl.DataFrame) -> None:
+    """Insert the rows of ``df`` (the columns ``table`` has) through the driver: COPY on
+    PostgreSQL, one ``executemany`` of plain tuples on SQLite (SQLAlchemy's per-row
+    parameter processing was a third of the whole import's time)."""
+    df = df.select([c.name for c in table.columns if c.name in df.columns])
+    if conn.dialect.name == "postgresql":
+        copy_frame(conn, table.name, df)
+    else:
+        _executemany(conn, table.name, df.columns, df.rows())
+
+
+def _executemany(conn: Connection, table: str, columns: list[str], rows: list[tuple]) -> None:
+    if not rows:
+        return
+    marks = ", ".join("?" * len(columns))
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})",
+                           rows)
+    finally:
+        cursor.close()
 
 
 def _record_changes(conn: Connection, batch: IatiBatch, changed: list[str],

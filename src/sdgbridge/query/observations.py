@@ -74,8 +74,11 @@ def validity(conn: Connection, as_of: int | None):  # type: ignore[no-untyped-de
     return and_(o.release_id <= as_of, or_(o.superseded_by.is_(None), o.superseded_by > as_of))
 
 
-def _indicator_lists(conn: Connection) -> dict[int, str]:
-    rows = conn.execute(select(t.series_indicator.c.series_id, t.series_indicator.c.indicator))
+def _indicator_lists(conn: Connection, ids: list[int] | None = None) -> dict[int, str]:
+    """Series id -> its indicators, comma-separated (of the series ``ids``, or all)."""
+    si = t.series_indicator.c
+    stmt = select(si.series_id, si.indicator)
+    rows = conn.execute(stmt if ids is None else stmt.where(si.series_id.in_(ids)))
     out: dict[int, list[str]] = {}
     for sid, ind in rows:
         out.setdefault(sid, []).append(ind)
@@ -89,6 +92,9 @@ def _code_order(code: str) -> tuple[object, ...]:
 def query_observations(engine: Engine, q: ObservationQuery) -> pl.DataFrame:
     """Run ``q``; a frame with one row per observation (see module docstring)."""
     o, s, a, d = t.observation.c, t.series.c, t.area.c, t.dimension_set.c
+    # Resolved before this connection is taken: one connection per call at a time, so that
+    # many concurrent calls cannot exhaust the pool while each waits for a second one.
+    areas = resolve_areas(engine, q.areas) if q.areas else None
     with engine.connect() as conn:
         ids = _series_ids(conn, q)
         stmt = (select(s.code.label("series"), s.publisher, o.series_id,
@@ -101,8 +107,8 @@ def query_observations(engine: Engine, q: ObservationQuery) -> pl.DataFrame:
                 .where(validity(conn, q.as_of)))
         if ids is not None:
             stmt = stmt.where(o.series_id.in_(ids))
-        if q.areas:
-            stmt = stmt.where(o.area_code.in_(resolve_areas(engine, q.areas)))
+        if areas is not None:
+            stmt = stmt.where(o.area_code.in_(areas))
         if q.year_from is not None:
             stmt = stmt.where(o.year >= q.year_from)
         if q.year_to is not None:
@@ -110,7 +116,7 @@ def query_observations(engine: Engine, q: ObservationQuery) -> pl.DataFrame:
         if q.headline:
             stmt = stmt.where(d.key == "")
         df = pl.read_database(stmt, conn, schema_overrides=_SCHEMA)
-        indicators = _indicator_lists(conn)
+        indicators = _indicator_lists(conn, ids)
     df = df.with_columns(pl.col("series_id").replace_strict(
         indicators, default=None, return_dtype=pl.Utf8).alias("indicators")).drop("series_id")
     df = _filter_dims(df, q.dimensions)
@@ -120,10 +126,13 @@ def query_observations(engine: Engine, q: ObservationQuery) -> pl.DataFrame:
     return _finish(df)
 
 
-_SCHEMA = {"value": pl.Float64, "lower_bound": pl.Float64, "upper_bound": pl.Float64,
-           "value_text": pl.Utf8, "iso3": pl.Utf8, "area_name": pl.Utf8, "year": pl.Int64,
-           **{c: pl.Utf8 for c in ("unit_mult", "nature", "obs_status", "time_detail",
-                                   "source", "footnote", "attrs")}}
+# Every column typed, so that an empty answer has the same columns and types as any other.
+_SCHEMA = {"series_id": pl.Int64, "year": pl.Int64, "release": pl.Int64, "value": pl.Float64,
+           "lower_bound": pl.Float64, "upper_bound": pl.Float64,
+           **{c: pl.Utf8 for c in ("series", "publisher", "area", "iso3", "area_name", "period",
+                                   "value_text", "units", "dims", "unit_mult", "nature",
+                                   "obs_status", "time_detail", "source", "footnote",
+                                   "attrs")}}
 
 
 def _filter_dims(df: pl.DataFrame, wanted: Mapping[str, str]) -> pl.DataFrame:

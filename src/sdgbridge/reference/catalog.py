@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import polars as pl
 from sqlalchemy import Engine, func, select
 
@@ -46,7 +48,7 @@ def series_table(engine: Engine, goal: str | None = None) -> pl.DataFrame:
     inds = links.group_by("id").agg(pl.col("indicator").sort().str.join(",").alias("indicators"))
     df = df.join(inds, on="id", how="left").drop("id")
     if goal:
-        df = df.filter(pl.col("indicators").str.contains(f"(^|,){goal}\\."))
+        df = df.filter(pl.col("indicators").str.contains(f"(^|,){re.escape(goal)}\\."))
     return df.select("series", "publisher", "indicators", *[c for c in df.columns if c not in
                                                            ("series", "publisher",
                                                             "indicators")])

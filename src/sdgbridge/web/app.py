@@ -1,9 +1,10 @@
 """The app factory and the one JSON error shape.
 
-Every :class:`~sdgbridge.errors.SdgBridgeError` becomes
+Every :class:`~sdgbridge.errors.SdgBridgeError` under ``/api`` becomes
 ``{"ok": false, "error": <message>, "errors": [], "status": <code>}`` with the class's status;
 a request validation error the same shape with status 422, the offending fields named in
-``error`` and listed in ``errors``.
+``error`` and listed in ``errors``. On the HTML pages the same message is shown on an error
+page with the same status.
 """
 
 from __future__ import annotations
@@ -11,14 +12,19 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
+from starlette.exceptions import HTTPException
 
 from sdgbridge.config import Settings
 from sdgbridge.db.engine import make_engine
 from sdgbridge.errors import SdgBridgeError
 from sdgbridge.web.api import ROUTERS
+from sdgbridge.web.pages import STATIC_DIR, error_page
+from sdgbridge.web.pages import router as pages_router
 
 API_PREFIX = "/api/v1"
 
@@ -30,10 +36,14 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
                   redoc_url=None)
     app.state.settings = settings
     app.state.engine = engine if engine is not None else make_engine(settings.database_url)
+    app.state.page_cache = {}  # assessments computed for the pages, per store state
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
+    app.include_router(pages_router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_exception_handler(SdgBridgeError, _library_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(HTTPException, _http_error)
     return app
 
 
@@ -43,16 +53,36 @@ def error_body(message: str, status: int, errors: list[dict[str, Any]] | None = 
     return {"ok": False, "error": message, "errors": errors or [], "status": status}
 
 
-async def _library_error(request: Request, exc: Exception) -> JSONResponse:
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+async def _library_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, SdgBridgeError)
-    return JSONResponse(error_body(str(exc), exc.status), status_code=exc.status)
+    if not _is_api(request):
+        return error_page(request, str(exc), exc.status)
+    return JSONResponse(error_body(str(exc), exc.status), status_code=exc.status,
+                        headers=getattr(exc, "headers", None))
 
 
-async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     errors = [{"field": _field(e["loc"]), "message": e["msg"]} for e in exc.errors()]
     message = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+    if not _is_api(request):
+        return error_page(request, message, 422)
     return JSONResponse(error_body(message, 422, errors), status_code=422)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if _is_api(request):
+        return JSONResponse(error_body(str(exc.detail), exc.status_code), exc.status_code,
+                            headers=exc.headers)
+    if exc.status_code != 404:
+        return await http_exception_handler(request, exc)
+    return error_page(request, f"There is no page at {request.url.path}. Start from the "
+                      "region's page (/).", 404)
 
 
 def _field(loc: tuple[Any, ...] | list[Any]) -> str:

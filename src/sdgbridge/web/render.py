@@ -1,18 +1,36 @@
-"""Frames to JSON and CSV responses: dates as ISO strings, NaN as null."""
+"""Frames to JSON and CSV responses: dates as ISO strings, times in UTC, NaN as null.
+
+:func:`table_response` writes the JSON with Polars (in Rust), not row by row in Python: a
+page of observations costs a fraction of a millisecond to encode.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+import orjson
 import polars as pl
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import Response
 
+JSON = "application/json"
+_ISO = "%Y-%m-%dT%H:%M:%S%.f%:z"
+
 
 def json_safe(df: pl.DataFrame) -> pl.DataFrame:
-    """``df`` with NaN in float columns replaced by null."""
+    """``df`` with NaN in float columns replaced by null and date-times as ISO 8601 text
+    (naive ones are the store's UTC values)."""
     floats = [c for c, dt in df.schema.items() if dt.is_float()]
-    return df.with_columns(pl.col(floats).fill_nan(None)) if floats else df
+    out = df.with_columns(pl.col(floats).fill_nan(None)) if floats else df
+    times = [c for c, dt in df.schema.items() if isinstance(dt, pl.Datetime)]
+    return out.with_columns(_iso(c, df.schema[c]) for c in times) if times else out
+
+
+def _iso(name: str, dtype: Any) -> pl.Expr:
+    col = pl.col(name)
+    col = col.dt.replace_time_zone("UTC") if dtype.time_zone is None else \
+        col.dt.convert_time_zone("UTC")
+    return col.dt.strftime(_ISO)
 
 
 def rows(df: pl.DataFrame) -> list[dict[str, Any]]:
@@ -23,6 +41,18 @@ def rows(df: pl.DataFrame) -> list[dict[str, Any]]:
 def table(df: pl.DataFrame, total: int | None = None) -> dict[str, Any]:
     """``{"ok": true, "total": n, "rows": [...]}``; ``total`` defaults to the row count."""
     return {"ok": True, "total": df.height if total is None else total, "rows": rows(df)}
+
+
+def table_response(df: pl.DataFrame, total: int | None = None, **extra: Any) -> Response:
+    """:func:`table` as an encoded response, with ``extra`` top-level members."""
+    head = orjson.dumps({"ok": True, "total": df.height if total is None else total, **extra})
+    body = head[:-1] + b',"rows":' + json_safe(df).write_json().encode() + b"}"
+    return Response(body, media_type=JSON)
+
+
+def json_response(content: Any, status: int = 200) -> Response:
+    """Any JSON-ready ``content`` (dicts of frames' rows, numbers, text)."""
+    return Response(orjson.dumps(content), status_code=status, media_type=JSON)
 
 
 def csv_response(df: pl.DataFrame, total: int | None = None) -> Response:

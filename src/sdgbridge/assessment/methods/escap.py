@@ -50,6 +50,9 @@ Hence, per series × area (``b`` baseline, ``l`` latest observation, ``TV`` targ
   points it is narrower than a t-interval. Null with fewer than three observations (no
   residual degrees of freedom) or wherever ``projected_2030`` is; zero width when the
   points lie on a line;
+* a relative target (``relative`` in the targets table, e.g. 0.5 for "halve") is
+  ``TV = relative × x_b``, per series × area [R: ESCAP names relative targets among its
+  target-setting rules; the baseline is this method's own];
 * target met at the baseline: ``TV - x_b`` has the wrong sign, so both indices are set to
   1 while the latest value (API: the projection, else the latest value) still meets the
   target (on track), else left null with the regression category; no target -> "No target
@@ -75,6 +78,7 @@ import polars as pl
 from sdgbridge.assessment.model import (
     RESULT_COLUMNS,
     SCALE,
+    area_target,
     code_key,
     read_params,
     target_directions,
@@ -115,7 +119,7 @@ def assess_escap(
     frame = (obs.select(_KEY).unique().join(_endpoints(window, p), on=_KEY, how="left")
              .join(_regression(window, p), on=_KEY, how="left")
              .join(target_directions(obs, targets), on="series", how="left"))
-    frame = frame.with_columns(_indices(p)).with_columns(
+    frame = frame.with_columns(area_target()).with_columns(_indices(p)).with_columns(
         *_statuses(p), api_gap=(1 - pl.col("api")).clip(lower_bound=0.0))
     return frame.with_columns(
         method=pl.lit(METHOD), params_version=pl.lit(p["version"]),

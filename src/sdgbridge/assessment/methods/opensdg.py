@@ -17,6 +17,9 @@ the latest year ti with data:
 * without a target: ``s * d * CAGR`` banded at 1.5 %·C / 0.5 %·C / 0 (doc, "Indicators
   without quantitative targets").
 
+A relative target (``relative`` in the targets table, e.g. 0.5 for "halve") is ``relative ×
+y_0`` per series × area (sdgbridge's addition; :func:`sdgbridge.assessment.model.area_target`).
+
 ``d`` is +1 when higher is better and −1 when lower is better; ``s`` is −1 for a series with
 negative values ("If all values are negative, the desired direction of progress is flipped").
 A zero base or target value is replaced by 0.001 ("Special considerations for the base value
@@ -44,7 +47,15 @@ from typing import Any
 
 import polars as pl
 
-from sdgbridge.assessment.model import RESULT_COLUMNS, SCALE, middle_point, projection_range
+from sdgbridge.assessment.model import (
+    RELATIVE,
+    RESULT_COLUMNS,
+    SCALE,
+    area_target,
+    middle_point,
+    projection_range,
+    with_relative,
+)
 from sdgbridge.errors import ConfigError
 
 Params = dict[str, Any]
@@ -84,13 +95,16 @@ def _endpoints(obs: pl.DataFrame, base_year: int) -> pl.DataFrame:
 
 
 def _with_targets(ends: pl.DataFrame, targets: pl.DataFrame) -> pl.DataFrame:
-    """Each series × area with its direction, target and (optional) natural ``limit``."""
+    """Each series × area with its direction, target and (optional) natural ``limit``; a
+    relative target is ``relative × y0`` (the base value as published, before the zero
+    replacement)."""
     limit = ["limit"] if "limit" in targets.columns else []
-    df = ends.join(targets.select("series", "direction", "target", *limit), on="series",
-                   how="left")
+    df = ends.join(with_relative(targets).select("series", "direction", "target", RELATIVE,
+                                                 *limit), on="series", how="left")
     direction = pl.col("direction")
     d = pl.when(direction == "higher").then(1).when(direction == "lower").then(-1)
-    return df.with_columns(d=d, **({} if limit else {"limit": pl.lit(None, pl.Float64)}))
+    return df.with_columns(area_target(), d=d,
+                           **({} if limit else {"limit": pl.lit(None, pl.Float64)}))
 
 
 def _growth(value: pl.Expr, years: pl.Expr, base: pl.Expr) -> pl.Expr:

@@ -46,6 +46,12 @@ and introduction. Two data sets filled the gap: SDSN's SDR 2025 codebook and ind
   threshold reached and kept), ➚ >= 0.5, → >= 0, ↓ below; the same as projecting the latest
   value to 2030. [S] Paces on raw values (the rescaling is linear: same ratio as on
   uncensored scores); base = first year from 2015; two points needed.
+* [S] Relative targets (``relative`` in the targets table, e.g. 0.5 for "halve"): SDSN
+  scores every country against the same bounds and thresholds [V A.1], which a target
+  relative to each country's baseline cannot be; so the bounds and colours stay as above
+  (no target for the series), and only the trend arrow measures the pace towards the area's
+  own target ``relative × base_value`` instead of the green threshold (``goal``); that value
+  is the result's ``target``.
 * [S] ``projected_2030_low`` / ``_high`` (display only, as in UNSD): UNSD's two-halves rule
   (:func:`sdgbridge.assessment.model.projection_range`) on SDSN's *linear* paces: the latest
   value carried to 2030 at the pace of each half, base -> middle observation (the
@@ -62,8 +68,10 @@ from typing import Any
 import polars as pl
 
 from sdgbridge.assessment.model import (
+    RELATIVE,
     RESULT_COLUMNS,
     SCALE,
+    area_target,
     middle_point,
     projection_range,
     read_params,
@@ -178,8 +186,11 @@ def assess_sdsn(obs: pl.DataFrame, targets: pl.DataFrame,
     """
     p = load_params() if params is None else params
     ends = _endpoints(obs, p["base_year"])  # refuses duplicates before anything else
-    frame = ends.join(bounds_from_data(obs, targets, p), on="series", how="left")
-    frame = frame.with_columns(score=_score(pl.col("latest_value")), band=_band(p))
+    relative = target_directions(obs, targets).select("series", RELATIVE)
+    frame = ends.join(bounds_from_data(obs, targets, p), on="series", how="left").join(
+        relative, on="series", how="left").with_columns(area_target())
+    goal = pl.when(pl.col(RELATIVE).is_not_null()).then("target").otherwise("green")
+    frame = frame.with_columns(score=_score(pl.col("latest_value")), band=_band(p), goal=goal)
     frame = frame.with_columns(rating=_colour(pl.col("band"), p), **_pace(p["target_year"]))
     frame = frame.with_columns(_arrow(p).alias("arrow_key"))
     t = p["trend"]
@@ -241,7 +252,7 @@ def _pace(target_year: int) -> dict[str, pl.Expr]:
     t_b, x_b = pl.col("base_year"), pl.col("base_value")
     t_l, x_l = pl.col("latest_year"), pl.col("latest_value")
     pace = pl.when(t_l > t_b).then((x_l - x_b) / (t_l - t_b))
-    needed = (pl.col("green") - x_b) / (target_year - t_b)
+    needed = (pl.col("goal") - x_b) / (target_year - t_b)
     low, high = projection_range(target_year, compound=False, where=pace.is_not_null())
     return {"pace": pace, "pace_needed": needed,
             "pace_ratio": pl.when(needed != 0).then(pace / needed),
@@ -250,8 +261,9 @@ def _pace(target_year: int) -> dict[str, pl.Expr]:
 
 
 def _meets_green(column: str) -> pl.Expr:
-    """Whether ``column`` is at or past the green threshold, in the series' direction."""
-    value, green = pl.col(column), pl.col("green")
+    """Whether ``column`` is at or past the trend's goal (the green threshold, or the
+    area's relative target), in the series' direction."""
+    value, green = pl.col(column), pl.col("goal")
     return pl.when(pl.col("direction") == "higher").then(value >= green).otherwise(
         value <= green)
 

@@ -16,6 +16,9 @@ later year with data), ``l`` the latest observation and ``T`` the target year (2
   0.95 / 0.50 / 0.10 / 0 (on track / moderate / marginal / stagnation, below: regression);
 * without one: ``cagr`` (times -1 when lower is better) banded at 2 % / 1.25 % / 0.5 % / 0.
 
+A relative target (``relative`` in the targets table: "halve" = 0.5) is ``relative × x_b``,
+the baseline above, per series × area (:func:`~sdgbridge.assessment.model.area_target`).
+
 Special cases, first match wins (:func:`_status`):
 
 1. no observation from the base year on, or the latest year less than
@@ -48,6 +51,7 @@ import polars as pl
 from sdgbridge.assessment.model import (
     RESULT_COLUMNS,
     SCALE,
+    area_target,
     middle_point,
     projection_range,
     read_params,
@@ -81,7 +85,7 @@ def assess_unsd(
     p = load_params() if params is None else params
     frame = _endpoints(obs, p["base_year"]).join(target_directions(obs, targets), on="series",
                                                  how="left")
-    frame = frame.with_columns(cagr=_rate("base", "latest"))
+    frame = frame.with_columns(area_target(), cagr=_rate("base", "latest"))
     frame = frame.with_columns(_projections(p["target_year"])).with_columns(ratio=_ratio())
     frame = frame.with_columns(status=_status(p))
     return frame.with_columns(

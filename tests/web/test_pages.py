@@ -1,0 +1,224 @@
+"""The HTML pages on a small slice of real data, on SQLite and PostgreSQL: each page shows what
+the library computes (the same functions as the API)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import polars as pl
+import pytest
+from fastapi.testclient import TestClient
+from lxml import html
+from sqlalchemy import Engine
+
+from sdgbridge.assessment.charts import dominant
+from sdgbridge.assessment.run import assess, roll_up, series_indicators
+from sdgbridge.config import Settings
+from sdgbridge.ingest.load import ingest
+from sdgbridge.projects.queries import three_w
+from sdgbridge.projects.service import import_files
+from sdgbridge.web import create_app
+from sdgbridge.web.maps import ATLAS_DIR, ATLAS_FILE
+from tests.helpers import SHARED, derived_slice
+
+IATI = SHARED / "iati"
+SERIES = ("EG_ACS_ELEC", "SI_POV_DAY1", "SH_H2O_SAFE", "SH_ACS_DTP3", "SH_STA_ANEM")
+COUNTRIES = {"AFG", "KAZ", "KGZ", "TJK", "TKM", "UZB"}
+needs_atlas = pytest.mark.skipif(not (ATLAS_DIR / ATLAS_FILE).exists(),
+                                 reason="country shapes not built: run `make assets`")
+
+
+@pytest.fixture
+def client(engine: Engine, tmp_path: Path) -> Iterator[TestClient]:
+    ingest(engine, derived_slice(tmp_path / "slice.csv", SERIES), source="web slice")
+    settings = Settings(database_url="sqlite:///unused.db",
+                        iati_schema=IATI / "schema" / "iati-activities-schema.xsd",
+                        iati_codelists=IATI / "codelists")
+    import_files(engine, settings, [IATI / "activities" / "usg" / "data" / "usda" /
+                                    "usda-kazakhstan.xml"])
+    with TestClient(create_app(settings, engine=engine)) as c:
+        yield c
+
+
+def page(client: TestClient, url: str, status: int = 200, **kw: object) -> html.HtmlElement:
+    response = client.get(url, **kw)  # type: ignore[arg-type]
+    assert response.status_code == status, response.text[:2000]
+    assert response.headers["content-type"].startswith("text/html")
+    return html.fromstring(response.text)
+
+
+def text(el: html.HtmlElement) -> str:
+    return " ".join(el.text_content().split())
+
+
+def test_home_heatmap_is_the_library_roll_up(client: TestClient, engine: Engine) -> None:
+    doc = page(client, "/")
+    assert doc.get("lang") == "en"
+    heads = [text(a) for a in doc.xpath("//table[@class='heatmap']/thead//a")]
+    assert heads == ["Afghanistan", "Kazakhstan", "Kyrgyzstan", "Tajikistan", "Turkmenistan",
+                     "Uzbekistan"]
+    rolled = roll_up(assess(engine, "unsd", ["CARSDG"]).results, series_indicators(engine),
+                     "goal")
+    labels = {"on track": "On track", "needs acceleration": "Needs acceleration",
+              "stagnating": "Stagnating", "regressing": "Regressing",
+              "insufficient data": "Insufficient data"}
+    order = ["4", "398", "417", "762", "795", "860"]
+    rows = {text(r.xpath("th")[0]).split()[0]: r.xpath("td")
+            for r in doc.xpath("//table[@class='heatmap']/tbody/tr")}
+    assert len(rows) == 17
+    assert rolled.height > 0
+    for r in rolled.iter_rows(named=True):
+        cell = text(rows[r["goal"]][order.index(r["area"])])
+        assert cell == f"{'✓!–✗?'[list(labels).index(dominant(r))]} " \
+                       f"{labels[dominant(r)]} n = {r['coverage']}"
+    filled = sum(1 for tds in rows.values() for td in tds if "n =" in text(td))
+    assert filled == rolled.height
+
+
+def test_home_headline_and_release(client: TestClient) -> None:
+    doc = page(client, "/")
+    body = text(doc)
+    assert "This is the first release in the store" in body
+    assert "Release 1: web slice" in body
+    elec = next(r for r in doc.xpath("//section[@aria-labelledby='head-h']//tbody/tr")
+                if "EG_ACS_ELEC" in text(r))
+    assert text(elec).startswith("7.1.1 Proportion of population with access to electricity")
+
+
+def test_russian_by_query_cookie_and_header(client: TestClient) -> None:
+    response = client.get("/?lang=ru")
+    assert response.status_code == 200
+    assert "lang=ru" in response.headers["set-cookie"]
+    doc = html.fromstring(response.text)
+    assert doc.get("lang") == "ru"
+    assert text(doc.xpath("//h1")[0]) == ("Прогресс в достижении ЦУР в Центральной Азии и "
+                                           "Афганистане")
+    assert "Казахстан" in [text(a) for a in doc.xpath("//table[@class='heatmap']/thead//a")]
+    goal1 = text(doc.xpath("//table[@class='heatmap']/tbody/tr[1]/th")[0])
+    assert goal1.startswith("1 ") and re.search("[а-я]", goal1), goal1
+    # The cookie now keeps Russian; Accept-Language alone picks it too; ?lang=en wins.
+    assert page(client, "/map").get("lang") == "ru"
+    client.cookies.clear()
+    assert page(client, "/", headers={"Accept-Language": "de;q=0.9, ru;q=0.8"}).get(
+        "lang") == "ru"
+    assert page(client, "/?lang=en", headers={"Accept-Language": "ru"}).get("lang") == "en"
+
+
+def test_unknown_language_is_refused_on_the_page(client: TestClient) -> None:
+    doc = page(client, "/?lang=xx", status=400)
+    assert text(doc.xpath("//p[@role='alert']")[0]) == (
+        "No interface language 'xx'; choose one of en, ru (e.g. ?lang=ru).")
+
+
+def test_country_off_track_targets(client: TestClient, engine: Engine) -> None:
+    doc = page(client, "/country/KAZ")
+    assert text(doc.xpath("//h1")[0]) == "Kazakhstan"
+    rolled = roll_up(assess(engine, "unsd", ["CARSDG"]).results.filter(
+        pl.col("area") == "398"), series_indicators(engine), "target")
+    expected = [r["target"] for r in rolled.iter_rows(named=True)
+                if dominant(r) in ("stagnating", "regressing")]
+    assert expected  # vaccination (3.b) and anaemia (2.2) regress in Kazakhstan
+    shown = [re.search(r"Target ([^:\s]+)", text(li)).group(1)  # type: ignore[union-attr]
+             for li in doc.xpath("//ul[@class='off-track']/li")]
+    assert shown == expected
+    partners = doc.xpath("//section[@aria-labelledby='who-h']//tbody/tr")
+    assert partners and all("Department of Agriculture" in text(r) for r in partners)
+
+
+def test_country_page_by_m49_and_unknown(client: TestClient) -> None:
+    assert text(page(client, "/country/417").xpath("//h1")[0]) == "Kyrgyzstan"
+    doc = page(client, "/country/XXX", status=404)
+    assert "Unknown area or group XXX" in text(doc.xpath("//p[@role='alert']")[0])
+    doc = page(client, "/country/KAZ?method=nope", status=400)
+    assert text(doc.xpath("//p[@role='alert']")[0]) == (
+        "No assessment method 'nope'; choose one of unsd, escap, sdsn, opensdg "
+        "(e.g. ?method=unsd).")
+    assert "There is no page at /nowhere" in text(page(client, "/nowhere", status=404))
+    assert client.get("/api/v1/nowhere").status_code == 404  # the API keeps its own answer
+
+
+def test_indicator_chart_table_and_csv(client: TestClient) -> None:
+    doc = page(client, "/indicator?series=EG_ACS_ELEC&area=KAZ&area=KGZ")
+    lines = doc.xpath("//figure[@class='chart']//g[@class='series']")
+    assert [text(g.xpath("text")[0]) for g in lines] == ["KAZ", "KGZ"]
+    rows = doc.xpath("//section[@aria-labelledby='table-h']//tbody/tr")
+    points = sum(len(g.xpath("use")) for g in lines)
+    assert len(rows) == points > 0
+    assert doc.xpath("//figure[@class='chart']//line[@class='target']")  # target 100 %
+    link = doc.xpath("//a[@download]")[0].get("href")
+    got = client.get(link)
+    assert got.status_code == 200 and got.headers["content-type"].startswith("text/csv")
+    table = list(csv.DictReader(io.StringIO(got.text)))
+    assert {r["iso3"] for r in table} == {"KAZ", "KGZ"}
+    assert {r["series"] for r in table} == {"EG_ACS_ELEC"}
+    headline = [r for r in table if r["location"] == "ALLAREA"]
+    assert len(headline) == len(rows)
+
+
+def test_indicator_disaggregation_has_no_projection(client: TestClient) -> None:
+    doc = page(client, "/indicator?series=EG_ACS_ELEC&area=KAZ&dims=location%3DRURAL")
+    assert doc.xpath("//select[@id='dims']/option[@selected]")[0].get("value") == (
+        "location=RURAL")
+    assert not doc.xpath("//figure[@class='chart']//line[@stroke-dasharray]")
+    assert "Projections and targets are shown for the total" in text(doc)
+
+
+@needs_atlas
+def test_map_colours_each_country_with_its_value(client: TestClient) -> None:
+    doc = page(client, "/map?series=SH_H2O_SAFE")
+    regions = doc.xpath("//figure[@class='map']//path[@class='region']")
+    assert len(regions) == 6
+    names = [text(p.xpath("title")[0]) for p in regions]
+    rows = doc.xpath("//section[@aria-labelledby='table-h']//tbody/tr")
+    for row in rows:
+        name, period, value, _ = (text(td) for td in row.xpath("th|td"))
+        assert f"{name}: {value} ({period})" in names
+    assert "world-atlas 2.0.2" in text(doc.xpath("//p[@class='source']")[0])
+
+
+def test_coordination_matrix_is_three_w(client: TestClient, engine: Engine) -> None:
+    doc = page(client, "/coordination")
+    df = three_w(engine).filter((pl.col("country") == "KZ") & (pl.col("currency") == "USD"))
+    row = doc.xpath("//section[@aria-labelledby='w3-h']//tbody/tr")[0]
+    assert text(row.xpath("th")[0]) == df["reporting_org_name"][0]
+    total = text(row.xpath("td")[-1]).replace(" ", "")
+    assert total == str(round(df["disbursement"].sum()))
+
+
+PAGES = ("/", "/country/KAZ", "/indicator?series=SH_H2O_SAFE", "/map?series=SH_H2O_SAFE",
+         "/coordination", "/?lang=ru", "/country/TJK?lang=ru")
+
+
+def test_pages_are_accessible_in_structure(client: TestClient) -> None:
+    for url in PAGES if (ATLAS_DIR / ATLAS_FILE).exists() else PAGES[:3] + PAGES[4:]:
+        doc = page(client, url)
+        assert doc.get("lang") in ("en", "ru"), url
+        first = doc.xpath("//body//a")[0]
+        assert first.get("href") == "#main" and doc.xpath("//main[@id='main']"), url
+        assert controls_without_label(doc) == [], url
+        assert len(doc.xpath("//h1")) == 1, url
+        for svg in doc.xpath("//figure/svg"):
+            assert svg.get("role") == "img" and svg.xpath("title") and svg.xpath("desc"), url
+        for cell in doc.xpath("//td[contains(@class, 'cell')]"):  # status in words, too
+            assert text(cell), url
+
+
+def controls_without_label(doc: html.HtmlElement) -> list[str]:
+    """Form controls (not hidden inputs or buttons) with no label naming them."""
+    labelled = {lab.get("for") for lab in doc.xpath("//label[@for]")}
+    missing = []
+    for el in doc.xpath("//select|//textarea|//input[not(@type='hidden')]"):
+        if el.get("id") in labelled or el.xpath("ancestor::label") or el.get("aria-label"):
+            continue
+        missing.append(html.tostring(el, encoding="unicode")[:80])
+    return missing
+
+
+def test_label_check_finds_an_unlabelled_control() -> None:
+    doc = html.fromstring('<form><label for="a">A</label><input id="a"><input id="b">'
+                          '<label><input type="checkbox"> C</label></form>')
+    assert controls_without_label(doc) == ['<input id="b">']
