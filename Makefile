@@ -37,7 +37,7 @@ demo: install assets
 	$(BIN)/sdgbridge demo
 
 test: install-test assets
-	$(BIN)/python -m pytest -n 2 -q
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
 
 bench: install-test
 	$(BIN)/python bench/ingest_global.py --repeat 3

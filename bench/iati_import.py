@@ -12,7 +12,9 @@ Measured: wall time, CPU time (user + system, all threads) and the child's peak 
 sdgbridge reads the next files (libxml2 parsing and XSD validation, GIL released) in one
 background thread while it extracts rows from the current one, so its CPU time can exceed
 its wall time; both ratios are printed. Target of the issue: sdgbridge's wall time ≤ 4×
-lxml's. Prints activities per second too.
+lxml's. Prints activities per second too, and the load average before and after (the
+machine may be shared: at a load above its CPU count the reading thread gets no core of
+its own and the wall time approaches the CPU time).
 
     python bench/iati_import.py [--data ../shared/data/iati] [--repeat 3]
 """
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -94,7 +97,9 @@ def best_runs(data: Path, repeat: int) -> dict[str, dict[str, float]]:
 def main(data: Path, repeat: int) -> None:
     for f in files(data):
         f.read_bytes()
+    load_before = os.getloadavg()
     results = best_runs(data, repeat)
+    load = {"before": load_before, "after": os.getloadavg()}
     s, x = results["sdgbridge"], results["lxml"]
     ratio, cpu_ratio = s["wall_s"] / x["wall_s"], s["cpu_s"] / x["cpu_s"]
     print(f"{'contender':<12} {'wall s':>8} {'CPU s':>7} {'peak RSS MB':>12} {'activities':>11}"
@@ -105,9 +110,16 @@ def main(data: Path, repeat: int) -> None:
     print(f"\nsdgbridge: {s['activities'] / s['wall_s']:,.0f} activities/s "
           f"({int(s['transactions']):,} transactions); {ratio:.2f}× lxml parsing (wall), "
           f"{cpu_ratio:.2f}× (CPU)  target ≤ 4 (wall)  {'PASS' if ratio <= 4 else 'MISS'}")
+    print(f"load average (1, 5, 15 min) before {_load(load['before'])}, after "
+          f"{_load(load['after'])}, on {os.cpu_count()} CPUs: the wall times are only "
+          "comparable at a similar load")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps({**results, "ratio": ratio, "cpu_ratio": cpu_ratio},
-                                  indent=1))
+    RESULTS.write_text(json.dumps({**results, "ratio": ratio, "cpu_ratio": cpu_ratio,
+                                   "load_average": load}, indent=1))
+
+
+def _load(avg: tuple[float, float, float]) -> str:
+    return ", ".join(f"{x:.2f}" for x in avg)
 
 
 if __name__ == "__main__":

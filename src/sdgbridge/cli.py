@@ -635,9 +635,10 @@ def serve(host: Annotated[str, typer.Option(help="Address to listen on.")] = "12
 
     if workers > 1:
         uvicorn.run("sdgbridge.web.deps:app_factory", factory=True, host=host, port=port,
-                    workers=workers)
+                    workers=workers, loop="asyncio", http="httptools")
     else:
-        uvicorn.run(create_app(state.settings, state.engine), host=host, port=port)
+        uvicorn.run(create_app(state.settings, state.engine), host=host, port=port,
+                    loop="asyncio", http="httptools")
 
 
 @app.command("settings")

@@ -100,7 +100,17 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The journeys run together on one xdist worker (``--dist loadgroup``), so the server and
+    the browser are made once and closed when the journeys are done: Playwright's sync API
+    keeps an event loop running while it is open, which a later test's ``asyncio.run``
+    would trip over."""
+    for item in items:
+        if "e2e" in item.path.parts:
+            item.add_marker(pytest.mark.xdist_group("browser"))
+
+
+@pytest.fixture(scope="package")
 def base_url(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[str]:
     if not CHROMIUM.exists():
         pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)")
@@ -131,7 +141,7 @@ def base_url(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) ->
     engine.dispose()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(base_url: str) -> Iterator[object]:
     """Chromium, closed before the server stops (so no connection keeps the server waiting)."""
     from playwright.sync_api import sync_playwright

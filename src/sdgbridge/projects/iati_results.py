@@ -1,5 +1,5 @@
 """The ``result`` elements of an IATI activity into the result frames of
-:mod:`sdgbridge.projects.model` (called by :class:`sdgbridge.projects.iati._Activity` only
+:mod:`sdgbridge.projects.model` (called by :class:`sdgbridge.projects.iati_activity.Activity` only
 for an activity that has results, so files without any pay nothing for them).
 
 What is kept, per IATI 2.03 (``result`` → ``indicator`` → ``reference``, ``baseline``,
@@ -24,13 +24,13 @@ from typing import Any
 
 from lxml import etree
 
-from sdgbridge.projects.iati import _attr, _children, _first
+from sdgbridge.projects.iati_activity import attr, children_by_tag, first_child
 
 _BOOLEAN = {"true": True, "1": True, "false": False, "0": False}  # xsd:boolean
 
 
 def _boolean(act: Any, el: etree._Element, field: str, name: str) -> bool | None:
-    text = _attr(el, name)
+    text = attr(el, name)
     if text is None:
         return None
     if text in _BOOLEAN:
@@ -40,43 +40,45 @@ def _boolean(act: Any, el: etree._Element, field: str, name: str) -> bool | None
 
 
 def add_results(act: Any) -> None:
-    """Add the rows of every ``result`` of ``act`` (an ``iati._Activity``) to its frames;
-    unknown codes and malformed values become rejections of the activity."""
+    """Add the rows of every ``result`` of ``act`` (an ``iati_activity.Activity``) to its
+    frames; unknown codes and malformed values become rejections of the activity."""
     for rseq, res in enumerate(act.kids.get("result", ())):
-        field, kids = f"result[{rseq + 1}]", _children(res)
-        kind = _attr(res, "type")
+        field, kids = f"result[{rseq + 1}]", children_by_tag(res)
+        kind = attr(res, "type")
         act.code(res, f"{field}/@type", "ResultType", kind)
         act.add("results", rseq, kind, _boolean(act, res, field, "aggregation-status"),
-                act.name(_first(kids, "title")), act.name(_first(kids, "description")))
+                act.name(first_child(kids, "title")), act.name(first_child(kids, "description")))
         for iseq, ind in enumerate(kids.get("indicator", ())):
             _indicator(act, rseq, iseq, ind, f"{field}/indicator[{iseq + 1}]")
 
 
 def _indicator(act: Any, rseq: int, iseq: int, ind: etree._Element, field: str) -> None:
-    kids = _children(ind)
-    measure = _attr(ind, "measure")
+    kids = children_by_tag(ind)
+    measure = attr(ind, "measure")
     act.code(ind, f"{field}/@measure", "IndicatorMeasure", measure)
-    baseline = _first(kids, "baseline")
+    baseline = first_child(kids, "baseline")
     act.add("indicators", rseq, iseq, measure, _boolean(act, ind, field, "ascending"),
-            _boolean(act, ind, field, "aggregation-status"), act.name(_first(kids, "title")),
-            act.name(_first(kids, "description")),
+            _boolean(act, ind, field, "aggregation-status"), act.name(first_child(kids, "title")),
+            act.name(first_child(kids, "description")),
             _year(act, baseline, f"{field}/baseline[1]/@year"),
-            _attr(baseline, "iso-date"), _attr(baseline, "value"))
+            attr(baseline, "iso-date"), attr(baseline, "value"))
     for seq, ref in enumerate(kids.get("reference", ())):
-        vocabulary = _attr(ref, "vocabulary")
+        vocabulary = attr(ref, "vocabulary")
         act.code(ref, f"{field}/reference[{seq + 1}]/@vocabulary", "IndicatorVocabulary",
                  vocabulary)
-        act.add("indicator_refs", rseq, iseq, seq, vocabulary, _attr(ref, "code"),
-                _attr(ref, "indicator-uri"))
+        act.add("indicator_refs", rseq, iseq, seq, vocabulary, attr(ref, "code"),
+                attr(ref, "indicator-uri"))
     for seq, period in enumerate(kids.get("period", ())):
-        parts = _children(period)
-        act.add("periods", rseq, iseq, seq, _attr(_first(parts, "period-start"), "iso-date"),
-                _attr(_first(parts, "period-end"), "iso-date"),
-                _attr(_first(parts, "target"), "value"), _attr(_first(parts, "actual"), "value"))
+        parts = children_by_tag(period)
+        act.add("periods", rseq, iseq, seq,
+                attr(first_child(parts, "period-start"), "iso-date"),
+                attr(first_child(parts, "period-end"), "iso-date"),
+                attr(first_child(parts, "target"), "value"),
+                attr(first_child(parts, "actual"), "value"))
 
 
 def _year(act: Any, baseline: etree._Element | None, field: str) -> int | None:
-    text = _attr(baseline, "year")
+    text = attr(baseline, "year")
     if baseline is None or text is None:
         return None
     if text.isascii() and text.isdigit() and int(text) > 0:

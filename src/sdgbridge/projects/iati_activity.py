@@ -1,0 +1,308 @@
+"""One ``iati-activity`` element into rows of the frames of :mod:`sdgbridge.projects.model`
+(the files and the batch: :mod:`.iati`, whose docstring lists the quirks of real files
+handled here; results: :mod:`.iati_results`).
+
+:class:`Activity` reads the activity's children in one pass, builds one tuple per child row
+in the column order of :data:`~sdgbridge.projects.model.FRAMES`, and checks codes against
+the code lists; every problem becomes a Rejection naming the file, line and field.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+
+from sdgbridge.errors import Rejection
+from sdgbridge.projects.model import FRAMES
+
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+DATE_COLUMNS = {"1": "planned_start", "2": "actual_start", "3": "planned_end", "4": "actual_end"}
+TRANSACTION_TYPES = (("flow_type", "flow-type"), ("finance_type", "finance-type"),
+                     ("aid_type", "aid-type"))
+REPEATED = frozenset(["sector", *(tag for _, tag in TRANSACTION_TYPES)])  # in a transaction
+# xsd:decimal: no exponent, no NaN/inf, no "1_000" (which Python's float() would accept).
+_DECIMAL = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
+Row = dict[str, Any]
+Rows = dict[str, list[Any]]  # the activity's row (a dict), then child rows (tuples) by kind
+Check = tuple[etree._Element | None, str, str, str | None]  # element, field, code list, code
+Checked = tuple[str | None, list[Check]]  # a value and the checks of its code
+
+
+def attr(el: etree._Element | None, name: str) -> str | None:
+    """The stripped attribute, or None when the element or the value is missing or empty."""
+    value = None if el is None else el.get(name)
+    return (value.strip() or None) if value is not None else None
+
+
+def text_of(el: etree._Element | None) -> str | None:
+    return (el.text.strip() or None) if el is not None and el.text else None
+
+
+# ---------------------------------------------------------------- one activity
+
+def children_by_tag(el: etree._Element) -> dict[Any, list[etree._Element]]:
+    """The child elements of ``el`` by tag, in document order: one pass in C over the
+    children instead of one ElementPath search per field (the import's hot path)."""
+    out: dict[Any, list[etree._Element]] = {}
+    for child in el:
+        if child.tag in out:
+            out[child.tag].append(child)
+        else:
+            out[child.tag] = [child]
+    return out
+
+
+def first_child(kids: dict[Any, list[etree._Element]], tag: str) -> etree._Element | None:
+    found = kids.get(tag)
+    return found[0] if found else None
+
+
+def _first_code(elements: list[etree._Element] | None) -> str | None:
+    """The code of the first of ``elements`` in vocabulary 1 (the OECD-DAC list)."""
+    for el in elements or ():
+        if (attr(el, "vocabulary") or "1") == "1":
+            return attr(el, "code")
+    return None
+
+
+class Activity:
+    """The rows and the rejections of one ``iati-activity`` element."""
+
+    def __init__(self, el: etree._Element, path: Path, version: str | None,
+                 codelists: dict[str, frozenset[str]]) -> None:
+        self.el, self.file, self.codelists = el, str(path), codelists
+        self.kids = children_by_tag(el)
+        self.lang = attr(el, XML_LANG)
+        self.default_lang = (self.lang or "und").lower().split("-")[0]
+        self.ident = text_of(first_child(self.kids, "iati-identifier"))
+        self.currency = attr(el, "default-currency")
+        self.rejections: list[Rejection] = []
+        self.rows: Rows = {kind: [] for kind in FRAMES}
+        if self.ident is None:
+            self.reject(el, "iati-identifier", "missing: every activity needs one")
+        self.code(el, "@default-currency", "Currency", self.currency)
+        self.rows["activities"].append(self._activity_row(version))
+        # Flow, finance and aid type of the activity: the default of every transaction.
+        self.defaults = {column: _first_code(self.kids.get(f"default-{tag}"))
+                         for column, tag in TRANSACTION_TYPES}
+        for build in (self._participants, self._geography_sectors_tags, self._transactions,
+                      self._budgets, self._documents):
+            build()
+        if "result" in self.kids:  # rare (none in the shared files): read only when there
+            from sdgbridge.projects.iati_results import add_results  # it imports this module
+
+            add_results(self)
+
+    def reject(self, el: etree._Element, field: str, message: str) -> None:
+        self.rejections.append(Rejection(self.file, el.sourceline, field, message))
+
+    def code(self, el: etree._Element | None, field: str, codelist: str,
+             code: str | None) -> None:
+        """Reject an unknown code (None, i.e. absent, is not checked here: the schema is)."""
+        if code is not None and el is not None and code not in self.codelists[codelist]:
+            self.reject(el, field, f"unknown {codelist} code {code!r}")
+
+    def number(self, el: etree._Element | None, field: str, text: str | None) -> float | None:
+        if el is None or text is None:
+            return None
+        if _DECIMAL.fullmatch(text):
+            return float(text)
+        self.reject(el, field, f"not a number: {text!r}")
+        return None
+
+    def add(self, kind: str, *values: Any) -> None:
+        """A row of a child frame: its values in the order of :data:`FRAMES` (after the
+        identifier); tuples, not dicts, on the import's hot path."""
+        self.rows[kind].append((self.ident, *values))
+
+    def texts(self, elements: list[etree._Element] | None, sep: str = "\n") -> dict[str, str]:
+        """Narrative texts by language: the narrative's ``xml:lang``, else the activity's
+        (the IATI default), else ``und``; several in one language are joined by ``sep``."""
+        out: dict[str, str] = {}
+        for parent in elements or ():
+            for narrative in parent:
+                text = narrative.text
+                if narrative.tag != "narrative" or not text or not (text := text.strip()):
+                    continue
+                own = narrative.get(XML_LANG)
+                lang = own.strip().lower().split("-")[0] if own and own.strip() \
+                    else self.default_lang
+                out[lang] = f"{out[lang]}{sep}{text}" if lang in out else text
+        return out
+
+    def name(self, el: etree._Element | None) -> str | None:
+        """The English narrative of ``el``, else its first one."""
+        if el is None:
+            return None
+        if len(el) == 1 and el[0].tag == "narrative":  # the common case: one narrative
+            text = el[0].text
+            return (text.strip() or None) if text else None
+        texts = self.texts([el])
+        return texts.get("en") or next(iter(texts.values()), None)
+
+    def _activity_row(self, version: str | None) -> Row:
+        el, kids = self.el, self.kids
+        org = first_child(kids, "reporting-org")
+        titles = self.texts(kids.get("title"))
+        descriptions = self.texts(kids.get("description"), "\n\n")
+        status_el = first_child(kids, "activity-status")
+        status = attr(status_el, "code")
+        self.code(status_el, "activity-status", "ActivityStatus", status)
+        self.code(org, "reporting-org/@type", "OrganisationType", attr(org, "type"))
+        dates = {DATE_COLUMNS[d.get("type")]: attr(d, "iso-date")  # the first of each type
+                 for d in reversed(kids.get("activity-date", ()))
+                 if d.get("type") in DATE_COLUMNS}
+        others = [f"[{lang}] {text}" for lang, text in titles.items() if lang not in ("en", "ru")]
+        return {"iati_identifier": self.ident, "reporting_org_ref": attr(org, "ref"),
+                "reporting_org_name": self.name(org), "reporting_org_type": attr(org, "type"),
+                "title_en": titles.get("en"), "title_ru": titles.get("ru"),
+                "title_other": "\n".join(others) or None,
+                "description_en": descriptions.get("en"), "description_ru": descriptions.get("ru"),
+                "status": status, "default_currency": self.currency, "default_lang": self.lang,
+                **{column: dates.get(column) for column in DATE_COLUMNS.values()},
+                "hierarchy": attr(el, "hierarchy"),
+                "last_updated": attr(el, "last-updated-datetime"), "iati_version": version,
+                "source_file": self.file, "line": el.sourceline}
+
+    def _participants(self) -> None:
+        for seq, org in enumerate(self.kids.get("participating-org", ())):
+            field = f"participating-org[{seq + 1}]"
+            role, kind = attr(org, "role"), attr(org, "type")
+            self.code(org, f"{field}/@role", "OrganisationRole", role)
+            self.code(org, f"{field}/@type", "OrganisationType", kind)
+            self.add("participants", seq, role, attr(org, "ref"), kind, self.name(org))
+
+    def _shares(self, tag: str, kind: str, codelist: str) -> None:
+        """Activity-level countries, regions or sectors (rare in US Government files) with
+        their percentages; codes are checked in vocabulary 1, the one with a code list."""
+        for i, el in enumerate(self.kids.get(tag, ())):
+            field, code = f"{tag}[{i + 1}]", attr(el, "code")
+            vocabulary = attr(el, "vocabulary") or "1"  # countries have none: always checked
+            if vocabulary == "1":
+                self.code(el, field, codelist, code)
+            share = self.number(el, f"{field}/@percentage", attr(el, "percentage"))
+            if kind == "countries":
+                self.add(kind, code, share)
+            elif kind == "regions":
+                self.add(kind, code, vocabulary, share)
+            else:
+                self.add(kind, vocabulary, code, share)
+
+    def _geography_sectors_tags(self) -> None:
+        self._shares("recipient-country", "countries", "Country")
+        self._shares("recipient-region", "regions", "Region")
+        self._shares("sector", "sectors", "Sector")
+        for el in self.kids.get("tag", ()):
+            self.add("tags", attr(el, "vocabulary") or "1", attr(el, "code"))
+
+    def _transactions(self) -> None:
+        for seq, tr in enumerate(self.kids.get("transaction", ())):
+            self._transaction(seq, tr)
+
+    def _transaction(self, seq: int, tr: etree._Element) -> None:
+        """One row of the transactions frame (the import's hottest path: one pass over the
+        transaction's children; codes checked in one loop, field names made only for a
+        rejection)."""
+        first: dict[Any, etree._Element] = {}
+        many: dict[str, list[etree._Element]] = {}  # of the tags in REPEATED
+        for child in tr:
+            tag = child.tag
+            if tag in REPEATED:
+                if tag in many:
+                    many[tag].append(child)
+                else:
+                    many[tag] = [child]
+            elif tag not in first:
+                first[tag] = child
+        get = first.get
+        type_el, value, provider, receiver = (get("transaction-type"), get("value"),
+                                              get("provider-org"), get("receiver-org"))
+        kind, currency = attr(type_el, "code"), attr(value, "currency")
+        country, region = self._transaction_place(first)
+        sectors = self._transaction_sectors(many.get("sector", ()))
+        checks = [(type_el, "transaction-type", "TransactionType", kind),
+                  (provider, "provider-org/@type", "OrganisationType", attr(provider, "type")),
+                  (receiver, "receiver-org/@type", "OrganisationType", attr(receiver, "type")),
+                  (value, "value/@currency", "Currency", currency), *country[1], *region[1],
+                  *sectors[1]]
+        self.check_codes(seq, checks)
+        self.add("transactions", seq, kind, attr(get("transaction-date"), "iso-date"),
+                 self.number(value, f"transaction[{seq + 1}]/value", text_of(value)),
+                 currency or self.currency, attr(value, "value-date"),
+                 attr(provider, "ref"), self.name(provider),
+                 attr(receiver, "ref"), self.name(receiver),
+                 self.name(get("description")), country[0], region[0], *sectors[0],
+                 *[_first_code(many.get(tag)) or self.defaults[column]
+                   for column, tag in TRANSACTION_TYPES])
+
+    def check_codes(self, seq: int, checks: list[Check]) -> None:
+        """Reject the unknown codes of transaction ``seq`` (absent ones are the schema's)."""
+        for el, where, codelist, code in checks:
+            if code is not None and el is not None and code not in self.codelists[codelist]:
+                self.reject(el, f"transaction[{seq + 1}]/{where}",
+                            f"unknown {codelist} code {code!r}")
+
+    def _currency(self, value: etree._Element | None, field: str) -> str | None:
+        """The value's own currency, else the activity's ``default-currency``."""
+        currency = attr(value, "currency")
+        self.code(value, field, "Currency", currency)
+        return currency or self.currency
+
+    @staticmethod
+    def _transaction_place(first: dict[Any, etree._Element]) -> tuple[Checked, Checked]:
+        """The transaction's country and region (IATI allows one of each at most), with
+        their checks. A region in another vocabulary than DAC (1) is stored as
+        ``vocabulary:code`` and not checked."""
+        country_el, region_el = first.get("recipient-country"), first.get("recipient-region")
+        country = attr(country_el, "code")
+        place: tuple[Checked, Checked] = (
+            (country, [(country_el, "recipient-country", "Country", country)]), (None, []))
+        if region_el is not None:
+            region, vocabulary = attr(region_el, "code"), attr(region_el, "vocabulary")
+            if vocabulary is None or vocabulary == "1":
+                place = place[0], (region, [(region_el, "recipient-region", "Region", region)])
+            else:
+                place = place[0], (None if region is None else f"{vocabulary}:{region}", [])
+        return place
+
+    @staticmethod
+    def _transaction_sectors(sectors: Sequence[etree._Element]
+                             ) -> tuple[tuple[str | None, str | None, str | None], list[Check]]:
+        """The DAC sector (vocabulary 1) and the first sector of any other vocabulary (US
+        files add vocabulary 99, their own codes; a few also add 10, humanitarian clusters,
+        which is not kept: the frame holds one other sector), with the DAC code's check."""
+        dac = other = other_vocabulary = None
+        checks: list[Check] = []
+        for i, el in enumerate(sectors):
+            code, vocabulary = attr(el, "code"), attr(el, "vocabulary") or "1"
+            if vocabulary == "1" and dac is None:
+                checks.append((el, f"sector[{i + 1}]", "Sector", code))
+                dac = code
+            elif vocabulary != "1" and other is None:
+                other, other_vocabulary = code, vocabulary
+        return (dac, other, other_vocabulary), checks
+
+    def _budgets(self) -> None:
+        for seq, el in enumerate(self.kids.get("budget", ())):
+            field, kids = f"budget[{seq + 1}]", children_by_tag(el)
+            value = first_child(kids, "value")
+            kind, status = attr(el, "type"), attr(el, "status")
+            self.code(el, f"{field}/@type", "BudgetType", kind)
+            self.code(el, f"{field}/@status", "BudgetStatus", status)
+            self.add("budgets", seq, kind, status,
+                     attr(first_child(kids, "period-start"), "iso-date"),
+                     attr(first_child(kids, "period-end"), "iso-date"),
+                     self.number(value, f"{field}/value", text_of(value)),
+                     self._currency(value, f"{field}/value/@currency"),
+                     attr(value, "value-date"))
+
+    def _documents(self) -> None:
+        """Document links; ``category`` is the first category (the store keeps one)."""
+        for seq, el in enumerate(self.kids.get("document-link", ())):
+            kids = children_by_tag(el)
+            self.add("documents", seq, attr(el, "url"), attr(el, "format"),
+                     self.name(first_child(kids, "title")), _first_code(kids.get("category")))
