@@ -22,7 +22,7 @@ from sdgbridge.db import tables as t
 from sdgbridge.errors import IngestRejected, NotFound
 from sdgbridge.projects.codelists import load_codelists
 from sdgbridge.projects.export import export_activities, stored_batch
-from sdgbridge.projects.iati import parse_activities, validate_schema
+from sdgbridge.projects.iati import ParsedBatch, parse_activities, validate_schema
 from sdgbridge.projects.queries import project_results
 from sdgbridge.projects.results import SDG_INDICATOR_VOCABULARY, sdg_code
 from sdgbridge.projects.service import import_files
@@ -103,7 +103,7 @@ def settings() -> Settings:
     return Settings(iati_schema=SCHEMA, iati_codelists=IATI / "codelists")
 
 
-def parse(path: Path, schema: Path | None = SCHEMA):  # type: ignore[no-untyped-def]
+def parse(path: Path, schema: Path | None = SCHEMA) -> ParsedBatch:
     return parse_activities([path], load_codelists(IATI / "codelists"), schema)
 
 

@@ -69,15 +69,49 @@ def series_area_rows(conn: Connection, series: Sequence[str], areas: Sequence[st
     """Current observations of the ``series`` (codes) in the ``areas`` (M49 codes, already
     resolved; none, no rows), in ``query_observations``' layout and order;
     :class:`UnknownSeries` when no code is known."""
-    indicators = _indicators(conn, series)
+    indicators = indicator_map(conn.execute(*series_query(series)), series)
     if not areas:
         return []
-    result = conn.execute(_rows_stmt(len(indicators), len(areas)), {
-        **_named("i", indicators), **_named("a", areas),
+    with conn.execute(*rows_query(indicators, areas, year_from, year_to)) as result:
+        found = result.cursor.fetchall()  # the driver's plain tuples: no conversion needed
+    return build_rows(indicators, found)
+
+
+# The two queries and the row building apart, for :mod:`sdgbridge.web.fast`, which runs the
+# same statements on a plain DB-API connection.
+
+def series_query(series: Sequence[str]) -> tuple[Select[Any], dict[str, object]]:
+    """The statement and parameters giving (series id, indicator) for the codes."""
+    codes = list(dict.fromkeys(series))
+    return _series_stmt(len(codes)), _named("s", codes)
+
+
+def rows_query(ids: Iterable[int], areas: Sequence[str], year_from: int | None,
+               year_to: int | None) -> tuple[Select[Any], dict[str, object]]:
+    """The statement and parameters giving the current observations' rows."""
+    ids = list(ids)
+    return _rows_stmt(len(ids), len(areas)), {
+        **_named("i", ids), **_named("a", areas),
         "first": YEARS[0] if year_from is None else year_from,
-        "last": YEARS[1] if year_to is None else year_to})
-    with result:  # the driver's plain tuples: these columns need no conversion
-        found = result.cursor.fetchall()
+        "last": YEARS[1] if year_to is None else year_to}
+
+
+def indicator_map(found: Iterable[Sequence[Any]], series: Sequence[str]
+                  ) -> dict[int, str | None]:
+    """Series id -> its indicators, comma-separated in code order (None without any), from
+    the rows of :func:`series_query`; :class:`UnknownSeries` when there are none."""
+    out: dict[int, list[str]] = {}
+    for sid, indicator in found:
+        out.setdefault(sid, [])
+        if indicator is not None:
+            out[sid].append(indicator)
+    if not out:
+        raise UnknownSeries(list(series))
+    return {sid: ",".join(sorted(v, key=_code_order)) or None for sid, v in out.items()}
+
+
+def build_rows(indicators: dict[int, str | None], found: list[Any]) -> list[dict[str, Any]]:
+    """The JSON-ready rows from the tuples of :func:`rows_query` (sorted in place)."""
     # The frame's sort: series, publisher, area, dims, units, year, period (none is null).
     found.sort(key=itemgetter(0, 1, 3, 11, 10, 7, 6))
     dims = {key: parse_dims(key) for key in {r[11] for r in found}}
@@ -89,19 +123,6 @@ def series_area_rows(conn: Connection, series: Sequence[str], areas: Sequence[st
         value_text(r[8]) if r[9] is None else r[9], r[10], *members[r[11]],
         *r[12:16], _number(r[16]), _number(r[17]), *r[18:], r[11]), strict=True))
         for r in found]
-
-
-def _indicators(conn: Connection, series: Sequence[str]) -> dict[int, str | None]:
-    """Series id -> its indicators, comma-separated in code order (None without any)."""
-    found: dict[int, list[str]] = {}
-    codes = list(dict.fromkeys(series))
-    for sid, indicator in conn.execute(_series_stmt(len(codes)), _named("s", codes)):
-        found.setdefault(sid, [])
-        if indicator is not None:
-            found[sid].append(indicator)
-    if not found:
-        raise UnknownSeries(list(series))
-    return {sid: ",".join(sorted(v, key=_code_order)) or None for sid, v in found.items()}
 
 
 def _named(name: str, values: Iterable[object]) -> dict[str, object]:

@@ -224,7 +224,8 @@ class ProjectDetail(BaseModel):
     ok: Literal[True]
     project: dict[str, Any]
     children: dict[str, list[Row]] = Field(description="participants, countries, regions, "
-                                           "sectors, tags, transactions, budgets, documents")
+                                           "sectors, tags, transactions, budgets, documents, "
+                                           "results, indicators, indicator_refs, periods")
     history: list[Change]
 
 
