@@ -15,7 +15,6 @@ from typer.testing import CliRunner
 from sdgbridge.config import Settings
 from sdgbridge.db import tables as t
 from sdgbridge.errors import SdgBridgeError
-from sdgbridge.projects.codelists import load_codelists
 from sdgbridge.projects.editing import archive_project, create_project, restore_project
 from sdgbridge.projects.orgs import archive_org, create_org, list_orgs, org_history, restore_org
 from sdgbridge.projects.queries import project_history, project_table, three_w
@@ -26,17 +25,6 @@ from tests.helpers import SHARED
 IATI = SHARED / "iati"
 DHS = IATI / "activities" / "usg" / "data" / "dhs"
 UNDP = "XM-DAC-41114"
-
-
-@pytest.fixture
-def settings() -> Settings:
-    return Settings(iati_schema=IATI / "schema" / "iati-activities-schema.xsd",
-                    iati_codelists=IATI / "codelists")
-
-
-@pytest.fixture
-def cl(settings: Settings) -> dict[str, frozenset[str]]:
-    return load_codelists(settings.iati_codelists)
 
 
 def _archive_directly(engine: Engine, ident: str) -> None:

@@ -17,7 +17,6 @@ from sdgbridge.config import Settings
 from sdgbridge.db import tables as t
 from sdgbridge.errors import NotFound, SdgBridgeError
 from sdgbridge.projects.cli import edit_app, orgs_app
-from sdgbridge.projects.codelists import load_codelists
 from sdgbridge.projects.editing import archive_project, create_project, shares, update_project
 from sdgbridge.projects.export import export_activities, stored_batch
 from sdgbridge.projects.orgs import (
@@ -36,17 +35,6 @@ from tests.helpers import SHARED, count
 IATI = SHARED / "iati"
 DHS = IATI / "activities" / "usg" / "data" / "dhs"
 UNDP = "XM-DAC-41114"
-
-
-@pytest.fixture
-def settings() -> Settings:
-    return Settings(iati_schema=IATI / "schema" / "iati-activities-schema.xsd",
-                    iati_codelists=IATI / "codelists")
-
-
-@pytest.fixture
-def cl(settings: Settings) -> dict[str, frozenset[str]]:
-    return load_codelists(settings.iati_codelists)
 
 
 def _undp(engine: Engine, cl: dict, **extra) -> int:

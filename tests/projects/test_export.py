@@ -44,12 +44,6 @@ EXTRAS = [  # (text of dhs-kazakhstan.xml, replacement)
 ]
 
 
-@pytest.fixture
-def settings() -> Settings:
-    return Settings(iati_schema=IATI / "schema" / "iati-activities-schema.xsd",
-                    iati_codelists=IATI / "codelists")
-
-
 def stored_digests(engine: Engine) -> dict[str, str]:
     a = t.iati_activity.c
     with engine.connect() as conn:

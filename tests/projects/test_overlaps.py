@@ -36,12 +36,6 @@ USAID = "U.S. Agency for International Development"
 NAMES = {UNDP: "UNDP", UNICEF: "UNICEF", "US-GOV-1": USAID}
 
 
-@pytest.fixture
-def settings() -> Settings:
-    return Settings(iati_schema=IATI / "schema" / "iati-activities-schema.xsd",
-                    iati_codelists=IATI / "codelists")
-
-
 # ---------------------------------------------------------------- a tiny IATI file
 
 def _org(tag: str, ref: str, name: str, role: str | None = None) -> str:

@@ -31,12 +31,6 @@ NON_EMBEDDED = IATI / "codelists" / "non-embedded"
 HEADER = ",".join(COLUMNS)
 
 
-@pytest.fixture
-def settings() -> Settings:
-    return Settings(iati_schema=IATI / "schema" / "iati-activities-schema.xsd",
-                    iati_codelists=IATI / "codelists")
-
-
 def _csv(tmp_path: Path, *lines: str, header: str = HEADER) -> Path:
     path = tmp_path / "map.csv"
     path.write_text("\n".join([header, *lines]) + "\n", encoding="utf-8")

@@ -22,12 +22,6 @@ USG = IATI / "activities" / "usg" / "data"
 PER_COUNTRY = {"KZ": 2236, "KG": 3516, "TJ": 3208, "TM": 767, "UZ": 2934, "AF": 759}
 
 
-@pytest.fixture
-def settings() -> Settings:
-    return Settings(iati_schema=IATI / "schema" / "iati-activities-schema.xsd",
-                    iati_codelists=IATI / "codelists")
-
-
 def test_all_files_import_and_counts_reconcile(engine, settings: Settings) -> None:
     report = import_files(engine, settings, [USG])
     assert (report.activities_read, report.new, report.rejected) == (4861, 4857, 0)

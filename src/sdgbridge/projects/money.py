@@ -32,19 +32,22 @@ _CURRENCY = re.compile(r"[A-Z]{3}")
 _DECIMAL = re.compile(r"\d+(\.\d*)?|\.\d+")
 
 
+def read_data_table(name: str, path: Path | None, what: str) -> tuple[str, str]:
+    """``(source, text)`` of a table shipped in ``projects/data/`` (``name``), or of the
+    user's own file at ``path`` instead; an unreadable file names itself and ``what`` it is."""
+    if path is None:
+        text = files("sdgbridge.projects").joinpath(f"data/{name}").read_text("utf-8-sig")
+        return f"{name} (shipped)", text
+    try:
+        return str(path), Path(path).read_text("utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read {what} ({exc}).") from exc
+
+
 def load_rates(path: Path | None = None) -> pl.DataFrame:
     """The rate table (shipped, or ``path``), checked row by row; errors name the file, the
     line and the field."""
-    if path is None:
-        source = "exchange_rates.csv (shipped)"
-        text = files("sdgbridge.projects").joinpath("data/exchange_rates.csv").read_text(
-            "utf-8-sig")
-    else:
-        source = str(path)
-        try:
-            text = Path(path).read_text("utf-8-sig")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(f"{source}: cannot read the exchange-rate table ({exc}).") from exc
+    source, text = read_data_table("exchange_rates.csv", path, "the exchange-rate table")
     reader = csv.reader(io.StringIO(text))
     header = [h.strip() for h in next(reader, [])]
     if tuple(header) != COLUMNS:

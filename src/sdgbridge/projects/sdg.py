@@ -18,7 +18,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-from importlib.resources import files
 from pathlib import Path
 
 import polars as pl
@@ -26,7 +25,7 @@ from sqlalchemy import ColumnElement, Connection, Engine, select, true
 
 from sdgbridge.db import tables as t
 from sdgbridge.errors import InputError
-from sdgbridge.projects.money import load_rates, rate_year, with_usd
+from sdgbridge.projects.money import load_rates, rate_year, read_data_table, with_usd
 
 COLUMNS = ("dac_code", "dac_name", "goal", "target", "share", "basis")
 SCHEMA = {"dac_code": pl.Utf8, "dac_name": pl.Utf8, "goal": pl.Utf8, "target": pl.Utf8,
@@ -50,15 +49,7 @@ def load_mapping(path: Path | None = None) -> pl.DataFrame:
     """The DAC → SDG mapping (the shipped ``data/dac_sdg.csv`` unless ``path``), checked:
     the columns, each row's codes and share, and the shares summing to 1 per DAC code.
     Errors name the file and line."""
-    if path is None:
-        source = "dac_sdg.csv (shipped)"
-        text = files("sdgbridge.projects").joinpath("data/dac_sdg.csv").read_text("utf-8-sig")
-    else:
-        source = str(path)
-        try:
-            text = Path(path).read_text("utf-8-sig")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(f"{source}: cannot read the DAC-SDG mapping ({exc}).") from exc
+    source, text = read_data_table("dac_sdg.csv", path, "the DAC-SDG mapping")
     rows = _read_rows(text, source)
     _check_shares(rows, source)
     return pl.DataFrame([{k: r[k] for k in COLUMNS} for _, r in rows], schema=SCHEMA,

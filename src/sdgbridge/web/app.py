@@ -23,6 +23,7 @@ from sdgbridge.config import Settings
 from sdgbridge.db.engine import make_engine
 from sdgbridge.errors import SdgBridgeError
 from sdgbridge.web.api import ROUTERS
+from sdgbridge.web.fast import FastObservations
 from sdgbridge.web.pages import STATIC_DIR, error_page
 from sdgbridge.web.pages import router as pages_router
 
@@ -41,6 +42,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(pages_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_middleware(FastObservations)  # the API's most frequent question, before FastAPI
     app.add_exception_handler(SdgBridgeError, _library_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
