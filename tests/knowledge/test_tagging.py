@@ -219,5 +219,5 @@ def test_iati_texts_are_labelled_by_their_dominant_dac_goal(tmp_path: Path) -> N
                    for i, (t, d, s) in enumerate(acts))
     (tmp_path / "a.xml").write_text(f"<iati-activities>{body}</iati-activities>")
     texts, goals = _train_script().iati_texts(tmp_path)
-    assert texts == ["Rural water. Wells and latrines for forty villages in the valley."]
+    assert texts == ["Rural water. Wells and latrines for forty villages in the valley"]
     assert goals == [6]
