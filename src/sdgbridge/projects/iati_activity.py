@@ -34,8 +34,10 @@ Checked = tuple[str | None, list[Check]]  # a value and the checks of its code
 
 def attr(el: etree._Element | None, name: str) -> str | None:
     """The stripped attribute, or None when the element or the value is missing or empty."""
-    value = None if el is None else el.get(name)
-    return (value.strip() or None) if value is not None else None
+    if el is None:
+        return None
+    value = el.get(name)
+    return (value.strip() or None) if value else None
 
 
 def text_of(el: etree._Element | None) -> str | None:
