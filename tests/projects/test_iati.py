@@ -8,6 +8,7 @@ table in ``shared/data/iati/README.md``.
 from __future__ import annotations
 
 import re
+import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -368,3 +369,17 @@ def test_duplicates_across_files(tmp_path: Path, codelists: dict[str, frozenset[
     assert batch.frames["activities"]["source_file"].unique().to_list() == [str(first)]
     assert batch.frames["activities"].height == 5
     assert batch.frames["transactions"]["currency"].unique().to_list() == ["USD"]
+
+
+def test_the_switch_interval_is_restored_after_an_import_and_after_a_failure(
+        codelists: dict[str, frozenset[str]], tmp_path: Path) -> None:
+    """The import shortens CPython's thread switch interval while it reads (so the reading
+    thread overlaps the extraction) and gives the old one back, also when it fails."""
+    before = sys.getswitchinterval()
+    parse_activities([SMALL], codelists, SCHEMA)
+    assert sys.getswitchinterval() == before
+    broken = tmp_path / "broken.xml"
+    broken.write_text("<iati-activities version='2.03'><iati-activity>")
+    with pytest.raises(InputError):
+        parse_activities([broken], codelists, SCHEMA)
+    assert sys.getswitchinterval() == before

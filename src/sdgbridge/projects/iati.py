@@ -24,6 +24,7 @@ Results (``result`` with its indicators, references and periods) are read by
 from __future__ import annotations
 
 import gc
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -48,6 +49,7 @@ REQUIRED_LISTS = ("ActivityStatus", "TransactionType", "OrganisationRole", "Orga
                   "Country", "Region", "Sector", "Currency", "BudgetType", "BudgetStatus",
                   "ResultType", "IndicatorMeasure", "IndicatorVocabulary")
 NOT_CONTENT = ("source_file", "line")
+SWITCH_INTERVAL = 0.0002  # s, while reading (see _quick_switching); CPython's default: 0.005
 __all__ = ["DATE_COLUMNS", "XML_LANG", "ParsedBatch", "gc_paused", "parse_activities",
            "read_tree", "recipient_countries", "validate_schema"]
 Content = tuple[Row, Rows]
@@ -79,7 +81,7 @@ def parse_activities(paths: list[Path], codelists: dict[str, frozenset[str]],
     batch = ParsedBatch(files=[str(p) for p in paths])
     rows: Rows = {kind: [] for kind in FRAMES}
     firsts: dict[str, tuple[str, int, Rows]] = {}
-    with gc_paused():
+    with gc_paused(), _quick_switching():
         _parse_into(paths, codelists, schema_path, batch, rows, firsts)
     batch.frames = {kind: _frame(rows[kind], schema) for kind, schema in FRAMES.items()}
     batch.rows = rows
@@ -110,6 +112,22 @@ def gc_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+@contextmanager
+def _quick_switching(interval: float = SWITCH_INTERVAL) -> Iterator[None]:
+    """CPython's thread switch interval shortened while files are read and rows built: the
+    reading thread of :func:`checked_trees` needs the GIL back many times per file, and at the
+    default 5 ms each hand-back waits for the extraction's Python code to let go. Measured
+    beside a busy Python thread, parsing the shared files took 1.10 s at 5 ms and 0.30 s at
+    0.1 ms (0.21 s alone); the whole import, best of 5: 0.76 s at 5 ms, 0.74 s at 0.2 ms
+    (medians 0.85 and 0.76). Restored afterwards, also on an error."""
+    was = sys.getswitchinterval()
+    sys.setswitchinterval(min(was, interval))
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(was)
 
 
 def _parse_into(paths: list[Path], codelists: dict[str, frozenset[str]],

@@ -28,8 +28,6 @@ REPEATED = frozenset(["sector", *(tag for _, tag in TRANSACTION_TYPES)])  # in a
 _DECIMAL = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
 Row = dict[str, Any]
 Rows = dict[str, list[Any]]  # the activity's row (a dict), then child rows (tuples) by kind
-Check = tuple[etree._Element | None, str, str, str | None]  # element, field, code list, code
-Checked = tuple[str | None, list[Check]]  # a value and the checks of its code
 
 
 def attr(el: etree._Element | None, name: str) -> str | None:
@@ -91,6 +89,7 @@ class Activity:
         # Flow, finance and aid type of the activity: the default of every transaction.
         self.defaults = {column: _first_code(self.kids.get(f"default-{tag}"))
                          for column, tag in TRANSACTION_TYPES}
+        self.default_types = tuple(self.defaults.values())  # in TRANSACTION_TYPES order
         for build in (self._participants, self._geography_sectors_tags, self._transactions,
                       self._budgets, self._documents):
             build()
@@ -115,6 +114,15 @@ class Activity:
             return float(text)
         self.reject(el, field, f"not a number: {text!r}")
         return None
+
+    def amount(self, seq: int, value: etree._Element | None) -> float | None:
+        """The text of a transaction's ``value`` as a number (:meth:`number`, its field
+        name made only for a rejection)."""
+        if value is None or not (text := value.text) or not (text := text.strip()):
+            return None
+        if _DECIMAL.fullmatch(text):
+            return float(text)
+        return self.number(value, f"transaction[{seq + 1}]/value", text)
 
     def add(self, kind: str, *values: Any) -> None:
         """A row of a child frame: its values in the order of :data:`FRAMES` (after the
@@ -171,11 +179,13 @@ class Activity:
                 "source_file": self.file, "line": el.sourceline}
 
     def _participants(self) -> None:
+        roles, kinds = self.codelists["OrganisationRole"], self.codelists["OrganisationType"]
         for seq, org in enumerate(self.kids.get("participating-org", ())):
-            field = f"participating-org[{seq + 1}]"
             role, kind = attr(org, "role"), attr(org, "type")
-            self.code(org, f"{field}/@role", "OrganisationRole", role)
-            self.code(org, f"{field}/@type", "OrganisationType", kind)
+            if role is not None and role not in roles:  # field names only for a rejection
+                self.code(org, f"participating-org[{seq + 1}]/@role", "OrganisationRole", role)
+            if kind is not None and kind not in kinds:
+                self.code(org, f"participating-org[{seq + 1}]/@type", "OrganisationType", kind)
             self.add("participants", seq, role, attr(org, "ref"), kind, self.name(org))
 
     def _shares(self, tag: str, kind: str, codelist: str) -> None:
@@ -207,8 +217,8 @@ class Activity:
 
     def _transaction(self, seq: int, tr: etree._Element) -> None:
         """One row of the transactions frame (the import's hottest path: one pass over the
-        transaction's children; codes checked in one loop, field names made only for a
-        rejection)."""
+        transaction's children, each code checked as it is read, field names made only for a
+        rejection, the activity's default types taken whole when the transaction has none)."""
         first: dict[Any, etree._Element] = {}
         many: dict[str, list[etree._Element]] = {}  # of the tags in REPEATED
         for child in tr:
@@ -221,32 +231,41 @@ class Activity:
             elif tag not in first:
                 first[tag] = child
         get = first.get
-        type_el, value, provider, receiver = (get("transaction-type"), get("value"),
-                                              get("provider-org"), get("receiver-org"))
-        kind, currency = attr(type_el, "code"), attr(value, "currency")
-        country, region = self._transaction_place(first)
-        sectors = self._transaction_sectors(many.get("sector", ()))
-        checks = [(type_el, "transaction-type", "TransactionType", kind),
-                  (provider, "provider-org/@type", "OrganisationType", attr(provider, "type")),
-                  (receiver, "receiver-org/@type", "OrganisationType", attr(receiver, "type")),
-                  (value, "value/@currency", "Currency", currency), *country[1], *region[1],
-                  *sectors[1]]
-        self.check_codes(seq, checks)
+        value, provider, receiver = get("value"), get("provider-org"), get("receiver-org")
+        kind, currency = self._checked(seq, get("transaction-type"), "transaction-type",
+                                       "TransactionType", "code"), None
+        provider_row = self._party(seq, provider, "provider-org")
+        receiver_row = self._party(seq, receiver, "receiver-org")
+        if value is not None:
+            currency = self._checked(seq, value, "value/@currency", "Currency", "currency")
+        country, region = self._transaction_place(seq, first)
+        sectors = self._transaction_sectors(seq, many.get("sector", ()))
+        no_types = len(many) == ("sector" in many)  # no flow, finance or aid type of its own
+        types = self.default_types if no_types else \
+            [_first_code(many[tag]) if tag in many else self.defaults[column]
+             for column, tag in TRANSACTION_TYPES]
         self.add("transactions", seq, kind, attr(get("transaction-date"), "iso-date"),
-                 self.number(value, f"transaction[{seq + 1}]/value", text_of(value)),
-                 currency or self.currency, attr(value, "value-date"),
-                 attr(provider, "ref"), self.name(provider),
-                 attr(receiver, "ref"), self.name(receiver),
-                 self.name(get("description")), country[0], region[0], *sectors[0],
-                 *[_first_code(many.get(tag)) or self.defaults[column]
-                   for column, tag in TRANSACTION_TYPES])
+                 self.amount(seq, value), currency or self.currency, attr(value, "value-date"),
+                 *provider_row, *receiver_row, self.name(get("description")), country, region,
+                 *sectors, *types)
 
-    def check_codes(self, seq: int, checks: list[Check]) -> None:
-        """Reject the unknown codes of transaction ``seq`` (absent ones are the schema's)."""
-        for el, where, codelist, code in checks:
-            if code is not None and el is not None and code not in self.codelists[codelist]:
-                self.reject(el, f"transaction[{seq + 1}]/{where}",
-                            f"unknown {codelist} code {code!r}")
+    def _checked(self, seq: int, el: etree._Element | None, where: str, codelist: str,
+                 name: str) -> str | None:
+        """The attribute ``name`` of ``el`` (see :func:`attr`), rejected as ``where`` in
+        transaction ``seq`` when it is not in ``codelist`` (absent ones are the schema's)."""
+        if el is None or not (code := el.get(name)) or not (code := code.strip()):
+            return None
+        if code not in self.codelists[codelist]:
+            self.reject(el, f"transaction[{seq + 1}]/{where}", f"unknown {codelist} code {code!r}")
+        return code
+
+    def _party(self, seq: int, org: etree._Element | None,
+               tag: str) -> tuple[str | None, str | None]:
+        """The ref and name of a transaction's provider or receiver, its type checked."""
+        if org is None:
+            return None, None
+        self._checked(seq, org, f"{tag}/@type", "OrganisationType", "type")
+        return attr(org, "ref"), self.name(org)
 
     def _currency(self, value: etree._Element | None, field: str) -> str | None:
         """The value's own currency, else the activity's ``default-currency``."""
@@ -254,39 +273,38 @@ class Activity:
         self.code(value, field, "Currency", currency)
         return currency or self.currency
 
-    @staticmethod
-    def _transaction_place(first: dict[Any, etree._Element]) -> tuple[Checked, Checked]:
-        """The transaction's country and region (IATI allows one of each at most), with
-        their checks. A region in another vocabulary than DAC (1) is stored as
-        ``vocabulary:code`` and not checked."""
-        country_el, region_el = first.get("recipient-country"), first.get("recipient-region")
-        country = attr(country_el, "code")
-        place: tuple[Checked, Checked] = (
-            (country, [(country_el, "recipient-country", "Country", country)]), (None, []))
-        if region_el is not None:
-            region, vocabulary = attr(region_el, "code"), attr(region_el, "vocabulary")
-            if vocabulary is None or vocabulary == "1":
-                place = place[0], (region, [(region_el, "recipient-region", "Region", region)])
-            else:
-                place = place[0], (None if region is None else f"{vocabulary}:{region}", [])
-        return place
+    def _transaction_place(self, seq: int, first: dict[Any, etree._Element]
+                           ) -> tuple[str | None, str | None]:
+        """The transaction's country and region (IATI allows one of each at most), checked. A
+        region in another vocabulary than DAC (1) is stored as ``vocabulary:code`` and not
+        checked."""
+        country = self._checked(seq, first.get("recipient-country"), "recipient-country",
+                                "Country", "code")
+        region_el = first.get("recipient-region")
+        if region_el is None:
+            return country, None
+        vocabulary = attr(region_el, "vocabulary")
+        if vocabulary is None or vocabulary == "1":
+            return country, self._checked(seq, region_el, "recipient-region", "Region", "code")
+        region = attr(region_el, "code")
+        return country, None if region is None else f"{vocabulary}:{region}"
 
-    @staticmethod
-    def _transaction_sectors(sectors: Sequence[etree._Element]
-                             ) -> tuple[tuple[str | None, str | None, str | None], list[Check]]:
-        """The DAC sector (vocabulary 1) and the first sector of any other vocabulary (US
-        files add vocabulary 99, their own codes; a few also add 10, humanitarian clusters,
-        which is not kept: the frame holds one other sector), with the DAC code's check."""
+    def _transaction_sectors(self, seq: int, sectors: Sequence[etree._Element]
+                             ) -> tuple[str | None, str | None, str | None]:
+        """The DAC sector (vocabulary 1, its code checked) and the first sector of any other
+        vocabulary (US files add vocabulary 99, their own codes; a few also add 10,
+        humanitarian clusters, which is not kept: the frame holds one other sector)."""
         dac = other = other_vocabulary = None
-        checks: list[Check] = []
         for i, el in enumerate(sectors):
-            code, vocabulary = attr(el, "code"), attr(el, "vocabulary") or "1"
-            if vocabulary == "1" and dac is None:
-                checks.append((el, f"sector[{i + 1}]", "Sector", code))
-                dac = code
+            vocabulary = attr(el, "vocabulary") or "1"
+            if vocabulary == "1" and dac is None:  # a DAC sector without code: the next one
+                dac = attr(el, "code")
+                if dac is not None and dac not in self.codelists["Sector"]:
+                    self.reject(el, f"transaction[{seq + 1}]/sector[{i + 1}]",
+                                f"unknown Sector code {dac!r}")
             elif vocabulary != "1" and other is None:
-                other, other_vocabulary = code, vocabulary
-        return (dac, other, other_vocabulary), checks
+                other, other_vocabulary = attr(el, "code"), vocabulary
+        return dac, other, other_vocabulary
 
     def _budgets(self) -> None:
         for seq, el in enumerate(self.kids.get("budget", ())):

@@ -118,10 +118,9 @@ def _read_checked(path: Path, schema_path: Path | None) -> Checked:
 def checked_trees(paths: list[Path], schema_path: Path | None) -> Iterator[Checked]:
     """Each file parsed, validated and checksummed, in order. The next files are read in one
     background thread while the caller extracts rows from the current one: libxml2 parses
-    and validates with the GIL released, so that work can overlap the Python extraction
-    (measured: it mostly does not, as the reading thread waits for the GIL at each hand-back
-    under CPython's 5 ms switch interval; shortening that interval process-wide halved the
-    wait but did not move the import's wall time measurably, so it is left alone). At most
+    and validates with the GIL released, so that work overlaps the Python extraction as
+    long as the reading thread gets the GIL back promptly at each hand-back: the import
+    shortens the switch interval meanwhile (``iati._quick_switching``). At most
     ``PREFETCH`` trees wait in memory; errors surface in file order, as inline."""
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="iati-read") as pool:
         pending: deque[Future[Checked]] = deque(
