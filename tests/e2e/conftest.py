@@ -78,9 +78,6 @@ PRACTICES = (
              "Lessons: nurses need supervision visits and a steady supply of medicines.")),
 )
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=(
-    "Debian's chromium is not installed (apt-get install -y chromium); .ci/run installs it"))
-
 
 def add_practices(engine: Engine, embedder: object = None, tag: bool = True) -> list[int]:
     """Store ``PRACTICES`` (embedded and tagged with ``embedder``, by default the ``auto`` one

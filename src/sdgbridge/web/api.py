@@ -125,7 +125,7 @@ async def list_observations(
                          series=codes(series), publishers=codes(publisher),
                          areas=resolve_areas(engine, area_codes(areas, settings)),
                          year_from=year_from, year_to=year_to, latest=latest, as_of=as_of)
-    if format == "json" and _few_series(q):
+    if format == "json" and few_series(q):
         # Small, indexed and quick: answered on the event loop (a trip through the thread
         # pool, or keeping the answer, would cost more than the query).
         return _series_area(engine, q, limit, offset)
@@ -145,7 +145,7 @@ async def list_observations(
 LEAN_SERIES, LEAN_AREAS = 2, 12
 
 
-def _few_series(q: ObservationQuery) -> bool:
+def few_series(q: ObservationQuery) -> bool:
     """``q`` asks for a few series in a few areas, current values, by years only."""
     return 0 < len(q.series) <= LEAN_SERIES and 0 < len(q.areas) <= LEAN_AREAS and not (
         q.goals or q.targets or q.indicators or q.publishers or q.latest or q.as_of)

@@ -27,7 +27,7 @@ from sdgbridge.errors import SdgBridgeError
 from sdgbridge.knowledge import store
 from sdgbridge.knowledge.service import area_codes as document_areas
 from sdgbridge.web import api_models as m
-from sdgbridge.web.api_write import _writer as WRITER
+from sdgbridge.web.api_write import WRITER
 from sdgbridge.web.auth import TokenDep
 from sdgbridge.web.deps import CLEAN, Codes, EngineDep, codes
 from sdgbridge.web.render import json_response, table_response

@@ -23,7 +23,7 @@ from sdgbridge.web.render import json_response
 ORIGIN = "api"
 writes = APIRouter(tags=["writes"], dependencies=[TokenDep, CLEAN],
                    responses=m.WRITE_ERRORS)
-_writer = threading.Lock()
+WRITER = threading.Lock()
 WRITTEN = {200: {"model": m.Written}}
 CREATED = {201: {"model": m.Written}}
 
@@ -37,7 +37,7 @@ def _done(key: str, status: int = 200, **more: Any) -> Response:
 def add_organisation(engine: EngineDep, codelists: CodelistsDep,
                      body: Annotated[m.OrganisationCreate, Body()]) -> Response:
     """Register an organisation; its codes are checked against the IATI code lists."""
-    with _writer:
+    with WRITER:
         org_id = create_org(engine, codelists=codelists, origin=ORIGIN, **body.model_dump())
     return _done(org_key({"ref": (body.ref or "").strip() or None, "id": org_id}), 201)
 
@@ -49,7 +49,7 @@ def change_organisation(engine: EngineDep, codelists: CodelistsDep, key: str,
     """Change the fields given (``null`` empties one); answers what changed as
     field -> [old, new] (nothing when the values are the stored ones)."""
     changes = body.model_dump(exclude_unset=True)
-    with _writer:
+    with WRITER:
         diff = update_org(engine, key, codelists, ORIGIN, **changes)
     new_ref = diff.get("ref", [None, None])[1] if "ref" in diff else None
     return _done(new_ref or key, changes=diff)
@@ -60,7 +60,7 @@ def change_organisation(engine: EngineDep, codelists: CodelistsDep, key: str,
 def archive_organisation(engine: EngineDep, key: str) -> Response:
     """Archive an organisation (kept with its history, left out of lists); ``archived`` is
     false when it already was."""
-    with _writer:
+    with WRITER:
         done = archive_org(engine, key, ORIGIN)
     return _done(key, archived=done)
 
@@ -72,7 +72,7 @@ def add_project(engine: EngineDep, codelists: CodelistsDep,
     organisations must be registered."""
     values = body.model_dump()
     values["participants"] = [(p["role"], p["ref"]) for p in values["participants"]]
-    with _writer:
+    with WRITER:
         ident = create_project(engine, codelists=codelists, origin=ORIGIN, **values)
     return _done(ident, 201)
 
@@ -83,7 +83,7 @@ def change_project(engine: EngineDep, codelists: CodelistsDep, identifier: str,
     """Change fields of a project made by hand (``null`` empties one); answers what
     changed as field -> [old, new]."""
     changes = body.model_dump(exclude_unset=True)
-    with _writer:
+    with WRITER:
         diff = update_project(engine, identifier, codelists, ORIGIN, **changes)
     return _done(identifier, changes=diff)
 
@@ -92,6 +92,6 @@ def change_project(engine: EngineDep, codelists: CodelistsDep, identifier: str,
              summary="Archive a project")
 def archive_one_project(engine: EngineDep, identifier: str) -> Response:
     """Archive a project made by hand (kept with its history)."""
-    with _writer:
+    with WRITER:
         done = archive_project(engine, identifier, ORIGIN)
     return _done(identifier, archived=done)

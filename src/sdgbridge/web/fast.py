@@ -44,7 +44,7 @@ from sdgbridge.errors import SdgBridgeError
 from sdgbridge.query.observations import ObservationQuery
 from sdgbridge.query.series_area import build_rows, indicator_map, rows_query, series_query
 from sdgbridge.reference.geography import resolve_areas
-from sdgbridge.web.api import MAX_ID, _few_series
+from sdgbridge.web.api import MAX_ID, few_series
 from sdgbridge.web.deps import area_codes, codes
 
 PATH = "/api/v1/observations"
@@ -198,7 +198,7 @@ def answer(reader: _Reader, params: dict[str, Any], settings: Settings) -> bytes
                 areas = areas_kept[tokens] = resolve_areas(reader.engine, tokens)
             q = ObservationQuery(series=series, areas=areas, year_from=params.get("from"),
                                  year_to=params.get("to"))
-            if not _few_series(q):
+            if not few_series(q):
                 return None
             indicators = indicator_map(reader.run(rows, *series_query(series)), series)
         except SdgBridgeError:  # unknown area or series: the route says so
