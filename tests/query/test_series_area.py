@@ -15,7 +15,7 @@ from sqlalchemy import Engine, text
 from sdgbridge.errors import UnknownSeries
 from sdgbridge.ingest.load import ingest, render_value
 from sdgbridge.query.observations import ObservationQuery, query_observations
-from sdgbridge.query.series_area import series_area_rows, value_text
+from sdgbridge.query.series_area import Lookups, build_rows, series_area_rows, value_text
 from sdgbridge.web.render import table_response
 from tests.helpers import derived_slice
 
@@ -69,6 +69,8 @@ def test_bounds_indicators_and_text_come_through(store: Engine) -> None:
     assert bounded and all(math.isclose(r["upper_bound"] - r["lower_bound"], 1.75)
                            for r in bounded)
     assert any(r["value_text"] != value_text(r["value"]) for r in rows)  # source text kept
+    values = [r["value"] for r in rows if r["value"] is not None]
+    assert values and all(type(v) is float for v in values)  # 5.0, never 5, in the JSON
 
 
 def test_unknown_series_is_refused_like_the_frame(store: Engine) -> None:
@@ -88,3 +90,29 @@ def test_value_text_writes_floats_as_the_frame_does(values: list[float]) -> None
 def test_value_text_at_the_notation_edges() -> None:
     assert [value_text(v) for v in (1e-5, 2.5e-5, 1.5e-6, 1e16, 1e15, 0.1, -3.0, None)] == [
         "0.00001", "0.000025", "1.5e-6", "1e+16", "1000000000000000.0", "0.1", "-3", None]
+    edges = [-0.0, 0.0, 999999999999999.0, -999999999999999.0, -1e15, 5e15, 123.0, 1e-4,
+             -2.5e-5, 1.7976931348623157e308, 5e-324, float("inf"), float("-inf")]
+    frame = pl.DataFrame({"value": edges}, schema={"value": pl.Float64})
+    assert [value_text(v) for v in edges] == frame.select(render_value()).to_series().to_list()
+
+
+def test_nan_is_null_and_its_text_says_so() -> None:
+    """PostgreSQL can hold NaN (SQLite cannot): the rows give null, as the frame's JSON."""
+    lookups = Lookups()
+    lookups.areas["398"] = ("KAZ", "Kazakhstan")
+    lookups.dims[7] = "sex=FEMALE"
+    nan = float("nan")
+    found = [(1, "398", 7, "2020", 2020, nan, None, "PERCENT", None, None, None, None, nan,
+              2.5, "src", None, None, 3),
+             (1, "398", 7, "2019", 2019, 1.0, None, "PERCENT", None, None, None, None, None,
+              None, "src", None, None, 3)]
+    rows = build_rows({1: ("X_Y", "UNSD", "1.1.1")}, lookups, found)
+    assert [r["year"] for r in rows] == [2019, 2020]  # the frame's sort
+    assert rows[1]["value"] is None and rows[1]["value_text"] == "NaN"
+    assert rows[1]["lower_bound"] is None and rows[1]["upper_bound"] == 2.5
+    assert rows[0]["value_text"] == "1" and rows[0]["sex"] == "FEMALE"
+    assert list(rows[0]) == ["series", "publisher", "indicators", "area", "iso3", "area_name",
+                             "period", "year", "value", "value_text", "units", "sex",
+                             "unit_mult", "nature", "obs_status", "time_detail",
+                             "lower_bound", "upper_bound", "source", "footnote", "attrs",
+                             "release", "dims"]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from sdgbridge.config import Settings
 from sdgbridge.ingest.load import ingest
@@ -121,6 +121,30 @@ def test_a_redefined_group_is_seen(client: TestClient, engine: Engine) -> None:
     quick, slow, answered = both(client, url)
     assert answered == 1
     assert {r["iso3"] for r in quick.json()["rows"]} == {"UZB"}
+    assert_same(quick, slow)
+
+
+def test_changed_names_and_indicators_are_seen(client: TestClient, engine: Engine) -> None:
+    """What rows share (area names, a series' indicators) is kept between questions only
+    while the store stays the same."""
+    url = "/api/v1/observations?series=SI_POV_DAY1&areas=KAZ"
+    before = client.get(url).json()["rows"]
+    assert {r["area_name"] for r in before} == {"Kazakhstan"}
+    assert client.get(url).json()["rows"] == before  # the lookups kept, same answer
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE area SET name_en = 'Qazaqstan' WHERE iso3 = 'KAZ'"))
+        sid = conn.execute(text("SELECT id FROM series WHERE code = 'SI_POV_DAY1'")).scalar()
+        conn.execute(text("INSERT INTO series_indicator (series_id, indicator) "
+                          "VALUES (:sid, '10.1.1')"), {"sid": sid})
+    try:
+        quick, slow, answered = both(client, url)
+    finally:  # the PostgreSQL store keeps its reference tables from test to test
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE area SET name_en = 'Kazakhstan' WHERE iso3 = 'KAZ'"))
+    assert answered == 1
+    rows = quick.json()["rows"]
+    assert {r["area_name"] for r in rows} == {"Qazaqstan"}
+    assert {r["indicators"] for r in rows} == {"1.1.1,10.1.1"}
     assert_same(quick, slow)
 
 

@@ -1,21 +1,27 @@
 """A few series in a few areas, current values, straight from the store to JSON-ready rows.
 
-The API's most frequent question ("this series for this country") needs no frame: two
-indexed queries (the series with their indicators, then the observations through
-``ix_observation_key``) and a little Python give the rows that
+The API's most frequent question ("this series for this country") needs no frame: a few
+indexed queries and a little Python give the rows that
 :func:`~sdgbridge.query.observations.query_observations` gives for the same question, with
 the same columns in the same order, the same values and the same sort
 (``tests/query/test_series_area.py`` holds the two to each other on both stores). It skips
 the frame's fixed costs (a few milliseconds), which for an answer of tens of rows are most
 of the work.
+
+The observations are read alone, by ``ix_observation_key``; what every row of a series, an
+area or a dimension set shares (the series' code, publisher and indicators; the area's ISO
+code and name; the dimension key and its members) is read once per question into
+:class:`Lookups`, not once per row through joins: turning a stored value into a Python
+object is most of the cost of such a query, and each row would repeat five strings. A
+caller that knows when the store changes (:mod:`sdgbridge.web.fast`) keeps its
+:class:`Lookups` between questions.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
-from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import BindParameter, Connection, Select, bindparam, select
@@ -29,6 +35,9 @@ YEARS = (-(2**31), 2**31 - 1)  # every year a store's integer column holds
 _o, _s, _a, _d, _si = (t.observation.c, t.series.c, t.area.c, t.dimension_set.c,
                        t.series_indicator.c)
 
+# Runs a statement with its parameters and gives the rows as plain tuples.
+Run = Callable[[Select[Any], dict[str, object]], list[Any]]
+
 
 def _each(name: str, n: int) -> list[BindParameter[Any]]:
     return [bindparam(f"{name}{i}") for i in range(n)]
@@ -39,28 +48,88 @@ def _each(name: str, n: int) -> list[BindParameter[Any]]:
 # than the query's).
 @lru_cache(maxsize=64)
 def _series_stmt(n: int) -> Select[Any]:
-    return (select(_s.id, _si.indicator)
+    return (select(_s.id, _s.code, _s.publisher, _si.indicator)
             .select_from(t.series.outerjoin(t.series_indicator, _si.series_id == _s.id))
             .where(_s.code.in_(_each("s", n))))
 
 
+@lru_cache(maxsize=64)
+def _areas_stmt(n: int) -> Select[Any]:
+    return select(_a.code, _a.iso3, _a.name_en).where(_a.code.in_(_each("a", n)))
+
+
+@lru_cache(maxsize=64)
+def _dims_stmt(n: int) -> Select[Any]:
+    return select(_d.id, _d.key).where(_d.id.in_(_each("d", n)))
+
+
+# The rows' columns: the keys first (series id, area, dimension set), then the values in
+# the order of the answer's columns that change from row to row (_VARYING).
+_VARYING = ("period", "year", "value", "value_text", "units", *ATTRIBUTES, "release")
+SID, AREA, DIMS, PERIOD, YEAR, VALUE, TEXT, UNITS = 0, 1, 2, 3, 4, 5, 6, 7
+LOWER, UPPER = 3 + _VARYING.index("lower_bound"), 3 + _VARYING.index("upper_bound")
+
+
 @lru_cache(maxsize=256)
 def _rows_stmt(n_ids: int, n_areas: int) -> Select[Any]:
-    return (select(_s.code, _s.publisher, _o.series_id, _o.area_code, _a.iso3, _a.name_en,
-                   _o.period, _o.year, _o.value, _o.value_text, _o.units, _d.key,
-                   *[getattr(_o, c) for c in ATTRIBUTES], _o.release_id)
-            .select_from(t.observation.join(t.series, _s.id == _o.series_id)
-                         .join(t.dimension_set, _d.id == _o.dims_id)
-                         .outerjoin(t.area, _a.code == _o.area_code))
+    return (select(_o.series_id, _o.area_code, _o.dims_id, _o.period, _o.year, _o.value,
+                   _o.value_text, _o.units, *[getattr(_o, c) for c in ATTRIBUTES],
+                   _o.release_id)
             .where(_o.series_id.in_(_each("i", n_ids)), _o.area_code.in_(_each("a", n_areas)),
                    _o.superseded_by.is_(None),
                    _o.year >= bindparam("first"), _o.year <= bindparam("last")))
 
 
-_HEAD = ("series", "publisher", "indicators", "area", "iso3", "area_name", "period", "year",
-         "value", "value_text", "units")
-_TAIL = (*ATTRIBUTES, "release", "dims")
-assert ATTRIBUTES[4:6] == ("lower_bound", "upper_bound")  # the floats among them
+class Lookups:
+    """What rows share, read once: series by code, areas and dimension keys.
+
+    Valid for one state of the store: a caller keeping it between questions must drop it
+    when the store changes (a new release can add a series' indicator, an area's name).
+    """
+
+    def __init__(self) -> None:
+        # series codes -> {series id: (code, publisher, indicators)}
+        self.series: dict[tuple[str, ...], dict[int, tuple[str, str, str | None]]] = {}
+        self.areas: dict[str, tuple[str | None, str | None]] = {}  # M49 -> (ISO3, name)
+        self.dims: dict[int, str] = {}  # dimension set id -> key
+
+    def __len__(self) -> int:
+        return len(self.series) + len(self.areas) + len(self.dims)
+
+    def series_heads(self, run: Run, series: Sequence[str]
+                     ) -> dict[int, tuple[str, str, str | None]]:
+        """Series id -> (code, publisher, indicators comma-separated in code order, None
+        without any) for the codes; :class:`UnknownSeries` when no code is known."""
+        codes = tuple(dict.fromkeys(series))
+        heads = self.series.get(codes)
+        if heads is None:
+            found: dict[int, tuple[str, str, list[str]]] = {}
+            for sid, code, publisher, indicator in run(_series_stmt(len(codes)),
+                                                       _named("s", codes)):
+                kept = found.setdefault(sid, (code, publisher, []))
+                if indicator is not None:
+                    kept[2].append(indicator)
+            if not found:
+                raise UnknownSeries(list(series))
+            heads = self.series[codes] = {
+                sid: (code, publisher, ",".join(sorted(i, key=_code_order)) or None)
+                for sid, (code, publisher, i) in found.items()}
+        return heads
+
+    def area_heads(self, run: Run, areas: Sequence[str]) -> None:
+        """Reads the ISO3 code and English name of the areas not yet known."""
+        missing = [a for a in dict.fromkeys(areas) if a not in self.areas]
+        if missing:
+            self.areas.update((code, (iso3, name)) for code, iso3, name in run(
+                _areas_stmt(len(missing)), _named("a", missing)))
+            for code in missing:  # a code the area table lacks: as the frame's outer join
+                self.areas.setdefault(code, (None, None))
+
+    def dim_keys(self, run: Run, ids: Iterable[int]) -> None:
+        """Reads the keys of the dimension sets not yet known."""
+        missing = [i for i in ids if i not in self.dims]
+        if missing:
+            self.dims.update(run(_dims_stmt(len(missing)), _named("d", missing)))
 
 
 def series_area_rows(conn: Connection, series: Sequence[str], areas: Sequence[str],
@@ -69,69 +138,79 @@ def series_area_rows(conn: Connection, series: Sequence[str], areas: Sequence[st
     """Current observations of the ``series`` (codes) in the ``areas`` (M49 codes, already
     resolved; none, no rows), in ``query_observations``' layout and order;
     :class:`UnknownSeries` when no code is known."""
-    indicators = indicator_map(conn.execute(*series_query(series)), series)
+
+    def run(stmt: Select[Any], params: dict[str, object]) -> list[Any]:
+        with conn.execute(stmt, params) as result:
+            return list(result.cursor.fetchall())  # the driver's plain tuples: no conversion
+
+    return lean_rows(run, Lookups(), series, areas, year_from, year_to)
+
+
+def lean_rows(run: Run, lookups: Lookups, series: Sequence[str], areas: Sequence[str],
+              year_from: int | None, year_to: int | None) -> list[dict[str, Any]]:
+    """:func:`series_area_rows` on any way of running the statements, with ``lookups``
+    (new, or kept while the store stays the same)."""
+    heads = lookups.series_heads(run, series)
     if not areas:
         return []
-    with conn.execute(*rows_query(indicators, areas, year_from, year_to)) as result:
-        found = result.cursor.fetchall()  # the driver's plain tuples: no conversion needed
-    return build_rows(indicators, found)
-
-
-# The two queries and the row building apart, for :mod:`sdgbridge.web.fast`, which runs the
-# same statements on a plain DB-API connection.
-
-def series_query(series: Sequence[str]) -> tuple[Select[Any], dict[str, object]]:
-    """The statement and parameters giving (series id, indicator) for the codes."""
-    codes = list(dict.fromkeys(series))
-    return _series_stmt(len(codes)), _named("s", codes)
-
-
-def rows_query(ids: Iterable[int], areas: Sequence[str], year_from: int | None,
-               year_to: int | None) -> tuple[Select[Any], dict[str, object]]:
-    """The statement and parameters giving the current observations' rows."""
-    ids = list(ids)
-    return _rows_stmt(len(ids), len(areas)), {
-        **_named("i", ids), **_named("a", areas),
+    lookups.area_heads(run, areas)
+    found = run(_rows_stmt(len(heads), len(areas)), {
+        **_named("i", heads), **_named("a", areas),
         "first": YEARS[0] if year_from is None else year_from,
-        "last": YEARS[1] if year_to is None else year_to}
+        "last": YEARS[1] if year_to is None else year_to})
+    lookups.dim_keys(run, {r[DIMS] for r in found})
+    return build_rows(heads, lookups, found)
 
 
-def indicator_map(found: Iterable[Sequence[Any]], series: Sequence[str]
-                  ) -> dict[int, str | None]:
-    """Series id -> its indicators, comma-separated in code order (None without any), from
-    the rows of :func:`series_query`; :class:`UnknownSeries` when there are none."""
-    out: dict[int, list[str]] = {}
-    for sid, indicator in found:
-        out.setdefault(sid, [])
-        if indicator is not None:
-            out[sid].append(indicator)
-    if not out:
-        raise UnknownSeries(list(series))
-    return {sid: ",".join(sorted(v, key=_code_order)) or None for sid, v in out.items()}
-
-
-def build_rows(indicators: dict[int, str | None], found: list[Any]) -> list[dict[str, Any]]:
-    """The JSON-ready rows from the tuples of :func:`rows_query` (sorted in place)."""
+def build_rows(heads: dict[int, tuple[str, str, str | None]], lookups: Lookups,
+               found: list[Any]) -> list[dict[str, Any]]:
+    """The JSON-ready rows from the tuples of the rows statement (sorted in place)."""
     # The frame's sort: series, publisher, area, dims, units, year, period (none is null).
-    found.sort(key=itemgetter(0, 1, 3, 11, 10, 7, 6))
-    dims = {key: parse_dims(key) for key in {r[11] for r in found}}
-    names = sorted({n for d in dims.values() for n in d})
-    columns = (*_HEAD, *names, *_TAIL)
-    members = {key: tuple(d.get(n) for n in names) for key, d in dims.items()}
-    return [dict(zip(columns, (
-        *r[:2], indicators[r[2]], *r[3:8], _number(r[8]),
-        value_text(r[8]) if r[9] is None else r[9], r[10], *members[r[11]],
-        *r[12:16], _number(r[16]), _number(r[17]), *r[18:], r[11]), strict=True))
-        for r in found]
+    dims = lookups.dims
+    if len(heads) == 1:
+        found.sort(key=lambda r: (r[AREA], dims[r[DIMS]], r[UNITS], r[YEAR], r[PERIOD]))
+    else:
+        found.sort(key=lambda r: (heads[r[SID]][:2], r[AREA], dims[r[DIMS]], r[UNITS],
+                                  r[YEAR], r[PERIOD]))
+    members = {i: parse_dims(dims[i]) for i in {r[DIMS] for r in found}}
+    names = sorted({n for m in members.values() for n in m})
+    # A template per series, area and dimension set holding every column in the answer's
+    # order: a row is its copy with the varying values put in (a dict keeps a key's place
+    # when its value is replaced). Sorted, the rows of one template follow each other.
+    out: list[dict[str, Any]] = []
+    append = out.append
+    last, template = None, {}
+    for r in found:
+        if r[:3] != last:
+            last = r[:3]
+            template = _template(heads[r[SID]], r[AREA], lookups.areas[r[AREA]], names,
+                                 members[r[DIMS]], dims[r[DIMS]])
+        row = template.copy()
+        row.update(zip(_VARYING, r[PERIOD:], strict=True))
+        if r[TEXT] is None:
+            row["value_text"] = value_text(r[VALUE])
+        if r[VALUE] != r[VALUE] or r[LOWER] != r[LOWER] or r[UPPER] != r[UPPER]:
+            for name, i in _FLOATS:  # NaN (PostgreSQL keeps it): null, as in the frame
+                if r[i] != r[i]:
+                    row[name] = None
+        append(row)
+    return out
+
+
+_FLOATS = (("value", VALUE), ("lower_bound", LOWER), ("upper_bound", UPPER))
+
+
+def _template(head: tuple[str, str, str | None], area: str,
+              place: tuple[str | None, str | None], names: list[str],
+              members: dict[str, str], key: str) -> dict[str, Any]:
+    return {"series": head[0], "publisher": head[1], "indicators": head[2], "area": area,
+            "iso3": place[0], "area_name": place[1],
+            **dict.fromkeys(_VARYING[:5]), **{n: members.get(n) for n in names},
+            **dict.fromkeys(_VARYING[5:]), "dims": key}
 
 
 def _named(name: str, values: Iterable[object]) -> dict[str, object]:
     return {f"{name}{i}": v for i, v in enumerate(values)}
-
-
-def _number(v: float | None) -> float | None:
-    """A float column's value as the frame's JSON gives it: a float, NaN as null."""
-    return None if v is None or v != v else float(v)
 
 
 def value_text(value: float | None) -> str | None:
@@ -140,11 +219,15 @@ def value_text(value: float | None) -> str | None:
     positional notation from 1e-5 up to 1e16 and ``1.5e-7`` / ``1.5e+16`` outside."""
     if value is None:
         return None
+    text = repr(value)
+    if text[-2:] == ".0":  # most stored values: an integer below 1e16 ("-0.0" too)
+        return (text[:-2] if -1e15 < value < 1e15 else text) if value else "0"
+    if "e" not in text and "n" not in text:  # positional, finite ("nan", "inf" have an n)
+        return text
     if not math.isfinite(value):
         return "NaN" if math.isnan(value) else ("inf" if value > 0 else "-inf")
     if value == math.floor(value) and abs(value) < 1e15:
         return str(int(value))
-    text = repr(value)
     if "e-" not in text:
         return text
     mantissa, exponent = text.split("e-")
