@@ -3,6 +3,7 @@ and PostgreSQL, and leaves everything else to the route."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -158,3 +159,21 @@ def test_changed_names_and_indicators_are_seen(client: TestClient, engine: Engin
     (b"series=A&to=2020&to=2021", None)])
 def test_parse(query: bytes, expected: dict[str, object] | None) -> None:
     assert fast.parse(query) == expected
+
+
+def test_sqlite_connections_are_closed_at_shutdown(engine: Engine, tmp_path: Path) -> None:
+    if engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL: the fast path borrows the engine's pooled connections")
+    ingest(engine, derived_slice(tmp_path / "slice.csv", SERIES[:1]), source="fast slice")
+    app = create_app(Settings(database_url="sqlite:///unused.db"), engine=engine)
+    with TestClient(app) as c:
+        assert c.get("/api/v1/observations?series=EG_ACS_ELEC&areas=KAZ").json()["total"] > 0
+        layer = app.middleware_stack
+        while not isinstance(layer, fast.FastObservations):
+            layer = layer.app  # type: ignore[union-attr]
+        (reader,) = layer.readers.values()
+        opened = list(reader.opened)  # type: ignore[union-attr]
+        assert opened and opened[0].execute("SELECT 1").fetchall() == [(1,)]
+    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+        opened[0].execute("SELECT 1")
+    assert not layer.readers

@@ -112,6 +112,10 @@ class _Reader(ABC):
         self.engine = engine
         self.statements = _Statements(engine.dialect)
 
+    def close(self) -> None:
+        """Closes the connections the reader opened (none of its own by default)."""
+        return None
+
     @abstractmethod
     def connection(self) -> Any:
         """A context giving a function running SQL to rows, and the area cache valid
@@ -142,12 +146,21 @@ class _SqliteReader(_Reader):
         super().__init__(engine)
         self.uri = f"file:{quote(str(path.resolve()))}?mode=ro"
         self.local = threading.local()
+        self.opened: list[sqlite3.Connection] = []  # every thread's, closed at shutdown
+
+    def close(self) -> None:
+        for conn in self.opened:
+            conn.close()
+        self.opened.clear()
 
     @contextmanager
     def connection(self) -> Iterator[tuple[Rows, dict[str, Any]]]:
         conn = getattr(self.local, "conn", None)
         if conn is None:
-            conn = self.local.conn = sqlite3.connect(self.uri, uri=True, timeout=30)
+            # Used by this thread only; closed by the one shutting the app down.
+            conn = self.local.conn = sqlite3.connect(self.uri, uri=True, timeout=30,
+                                                     check_same_thread=False)
+            self.opened.append(conn)
             self.local.kept = {"signal": None, "areas": {}, "lookups": Lookups()}
 
         def rows(sql: str, args: Any) -> list[Any]:
@@ -223,6 +236,9 @@ class FastObservations:
         self.readers: dict[Engine, _Reader | None] = {}
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            await self.app(scope, self._closing(receive), send)
+            return
         if scope["type"] == "http" and scope["path"] == PATH and scope["method"] == "GET":
             body = self._answer(scope)
             if body is not None:
@@ -231,6 +247,20 @@ class FastObservations:
                 await send({"type": "http.response.body", "body": body})
                 return
         await self.app(scope, receive, send)
+
+    def _closing(self, receive: Any) -> Any:
+        """``receive``, closing the readers' connections when the server shuts down."""
+
+        async def receiving() -> Any:
+            message = await receive()
+            if message["type"] == "lifespan.shutdown":
+                for reader in self.readers.values():
+                    if reader is not None:
+                        reader.close()
+                self.readers.clear()
+            return message
+
+        return receiving
 
     def _answer(self, scope: Any) -> bytes | None:
         state = scope["app"].state
