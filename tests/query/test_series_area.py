@@ -100,11 +100,11 @@ def test_nan_is_null_and_its_text_says_so() -> None:
     """PostgreSQL can hold NaN (SQLite cannot): the rows give null, as the frame's JSON."""
     lookups = Lookups()
     lookups.areas["398"] = ("KAZ", "Kazakhstan")
-    lookups.dims[7] = "sex=FEMALE"
     nan = float("nan")
-    found = [(1, "398", 7, "2020", 2020, nan, None, "PERCENT", None, None, None, None, nan,
+    key = "sex=FEMALE"
+    found = [(1, "398", key, "2020", 2020, nan, None, "PERCENT", None, None, None, None, nan,
               2.5, "src", None, None, 3),
-             (1, "398", 7, "2019", 2019, 1.0, None, "PERCENT", None, None, None, None, None,
+             (1, "398", key, "2019", 2019, 1.0, None, "PERCENT", None, None, None, None, None,
               None, "src", None, None, 3)]
     rows = build_rows({1: ("X_Y", "UNSD", "1.1.1")}, lookups, found)
     assert [r["year"] for r in rows] == [2019, 2020]  # the frame's sort

@@ -8,13 +8,13 @@ the same columns in the same order, the same values and the same sort
 the frame's fixed costs (a few milliseconds), which for an answer of tens of rows are most
 of the work.
 
-The observations are read alone, by ``ix_observation_key``; what every row of a series, an
-area or a dimension set shares (the series' code, publisher and indicators; the area's ISO
-code and name; the dimension key and its members) is read once per question into
-:class:`Lookups`, not once per row through joins: turning a stored value into a Python
-object is most of the cost of such a query, and each row would repeat five strings. A
-caller that knows when the store changes (:mod:`sdgbridge.web.fast`) keeps its
-:class:`Lookups` between questions.
+The observations are read with their dimension key only, by ``ix_observation_key``; what
+every row of a series or an area shares (the series' code, publisher and indicators; the
+area's ISO code and name) is read once per question into :class:`Lookups`, not once per row
+through joins: turning a stored value into a Python object is most of the cost of such a
+query, and each row would repeat four strings. A caller that knows when the store changes
+(:mod:`sdgbridge.web.fast`) keeps its :class:`Lookups` between questions. The rows are
+built from one template per series, area and dimension set.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import BindParameter, Connection, Select, bindparam, select
@@ -58,12 +59,7 @@ def _areas_stmt(n: int) -> Select[Any]:
     return select(_a.code, _a.iso3, _a.name_en).where(_a.code.in_(_each("a", n)))
 
 
-@lru_cache(maxsize=64)
-def _dims_stmt(n: int) -> Select[Any]:
-    return select(_d.id, _d.key).where(_d.id.in_(_each("d", n)))
-
-
-# The rows' columns: the keys first (series id, area, dimension set), then the values in
+# The rows' columns: the keys first (series id, area, dimension key), then the values in
 # the order of the answer's columns that change from row to row (_VARYING).
 _VARYING = ("period", "year", "value", "value_text", "units", *ATTRIBUTES, "release")
 SID, AREA, DIMS, PERIOD, YEAR, VALUE, TEXT, UNITS = 0, 1, 2, 3, 4, 5, 6, 7
@@ -72,16 +68,17 @@ LOWER, UPPER = 3 + _VARYING.index("lower_bound"), 3 + _VARYING.index("upper_boun
 
 @lru_cache(maxsize=256)
 def _rows_stmt(n_ids: int, n_areas: int) -> Select[Any]:
-    return (select(_o.series_id, _o.area_code, _o.dims_id, _o.period, _o.year, _o.value,
+    return (select(_o.series_id, _o.area_code, _d.key, _o.period, _o.year, _o.value,
                    _o.value_text, _o.units, *[getattr(_o, c) for c in ATTRIBUTES],
                    _o.release_id)
+            .select_from(t.observation.join(t.dimension_set, _d.id == _o.dims_id))
             .where(_o.series_id.in_(_each("i", n_ids)), _o.area_code.in_(_each("a", n_areas)),
                    _o.superseded_by.is_(None),
                    _o.year >= bindparam("first"), _o.year <= bindparam("last")))
 
 
 class Lookups:
-    """What rows share, read once: series by code, areas and dimension keys.
+    """What rows share, read once: the series by code and the areas.
 
     Valid for one state of the store: a caller keeping it between questions must drop it
     when the store changes (a new release can add a series' indicator, an area's name).
@@ -91,10 +88,9 @@ class Lookups:
         # series codes -> {series id: (code, publisher, indicators)}
         self.series: dict[tuple[str, ...], dict[int, tuple[str, str, str | None]]] = {}
         self.areas: dict[str, tuple[str | None, str | None]] = {}  # M49 -> (ISO3, name)
-        self.dims: dict[int, str] = {}  # dimension set id -> key
 
     def __len__(self) -> int:
-        return len(self.series) + len(self.areas) + len(self.dims)
+        return len(self.series) + len(self.areas)
 
     def series_heads(self, run: Run, series: Sequence[str]
                      ) -> dict[int, tuple[str, str, str | None]]:
@@ -125,12 +121,6 @@ class Lookups:
             for code in missing:  # a code the area table lacks: as the frame's outer join
                 self.areas.setdefault(code, (None, None))
 
-    def dim_keys(self, run: Run, ids: Iterable[int]) -> None:
-        """Reads the keys of the dimension sets not yet known."""
-        missing = [i for i in ids if i not in self.dims]
-        if missing:
-            self.dims.update(run(_dims_stmt(len(missing)), _named("d", missing)))
-
 
 def series_area_rows(conn: Connection, series: Sequence[str], areas: Sequence[str],
                      year_from: int | None = None, year_to: int | None = None
@@ -158,7 +148,6 @@ def lean_rows(run: Run, lookups: Lookups, series: Sequence[str], areas: Sequence
         **_named("i", heads), **_named("a", areas),
         "first": YEARS[0] if year_from is None else year_from,
         "last": YEARS[1] if year_to is None else year_to})
-    lookups.dim_keys(run, {r[DIMS] for r in found})
     return build_rows(heads, lookups, found)
 
 
@@ -166,13 +155,11 @@ def build_rows(heads: dict[int, tuple[str, str, str | None]], lookups: Lookups,
                found: list[Any]) -> list[dict[str, Any]]:
     """The JSON-ready rows from the tuples of the rows statement (sorted in place)."""
     # The frame's sort: series, publisher, area, dims, units, year, period (none is null).
-    dims = lookups.dims
     if len(heads) == 1:
-        found.sort(key=lambda r: (r[AREA], dims[r[DIMS]], r[UNITS], r[YEAR], r[PERIOD]))
+        found.sort(key=_ORDER)
     else:
-        found.sort(key=lambda r: (heads[r[SID]][:2], r[AREA], dims[r[DIMS]], r[UNITS],
-                                  r[YEAR], r[PERIOD]))
-    members = {i: parse_dims(dims[i]) for i in {r[DIMS] for r in found}}
+        found.sort(key=lambda r: (heads[r[SID]][:2], *_ORDER(r)))
+    members = {key: parse_dims(key) for key in {r[DIMS] for r in found}}
     names = sorted({n for m in members.values() for n in m})
     # A template per series, area and dimension set holding every column in the answer's
     # order: a row is its copy with the varying values put in (a dict keeps a key's place
@@ -184,7 +171,7 @@ def build_rows(heads: dict[int, tuple[str, str, str | None]], lookups: Lookups,
         if r[:3] != last:
             last = r[:3]
             template = _template(heads[r[SID]], r[AREA], lookups.areas[r[AREA]], names,
-                                 members[r[DIMS]], dims[r[DIMS]])
+                                 members[r[DIMS]], r[DIMS])
         row = template.copy()
         row.update(zip(_VARYING, r[PERIOD:], strict=True))
         if r[TEXT] is None:
@@ -197,6 +184,7 @@ def build_rows(heads: dict[int, tuple[str, str, str | None]], lookups: Lookups,
     return out
 
 
+_ORDER = itemgetter(AREA, DIMS, UNITS, YEAR, PERIOD)
 _FLOATS = (("value", VALUE), ("lower_bound", LOWER), ("upper_bound", UPPER))
 
 

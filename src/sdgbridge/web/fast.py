@@ -10,8 +10,8 @@ areas (three small queries), and SQLAlchemy's execution. Here the query string i
 statements of :mod:`sdgbridge.query.series_area`, compiled once for the store's dialect, run
 on a plain DB-API connection: for SQLite a read-only connection per thread on the store's
 file; for PostgreSQL a connection from the engine's pool. Its :class:`~sdgbridge.query.
-series_area.Lookups` (the series' codes, publishers and indicators, the areas' names, the
-dimension keys) are kept too, so a question reads only its observations.
+series_area.Lookups` (the series' codes, publishers and indicators, the areas' names) are
+kept too, so a question reads only its observations.
 
 What is kept (never an answer) is dropped whenever the store may have changed: SQLite's ``PRAGMA
 data_version`` (it changes when any other connection, in any process, commits) and
