@@ -3,7 +3,6 @@ and PostgreSQL, and leaves everything else to the route."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -161,19 +160,41 @@ def test_parse(query: bytes, expected: dict[str, object] | None) -> None:
     assert fast.parse(query) == expected
 
 
-def test_sqlite_connections_are_closed_at_shutdown(engine: Engine, tmp_path: Path) -> None:
-    if engine.dialect.name != "sqlite":
-        pytest.skip("PostgreSQL: the fast path borrows the engine's pooled connections")
+def test_its_connections_are_closed_at_shutdown(engine: Engine, tmp_path: Path) -> None:
     ingest(engine, derived_slice(tmp_path / "slice.csv", SERIES[:1]), source="fast slice")
     app = create_app(Settings(database_url="sqlite:///unused.db"), engine=engine)
     with TestClient(app) as c:
         assert c.get("/api/v1/observations?series=EG_ACS_ELEC&areas=KAZ").json()["total"] > 0
-        layer = app.middleware_stack
-        while not isinstance(layer, fast.FastObservations):
-            layer = layer.app  # type: ignore[union-attr]
-        (reader,) = layer.readers.values()
-        opened = list(reader.opened)  # type: ignore[union-attr]
-        assert opened and opened[0].execute("SELECT 1").fetchall() == [(1,)]
-    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+        assert app.state.fast_answers == 1
+        reader = _reader(app)
+        opened = list(reader.opened)
+        assert len(opened) == 1 and opened[0].execute("SELECT 1").fetchall() == [(1,)]
+    with pytest.raises(reader.errors, match="closed"):
         opened[0].execute("SELECT 1")
-    assert not layer.readers
+    assert not reader.opened
+
+
+def test_a_failed_connection_is_dropped_and_the_route_answers(engine: Engine,
+                                                              tmp_path: Path) -> None:
+    ingest(engine, derived_slice(tmp_path / "slice.csv", SERIES[:1]), source="fast slice")
+    app = create_app(Settings(database_url="sqlite:///unused.db"), engine=engine)
+    url = "/api/v1/observations?series=EG_ACS_ELEC&areas=KAZ"
+    with TestClient(app) as c:
+        first = c.get(url)
+        reader = _reader(app)
+        (conn,) = reader.opened
+        conn.close()  # as a server restart or a lost network would leave it
+        again = c.get(url)  # the fast path drops the connection; the route answers
+        assert again.content == first.content and app.state.fast_answers == 1
+        assert not reader.opened
+        assert c.get(url).content == first.content  # a new connection of its own
+        assert app.state.fast_answers == 2 and len(reader.opened) == 1
+
+
+def _reader(app: object) -> fast._Reader:
+    layer = app.middleware_stack  # type: ignore[attr-defined]
+    while not isinstance(layer, fast.FastObservations):
+        layer = layer.app
+    (reader,) = layer.readers.values()
+    assert reader is not None
+    return reader
