@@ -87,7 +87,10 @@ def cosine(u: dict[str, float], v: dict[str, float]) -> float:
 
 # ---------------------------------------------------------------- overlapping projects
 
-def overlaps(engine: Engine, *, min_similarity: float = 0.5,
+DEFAULT_SIMILARITY = 0.5  # TF-IDF cosine from which two projects' texts count as similar
+
+
+def overlaps(engine: Engine, *, min_similarity: float = DEFAULT_SIMILARITY,
              mapping: pl.DataFrame | None = None,
              template_repeats: int | None = 25) -> pl.DataFrame:
     """Pairs of projects in the same recipient country and SDG target whose dates overlap

@@ -23,13 +23,13 @@ from sdgbridge.db import tables as t
 from sdgbridge.errors import NotFound
 from sdgbridge.projects.coordination import money_by_target, money_vs_progress
 from sdgbridge.projects.orgs import list_orgs, org_history
-from sdgbridge.projects.overlaps import overlaps, partner_network
+from sdgbridge.projects.overlaps import DEFAULT_SIMILARITY, overlaps, partner_network
 from sdgbridge.projects.queries import project_history, project_table, three_w
 from sdgbridge.projects.sdg import flat_export
 from sdgbridge.projects.store import CHILDREN
 from sdgbridge.reference.catalog import area_table
 from sdgbridge.web import api_models as m
-from sdgbridge.web.deps import CLEAN, Areas, EngineDep, SettingsDep, area_codes
+from sdgbridge.web.deps import CLEAN, Areas, EngineDep, FramesDep, SettingsDep, area_codes
 from sdgbridge.web.render import json_response, rows, table_response
 
 
@@ -59,38 +59,44 @@ def list_projects(engine: EngineDep, country: Annotated[str | None, Query(
 
 
 @projects.get("/projects/3w", responses=_page(m.Row), summary="3W: who does what where")
-def projects_3w(engine: EngineDep) -> Response:
+def projects_3w(engine: EngineDep, frames: FramesDep) -> Response:
     """Organisation × country × DAC sector × year: commitments, disbursements, projects."""
-    return table_response(three_w(engine))
+    return table_response(frames.get(engine, "three_w", three_w))
 
 
 @projects.get("/projects/vs-progress", responses=_page(m.Row),
               summary="Money against progress per country and target")
-def projects_vs_progress(engine: EngineDep, settings: SettingsDep, method: Method = "unsd",
-                         areas: Areas = None, only_flagged: bool = False) -> Response:
+def projects_vs_progress(engine: EngineDep, settings: SettingsDep, frames: FramesDep,
+                         method: Method = "unsd", areas: Areas = None,
+                         only_flagged: bool = False) -> Response:
     """Disbursements and commitments (USD) per country and SDG target beside the target's
     status by ``method`` (assessed now), flagged: off track with little support, on track
     with much."""
     run = run_assess(engine, method, area_codes(areas, settings))
     rolled = roll_up(run.results, series_indicators(engine), "target")
     iso = dict(area_table(engine).drop_nulls("iso2").select("iso2", "code").iter_rows())
-    df = money_vs_progress(rolled, money_by_target(flat_export(engine), iso))
+    flat = frames.get(engine, "flat_export", flat_export)
+    df = money_vs_progress(rolled, money_by_target(flat, iso))
     return table_response(df.filter(pl.col("flag").is_not_null()) if only_flagged else df)
 
 
 @projects.get("/projects/overlaps", responses=_page(m.Row), summary="Overlapping projects")
-def projects_overlaps(engine: EngineDep, min_similarity: Annotated[float, Query(
-        ge=0, le=1, description="TF-IDF cosine of titles and descriptions.")] = 0.5
-                      ) -> Response:
+def projects_overlaps(engine: EngineDep, frames: FramesDep,
+                      min_similarity: Annotated[float, Query(
+                          ge=0, le=1, description="TF-IDF cosine of titles and "
+                          "descriptions.")] = DEFAULT_SIMILARITY) -> Response:
     """Pairs of projects in the same country and SDG target, overlapping in time, with
     similar texts; most similar first."""
-    return table_response(overlaps(engine, min_similarity=min_similarity))
+    if min_similarity < DEFAULT_SIMILARITY:  # more pairs than are kept: computed for this
+        return table_response(overlaps(engine, min_similarity=min_similarity))
+    kept = frames.get(engine, "overlaps", overlaps)  # at the default, the pages' too
+    return table_response(kept.filter(pl.col("similarity") >= min_similarity))
 
 
 @projects.get("/projects/network", responses=_page(m.Row), summary="Partner network")
-def projects_network(engine: EngineDep) -> Response:
+def projects_network(engine: EngineDep, frames: FramesDep) -> Response:
     """Who co-funds, co-implements or funds whom (USD disbursements); UN joint work."""
-    return table_response(partner_network(engine))
+    return table_response(frames.get(engine, "network", partner_network))
 
 
 @projects.get("/projects/{identifier:key}/history", responses=_page(m.Change),

@@ -12,7 +12,7 @@ import asyncio
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -23,6 +23,8 @@ from sdgbridge.config import Settings, load_settings
 from sdgbridge.db import tables as t
 from sdgbridge.errors import SdgBridgeError
 from sdgbridge.projects.codelists import load_codelists
+
+T = TypeVar("T")
 
 
 async def get_engine(request: Request) -> Engine:
@@ -117,6 +119,45 @@ def store_stamp(engine: Engine) -> tuple[object, ...]:
         return tuple(conn.execute(select(func.max(r.id), func.count())).one())
 
 
+def projects_stamp(engine: Engine) -> tuple[object, ...]:
+    """What changes with every change to the projects and organisations: each goes through
+    an IATI import (a new ``iati_import`` row) or writes a ``record_change`` row
+    (:mod:`sdgbridge.projects.editing`, :mod:`~sdgbridge.projects.orgs`, a changed activity
+    in :mod:`~sdgbridge.projects.store`); the count of activities besides."""
+    newest = [select(func.max(t.iati_import.c.id)).scalar_subquery(),
+              select(func.max(t.record_change.c.id)).scalar_subquery(),
+              select(func.count()).select_from(t.iati_activity).scalar_subquery()]
+    with engine.connect() as conn:
+        return tuple(conn.execute(select(*newest)).one())
+
+
+class ProjectFrames:
+    """Frames computed from the projects (the flat export, 3W, overlaps), kept while
+    :func:`projects_stamp` stays the same: a page showing them then costs what it shows,
+    not the seconds of recomputing them. One per app (``app.state.project_frames``)."""
+
+    def __init__(self) -> None:
+        self._kept: dict[str, tuple[tuple[object, ...], object]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, engine: Engine, name: str, make: Callable[[Engine], T]) -> T:
+        """``make(engine)``'s result, computed again only when the projects changed."""
+        stamp = projects_stamp(engine)
+        with self._lock:
+            found = self._kept.get(name)
+        if found is not None and found[0] == stamp:
+            return found[1]  # type: ignore[return-value]
+        value = make(engine)
+        with self._lock:
+            self._kept[name] = (stamp, value)
+        return value
+
+
+async def get_project_frames(request: Request) -> ProjectFrames:
+    """The app's kept project frames."""
+    return request.app.state.project_frames  # type: ignore[no-any-return]
+
+
 def request_key(request: Request) -> tuple[object, ...]:
     """The path and the query parameters, in a fixed order."""
     return (request.url.path, tuple(sorted(request.query_params.multi_items())))
@@ -135,6 +176,7 @@ async def no_nul_characters(request: Request) -> None:
 CLEAN = Depends(no_nul_characters)
 EngineDep = Annotated[Engine, Depends(get_engine)]
 CacheDep = Annotated[AnswerCache, Depends(get_cache)]
+FramesDep = Annotated[ProjectFrames, Depends(get_project_frames)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 CodelistsDep = Annotated[Mapping[str, frozenset[str]], Depends(get_codelists)]
 

@@ -19,7 +19,7 @@ from sdgbridge.projects.sdg import flat_export, load_mapping
 from sdgbridge.query.observations import ObservationQuery, diff_releases, release_table
 from sdgbridge.reference.catalog import area_table
 from sdgbridge.summary import headline_latest
-from sdgbridge.web.deps import EngineDep, SettingsDep
+from sdgbridge.web.deps import EngineDep, FramesDep, ProjectFrames, SettingsDep, store_stamp
 from sdgbridge.web.pages_base import LangDep, area_lookup, areas, render, titles
 from sdgbridge.web.pages_progress import BEHIND, Progress, cells, goal_codes, progress
 
@@ -48,7 +48,7 @@ def home(request: Request, engine: EngineDep, settings: SettingsDep, lang: LangD
 
 @router.get("/country/{code}", response_class=HTMLResponse)
 def country(request: Request, code: str, engine: EngineDep, settings: SettingsDep,
-            lang: LangDep, method: MethodQ = "unsd") -> HTMLResponse:
+            lang: LangDep, frames: FramesDep, method: MethodQ = "unsd") -> HTMLResponse:
     area = area_lookup(engine, code, lang)
     prog = progress(engine, page_cache(request), method, settings.default_group)
     targets = _target_rows(engine, prog, area["code"], lang)
@@ -57,9 +57,9 @@ def country(request: Request, code: str, engine: EngineDep, settings: SettingsDe
                   goals=_goal_rows(prog, area["code"]), targets=targets,
                   off_track=[t for t in targets if t["status"] in BEHIND],
                   trends=_trend_rows(prog, area["code"]),
-                  gaps=_gap_rows(engine, area["code"]),
-                  partners=_partner_rows(engine, area["iso2"]),
-                  flagged=_flagged(engine, prog, area["code"], lang))
+                  gaps=_kept_gap_rows(engine, page_cache(request), area["code"]),
+                  partners=_partner_rows(engine, frames, area["iso2"]),
+                  flagged=_flagged(engine, frames, prog, area["code"], lang))
 
 
 # ---- home ---------------------------------------------------------------------------------
@@ -126,6 +126,14 @@ def _trend_rows(prog: Progress, code: str) -> list[dict[str, Any]]:
                                        r["series"]))
 
 
+def _kept_gap_rows(engine: Engine, cache: dict[Any, Any], code: str) -> list[dict[str, Any]]:
+    """:func:`_gap_rows`, computed again only when a release was added or removed."""
+    stamp, found = store_stamp(engine), cache.get(("gaps", code))
+    if found is None or found[0] != stamp:
+        found = cache[("gaps", code)] = (stamp, _gap_rows(engine, code))
+    return found[1]  # type: ignore[no-any-return]
+
+
 def _gap_rows(engine: Engine, code: str) -> list[dict[str, Any]]:
     wanted = load_targets()["series"].to_list()
     gaps = data_gaps(assessment_input(engine, [code], wanted).drop("release"), wanted, [code])
@@ -134,12 +142,14 @@ def _gap_rows(engine: Engine, code: str) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: int(r["goal"]))
 
 
-def _partner_rows(engine: Engine, iso2: str | None, limit: int = 25) -> list[dict[str, Any]]:
+def _partner_rows(engine: Engine, frames: ProjectFrames, iso2: str | None, limit: int = 25
+                  ) -> list[dict[str, Any]]:
     if not iso2:
         return []
     sectors = dict(load_mapping().unique("dac_code", keep="first")
                    .select("dac_code", "dac_name").iter_rows())
-    df = three_w(engine).filter((pl.col("country") == iso2) & (pl.col("currency") == "USD"))
+    df = frames.get(engine, "three_w", three_w).filter(
+        (pl.col("country") == iso2) & (pl.col("currency") == "USD"))
     agg = (df.group_by("reporting_org_name", "sector_dac")
            .agg(pl.col("commitment").sum(), pl.col("disbursement").sum(),
                 pl.col("projects").sum(), pl.col("year").min().alias("from"),
@@ -148,10 +158,11 @@ def _partner_rows(engine: Engine, iso2: str | None, limit: int = 25) -> list[dic
     return [{**r, "sector": sectors.get(r["sector_dac"] or "", "")} for r in agg.to_dicts()]
 
 
-def _flagged(engine: Engine, prog: Progress, code: str, lang: str) -> list[dict[str, Any]]:
+def _flagged(engine: Engine, frames: ProjectFrames, prog: Progress, code: str, lang: str
+             ) -> list[dict[str, Any]]:
     iso = dict(area_table(engine).drop_nulls("iso2").select("iso2", "code").iter_rows())
-    df = money_vs_progress(prog.rolled("target", code), money_by_target(flat_export(engine),
-                                                                        iso))
+    flat = frames.get(engine, "flat_export", flat_export)
+    df = money_vs_progress(prog.rolled("target", code), money_by_target(flat, iso))
     names = titles(engine, "target", lang)
     rows = df.filter(pl.col("flag").is_not_null()).to_dicts()
     return [{**r, "title": names.get(r["target"], "")} for r in rows]
