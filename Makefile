@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 
-.PHONY: demo test install install-test assets messages e2e bench clean
+.PHONY: demo test lint install install-test assets messages e2e bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,7 +36,12 @@ e2e: install-test assets
 demo: install assets
 	$(BIN)/sdgbridge demo
 
-test: install-test assets
+# Lint and types first (ruff, mypy with the settings in pyproject.toml), then the suite.
+lint: install-test
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/mypy
+
+test: install-test assets lint
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
 
 bench: install-test

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import polars as pl
 import typer
@@ -426,6 +426,7 @@ def gaps(areas: AreaOpt = None,
          fmt: Annotated[str, typer.Option("--format", help="table, csv or json")] = "table",
          ) -> None:
     """Where data are missing or old, for the series of the target table."""
+    from sdgbridge.assessment.gaps import Level as GapLevel
     from sdgbridge.assessment.gaps import data_gaps, gap_summary
     from sdgbridge.assessment.inputs import assessment_input, load_targets
     from sdgbridge.assessment.run import series_indicators
@@ -435,8 +436,13 @@ def gaps(areas: AreaOpt = None,
     wanted = load_targets()["series"].to_list()
     found = data_gaps(assessment_input(state.engine, codes, wanted).drop("release"), wanted,
                       codes)
-    table = found if level == "series" else gap_summary(found, series_indicators(
-        state.engine), level)
+    if level == "series":
+        table = found
+    elif level in ("indicator", "target", "goal"):
+        table = gap_summary(found, series_indicators(state.engine),
+                            cast(GapLevel, level))
+    else:
+        raise SdgBridgeError(f"--level {level!r}: choose series, indicator, target or goal.")
     show(table, fmt, title=f"Data gaps ({level} level)", limit=200)
 
 

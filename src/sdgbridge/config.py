@@ -14,7 +14,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from sdgbridge.errors import ConfigError
@@ -55,14 +55,15 @@ class Settings(BaseSettings):
     api_page_size: int = Field(
         10000, description="Rows per page asked of the SDG API (it pages large answers)."
     )
-    iati_schema: Path | None = Field(
-        None,  # filled in from data_dir by _iati_defaults
+    iati_schema: Path = Field(
+        default_factory=lambda data: data["data_dir"] / "iati" / "schema"
+        / "iati-activities-schema.xsd",
         description="The IATI activity schema (XSD, 2.03) that imported files are validated "
         "against; keep iati-common.xsd and xml.xsd beside it. Default: "
         "<data_dir>/iati/schema/iati-activities-schema.xsd.",
     )
-    iati_codelists: Path | None = Field(
-        None,
+    iati_codelists: Path = Field(
+        default_factory=lambda data: data["data_dir"] / "iati" / "codelists",
         description="Folder of the IATI code lists (XML, embedded and non-embedded) that "
         "imported codes are checked against. Default: <data_dir>/iati/codelists.",
     )
@@ -94,14 +95,6 @@ class Settings(BaseSettings):
         if problem:
             raise ValueError(f"the token {problem}; {TOKEN_HOWTO}")
         return v
-
-    @model_validator(mode="after")
-    def _iati_defaults(self) -> Settings:
-        if self.iati_schema is None:
-            self.iati_schema = self.data_dir / "iati" / "schema" / "iati-activities-schema.xsd"
-        if self.iati_codelists is None:
-            self.iati_codelists = self.data_dir / "iati" / "codelists"
-        return self
 
     @field_validator("database_url")
     @classmethod

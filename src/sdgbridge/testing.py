@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from sqlalchemy.engine import make_url
@@ -93,8 +94,8 @@ def fresh_database(server_url: str) -> Iterator[str]:
     """A new database on the server for this run, dropped afterwards."""
     u = make_url(server_url)
     name = f"sdgbridge_test_{uuid.uuid4().hex[:12]}"
-    admin = dict(host=u.host, port=u.port or 5432, user=u.username, password=u.password,
-                 dbname=u.database, autocommit=True)
+    admin: dict[str, Any] = dict(host=u.host, port=u.port or 5432, user=u.username,
+                                 password=u.password, dbname=u.database, autocommit=True)
     with psycopg.connect(**admin) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     try:

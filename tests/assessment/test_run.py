@@ -158,3 +158,6 @@ def test_cli_assess_and_gaps(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     gaps = runner.invoke(app, ["gaps", "--areas", "KAZ", "--level", "goal", "--format", "csv"])
     assert gaps.exit_code == 0, gaps.output
     assert "share_with_data" in gaps.output.splitlines()[0]
+    wrong = runner.invoke(app, ["gaps", "--areas", "KAZ", "--level", "country"])
+    assert wrong.exit_code != 0  # main() prints the message of the SdgBridgeError
+    assert "choose series, indicator, target or goal" in str(wrong.exception)

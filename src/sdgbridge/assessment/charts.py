@@ -41,7 +41,7 @@ PALETTE = {"on track": "#009E73", "needs acceleration": "#F0E442",
 NO_SERIES = "#F4F4F4"  # a pair without any series (drawn with a dash)
 _CELL = (84, 34)  # heatmap cell width, height in pixels
 _TREND_PX = (960, 560)
-_RC = {"svg.hashsalt": "sdgbridge", "svg.fonttype": "none", "font.size": 10}
+_RC: dict[str, Any] = {"svg.hashsalt": "sdgbridge", "svg.fonttype": "none", "font.size": 10}
 
 
 def _check_suffix(path: Path) -> str:
@@ -56,7 +56,7 @@ def _check_suffix(path: Path) -> str:
 @contextmanager
 def _figure(width_px: int, height_px: int) -> Iterator[Figure]:
     """A figure of exactly ``width_px`` × ``height_px`` on an Agg canvas, deterministic rc."""
-    with matplotlib.rc_context(_RC):
+    with matplotlib.rc_context(_RC):  # type: ignore[arg-type]  # stubs list every key
         fig = Figure(figsize=(width_px / DPI, height_px / DPI), dpi=DPI, layout="constrained")
         FigureCanvasAgg(fig)
         yield fig
@@ -171,7 +171,7 @@ def trend_chart(obs: pl.DataFrame, result_row: dict[str, Any], path: Path, title
         _target(ax, result_row.get("target"))
         ax.set_xlabel("year")
         ax.set_ylabel("value")
-        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.xaxis.get_major_locator().set_params(integer=True)  # type: ignore[call-arg]
         ax.grid(True, color="#E5E5E5")
         status = result_row.get("status")
         if status:

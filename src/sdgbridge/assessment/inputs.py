@@ -36,7 +36,7 @@ def load_targets(path: Path | None = None) -> pl.DataFrame:
     """
     source = path or files("sdgbridge.assessment").joinpath("data/targets.csv")
     try:
-        df = pl.read_csv(source.read_bytes() if path is None else path,  # type: ignore[union-attr]
+        df = pl.read_csv(source.read_bytes() if path is None else path,
                          schema_overrides={"target": pl.Utf8}, infer_schema_length=0)
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise InputError(f"{source}: cannot read the target table ({exc}).") from exc

@@ -77,7 +77,8 @@ def fingerprint(files: list[Path]) -> tuple[str, list[dict[str, object]]]:
 
 def read_all(reader: Reader, path: Path, progress: Progress | None = None) -> Batch:
     """Read every batch and combine them into one."""
-    frames, series, areas, codelists, rejections = [], [], [], {}, []
+    frames, series, areas, rejections = [], [], [], []
+    codelists: dict[str, frozenset[str]] = {}
     total = max(reader.expected_batches(path), 1)
     for i, batch in enumerate(reader.read(path), start=1):
         frames.append(batch.observations)
@@ -144,7 +145,7 @@ def ingest(engine: Engine, path: Path, *, fmt: str | None = None, source: str | 
     return report
 
 
-def _latest_if_same(engine: Engine, digest: str):  # type: ignore[no-untyped-def]
+def _latest_if_same(engine: Engine, digest: str):
     """The newest release, if it was made from files with this fingerprint."""
     with engine.connect() as conn:
         latest = conn.execute(select(t.release).order_by(t.release.c.id.desc()).limit(1)).first()

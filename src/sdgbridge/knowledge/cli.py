@@ -80,7 +80,7 @@ def docs_add(
         raise SdgBridgeError("Give files to add, or --text \"…\" (one of them).")
     if title and paths and len(paths) > 1:
         raise SdgBridgeError("--title names one document: add the files one by one.")
-    meta = {"title": title, "organisation": org, "countries": tuple(country or ()),
+    meta: dict[str, Any] = {"title": title, "organisation": org, "countries": tuple(country or ()),
             "year": year, "kind": kind, "licence": licence, "language": language}
     inputs = [DocumentInput(path=p, **meta) for p in paths or []] or [
         DocumentInput(text=text, **meta)]

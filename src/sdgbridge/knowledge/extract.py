@@ -27,7 +27,7 @@ import charset_normalizer
 import lxml.html
 from lxml import etree
 from markdown_it import MarkdownIt
-from pypdf import PdfReader
+from pypdf import PasswordType, PdfReader
 from pypdf.errors import DependencyError, PyPdfError
 
 from sdgbridge.errors import DocumentError
@@ -300,7 +300,7 @@ def _decrypt(path: Path, reader: PdfReader) -> None:
     try:
         opened = reader.decrypt("")
     except DependencyError:
-        opened = 0
+        opened = PasswordType.NOT_DECRYPTED
     if not opened:
         raise DocumentError(f"{path}: the PDF is encrypted with a password. Ask its publisher "
                             "for an unencrypted copy (or save one without the password).")
@@ -347,8 +347,8 @@ def _html_text(root: etree._Element) -> str:
             parts.append(element.tail or "")
     flat = " ".join("".join(parts).split())
     blocks = []
-    for block in flat.split(_BLOCK):
-        lines = [line.strip() for line in block.split(_LINE)]
+    for piece in flat.split(_BLOCK):
+        lines = [line.strip() for line in piece.split(_LINE)]
         blocks.append("\n".join(line for line in lines if line))
     return "\n\n".join(block for block in blocks if block)
 

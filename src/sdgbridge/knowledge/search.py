@@ -24,7 +24,17 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-from sqlalchemy import Connection, Engine, Select, column, func, literal_column, select, table
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Select,
+    column,
+    func,
+    literal_column,
+    select,
+    table,
+)
 
 from sdgbridge.db import tables as t
 from sdgbridge.errors import ConfigError, SdgBridgeError
@@ -77,7 +87,7 @@ def fts_ranking(conn: Connection, query: str, allowed: Select[Any] | None,
         return []
     if conn.dialect.name == "sqlite":
         fts = table("chunk_fts", column("rowid"))
-        score = -func.bm25(literal_column("chunk_fts"))
+        score: ColumnElement[Any] = -func.bm25(literal_column("chunk_fts"))
         match = literal_column("chunk_fts").op("MATCH")(" OR ".join(f'"{s}"' for s in terms))
         key = fts.c.rowid
     else:

@@ -183,8 +183,8 @@ def add_document(engine: Engine, path_or_text: Path | str, *, embedder: Any = No
                  tag: bool = True, **metadata: Any) -> DocumentReport:
     """Add one file (a ``Path``) or text (a ``str``); raises on a document that cannot be
     read or bad metadata, and then writes nothing."""
-    key = "path" if isinstance(path_or_text, Path) else "text"
-    inp = DocumentInput(**{key: path_or_text}, **metadata)
+    inp = (DocumentInput(path=path_or_text, **metadata) if isinstance(path_or_text, Path)
+           else DocumentInput(text=path_or_text, **metadata))
     report = add_documents(engine, [inp], embedder=embedder, tag=tag, keep_going=False)[0]
     return report
 

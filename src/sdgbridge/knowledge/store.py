@@ -28,7 +28,18 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, Engine, Select, delete, func, insert, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Select,
+    delete,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 
 from sdgbridge.db import tables as t
 from sdgbridge.errors import UnknownDocument
@@ -102,7 +113,8 @@ def document_filter(f: SearchFilters | None) -> Select[Any] | None:
         q = q.where(d.c.id.in_(select(t.document_country.c.document_id).where(
             t.document_country.c.area_code.in_(f.countries))))
     if f.goals or f.targets:
-        cond = tag.c.goal.in_(f.goals) if f.goals else tag.c.target.in_(f.targets)
+        cond: ColumnElement[bool] = (tag.c.goal.in_(f.goals) if f.goals
+                                     else tag.c.target.in_(f.targets))
         if f.goals and f.targets:
             cond = cond | tag.c.target.in_(f.targets)
         q = q.where(d.c.id.in_(select(tag.c.document_id).where(tag.c.chunk_id.is_(None),

@@ -192,8 +192,9 @@ class GoalClassifier:
                             bias=self.bias.astype(np.float32),
                             centre=self.centre.astype(np.float32),
                             target_threshold=np.float32(self.target_threshold),
-                            **{k: np.float32(v) for k, v in (("goal_threshold",
-                               self.goal_threshold), ("keyword", self.keyword)) if v is not None})
+                            **{k: np.float32(v)  # type: ignore[arg-type]  # stubs: **kwds
+                               for k, v in (("goal_threshold", self.goal_threshold),
+                                            ("keyword", self.keyword)) if v is not None})
 
     @classmethod
     def load(cls, path: Path) -> GoalClassifier:

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import polars as pl
 from lxml import etree
@@ -44,7 +44,7 @@ CHUNK = 500  # identifiers per IN (...) query (SQLite limits bound parameters)
 # "[fr] a title\n[de] ein Titel": the lines of ``title_other`` (a title may span lines).
 _OTHER_TITLE = re.compile(r"\[([^\]\n]*)\] (.*?)(?=\n\[[^\]\n]*\] |\Z)", re.S)
 Row = dict[str, Any]
-Element = etree._Element
+Element: TypeAlias = etree._Element
 
 
 # ---------------------------------------------------------------- the store into frames

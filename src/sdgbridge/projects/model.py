@@ -16,7 +16,7 @@ import polars as pl
 
 from sdgbridge.errors import Rejection
 
-F64, I64, S, B = pl.Float64, pl.Int64, pl.Utf8, pl.Boolean
+F64, I64, S, B = pl.Float64(), pl.Int64(), pl.String(), pl.Boolean()
 FRAMES: dict[str, dict[str, pl.DataType]] = {
     "activities": {"iati_identifier": S, "reporting_org_ref": S, "reporting_org_name": S,
                    "reporting_org_type": S, "title_en": S, "title_ru": S, "title_other": S,

@@ -141,7 +141,7 @@ def _clean(codelists: Codelists, values: Mapping[str, Any]) -> dict[str, Any]:
 
 # ---------------------------------------------------------------- reading
 
-def org_key(row: Mapping[str, Any]) -> str:
+def org_key(row: Mapping[str, Any] | RowMapping) -> str:
     """The ``record_key`` of an organisation: its ref, else ``org:<id>``."""
     return row["ref"] or f"org:{row['id']}"
 
@@ -301,7 +301,8 @@ def _history_rows(conn: Connection, org: RowMapping) -> list[RowMapping]:
     """The organisation's rows, walking back through its keys: under each key, the rows
     from the one where it took that key (created, or a ref change) on."""
     ch = t.record_change.c
-    key, upper, out = org_key(org), None, []
+    key, upper = org_key(org), None
+    out: list[RowMapping] = []
     while True:
         stmt = select(t.record_change).where(ch.record_type == "organisation",
                                              ch.record_key == key).order_by(ch.id)

@@ -90,7 +90,7 @@ def link_indicators(indicators: pl.DataFrame, refs: pl.DataFrame, framework: pl.
     indicator table). Returns :data:`LINK_COLUMNS`; indicators without a link have no row."""
     known = set(framework["code"])
     declared = refs.filter(pl.col("vocabulary") == SDG_INDICATOR_VOCABULARY)
-    rows = []
+    rows: list[tuple[object, ...]] = []
     for ident, rseq, iseq, code in declared.select(
             "iati_identifier", "result_seq", "indicator_seq", "code").iter_rows():
         found = sdg_code(code)

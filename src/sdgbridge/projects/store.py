@@ -16,6 +16,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 from sqlalchemy import Connection, Engine, Table, delete, insert, select, update
@@ -48,7 +49,7 @@ class ImportReport:
     rejects_file: Path | None = None
 
 
-def _keys(table: t.Table) -> list[str]:  # type: ignore[name-defined]
+def _keys(table: t.Table) -> list[str]:
     return [c.name for c in table.primary_key.columns]
 
 
@@ -209,7 +210,7 @@ def _record_changes(conn: Connection, batch: IatiBatch, changed: list[str],
     for new in batch.frames["activities"].filter(
             pl.col("iati_identifier").is_in(changed)).iter_rows(named=True):
         before = old[new["iati_identifier"]]
-        diff = {k: [before[k], v] for k, v in new.items()
+        diff: dict[str, Any] = {k: [before[k], v] for k, v in new.items()
                 if k not in NOT_CONTENT and before.get(k) != v}
         diff["children"] = _child_counts(conn, batch, new["iati_identifier"])
         rows.append({"record_type": "activity", "record_key": new["iati_identifier"],

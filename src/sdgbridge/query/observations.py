@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import polars as pl
-from sqlalchemy import Connection, Engine, and_, func, or_, select
+from sqlalchemy import ColumnElement, Connection, Engine, and_, func, or_, select
 
 from sdgbridge.db import tables as t
 from sdgbridge.errors import UnknownRelease, UnknownSeries
@@ -46,7 +46,7 @@ def _series_ids(conn: Connection, q: ObservationQuery) -> list[int] | None:
     stmt = select(s.id).select_from(t.series.outerjoin(t.series_indicator,
                                                        si.series_id == s.id))
     ind = si.indicator
-    conds = []
+    conds: list[ColumnElement[bool]] = []
     if q.series:
         conds.append(s.code.in_(list(q.series)))
     if q.indicators:
@@ -64,7 +64,7 @@ def _series_ids(conn: Connection, q: ObservationQuery) -> list[int] | None:
     return ids
 
 
-def validity(conn: Connection, as_of: int | None):  # type: ignore[no-untyped-def]
+def validity(conn: Connection, as_of: int | None):
     """The condition for observations current now, or as of release ``as_of``."""
     o = t.observation.c
     if as_of is None:

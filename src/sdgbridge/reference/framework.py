@@ -115,7 +115,7 @@ def load_framework(engine: Engine, folder: Path) -> FrameworkCounts:
     )
 
 
-def _add_unknown_indicators(conn, codes: set[str]) -> None:  # type: ignore[no-untyped-def]
+def _add_unknown_indicators(conn, codes: set[str]) -> None:
     """Indicator codes seen in data but not in the framework (deleted or renumbered)."""
     known = set(conn.execute(select(t.indicator.c.code)).scalars())
     rows = [
@@ -127,6 +127,6 @@ def _add_unknown_indicators(conn, codes: set[str]) -> None:  # type: ignore[no-u
         conn.execute(insert(t.indicator), rows)
 
 
-def ensure_indicators(conn, codes: set[str]) -> None:  # type: ignore[no-untyped-def]
+def ensure_indicators(conn, codes: set[str]) -> None:
     """Called by ingests: record indicator codes the data uses that the framework lacks."""
     _add_unknown_indicators(conn, codes)

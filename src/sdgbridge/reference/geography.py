@@ -70,7 +70,7 @@ def load_geography(engine: Engine) -> GeographyCounts:
     """(Re)load the M49 areas and the standard groups; user groups are kept."""
     rows = _m49_rows()
     regions = _regions(rows)
-    areas = [
+    areas: list[dict[str, object]] = [
         {"code": r["m49"], "iso3": r["iso3"], "iso2": r["iso2"], "name_en": r["name_en"],
          "name_ru": r["name_ru"] or None, "kind": "country",
          "parent": r["intermediate_region"] or r["sub_region"] or r["region"] or "1",
@@ -98,8 +98,8 @@ def load_geography(engine: Engine) -> GeographyCounts:
         _upsert_areas(conn, areas + [_aggregate(c, n) for c, (n, _) in SDG_REGIONS.items()
                                      if c not in regions]
                       + [_aggregate(c, n) for c, n, _ in SPECIAL.values()])
-        for code, (name, kind, m49, members) in groups.items():
-            _insert_group(conn, code, name, kind, members, m49=m49)
+        for code, (name, kind, group_m49, members) in groups.items():
+            _insert_group(conn, code, name, kind, members, m49=group_m49)
     return GeographyCounts(areas=len(areas), groups=len(groups))
 
 

@@ -29,7 +29,7 @@ from sdgbridge.knowledge.service import area_codes as document_areas
 from sdgbridge.web import api_models as m
 from sdgbridge.web.api_write import WRITER
 from sdgbridge.web.auth import TokenDep
-from sdgbridge.web.deps import CLEAN, Codes, EngineDep, codes
+from sdgbridge.web.deps import CLEAN, Codes, DocumentKind, EngineDep, codes
 from sdgbridge.web.render import json_response, table_response
 
 reads = APIRouter(tags=["knowledge"], dependencies=[CLEAN], responses=m.READ_ERRORS)
@@ -37,7 +37,7 @@ writes = APIRouter(tags=["knowledge"], dependencies=[TokenDep, CLEAN], responses
 MAX_ID = 2**31 - 1
 ALIGN_MAX_CHARS = 100_000
 MAX_TEXT = 1_000_000
-Kind = Literal[store.KINDS]  # type: ignore[valid-type]
+Kind = DocumentKind
 _TARGET = re.compile(r"^(1[0-7]|[1-9])\.(\d{1,2}|[a-z])$")
 
 
@@ -133,7 +133,7 @@ class DocumentCreate(m.Body):
 
     title: str = Field(min_length=1, max_length=1000)
     text: str = Field(min_length=1, max_length=MAX_TEXT)
-    kind: Kind = "practice"  # type: ignore[valid-type]
+    kind: Kind = "practice"
     organisation: str | None = Field(None, max_length=1000)
     countries: list[str] = Field(default_factory=list, max_length=300,
                                  description="M49, ISO 3166 alpha-3 or alpha-2 or group codes.")
@@ -247,7 +247,7 @@ Org = Annotated[str | None, Query(description="A part of the organisation's name
                                   max_length=200)]
 Year = Annotated[int | None, Query(ge=1900, le=2100)]
 Language = Annotated[str | None, Query(pattern="^[a-z]{2}$", description="ISO 639-1.")]
-KindQ = Annotated[Kind | None, Query()]  # type: ignore[valid-type]
+KindQ = Annotated[Kind | None, Query()]
 Limit = Annotated[int, Query(ge=1, le=100)]
 
 

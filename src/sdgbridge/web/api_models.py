@@ -30,6 +30,11 @@ class Page(BaseModel, Generic[R]):
     rows: list[R]
 
 
+def page_of(model: type) -> dict[int | str, dict[str, Any]]:
+    """The ``responses`` entry of an operation answering a :class:`Page` of ``model``."""
+    return {200: {"model": Page[model]}}  # type: ignore[valid-type]
+
+
 class ErrorItem(BaseModel):
     field: str
     message: str

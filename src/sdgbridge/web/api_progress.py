@@ -3,7 +3,7 @@ data gaps. Runs are made with ``sdgbridge assess``; the API reads them."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import polars as pl
 from fastapi import APIRouter, Path, Query
@@ -12,18 +12,27 @@ from sqlalchemy import Engine
 
 from sdgbridge.assessment.gaps import data_gaps, gap_summary
 from sdgbridge.assessment.inputs import assessment_input, load_targets
-from sdgbridge.assessment.run import METHODS, roll_up, series_indicators
+from sdgbridge.assessment.run import roll_up, series_indicators
 from sdgbridge.assessment.store import results, runs
 from sdgbridge.errors import NotFound
 from sdgbridge.reference.geography import resolve_areas
 from sdgbridge.web import api_models as m
-from sdgbridge.web.deps import CLEAN, Areas, EngineDep, SettingsDep, area_codes, codes
+from sdgbridge.web.deps import (
+    CLEAN,
+    Areas,
+    EngineDep,
+    MethodName,
+    SettingsDep,
+    area_codes,
+    codes,
+)
 from sdgbridge.web.render import table_response
 
 progress = APIRouter(tags=["progress"], dependencies=[CLEAN], responses=m.READ_ERRORS)
-RESULTS = {200: {"model": m.Page[m.Result | m.RolledUp]}}  # series level | the others
+# The series level's rows | the other levels'.
+RESULTS: dict[int | str, dict[str, Any]] = {200: {"model": m.Page[m.Result | m.RolledUp]}}
 
-Method = Literal[tuple(sorted(METHODS))]  # type: ignore[valid-type]
+Method = MethodName
 Level = Annotated[Literal["series", "indicator", "target", "goal"], Query(
     description="series: one row per series × area; otherwise status counts per code × "
     "area with the coverage (series behind each row).")]
@@ -31,7 +40,7 @@ AreaFilter = Annotated[str | None, Query(description="Only these areas (M49, ISO
                                          "codes, comma-separated).")]
 
 
-@progress.get("/assessments", responses={200: {"model": m.Page[m.Run]}},
+@progress.get("/assessments", responses=m.page_of(m.Run),
               summary="Assessment runs")
 def list_runs(engine: EngineDep, method: Annotated[Method | None, Query(
         description="Only the runs of this method.")] = None) -> Response:

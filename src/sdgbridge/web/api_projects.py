@@ -9,7 +9,7 @@ sub-resources (``/history``) are declared first.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import polars as pl
 from fastapi import APIRouter, Query
@@ -17,8 +17,8 @@ from fastapi.responses import Response
 from sqlalchemy import Engine, select
 from starlette.convertors import PathConvertor, register_url_convertor
 
-from sdgbridge.assessment.run import METHODS, roll_up, series_indicators
 from sdgbridge.assessment.run import assess as run_assess
+from sdgbridge.assessment.run import roll_up, series_indicators
 from sdgbridge.db import tables as t
 from sdgbridge.errors import NotFound
 from sdgbridge.projects.coordination import money_by_target, money_vs_progress
@@ -29,7 +29,15 @@ from sdgbridge.projects.sdg import flat_export
 from sdgbridge.projects.store import CHILDREN
 from sdgbridge.reference.catalog import area_table
 from sdgbridge.web import api_models as m
-from sdgbridge.web.deps import CLEAN, Areas, EngineDep, FramesDep, SettingsDep, area_codes
+from sdgbridge.web.deps import (
+    CLEAN,
+    Areas,
+    EngineDep,
+    FramesDep,
+    MethodName,
+    SettingsDep,
+    area_codes,
+)
 from sdgbridge.web.render import json_response, rows, table_response
 
 
@@ -42,11 +50,10 @@ class KeyConvertor(PathConvertor):
 
 register_url_convertor("key", KeyConvertor())
 projects = APIRouter(tags=["projects"], dependencies=[CLEAN], responses=m.READ_ERRORS)
-Method = Literal[tuple(sorted(METHODS))]  # type: ignore[valid-type]
+Method = MethodName
 
 
-def _page(model: type) -> dict[int | str, dict[str, Any]]:
-    return {200: {"model": m.Page[model]}}  # type: ignore[valid-type]
+_page = m.page_of
 
 
 @projects.get("/projects", responses=_page(m.Project), summary="Projects")

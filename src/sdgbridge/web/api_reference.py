@@ -38,7 +38,7 @@ def framework_titles(engine: Engine, kind: Kind, goal: str | None, lang: str) ->
     return df.with_columns(order.alias("_o")).sort("_o").drop("_o")
 
 
-def _statement(kind: Kind, goal: str | None, lang: str):  # type: ignore[no-untyped-def]
+def _statement(kind: Kind, goal: str | None, lang: str):
     ft = t.framework_title.c
     table = t.goal if kind == "goal" else t.target
     title = select(ft.title).where(ft.kind == kind, ft.code == table.c.code, ft.lang == lang)

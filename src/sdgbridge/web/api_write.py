@@ -24,8 +24,8 @@ ORIGIN = "api"
 writes = APIRouter(tags=["writes"], dependencies=[TokenDep, CLEAN],
                    responses=m.WRITE_ERRORS)
 WRITER = threading.Lock()
-WRITTEN = {200: {"model": m.Written}}
-CREATED = {201: {"model": m.Written}}
+WRITTEN: dict[int | str, dict[str, Any]] = {200: {"model": m.Written}}
+CREATED: dict[int | str, dict[str, Any]] = {201: {"model": m.Written}}
 
 
 def _done(key: str, status: int = 200, **more: Any) -> Response:

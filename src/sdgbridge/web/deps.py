@@ -12,7 +12,7 @@ import asyncio
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from typing import Annotated, TypeVar
+from typing import Annotated, Literal, TypeVar
 
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -119,6 +119,12 @@ def store_stamp(engine: Engine) -> tuple[object, ...]:
         return tuple(conn.execute(select(func.max(r.id), func.count())).one())
 
 
+# The assessment methods' and document kinds' names as types for the API's parameters (the
+# OpenAPI document lists them); tests/web/test_deps.py holds them to METHODS and KINDS.
+MethodName = Literal["escap", "opensdg", "sdsn", "unsd"]
+DocumentKind = Literal["practice", "report", "plan", "evaluation", "project"]
+
+
 def projects_stamp(engine: Engine) -> tuple[object, ...]:
     """What changes with every change to the projects and organisations: each goes through
     an IATI import (a new ``iati_import`` row) or writes a ``record_change`` row
@@ -155,7 +161,7 @@ class ProjectFrames:
 
 async def get_project_frames(request: Request) -> ProjectFrames:
     """The app's kept project frames."""
-    return request.app.state.project_frames  # type: ignore[no-any-return]
+    return request.app.state.project_frames
 
 
 def request_key(request: Request) -> tuple[object, ...]:

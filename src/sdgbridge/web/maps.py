@@ -192,7 +192,8 @@ def region_map(codes: Sequence[str], atlas: Atlas, pad: float = 0.04
     def to_view(ring: Ring) -> Ring:
         return [((x - left) * scale, (top - y) * scale) for x, y in ring]
 
-    inside, around = [], []
+    inside: list[Shape] = []
+    around: list[Shape] = []
     for code, polys in projected.items():
         rings = [clip(to_view(ring), box) for poly in polys for ring in poly]
         rings = [r for r in rings if len(r) >= 3]

@@ -80,7 +80,7 @@ def line_chart(lines: Sequence[dict], target: float | None = None,
     optionally ``projection`` (latest_year, latest_value, projected_2030)."""
     years = [y for ln in lines for y, _ in ln["points"]]
     values = [v for ln in lines for _, v in ln["points"]]
-    projections = [ln.get("projection") for ln in lines if project and ln.get("projection")]
+    projections = [ln["projection"] for ln in lines if project and ln.get("projection")]
     values += [p[2] for p in projections if p[2] is not None and math.isfinite(p[2])]
     if target is not None:
         values.append(target)

@@ -29,7 +29,7 @@ CHANGES_SHOWN = 12
 
 
 def page_cache(request: Request) -> dict[Any, Any]:
-    return request.app.state.page_cache  # type: ignore[no-any-return]
+    return request.app.state.page_cache
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -131,7 +131,7 @@ def _kept_gap_rows(engine: Engine, cache: dict[Any, Any], code: str) -> list[dic
     stamp, found = store_stamp(engine), cache.get(("gaps", code))
     if found is None or found[0] != stamp:
         found = cache[("gaps", code)] = (stamp, _gap_rows(engine, code))
-    return found[1]  # type: ignore[no-any-return]
+    return found[1]
 
 
 def _gap_rows(engine: Engine, code: str) -> list[dict[str, Any]]:

@@ -58,7 +58,8 @@ def knowledge(request: Request, engine: EngineDep, settings: SettingsDep, emb: E
     f = filters(engine, [form["country"]] if "country" in form else None,
                 [form["goal"]] if "goal" in form else None, None, form.get("org"),
                 _year(year), form.get("language"), form.get("kind"))
-    hits, total, docs = None, 0, []
+    hits, total = None, 0
+    docs: list[dict[str, Any]] = []
     if "q" in form:
         hits = hit_rows(engine, kb.search(engine, form["q"], embedder=emb, filters=f,
                                           limit=RESULTS))

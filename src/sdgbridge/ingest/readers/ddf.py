@@ -58,7 +58,8 @@ class DdfReader(Reader):
         series = self._series(concepts)
         codelists = {dim: frozenset(m.values()) for dim, m in entities.items()}
         codelists = {ATTRIBUTE_COLUMNS.get(d, d): v for d, v in codelists.items()}
-        areas = [{"code": c, "name_en": n, "kind": "other", "source": "UNSD SDG database"}
+        areas: list[dict[str, object]] = [
+            {"code": c, "name_en": n, "kind": "other", "source": "UNSD SDG database"}
                  for c, n in entities.get("geo_area", {}).items()]
         names = dict(zip(concepts["concept"], concepts["name"], strict=True))
         groups: dict[tuple[str, ...], list[Path]] = {}

@@ -383,7 +383,8 @@ class _File:
         if not name.strip() or _norm(name) in _COUNTRY_NAMES:
             return _COUNTRY_NAMES.get(_norm(name), self.plat.country), None, None
         if column.lower() != "территория":
-            return name, *(self.plat.label("REF_AREA", name, lang) for lang in ("en", "ru"))
+            return (name, self.plat.label("REF_AREA", name, "en"),
+                    self.plat.label("REF_AREA", name, "ru"))
         if found := self.plat.named("CL_AREA", name):
             return found[0], found[1].get("en"), found[1].get("ru")
         return f"{self.plat.publisher}_{_slug(name).upper()}", None, name
@@ -391,7 +392,7 @@ class _File:
     def _codelists(self) -> dict[str, frozenset[str]]:
         """The codes ``translations/en|ru/<COLUMN>.yml`` label (the two lists differ), for the
         columns of this file; a code outside them is rejected later with its line."""
-        wanted = {name: column for column, name in self.dims.items()}
+        wanted: dict[str, str | None] = {name: column for column, name in self.dims.items()}
         wanted.update({role: self.roles.get(role) for role in ("units", "series", "area")})
         extra = {"area": {self.plat.country}, "series": {self.national}}
         out = {}

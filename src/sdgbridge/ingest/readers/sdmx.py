@@ -209,7 +209,8 @@ def _match(files: list[Path], header: Header, lenient: bool = False) -> tuple[Pa
             and header.agency in (None, d.maintainer.id if d.maintainer else None)]
     exact = [(f, d) for f, d in same if header.dsd_version in (None, str(d.version))]
     fallback = found if lenient and len(found) == 1 else []
-    return (exact or same or fallback or [None])[0]
+    chosen = exact or same or fallback
+    return chosen[0] if chosen else None
 
 
 def _structures(path: Path) -> Any:
