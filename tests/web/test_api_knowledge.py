@@ -105,6 +105,9 @@ def test_search_highlights_filters_and_goals(client: TestClient, engine: Engine,
     assert error(client.get(f"{API}/search", params={"q": "water", "goal": "18"}), 400) == (
         "18: not an SDG goal (1-17) or target (6.1, 6.a); give goal=1..17 and target "
         "like 6.1.")
+    # "³" is a digit to str.isdigit() but not to int(): refused, not a server error.
+    assert error(client.get(f"{API}/search", params={"q": "water", "goal": "³"}), 400
+                 ).startswith("³: not an SDG goal")
     assert error(client.get(f"{API}/search", params={"q": "x", "country": "XYZ"}), 404)
     missing = client.get(f"{API}/search")
     assert error(missing, 422).startswith("q:")

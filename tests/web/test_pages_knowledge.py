@@ -120,6 +120,8 @@ def test_bad_input_gets_the_error_page(client: TestClient) -> None:
     assert "No document 999999 in the knowledge base." in text(missing)
     year = page(client, "/knowledge?q=water&year=20x1", status=400)
     assert "Year '20x1' is not a year" in text(year)
+    superscript = page(client, "/knowledge?q=water&year=2⁰²¹", status=400)
+    assert "Year '2⁰²¹' is not a year" in text(superscript)
     kind = page(client, "/knowledge?kind=novel", status=400)
     assert "Kind 'novel' is not one of practice, report" in text(kind)
 

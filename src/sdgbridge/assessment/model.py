@@ -73,7 +73,7 @@ def area_target(base_value: pl.Expr | str = "base_value") -> pl.Expr:
 
 def code_key(code: str) -> list[int]:
     """Goal, target and indicator codes in their natural order (2 < 16; 6.9 < 6.a)."""
-    return [int(p) if p.isdigit() else 100 + ord(p[0]) for p in code.split(".")]
+    return [int(p) if p.isdecimal() else 100 + ord(p[0]) for p in code.split(".")]
 
 
 def read_params(name: str) -> dict[str, Any]:

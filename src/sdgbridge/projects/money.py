@@ -76,7 +76,7 @@ def _check_row(values: list[str], line: int, source: str) -> tuple[str, int, flo
     if not _CURRENCY.fullmatch(currency):
         raise InputError(f"{where}: currency {currency!r} is not an ISO 4217 code (three "
                          "capital letters, like EUR).")
-    if not (year.isdigit() and 1950 <= int(year) <= 2100):
+    if not (year.isascii() and year.isdigit() and 1950 <= int(year) <= 2100):
         raise InputError(f"{where}: year {year!r} is not a year (like 2021).")
     if not _DECIMAL.fullmatch(rate) or float(rate) <= 0:
         raise InputError(f"{where}: units_per_usd {rate!r} is not a number above 0 (units "

@@ -51,7 +51,7 @@ def check_code(codelists: Codelists, listname: str, field_name: str, code: str,
 
 
 def _natural(code: str) -> tuple[int, str]:
-    return (int(code), "") if code.isdigit() else (1 << 30, code)
+    return (int(code), "") if code.isdecimal() else (1 << 30, code)
 
 
 def check_countries(codelists: Codelists, countries: Iterable[str]) -> list[str]:

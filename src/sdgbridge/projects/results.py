@@ -49,7 +49,7 @@ def sdg_code(text: str | None) -> str | None:
 
 def _code_key(code: str) -> tuple[tuple[int, str], ...]:
     """Indicator codes in their natural order (1.2.1 < 1.10.1 < 1.a.1)."""
-    return tuple((int(p), "") if p.isdigit() else (1000, p) for p in code.split("."))
+    return tuple((int(p), "") if p.isdecimal() else (1000, p) for p in code.split("."))
 
 
 class TitleIndex:

@@ -95,7 +95,8 @@ def _check_row(row: dict, line: int, source: str) -> dict:
     if not _CODE.fullmatch(code):
         raise fail(f"dac_code {code!r} is not a DAC code (a 3-digit category or a 5-digit "
                    "purpose code).")
-    if goal and not (goal.isdigit() and str(int(goal)) == goal and 1 <= int(goal) <= 17):
+    if goal and not (goal.isascii() and goal.isdigit() and str(int(goal)) == goal
+                    and 1 <= int(goal) <= 17):
         raise fail(f"goal {goal!r} is not an SDG goal (1 to 17).")
     if target and not goal:
         raise fail(f"target {target!r} without a goal; give its goal too.")

@@ -86,7 +86,7 @@ def _indicator_lists(conn: Connection, ids: list[int] | None = None) -> dict[int
 
 
 def _code_order(code: str) -> tuple[object, ...]:
-    return tuple(int(p) if p.isdigit() else p for p in code.split("."))
+    return tuple(int(p) if p.isdecimal() else p for p in code.split("."))
 
 
 def query_observations(engine: Engine, q: ObservationQuery) -> pl.DataFrame:

@@ -202,7 +202,7 @@ def filters(engine: Engine, country: list[str] | None = None, goal: list[str] | 
             language: str | None = None, kind: str | None = None) -> kb.SearchFilters:
     """Search filters from request parameters (bad goal or target codes are refused)."""
     goals, targets = codes(goal), codes(target)
-    bad = [g for g in goals if not (g.isdigit() and 1 <= int(g) <= 17)] + [
+    bad = [g for g in goals if not (g.isascii() and g.isdigit() and 1 <= int(g) <= 17)] + [
         t for t in targets if not _TARGET.match(t.lower())]
     if bad:
         raise SdgBridgeError(f"{', '.join(bad)}: not an SDG goal (1-17) or target (6.1, 6.a); "

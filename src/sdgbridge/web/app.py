@@ -14,7 +14,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from starlette.exceptions import HTTPException
@@ -34,8 +35,7 @@ API_PREFIX = "/api/v1"
 def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     """The sdgbridge web app on ``engine`` (by default one made from the settings)."""
     app = FastAPI(title="sdgbridge", summary="SDG data, assessments and projects.",
-                  openapi_url=f"{API_PREFIX}/openapi.json", docs_url="/api/docs",
-                  redoc_url=None)
+                  openapi_url=f"{API_PREFIX}/openapi.json", docs_url=None, redoc_url=None)
     app.state.settings = settings
     app.state.engine = engine if engine is not None else make_engine(settings.database_url)
     app.state.page_cache = {}  # assessments computed for the pages, per store state
@@ -44,11 +44,36 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(pages_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_api_route("/api/docs", api_docs, include_in_schema=False)
     app.add_middleware(FastObservations)  # the API's most frequent question, before FastAPI
     app.add_exception_handler(SdgBridgeError, _library_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
     return app
+
+
+SWAGGER_DIR = STATIC_DIR / "vendor" / "swagger-ui"
+
+
+async def api_docs(request: Request) -> Response:
+    """The interactive API docs (Swagger UI) with its script and style served from
+    ``/static`` (npm's ``swagger-ui-dist``, copied by ``make assets``), never from a CDN: the
+    docs work on a closed network."""
+    if not (SWAGGER_DIR / "swagger-ui-bundle.js").exists():
+        return error_page(request, "The interactive API docs are not built: run `make assets` "
+                          "(needs Node.js and npm). The OpenAPI document is at "
+                          f"{API_PREFIX}/openapi.json.", 503)
+    static = "/static/vendor/swagger-ui"
+    page = get_swagger_ui_html(
+        openapi_url=f"{API_PREFIX}/openapi.json", title="sdgbridge API",
+        swagger_js_url=f"{static}/swagger-ui-bundle.js",
+        swagger_css_url=f"{static}/swagger-ui.css",
+        swagger_favicon_url=f"{static}/favicon-32x32.png",
+        # No badge from validator.swagger.io: nothing leaves the machine.
+        swagger_ui_parameters={"validatorUrl": None})
+    html = bytes(page.body).decode().replace("<html>", '<html lang="en">', 1)
+    contrast = '<link type="text/css" rel="stylesheet" href="/static/swagger-contrast.css">'
+    return HTMLResponse(html.replace("</head>", f"{contrast}\n</head>", 1))
 
 
 def error_body(message: str, status: int, errors: list[dict[str, Any]] | None = None

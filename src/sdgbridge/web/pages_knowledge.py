@@ -28,7 +28,7 @@ Text = Annotated[str | None, Query(max_length=1000)]
 def _year(value: str | None) -> int | None:
     if not value or not value.strip():
         return None
-    if not value.strip().isdigit() or not 1900 <= int(value) <= 2100:
+    if not (value.strip().isascii() and value.strip().isdigit()) or not 1900 <= int(value) <= 2100:
         raise SdgBridgeError(f"Year {value!r} is not a year: give four digits (1900-2100) "
                              "or leave it empty.")
     return int(value)

@@ -1,0 +1,59 @@
+"""WCAG 2.1 A and AA rules checked by axe-core (npm, installed by `make assets`) in Chromium on
+every kind of page, wide and at phone width; and the API docs working with nothing fetched
+from outside the machine."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+PAGES = ("/", "/?lang=ru", "/country/KAZ", "/country/KGZ?lang=ru",
+         "/indicator?series=EG_ACS_ELEC&area=KAZ", "/indicator?series=SH_H2O_SAFE&lang=ru",
+         "/map?series=EG_ACS_ELEC", "/coordination", "/coordination?lang=ru", "/knowledge",
+         "/knowledge?q=water", "/no-such-page", "/api/docs")
+WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+# Swagger UI (swagger-ui-dist, the developers' API docs) puts its copy and lock buttons inside
+# each operation's toggle button; that is its markup, not ours. Its colours are fixed by
+# static/swagger-contrast.css and checked.
+NOT_CHECKED = {"/api/docs": ["nested-interactive"]}
+
+
+def violations(page: Any, skip: list[str]) -> list[dict[str, Any]]:
+    """axe-core's WCAG 2.1 A/AA violations on the page as loaded, less the ``skip`` rules."""
+    page.add_script_tag(path=str(AXE))
+    return page.evaluate("""async ([tags, skip]) => {
+        const rules = Object.fromEntries(skip.map(id => [id, {enabled: false}]));
+        const r = await axe.run(document, {runOnly: {type: 'tag', values: tags}, rules});
+        return r.violations.map(v => ({rule: v.id, impact: v.impact, help: v.help,
+            where: v.nodes.slice(0, 3).map(n => n.target.join(' '))}));
+    }""", [WCAG, skip])
+
+
+@pytest.mark.skipif(not AXE.exists(), reason="axe-core not installed: run `make assets`")
+@pytest.mark.parametrize("width", [1280, 360])
+def test_no_wcag_violations(page: Any, width: int) -> None:
+    page.set_viewport_size({"width": width, "height": 900})
+    found = {}
+    for url in PAGES:
+        page.goto(url)
+        if url == "/api/docs":
+            page.locator(".opblock").first.wait_for()
+        if problems := violations(page, NOT_CHECKED.get(url, [])):
+            found[url] = problems
+    assert not found, json.dumps(found, indent=1, ensure_ascii=False)
+
+
+def test_api_docs_load_nothing_from_outside(page: Any, base_url: str) -> None:
+    requested: list[str] = []
+    page.on("request", lambda r: requested.append(r.url))
+    page.goto("/api/docs")
+    page.locator(".opblock").first.wait_for()
+    assert page.locator(".opblock").count() >= 36  # every operation of /api/v1
+    outside = [u for u in requested if not u.startswith((base_url, "data:"))]
+    assert not outside, outside
+    assert any(u.endswith("/static/vendor/swagger-ui/swagger-ui-bundle.js") for u in requested)
