@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, cast
+from typing import Annotated, Any, NoReturn, cast
 
 import polars as pl
 import typer
@@ -100,8 +100,18 @@ def show_or_write(df: pl.DataFrame, out: Path | None, fmt: str, title: str | Non
         show(df, fmt, title=title)
 
 
+FORMATS = ("table", "csv", "json")
+
+
+def check_format(fmt: str) -> None:
+    """Refuse a ``--format`` the display does not know."""
+    if fmt not in FORMATS:
+        raise SdgBridgeError(f"--format {fmt!r}: choose table, csv or json.")
+
+
 def show(df: pl.DataFrame, fmt: str = "table", title: str | None = None,
          limit: int = 50) -> None:
+    check_format(fmt)
     if fmt == "csv":
         sys.stdout.write(df.write_csv())
     elif fmt == "json":
@@ -261,9 +271,12 @@ def releases(fmt: Annotated[str, typer.Option("--format")] = "table") -> None:
 def diff(a: int, b: int, series: Annotated[list[str] | None, typer.Option()] = None,
          fmt: Annotated[str, typer.Option("--format")] = "table") -> None:
     """Values added, changed or removed between release A and release B."""
+    check_format(fmt)
     df = diff_releases(state.engine, a, b, ObservationQuery(series=series or ()))
     counts = df.group_by("change").len().sort("change").iter_rows()
-    console.print(", ".join(f"{n:,} {c}" for c, n in counts) or "No differences.")
+    summary = ", ".join(f"{n:,} {c}" for c, n in counts) or "No differences."
+    # CSV and JSON go to standard output alone, so that they can be piped.
+    (console if fmt == "table" else Console(stderr=True)).print(summary)
     show(df, fmt)
 
 
@@ -370,6 +383,11 @@ def assess(
     from sdgbridge.assessment.run import roll_up, series_indicators
     from sdgbridge.assessment.store import save
 
+    check_format(fmt)
+    if heatmap is not None:  # refused now, not after the run is stored
+        from sdgbridge.assessment.charts import chart_path
+
+        chart_path(heatmap)
     run = run_assess(state.engine, method, areas or [state.settings.default_group],
                      series or (), targets, as_of, publisher, group, headlines)
     save(state.engine, run)
@@ -403,12 +421,17 @@ def trend(series: Annotated[str, typer.Option(help="Series code.")],
           out: Annotated[Path, typer.Option(help="The .png or .svg file to write.")],
           method: Annotated[str, typer.Option(help="unsd or opensdg")] = "unsd") -> None:
     """Chart one series for one area: data, 2030 projection (with its range) and target."""
-    from sdgbridge.assessment.charts import trend_chart
+    from sdgbridge.assessment.charts import chart_path, trend_chart
     from sdgbridge.assessment.inputs import assessment_input
     from sdgbridge.assessment.run import assess as run_assess
     from sdgbridge.reference import resolve_areas
 
-    code = resolve_areas(state.engine, [area])[0]
+    chart_path(out)
+    found = resolve_areas(state.engine, [area])
+    if len(found) != 1:
+        raise SdgBridgeError(f"--area {area}: a trend chart is for one area, and {area} is a "
+                             f"group of {len(found)}; give one of them (M49 or ISO3).")
+    code = found[0]
     run = run_assess(state.engine, method, [code], [series])
     if run.results.height == 0:
         raise SdgBridgeError(f"No headline data for {series} in {area}; see `sdgbridge query "
@@ -630,10 +653,10 @@ def demo() -> None:
 
 @app.command()
 def serve(host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-          port: Annotated[int, typer.Option(help="Port.")] = 8000,
+          port: Annotated[int, typer.Option(help="Port.", min=1, max=65535)] = 8000,
           workers: Annotated[int, typer.Option(help="Worker processes (settings then come "
-                                               "from the environment and sdgbridge.toml)."
-                                               )] = 1) -> None:
+                                               "from the environment and sdgbridge.toml).",
+                                               min=1)] = 1) -> None:
     """Serve the dashboard (/) and the JSON API (/api/v1, docs at /api/docs) with uvicorn."""
     import uvicorn
 
@@ -664,8 +687,24 @@ def main() -> None:
     try:
         app()
     except SdgBridgeError as exc:
-        Console(stderr=True, soft_wrap=True).print(f"Error: {exc}", highlight=False, markup=False)
-        sys.exit(1)
+        _error(str(exc))
+    except (IsADirectoryError, NotADirectoryError, FileNotFoundError, PermissionError,
+            FileExistsError) as exc:  # a path given on the command line that cannot be used
+        if exc.filename is None:  # e.g. Polars: "expected a file path; 'x' is a directory"
+            _error(f"{exc}.")
+        why = {IsADirectoryError: "it is a folder; give a file path",
+               NotADirectoryError: "a part of it is a file, not a folder",
+               FileNotFoundError: "it, or its folder, does not exist; create the folder "
+                                  "or correct the path",
+               PermissionError: "permission denied",
+               FileExistsError: "it exists already"}[type(exc)]
+        _error(f"cannot use {exc.filename}: {why}.")
+
+
+def _error(message: str) -> NoReturn:
+    Console(stderr=True, soft_wrap=True).print(f"Error: {message}", highlight=False,
+                                               markup=False)
+    sys.exit(1)
 
 
 if __name__ == "__main__":

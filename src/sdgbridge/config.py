@@ -144,6 +144,8 @@ class _TomlSource(PydanticBaseSettingsSource):
             if "SDGBRIDGE_CONFIG" in os.environ:
                 raise ConfigError(f"{path}: settings file named by SDGBRIDGE_CONFIG not found.")
             return {}
+        if not path.is_file():
+            raise ConfigError(f"{path}: the settings file is a folder; name a TOML file.")
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:

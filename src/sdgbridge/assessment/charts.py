@@ -29,6 +29,7 @@ from matplotlib.patches import Patch, Rectangle
 
 from sdgbridge.assessment.model import SCALE
 from sdgbridge.errors import SdgBridgeError
+from sdgbridge.outputs import output_path
 
 SUFFIXES = (".png", ".svg")
 DPI = 100
@@ -42,6 +43,12 @@ NO_SERIES = "#F4F4F4"  # a pair without any series (drawn with a dash)
 _CELL = (84, 34)  # heatmap cell width, height in pixels
 _TREND_PX = (960, 560)
 _RC: dict[str, Any] = {"svg.hashsalt": "sdgbridge", "svg.fonttype": "none", "font.size": 10}
+
+
+def chart_path(path: Path) -> Path:
+    """``path`` checked before any work: a .png or .svg file name whose folder can be made."""
+    _check_suffix(path)
+    return output_path(path, "chart")
 
 
 def _check_suffix(path: Path) -> str:
@@ -65,6 +72,7 @@ def _figure(width_px: int, height_px: int) -> Iterator[Figure]:
 def _save(fig: Figure, path: Path, fmt: str) -> Path:
     """Write ``fig`` to ``path`` without date metadata (call inside :func:`_figure`)."""
     metadata = {"Date": None} if fmt == "svg" else {}
+    path = output_path(path, "chart")
     fig.savefig(path, format=fmt, dpi=DPI, metadata=metadata)
     return path
 

@@ -10,7 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DatabaseError as DriverDatabaseError
 
 from sdgbridge.errors import DatabaseError
 
@@ -58,10 +58,11 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     try:
         with engine.connect() as conn:
             current = MigrationContext.configure(conn).get_current_revision()
-    except OperationalError as exc:
+    except DriverDatabaseError as exc:  # server down, wrong URL, a file that is no database
         raise DatabaseError(
             f"Cannot open the store {engine.url.render_as_string(hide_password=True)}: "
-            f"{exc.orig}. Check SDGBRIDGE_DATABASE_URL and that the server is running."
+            f"{exc.orig}. Check --db or SDGBRIDGE_DATABASE_URL (an SQLite file made by "
+            "sdgbridge, or a PostgreSQL database) and that the server is running."
         ) from exc
     if revision == "head" and current == head:
         return

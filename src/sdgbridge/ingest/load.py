@@ -22,7 +22,7 @@ import polars as pl
 from sqlalchemy import Connection, Engine, insert, select, update
 
 from sdgbridge.db import tables as t
-from sdgbridge.errors import IngestRejected, Rejection
+from sdgbridge.errors import IngestRejected, InputError, Rejection
 from sdgbridge.ingest.merge import MergeCounts, merge_observations
 from sdgbridge.ingest.model import ATTRIBUTES, OBS_COLUMNS, Batch
 from sdgbridge.ingest.registry import Reader, get_reader
@@ -34,6 +34,7 @@ from sdgbridge.ingest.write import (
     map_dimension_sets,
     map_series,
 )
+from sdgbridge.outputs import output_path
 from sdgbridge.reference.geography import declare_areas
 
 Progress = Callable[[str, int, int], None]
@@ -114,7 +115,16 @@ def ingest(engine: Engine, path: Path, *, fmt: str | None = None, source: str | 
     fails validation, unless ``partial``: then the valid rows load and the rejected ones are
     written with their reasons to ``rejects_path``."""
     reader = reader or get_reader(path, fmt)
+    if partial and rejects_path is not None:
+        output_path(rejects_path, "rejected rows' file")  # refused now, not after reading
     files = reader.files(path)
+    if not files:
+        raise InputError(f"{path}: nothing here that the {reader.name} reader reads; check the "
+                         "path, or --format (`sdgbridge ingest --help` lists the formats).")
+    not_files = [f for f in files if not f.is_file()]
+    if not_files:
+        raise InputError(f"{not_files[0]}: not a file (a folder, or missing): the "
+                         f"{reader.name} reader expects a file here; check the path or --format.")
     digest, entries = fingerprint(files)
     same = _latest_if_same(engine, digest)
     if same is not None:  # the newest release read these very files: nothing can differ
@@ -166,7 +176,7 @@ def _with_reader_rejections(rejected: pl.DataFrame, batch: Batch) -> pl.DataFram
 
 
 def _write_rejects(rejected: pl.DataFrame, target: Path | None, source: Path) -> Path:
-    out = target or Path(f"{source.name}.rejected.csv")
+    out = output_path(target or Path(f"{source.name}.rejected.csv"), "rejected rows' file")
     cols = ["_file", "_line", "field", "message"] + [
         c for c in rejected.columns if c not in ("_file", "_line", "field", "message")]
     rejected.select(cols).rename({"_file": "file", "_line": "line"}).write_csv(out)

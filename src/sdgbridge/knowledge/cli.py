@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import typer
 
 from sdgbridge.errors import SdgBridgeError
+from sdgbridge.outputs import output_path
 
 docs_app = typer.Typer(help="The knowledge base: documents and practices, searchable across "
                        "languages and tagged to SDG targets.", no_args_is_help=True)
@@ -256,6 +257,8 @@ def docs_align(
     from sdgbridge.cli import show
     from sdgbridge.knowledge.align import align_plan
 
+    if out:
+        output_path(out, "table")
     st = _state()
     a = align_plan(path, engine=st.engine, embedder=_embedder(), threshold=threshold)
     show(a.goal_summary(), title=f"{path.name}: {len(a.covered)} of {len(a.targets)} targets "

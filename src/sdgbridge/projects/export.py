@@ -33,6 +33,7 @@ from sqlalchemy import Connection, Engine, Table, select
 from sdgbridge.config import Settings
 from sdgbridge.db import tables as t
 from sdgbridge.errors import NotFound, SdgBridgeError
+from sdgbridge.outputs import output_path
 from sdgbridge.projects.iati import DATE_COLUMNS, XML_LANG, validate_schema
 from sdgbridge.projects.model import FRAMES, IatiBatch
 from sdgbridge.projects.store import CHILDREN
@@ -107,7 +108,7 @@ def export_activities(engine: Engine, path: Path, identifiers: Sequence[str] | N
     if batch.frames["activities"].is_empty():
         raise NotFound("No IATI activities in the store to export; import some first "
                        "(`sdgbridge projects import`).")
-    path = Path(path)
+    path = output_path(path, "IATI file")
     draft = path.with_name(path.name + ".part")
     etree.ElementTree(activities_xml(batch)).write(
         str(draft), encoding="UTF-8", xml_declaration=True, pretty_print=True)

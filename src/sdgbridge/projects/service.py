@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 
 from sdgbridge.config import Settings
 from sdgbridge.errors import InputError
+from sdgbridge.outputs import output_path
 from sdgbridge.projects.codelists import load_codelists
 from sdgbridge.projects.iati import gc_paused, parse_activities
 from sdgbridge.projects.store import ImportReport, import_batch
@@ -32,6 +33,8 @@ def activity_files(paths: Sequence[Path]) -> list[Path]:
 def import_files(engine: Engine, settings: Settings, paths: Sequence[Path],
                  partial: bool = False, rejects: Path | None = None,
                  progress: Callable[[str, int, int], None] | None = None) -> ImportReport:
+    if partial and rejects is not None:
+        output_path(rejects, "rejected activities' file")  # refused now, not after parsing
     files = activity_files(paths)
     if not settings.iati_schema.exists():
         raise InputError(f"{settings.iati_schema}: the IATI schema is not there; set "

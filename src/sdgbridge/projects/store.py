@@ -25,6 +25,7 @@ from sdgbridge.db import tables as t
 from sdgbridge.errors import IngestRejected, Rejection
 from sdgbridge.ingest.load import fingerprint
 from sdgbridge.ingest.write import copy_frame
+from sdgbridge.outputs import output_path
 from sdgbridge.projects.model import FRAMES, IatiBatch
 
 CHILDREN = {"participants": t.iati_participant, "countries": t.iati_country,
@@ -231,7 +232,7 @@ def _child_counts(conn: Connection, batch: IatiBatch, ident: str) -> dict[str, l
 
 
 def _write_rejects(rejections: list[Rejection], target: Path | None) -> Path:
-    out = target or Path("iati.rejected.csv")
+    out = output_path(target or Path("iati.rejected.csv"), "rejected activities' file")
     pl.DataFrame([{"file": r.file, "line": str(r.line), "field": r.field,
                    "message": r.message} for r in rejections]).write_csv(out)
     return out

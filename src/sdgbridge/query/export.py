@@ -7,19 +7,23 @@ from pathlib import Path
 import polars as pl
 
 from sdgbridge.errors import SdgBridgeError
+from sdgbridge.outputs import output_path
 
 FORMATS = ("csv", "parquet", "xlsx")
 
 
 def export_frame(df: pl.DataFrame, path: Path, fmt: str | None = None) -> Path:
     """Write ``df`` to ``path``; the format comes from ``fmt`` or the file suffix."""
+    if path.is_dir():
+        raise SdgBridgeError(f"Cannot export to {path}: it is a folder; give a file name, "
+                             f"e.g. {path / 'observations.csv'}.")
     fmt = (fmt or path.suffix.lstrip(".")).lower()
     if fmt not in FORMATS:
         raise SdgBridgeError(
             f"Cannot export to {path}: unknown format {fmt!r}; use one of {', '.join(FORMATS)} "
             "(by the file suffix or --format)."
         )
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = output_path(path, "export")
     if fmt == "csv":
         df.write_csv(path)
     elif fmt == "parquet":

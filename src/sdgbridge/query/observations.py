@@ -15,7 +15,7 @@ import polars as pl
 from sqlalchemy import ColumnElement, Connection, Engine, and_, func, or_, select
 
 from sdgbridge.db import tables as t
-from sdgbridge.errors import UnknownRelease, UnknownSeries
+from sdgbridge.errors import SdgBridgeError, UnknownRelease, UnknownSeries
 from sdgbridge.ingest.load import render_value
 from sdgbridge.ingest.model import ATTRIBUTES, parse_dims
 from sdgbridge.reference.geography import resolve_areas
@@ -160,6 +160,9 @@ def _finish(df: pl.DataFrame) -> pl.DataFrame:
 def diff_releases(engine: Engine, a: int, b: int, q: ObservationQuery | None = None
                   ) -> pl.DataFrame:
     """Values added, changed or removed between the state as of release ``a`` and ``b``."""
+    if a == b:
+        raise SdgBridgeError(f"Releases {a} and {b} are the same: give two different release "
+                             "ids (`sdgbridge releases` lists them).")
     base = q or ObservationQuery()
     key = ["series", "publisher", "area", "period", "dims", "units"]
     old = query_observations(engine, replace(base, as_of=a)).select(*key, "value_text")

@@ -34,11 +34,14 @@ def _read(folder: Path, kind: str) -> pl.DataFrame:
     path = folder / FILES[kind]
     if not path.exists():
         raise InputError(
-            f"{path}: SDG framework file not found. Point --path (or SDGBRIDGE_DATA_DIR) at "
-            "the folder holding sdg_goals.csv, sdg_targets.csv and sdg_indicators.csv."
+            f"{path}: SDG framework file not found. Give the folder holding sdg_goals.csv, "
+            "sdg_targets.csv and sdg_indicators.csv (or set SDGBRIDGE_DATA_DIR)."
         )
     try:
         df = pl.read_csv(path, infer_schema=False)
+    except pl.exceptions.NoDataError as exc:
+        raise InputError(f"{path}: the file is empty; it needs the columns id and title_en "
+                         "(and the other languages' titles).") from exc
     except (pl.exceptions.ComputeError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: not a readable UTF-8 CSV ({exc}).") from exc
     missing = {"id", "title_en"} - set(df.columns)

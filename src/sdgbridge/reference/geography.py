@@ -10,6 +10,7 @@ used in the SDG Report and the Global SDG Indicators Database).
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib.resources import files
@@ -142,8 +143,22 @@ def _insert_group(conn: Connection, code: str, name: str, kind: str, members: Se
 
 
 def define_group(engine: Engine, code: str, name: str, areas: Sequence[str]) -> list[str]:
-    """Create or replace a user-defined group; areas may be M49, ISO3 or group codes."""
+    """Create or replace a user-defined group; areas may be M49, ISO3 or group codes.
+
+    The code is what users type in ``--areas`` and ``areas=``: letters, digits, ``_`` or
+    ``-`` with at least one letter, and never an area's M49 or ISO3 code (a group would
+    shadow the country: ``--areas KAZ`` would answer for the group's members)."""
+    if not _GROUP_CODE.fullmatch(code) or code.isdigit():
+        raise SdgBridgeError(f"Group code {code!r}: use 2-32 letters, digits, '_' or '-', with "
+                             "at least one letter (e.g. ARAL_BASIN).")
+    if not name.strip():
+        raise SdgBridgeError(f"Group {code!r}: give it a name.")
     with engine.begin() as conn:
+        clash = conn.execute(select(t.area.c.code, t.area.c.name_en).where(
+            or_(t.area.c.code == code, t.area.c.iso3 == code.upper()))).first()
+        if clash is not None:
+            raise SdgBridgeError(f"Group code {code!r} is already the code of {clash.name_en} "
+                                 f"(M49 {clash.code}); choose another group code.")
         existing = conn.execute(select(t.area_group.c.kind).where(t.area_group.c.code == code))
         kind = existing.scalar()
         if kind is not None and kind != "user":
@@ -155,6 +170,9 @@ def define_group(engine: Engine, code: str, name: str, areas: Sequence[str]) -> 
         conn.execute(delete(t.area_group).where(t.area_group.c.code == code))
         _insert_group(conn, code, name, "user", members)
     return members
+
+
+_GROUP_CODE = re.compile(r"[A-Za-z0-9_-]{2,32}")
 
 
 def delete_group(engine: Engine, code: str) -> None:

@@ -52,6 +52,9 @@ class DdfReader(Reader):
         return f"UN Global SDG Database (DDF {path.name})"
 
     def read(self, path: Path) -> Iterator[Batch]:
+        if not (path / "ddf--concepts--continuous.csv").is_file():
+            raise InputError(f"{path}: not a DDF data package (no ddf--concepts--continuous.csv "
+                             "in it); check the path, or --format.")
         concepts = read_text_csv(path / "ddf--concepts--continuous.csv",
                                  ["concept", "name", "indicator"], "DDF concepts")
         entities = self._entities(path)

@@ -240,6 +240,10 @@ def _sdmx1(path: Path, dsd: Any) -> Any:
     try:
         with path.open("rb") as fh, contextlib.redirect_stdout(io.StringIO()):
             return sdmx.read_sdmx(fh, format="XML", structure=dsd)
+    except AssertionError as exc:  # sdmx1 asserts what it cannot place ("Cannot determine
+        # SDMX-ML version" for XML of another kind)
+        raise InputError(f"{path}: not an SDMX-ML message ({exc or 'unknown layout'}). Give "
+                         "an SDMX-ML 2.0/2.1 data file, and its DSD with --structure.") from exc
     except (XMLParseError, etree.XMLSyntaxError) as exc:
         cause = exc if isinstance(exc, etree.XMLSyntaxError) else exc.__cause__
         if isinstance(cause, etree.XMLSyntaxError):
