@@ -13,19 +13,17 @@ from typer.testing import CliRunner
 from sdgbridge.cli import app, main
 from sdgbridge.db import tables as t
 from tests.helpers import SHARED, derived_slice
+from tests.test_cli import store  # noqa: F401  (the fixture)
 
 runner = CliRunner()
 
 
 @pytest.fixture
-def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("SDGBRIDGE_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
-    monkeypatch.setenv("SDGBRIDGE_DATA_DIR", str(SHARED))
-    assert runner.invoke(app, ["init"]).exit_code == 0
-    data = derived_slice(tmp_path / "slice.csv", ("EG_ACS_ELEC", "SI_POV_DAY1"))
+def loaded(store: Path) -> Path:  # noqa: F811  (the fixture imported above)
+    """The command line's store (``tests/test_cli.py``) with two series loaded."""
+    data = derived_slice(store / "slice.csv", ("EG_ACS_ELEC", "SI_POV_DAY1"))
     assert runner.invoke(app, ["ingest", str(data)]).exit_code == 0
-    return tmp_path
+    return store
 
 
 def refused(*args: str) -> str:
@@ -49,7 +47,7 @@ def through_main(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[
     return " ".join(err.split())
 
 
-def test_options_with_values_the_command_does_not_know(store: Path) -> None:
+def test_options_with_values_the_command_does_not_know(loaded: Path) -> None:
     assert refused("areas", "--format", "xml") == "--format 'xml': choose table, csv or json."
     assert refused("diff", "1", "1").startswith("Releases 1 and 1 are the same")
     assert "CARSDG is a group of 6" in refused("trend", "--series", "SI_POV_DAY1", "--area",
@@ -58,8 +56,8 @@ def test_options_with_values_the_command_does_not_know(store: Path) -> None:
     assert usage.exit_code == 2 and "--port" in usage.output
 
 
-def test_a_chart_that_cannot_be_written_stops_the_run_before_it_is_stored(store: Path) -> None:
-    engine = create_engine(f"sqlite:///{store / 'cli.db'}")
+def test_a_chart_that_cannot_be_written_stops_the_run_before_it_is_stored(loaded: Path) -> None:
+    engine = create_engine(f"sqlite:///{loaded / 'cli.db'}")
 
     def runs() -> int:
         with engine.connect() as conn:
@@ -67,15 +65,15 @@ def test_a_chart_that_cannot_be_written_stops_the_run_before_it_is_stored(store:
 
     before = runs()
     assert "must end in .png or .svg" in refused("assess", "--heatmap", "map.txt")
-    (store / "charts").mkdir()
+    (loaded / "charts").mkdir()
     assert "must end in .png or .svg" in refused("assess", "--heatmap", "charts")
     assert runs() == before
     out = runner.invoke(app, ["trend", "--series", "EG_ACS_ELEC", "--area", "KAZ", "--out",
-                              str(store / "new" / "folder" / "t.svg")])
-    assert out.exit_code == 0 and (store / "new" / "folder" / "t.svg").exists()
+                              str(loaded / "new" / "folder" / "t.svg")])
+    assert out.exit_code == 0 and (loaded / "new" / "folder" / "t.svg").exists()
 
 
-def test_a_group_cannot_take_an_area_code(store: Path) -> None:
+def test_a_group_cannot_take_an_area_code(loaded: Path) -> None:
     assert refused("groups", "define", "KAZ", "shadow", "KGZ") == (
         "Group code 'KAZ' is already the code of Kazakhstan (M49 398); choose another group "
         "code.")
@@ -84,29 +82,29 @@ def test_a_group_cannot_take_an_area_code(store: Path) -> None:
     assert "give it a name" in refused("groups", "define", "ARAL", " ", "KAZ")
 
 
-def test_inputs_of_the_wrong_kind(store: Path) -> None:
-    (store / "empty").mkdir()
+def test_inputs_of_the_wrong_kind(loaded: Path) -> None:
+    (loaded / "empty").mkdir()
     assert "nothing here that the ddf reader reads" in refused(
         "ingest", "empty", "--format", "ddf")
     assert "the sdg_api reader expects a file here" in refused(
         "ingest", "empty", "--format", "sdg_api")
-    (store / "other.xml").write_text("<a/>")
+    (loaded / "other.xml").write_text("<a/>")
     assert "not an SDMX-ML message" in refused(
         "ingest", str(SHARED / "sdmx" / "kyrgyzstan_nsc" / "1.1.1.xml"), "--structure",
         "other.xml")
-    (store / "fw").mkdir()
+    (loaded / "fw").mkdir()
     for name in ("sdg_goals.csv", "sdg_targets.csv", "sdg_indicators.csv"):
-        (store / "fw" / name).write_text("")
+        (loaded / "fw" / name).write_text("")
     assert "sdg_goals.csv: the file is empty" in refused("framework", "load", "fw")
 
 
-def test_paths_that_cannot_be_used(store: Path, monkeypatch: pytest.MonkeyPatch,
+def test_paths_that_cannot_be_used(loaded: Path, monkeypatch: pytest.MonkeyPatch,
                                    capsys: pytest.CaptureFixture[str]) -> None:
-    (store / "out").mkdir()
+    (loaded / "out").mkdir()
     assert "out: it is a folder" in through_main(
         monkeypatch, capsys, "export", "out", "--series", "SI_POV_DAY1", "--format", "csv")
-    (store / "notes.txt").write_text("not a database")
+    (loaded / "notes.txt").write_text("not a database")
     assert "file is not a database" in through_main(
-        monkeypatch, capsys, "--db", f"sqlite:///{store / 'notes.txt'}", "status")
-    monkeypatch.setenv("SDGBRIDGE_CONFIG", str(store / "out"))
+        monkeypatch, capsys, "--db", f"sqlite:///{loaded / 'notes.txt'}", "status")
+    monkeypatch.setenv("SDGBRIDGE_CONFIG", str(loaded / "out"))
     assert "the settings file is a folder" in through_main(monkeypatch, capsys, "settings")
