@@ -108,3 +108,20 @@ def test_paths_that_cannot_be_used(loaded: Path, monkeypatch: pytest.MonkeyPatch
         monkeypatch, capsys, "--db", f"sqlite:///{loaded / 'notes.txt'}", "status")
     monkeypatch.setenv("SDGBRIDGE_CONFIG", str(loaded / "out"))
     assert "the settings file is a folder" in through_main(monkeypatch, capsys, "settings")
+
+
+def test_codes_no_framework_or_store_knows(loaded: Path) -> None:
+    assert refused("query", "--goal", "99").startswith("No goal 99 in the SDG framework.")
+    assert refused("query", "--target", "7.1", "--indicator", "1.1.99").startswith(
+        "No indicator 1.1.99 in the SDG framework.")
+    assert "EG_ACS_ELEC" in runner.invoke(app, ["query", "--goal", "7", "--areas", "KAZ",
+                                                "--format", "csv"]).output
+    engine = create_engine(f"sqlite:///{loaded / 'cli.db'}")
+    with engine.connect() as conn:
+        before = conn.execute(select(func.count()).select_from(t.assessment_run)).scalar_one()
+    assert refused("assess", "--series", "NOPE").startswith("No series NOPE (publisher UNSD)")
+    assert refused("assess", "--publisher", "KAZSTAT").startswith(
+        "No series of publisher 'KAZSTAT' in the store")
+    with engine.connect() as conn:  # no empty run stored
+        assert conn.execute(select(func.count()).select_from(t.assessment_run)
+                            ).scalar_one() == before

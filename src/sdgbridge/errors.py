@@ -56,6 +56,14 @@ class UnknownArea(NotFound):
         )
 
 
+class UnknownCode(NotFound):
+    def __init__(self, codes: Sequence[str]) -> None:
+        super().__init__(
+            f"No {', '.join(codes)} in the SDG framework. Goals are 1-17, targets like 6.1 or "
+            "6.a, indicators like 6.1.1; `sdgbridge framework show` lists them."
+        )
+
+
 class UnknownRelease(NotFound):
     def __init__(self, release: object) -> None:
         super().__init__(

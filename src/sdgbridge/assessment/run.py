@@ -24,7 +24,7 @@ from sdgbridge.assessment.methods.unsd import assess_unsd
 from sdgbridge.assessment.model import SCALE, code_key, read_params
 from sdgbridge.assessment.store import Assessment
 from sdgbridge.db import tables as t
-from sdgbridge.errors import SdgBridgeError
+from sdgbridge.errors import SdgBridgeError, UnknownSeries
 from sdgbridge.reference.geography import resolve_areas
 
 Method = Callable[[pl.DataFrame, pl.DataFrame], pl.DataFrame]
@@ -39,6 +39,21 @@ LEVELS = ("series", "indicator", "target", "goal")
 def method_params(method: str) -> dict[str, object]:
     """The shipped parameter file of ``method``, as data (it carries its ``version``)."""
     return read_params(f"{method}.toml")
+
+
+def _check_series(engine: Engine, series: Sequence[str], publisher: str) -> None:
+    """:class:`UnknownSeries` for asked-for codes the publisher has no series of (the run
+    would be empty), and for a publisher with no series at all."""
+    s = t.series.c
+    with engine.connect() as conn:
+        stmt = select(s.code).where(s.publisher == publisher)
+        known = set(conn.execute(stmt.where(s.code.in_(list(series))) if series
+                                 else stmt.limit(1)).scalars())
+    if series and not known:
+        raise UnknownSeries([f"{c} (publisher {publisher})" for c in series])
+    if not series and not known:
+        raise SdgBridgeError(f"No series of publisher {publisher!r} in the store; "
+                             "`sdgbridge status` lists the publishers.")
 
 
 def assess(engine: Engine, method: str, areas: Sequence[str], series: Sequence[str] = (),
@@ -61,6 +76,7 @@ def assess(engine: Engine, method: str, areas: Sequence[str], series: Sequence[s
     codes = resolve_areas(engine, [group] if group else areas)
     table = load_targets(targets)
     wanted = list(series) or table["series"].to_list()
+    _check_series(engine, series, publisher)
     read = codes if method not in WORLDWIDE or group else sorted(
         set(codes) | set(_countries(engine)))
     obs = assessment_input(engine, read, wanted, publisher=publisher, as_of=as_of,

@@ -15,7 +15,7 @@ import polars as pl
 from sqlalchemy import ColumnElement, Connection, Engine, and_, func, or_, select
 
 from sdgbridge.db import tables as t
-from sdgbridge.errors import SdgBridgeError, UnknownRelease, UnknownSeries
+from sdgbridge.errors import SdgBridgeError, UnknownCode, UnknownRelease, UnknownSeries
 from sdgbridge.ingest.load import render_value
 from sdgbridge.ingest.model import ATTRIBUTES, parse_dims
 from sdgbridge.reference.geography import resolve_areas
@@ -42,6 +42,7 @@ class ObservationQuery:
 def _series_ids(conn: Connection, q: ObservationQuery) -> list[int] | None:
     if not (q.goals or q.targets or q.indicators or q.series or q.publishers):
         return None
+    _check_framework_codes(conn, q)
     s, si = t.series.c, t.series_indicator.c
     stmt = select(s.id).select_from(t.series.outerjoin(t.series_indicator,
                                                        si.series_id == s.id))
@@ -62,6 +63,24 @@ def _series_ids(conn: Connection, q: ObservationQuery) -> list[int] | None:
     if q.series and not ids:
         raise UnknownSeries(list(q.series))
     return ids
+
+
+def _check_framework_codes(conn: Connection, q: ObservationQuery) -> None:
+    """:class:`UnknownCode` for a goal, target or indicator the SDG framework lacks (where
+    the store holds the framework): such a filter would silently match nothing."""
+    asked = [(t.goal, "goal", q.goals), (t.target, "target", q.targets),
+             (t.indicator, "indicator", q.indicators)]
+    if not any(codes for _, _, codes in asked) or conn.execute(
+            select(func.count()).select_from(t.goal)).scalar_one() == 0:
+        return
+    unknown = []
+    for table, what, codes in asked:
+        if codes:
+            known = set(conn.execute(select(table.c.code).where(
+                table.c.code.in_(list(codes)))).scalars())
+            unknown += [f"{what} {c}" for c in codes if c not in known]
+    if unknown:
+        raise UnknownCode(unknown)
 
 
 def validity(conn: Connection, as_of: int | None):
