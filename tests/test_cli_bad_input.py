@@ -125,3 +125,10 @@ def test_codes_no_framework_or_store_knows(loaded: Path) -> None:
     with engine.connect() as conn:  # no empty run stored
         assert conn.execute(select(func.count()).select_from(t.assessment_run)
                             ).scalar_one() == before
+
+
+def test_a_new_or_mistyped_store_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SDGBRIDGE_DATABASE_URL", f"sqlite:///{tmp_path / 'typo.db'}")
+    assert refused("status").startswith("The store holds no areas yet: it is new or empty.")
+    assert refused("init", "--framework", str(tmp_path / "nowhere")).startswith(
+        f"--framework {tmp_path / 'nowhere'}: no such folder")

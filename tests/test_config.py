@@ -48,4 +48,13 @@ def test_unknown_setting_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPa
                                              encoding="utf-8")
     with pytest.raises(ConfigError) as err:
         load_settings()
-    assert "databse_url" in str(err.value)
+    assert str(err.value).startswith("sdgbridge.toml: unknown setting databse_url; the "
+                                     "settings are database_url, ")
+
+
+def test_a_bad_value_is_the_only_problem_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SDGBRIDGE_API_TIMEOUT", "abc")
+    with pytest.raises(ConfigError) as err:
+        load_settings()
+    assert str(err.value) == ("Invalid settings: api_timeout: Input should be a valid number, "
+                              "unable to parse string as a number")

@@ -135,6 +135,9 @@ def init(framework: Annotated[Path | None, typer.Option(
         help="Folder of the SDG framework CSVs (default: <data_dir>/text/sdg_framework).")]
          = None) -> None:
     """Create or upgrade the store and load the geography and the SDG framework."""
+    if framework is not None and not framework.is_dir():
+        raise SdgBridgeError(f"--framework {framework}: no such folder; give the folder "
+                             "holding sdg_goals.csv, sdg_targets.csv and sdg_indicators.csv.")
     geo = load_geography(state.engine)
     console.print(f"Geography: {geo.areas} areas, {geo.groups} groups.")
     folder = framework or state.settings.data_dir / "text" / "sdg_framework"
@@ -537,7 +540,8 @@ def projects_vs_progress(method: Annotated[str, typer.Option(help="unsd, escap, 
 @projects_app.command("overlaps")
 def projects_overlaps(
     min_similarity: Annotated[float, typer.Option(help="TF-IDF cosine of titles and "
-                                                  "descriptions, 0-1.")] = 0.5,
+                                                  "descriptions, 0-1.", min=0.0, max=1.0)
+                              ] = 0.5,
     mapping: Annotated[Path | None, typer.Option(help="Your DAC→SDG mapping CSV.")] = None,
     out: Annotated[Path | None, typer.Option(help="Write CSV/Parquet/xlsx.")] = None,
     fmt: Annotated[str, typer.Option("--format")] = "table",

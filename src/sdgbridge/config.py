@@ -151,7 +151,15 @@ class _TomlSource(PydanticBaseSettingsSource):
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(
                 f"{path}: not valid TOML ({exc}). Fix the file or remove it.") from exc
-        return data.get("sdgbridge", data)
+        values: dict[str, Any] = data.get("sdgbridge", data)
+        unknown = sorted(set(values) - set(self.settings_cls.model_fields))
+        if unknown:
+            raise ConfigError(
+                f"{path}: unknown setting{'s' if len(unknown) > 1 else ''} "
+                f"{', '.join(unknown)}; the settings are "
+                f"{', '.join(self.settings_cls.model_fields)} (`sdgbridge settings` shows "
+                "their values and sources).")
+        return values
 
 
 def load_settings(**overrides: Any) -> Settings:
@@ -159,6 +167,9 @@ def load_settings(**overrides: Any) -> Settings:
     try:
         return Settings(**overrides)
     except ValidationError as exc:  # the messages only: input values may be secrets
+        # A default made from other fields (the IATI paths) is not made when one of those
+        # fails: pydantic says so per field, which only repeats the real problem.
         problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: "
-                             f"{e['msg'].removeprefix('Value error, ')}" for e in exc.errors())
+                             f"{e['msg'].removeprefix('Value error, ')}" for e in exc.errors()
+                             if e["type"] != "default_factory_not_called")
         raise ConfigError(f"Invalid settings: {problems}") from None

@@ -95,7 +95,8 @@ def test_org_restore_is_recorded(engine: Engine, cl: dict) -> None:
 def test_archived_org_blocks_new_projects_until_restored(engine: Engine, cl: dict) -> None:
     create_org(engine, name_en="UNDP", type="40", ref=UNDP, codelists=cl)
     archive_org(engine, UNDP, "test")
-    with pytest.raises(SdgBridgeError, match=f"organisation '{UNDP}' is archived"):
+    restore = rf"organisation '{UNDP}' is archived. Restore it first \(`sdgbridge orgs restore"
+    with pytest.raises(SdgBridgeError, match=restore):
         create_project(engine, identifier=f"{UNDP}-3", title_en="Roads",
                        reporting_org_ref=UNDP, status="2", countries=["KG"],
                        sectors=["21020"], planned_start="2024-01-01", codelists=cl,

@@ -275,8 +275,8 @@ def test_project_identifier_unique_and_imported_ones_not_edited(
         _project(engine, cl, identifier=imported, reporting_org_ref="US-GOV-19")
     assert str(err.value) == (
         f"identifier '{imported}' is already a project (imported from "
-        f"{DHS / 'dhs-kazakhstan.xml'}). Choose another identifier, or change that project "
-        f"with `sdgbridge projects update {imported}`.")
+        f"{DHS / 'dhs-kazakhstan.xml'}). Choose another identifier, or change it in its IATI "
+        "file and import the file again.")
     with pytest.raises(SdgBridgeError, match="was imported from .*change it at its publisher"):
         update_project(engine, imported, cl, "test", status="4")
     with pytest.raises(SdgBridgeError, match="was imported from"):

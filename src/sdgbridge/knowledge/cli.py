@@ -165,7 +165,7 @@ def docs_search(
     year: Annotated[int | None, typer.Option(help="Year of the document.")] = None,
     language: Annotated[str | None, typer.Option(help="ISO 639-1 code.")] = None,
     kind: KindOpt = None,
-    limit: Annotated[int, typer.Option(help="How many documents.")] = 10,
+    limit: Annotated[int, typer.Option(help="How many documents.", min=1, max=1000)] = 10,
     mode: Annotated[str, typer.Option(help="hybrid, fts or semantic")] = "hybrid",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
@@ -250,7 +250,8 @@ def docs_align(
     out: Annotated[Path | None, typer.Option(help="Write the 169-target table as CSV.")]
     = None,
     threshold: Annotated[float | None, typer.Option(help="Similarity a passage needs to "
-                                                    "cover a target.")] = None,
+                                                    "cover a target (0-1).",
+                                                    min=0.0, max=1.0)] = None,
 ) -> None:
     """Rapid Integrated Assessment: which of the 169 targets the plan addresses, with the
     passages, and which it leaves uncovered."""

@@ -290,7 +290,8 @@ def project_results(
     identifier: Annotated[list[str] | None, typer.Option(
         "--id", help="Only these iati-identifiers (repeat).")] = None,
     min_similarity: Annotated[float, typer.Option(
-        help="Least title similarity (TF-IDF cosine, 0-1) for an inferred SDG link.")
+        help="Least title similarity (TF-IDF cosine, 0-1) for an inferred SDG link.",
+        min=0.0, max=1.0)
     ] = MIN_SIMILARITY,
     include_archived: Annotated[bool, typer.Option(
         "--include-archived", help="Also the archived projects.")] = False,

@@ -127,11 +127,13 @@ def _org(conn: Connection, ref: str) -> RowMapping:
     """The registered, not archived organisation with this ref."""
     o = t.organisation.c
     row = conn.execute(select(t.organisation).where(o.ref == ref)).mappings().first()
-    if row is None or row["archived"]:
-        why = "is archived" if row is not None else "is not registered"
-        raise SdgBridgeError(f"organisation {ref!r} {why}. Register it first (`sdgbridge orgs "
-                             f"add --ref {ref} …`, or `sdgbridge orgs seed-from-iati`); "
-                             "`sdgbridge orgs list` lists them.")
+    if row is not None and row["archived"]:
+        raise SdgBridgeError(f"organisation {ref!r} is archived. Restore it first "
+                             f"(`sdgbridge orgs restore {ref}`).")
+    if row is None:
+        raise SdgBridgeError(f"organisation {ref!r} is not registered. Register it first "
+                             f"(`sdgbridge orgs add --ref {ref} …`, or `sdgbridge orgs "
+                             "seed-from-iati`); `sdgbridge orgs list` lists them.")
     return row
 
 
@@ -239,9 +241,11 @@ def _ensure_new(conn: Connection, ident: str) -> None:
         where = "made by hand" if found.source_file == MANUAL else \
             f"imported from {found.source_file}"
         state = ", archived" if found.archived else ""
+        change = (f"change that project with `sdgbridge projects update {ident}`"
+                  if found.source_file == MANUAL else
+                  "change it in its IATI file and import the file again")
         raise SdgBridgeError(f"identifier {ident!r} is already a project ({where}{state}). "
-                             "Choose another identifier, or change that project with "
-                             f"`sdgbridge projects update {ident}`.")
+                             f"Choose another identifier, or {change}.")
 
 
 def _insert(conn: Connection, row: dict[str, Any], children: dict[str, pl.DataFrame]) -> None:

@@ -203,6 +203,10 @@ def _resolve(conn: Connection, tokens: Sequence[str]) -> list[str]:
         else:
             out.append(code)
     if unknown:
+        if conn.execute(select(t.area.c.code).limit(1)).first() is None:
+            raise SdgBridgeError(
+                "The store holds no areas yet: it is new or empty. Run `sdgbridge init` (or "
+                "`sdgbridge demo`), or check --db / SDGBRIDGE_DATABASE_URL.")
         raise UnknownArea(unknown)
     return list(dict.fromkeys(out))
 
