@@ -132,3 +132,13 @@ def test_a_new_or_mistyped_store_says_so(tmp_path: Path, monkeypatch: pytest.Mon
     assert refused("status").startswith("The store holds no areas yet: it is new or empty.")
     assert refused("init", "--framework", str(tmp_path / "nowhere")).startswith(
         f"--framework {tmp_path / 'nowhere'}: no such folder")
+
+
+def test_options_that_would_be_ignored(loaded: Path) -> None:
+    data = derived_slice(loaded / "more.csv", ("SH_H2O_SAFE",))
+    assert refused("ingest", str(data), "--rejects", "r.csv").startswith(
+        "--rejects names where --partial writes the rejected rows")
+    assert refused("projects", "import", str(SHARED / "iati"), "--rejects", "r.csv").startswith(
+        "--rejects names where --partial writes the rejected activities")
+    assert refused("docs", "tag", "1", "--set", "6.1", "--remove", "6.1") == (
+        "6.1: both --set and --remove; give each code once.")

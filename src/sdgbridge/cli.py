@@ -235,6 +235,9 @@ def ingest(
     = None,
 ) -> None:
     """Load a file or folder of official SDG data as a new release."""
+    if rejects is not None and not partial:
+        raise SdgBridgeError("--rejects names where --partial writes the rejected rows: add "
+                             "--partial, or leave --rejects out.")
     options = {k: v for k, v in {"structure": structure, "publisher": publisher,
                                  "country": country}.items() if v is not None}
     reader = get_reader(path, fmt, **options)
@@ -484,6 +487,9 @@ def projects_import(
     """Import IATI activity files (2.01–2.03), validated against the schema and code lists."""
     from sdgbridge.projects.service import import_files
 
+    if rejects is not None and not partial:
+        raise SdgBridgeError("--rejects names where --partial writes the rejected activities: "
+                             "add --partial, or leave --rejects out.")
     with progress_bar() as update:
         r = import_files(state.engine, state.settings, paths, partial, rejects, update)
     head = f"Import {r.import_id}" if r.import_id else "No change: nothing to write"

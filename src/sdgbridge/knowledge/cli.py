@@ -233,6 +233,9 @@ def docs_tag(
     corrections, which win over the model and survive re-tagging."""
     from sdgbridge.knowledge.service import correct_tag, tag_document
 
+    both = sorted(set(set_ or []) & set(remove or []))
+    if both:
+        raise SdgBridgeError(f"{', '.join(both)}: both --set and --remove; give each code once.")
     st = _state()
     if not set_ and not remove:
         tags = tag_document(st.engine, doc_id, embedder=_embedder())
