@@ -3,6 +3,7 @@ a traceback, and before any work is stored. Found by a sweep of every command.""
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -142,3 +143,12 @@ def test_options_that_would_be_ignored(loaded: Path) -> None:
         "--rejects names where --partial writes the rejected activities")
     assert refused("docs", "tag", "1", "--set", "6.1", "--remove", "6.1") == (
         "6.1: both --set and --remove; give each code once.")
+
+
+def test_assess_summary_as_one_json_document(loaded: Path) -> None:
+    out = runner.invoke(app, ["assess", "--method", "sdsn", "--areas", "KAZ", "--summary",
+                              "--format", "json"])
+    assert out.exit_code == 0, out.output
+    doc = json.loads(out.stdout)
+    assert doc["results"] and any(k.startswith("SDSN goal scores") for k in doc)
+    assert "several tables" in refused("assess", "--summary", "--format", "csv")

@@ -390,6 +390,9 @@ def assess(
     from sdgbridge.assessment.store import save
 
     check_format(fmt)
+    if summary and fmt == "csv":
+        raise SdgBridgeError("--summary adds several tables, which one CSV cannot hold: use "
+                             "--format json (one object) or table.")
     if heatmap is not None:  # refused now, not after the run is stored
         from sdgbridge.assessment.charts import chart_path
 
@@ -402,14 +405,21 @@ def assess(
     if level == "series" and fmt == "table":
         table = table.select("series", "area", "base_year", "latest_year", "target",
                              "projected_2030", "status", "scale")
-    show(table, fmt, title=f"{method} method, {level} level: {results.height} series × area "
-         f"results, parameters {run.params_version}, data releases {run.releases}; stored as "
-         f"assessment run {run.run_id}", limit=200)
+    title = (f"{method} method, {level} level: {results.height} series × area results, "
+             f"parameters {run.params_version}, data releases {run.releases}; stored as "
+             f"assessment run {run.run_id}")
+    extra = []
     if summary:
         from sdgbridge.assessment.run import method_summary
 
-        for title, frame in method_summary(run, series_indicators(state.engine)):
-            show(frame, fmt, title=title, limit=200)
+        extra = method_summary(run, series_indicators(state.engine))
+    if fmt == "json" and extra:  # one JSON document: the results and each aggregate
+        doc = {"results": table.to_dicts(), **{t: f.to_dicts() for t, f in extra}}
+        sys.stdout.write(json.dumps(doc, default=str, ensure_ascii=False, indent=1) + "\n")
+    else:
+        show(table, fmt, title=title, limit=200)
+        for extra_title, frame in extra:
+            show(frame, fmt, title=extra_title, limit=200)
     if heatmap is not None:
         from sdgbridge.assessment.charts import heatmap as draw_heatmap
         from sdgbridge.reference.catalog import area_table
