@@ -152,3 +152,13 @@ def test_assess_summary_as_one_json_document(loaded: Path) -> None:
     doc = json.loads(out.stdout)
     assert doc["results"] and any(k.startswith("SDSN goal scores") for k in doc)
     assert "several tables" in refused("assess", "--summary", "--format", "csv")
+
+
+def test_export_name_and_format_agree(loaded: Path) -> None:
+    assert refused("export", "out.xlsx", "--series", "SI_POV_DAY1", "--format", "csv") == (
+        "Cannot export to out.xlsx: the name says xlsx but the format asked for is csv; make "
+        "them agree.")
+    assert refused("export", "out.txt", "--series", "SI_POV_DAY1").endswith(
+        "unknown format 'txt'; end the file name in .csv, .parquet, .xlsx.")
+    ok = runner.invoke(app, ["export", "data", "--series", "SI_POV_DAY1", "--format", "csv"])
+    assert ok.exit_code == 0 and (loaded / "data").read_text().startswith("series,")

@@ -17,11 +17,15 @@ def export_frame(df: pl.DataFrame, path: Path, fmt: str | None = None) -> Path:
     if path.is_dir():
         raise SdgBridgeError(f"Cannot export to {path}: it is a folder; give a file name, "
                              f"e.g. {path / 'observations.csv'}.")
-    fmt = (fmt or path.suffix.lstrip(".")).lower()
+    suffix = path.suffix.lstrip(".").lower()
+    if fmt and suffix in FORMATS and suffix != fmt.lower():
+        raise SdgBridgeError(f"Cannot export to {path}: the name says {suffix} but the format "
+                             f"asked for is {fmt}; make them agree.")
+    fmt = (fmt or suffix).lower()
     if fmt not in FORMATS:
         raise SdgBridgeError(
-            f"Cannot export to {path}: unknown format {fmt!r}; use one of {', '.join(FORMATS)} "
-            "(by the file suffix or --format)."
+            f"Cannot export to {path}: unknown format {fmt!r}; end the file name in "
+            f"{', '.join('.' + f for f in FORMATS)}."
         )
     path = output_path(path, "export")
     if fmt == "csv":
