@@ -78,8 +78,8 @@ def test_a_group_cannot_take_an_area_code(loaded: Path) -> None:
     assert refused("groups", "define", "KAZ", "shadow", "KGZ") == (
         "Group code 'KAZ' is already the code of Kazakhstan (M49 398); choose another group "
         "code.")
-    assert "use 2-32 letters" in refused("groups", "define", "398", "x", "KGZ")
-    assert "use 2-32 letters" in refused("groups", "define", "MY G", "x", "KGZ")
+    assert "use 2-32 Latin letters" in refused("groups", "define", "398", "x", "KGZ")
+    assert "use 2-32 Latin letters" in refused("groups", "define", "MY G", "x", "KGZ")
     assert "give it a name" in refused("groups", "define", "ARAL", " ", "KAZ")
 
 
@@ -162,3 +162,11 @@ def test_export_name_and_format_agree(loaded: Path) -> None:
         "unknown format 'txt'; end the file name in .csv, .parquet, .xlsx.")
     ok = runner.invoke(app, ["export", "data", "--series", "SI_POV_DAY1", "--format", "csv"])
     assert ok.exit_code == 0 and (loaded / "data").read_text().startswith("series,")
+
+
+def test_codes_in_upper_case_are_read_as_the_framework_writes_them(loaded: Path) -> None:
+    both = runner.invoke(app, ["query", "--target", "7.1", "--target", "1.A", "--areas", "KAZ",
+                               "--format", "csv"])
+    assert both.exit_code == 0, both.output  # 1.A is target 1.a
+    assert "EG_ACS_ELEC" in both.output
+    assert refused("query", "--target", "1.Z").startswith("No target 1.Z in the SDG framework")

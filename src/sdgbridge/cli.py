@@ -390,6 +390,11 @@ def assess(
     from sdgbridge.assessment.store import save
 
     check_format(fmt)
+    from sdgbridge.assessment.run import publisher_has_series
+
+    if not series and not publisher_has_series(state.engine, publisher):
+        raise SdgBridgeError(f"No series of publisher {publisher!r} in the store; "
+                             "`sdgbridge status` lists the publishers.")
     if summary and fmt == "csv":
         raise SdgBridgeError("--summary adds several tables, which one CSV cannot hold: use "
                              "--format json (one object) or table.")

@@ -3,6 +3,7 @@ and PostgreSQL, and leaves everything else to the route."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -198,3 +199,36 @@ def _reader(app: object) -> fast._Reader:
     (reader,) = layer.readers.values()
     assert reader is not None
     return reader
+
+
+def test_a_connection_that_cannot_be_opened_leaves_the_answer_to_the_route(
+        client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = "/api/v1/observations?series=EG_ACS_ELEC&areas=KAZ"
+    first = client.get(url)
+    reader = _reader(client.app)
+    reader.close()  # as if the server restarted: the next question opens a connection
+
+    def refused() -> object:
+        raise reader.errors[0]("too many connections")
+
+    monkeypatch.setattr(reader, "_open", refused)
+    before = client.app.state.fast_answers  # type: ignore[attr-defined]
+    again = client.get(url)
+    assert again.status_code == 200 and again.content == first.content
+    assert client.app.state.fast_answers == before  # type: ignore[attr-defined]
+
+
+def test_connections_of_ended_threads_are_closed(client: TestClient) -> None:
+    url = "/api/v1/observations?series=EG_ACS_ELEC&areas=KAZ"
+    client.get(url)
+    reader = _reader(client.app)
+    ended = threading.Thread(target=lambda: fast.answer(
+        reader, fast.parse(b"series=EG_ACS_ELEC&areas=KAZ") or {}, client.app.state.settings))
+    ended.start()
+    ended.join()
+    assert len(reader.opened) == 2
+    later = threading.Thread(target=lambda: fast.answer(
+        reader, fast.parse(b"series=EG_ACS_ELEC&areas=KAZ") or {}, client.app.state.settings))
+    later.start()
+    later.join()
+    assert len(reader.opened) == 2  # the first ended thread's connection was closed

@@ -43,17 +43,22 @@ def method_params(method: str) -> dict[str, object]:
 
 def _check_series(engine: Engine, series: Sequence[str], publisher: str) -> None:
     """:class:`UnknownSeries` for asked-for codes the publisher has no series of (the run
-    would be empty), and for a publisher with no series at all."""
+    would be empty)."""
+    if not series:
+        return
     s = t.series.c
     with engine.connect() as conn:
-        stmt = select(s.code).where(s.publisher == publisher)
-        known = set(conn.execute(stmt.where(s.code.in_(list(series))) if series
-                                 else stmt.limit(1)).scalars())
-    if series and not known:
+        known = conn.execute(select(s.code).where(s.publisher == publisher,
+                                                  s.code.in_(list(series))).limit(1)).first()
+    if known is None:
         raise UnknownSeries([f"{c} (publisher {publisher})" for c in series])
-    if not series and not known:
-        raise SdgBridgeError(f"No series of publisher {publisher!r} in the store; "
-                             "`sdgbridge status` lists the publishers.")
+
+
+def publisher_has_series(engine: Engine, publisher: str) -> bool:
+    """Whether the store holds any series of ``publisher``."""
+    with engine.connect() as conn:
+        return conn.execute(select(t.series.c.code).where(
+            t.series.c.publisher == publisher).limit(1)).first() is not None
 
 
 def assess(engine: Engine, method: str, areas: Sequence[str], series: Sequence[str] = (),
@@ -106,8 +111,9 @@ def series_indicators(engine: Engine) -> pl.DataFrame:
     s, si = t.series.c, t.series_indicator.c
     stmt = (select(s.code.label("series"), si.indicator)
             .join(t.series_indicator, si.series_id == s.id).where(s.publisher == "UNSD"))
-    with engine.connect() as conn:
-        return pl.read_database(stmt, conn)
+    with engine.connect() as conn:  # typed, so that an empty store joins too
+        return pl.read_database(stmt, conn, schema_overrides={"series": pl.Utf8,
+                                                              "indicator": pl.Utf8})
 
 
 def roll_up(results: pl.DataFrame, links: pl.DataFrame, level: str) -> pl.DataFrame:

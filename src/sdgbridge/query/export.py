@@ -18,6 +18,8 @@ def export_frame(df: pl.DataFrame, path: Path, fmt: str | None = None) -> Path:
         raise SdgBridgeError(f"Cannot export to {path}: it is a folder; give a file name, "
                              f"e.g. {path / 'observations.csv'}.")
     suffix = path.suffix.lstrip(".").lower()
+    if fmt and fmt.lower() not in FORMATS:
+        raise SdgBridgeError(f"--format {fmt!r}: choose {', '.join(FORMATS)}.")
     if fmt and suffix in FORMATS and suffix != fmt.lower():
         raise SdgBridgeError(f"Cannot export to {path}: the name says {suffix} but the format "
                              f"asked for is {fmt}; make them agree.")

@@ -42,7 +42,7 @@ class ObservationQuery:
 def _series_ids(conn: Connection, q: ObservationQuery) -> list[int] | None:
     if not (q.goals or q.targets or q.indicators or q.series or q.publishers):
         return None
-    _check_framework_codes(conn, q)
+    q = _framework_codes(conn, q)
     s, si = t.series.c, t.series_indicator.c
     stmt = select(s.id).select_from(t.series.outerjoin(t.series_indicator,
                                                        si.series_id == s.id))
@@ -65,22 +65,33 @@ def _series_ids(conn: Connection, q: ObservationQuery) -> list[int] | None:
     return ids
 
 
-def _check_framework_codes(conn: Connection, q: ObservationQuery) -> None:
-    """:class:`UnknownCode` for a goal, target or indicator the SDG framework lacks (where
-    the store holds the framework): such a filter would silently match nothing."""
-    asked = [(t.goal, "goal", q.goals), (t.target, "target", q.targets),
-             (t.indicator, "indicator", q.indicators)]
-    if not any(codes for _, _, codes in asked) or conn.execute(
+def _framework_codes(conn: Connection, q: ObservationQuery) -> ObservationQuery:
+    """``q`` with its goal, target and indicator codes as the store writes them (``1.A`` ->
+    ``1.a``); :class:`UnknownCode` for one that neither the SDG framework nor the data's
+    indicators know (where the store holds the framework): it would match nothing."""
+    asked = {"goals": (q.goals, [t.goal.c.code]),
+             "targets": (q.targets, [t.target.c.code, t.indicator.c.target]),
+             "indicators": (q.indicators, [t.indicator.c.code])}
+    if not any(codes for codes, _ in asked.values()) or conn.execute(
             select(func.count()).select_from(t.goal)).scalar_one() == 0:
-        return
+        return q
+    found: dict[str, list[str]] = {}
     unknown = []
-    for table, what, codes in asked:
-        if codes:
-            known = set(conn.execute(select(table.c.code).where(
-                table.c.code.in_(list(codes)))).scalars())
-            unknown += [f"{what} {c}" for c in codes if c not in known]
+    for kind, (codes, columns) in asked.items():
+        if not codes:
+            continue
+        wanted = [c.lower() for c in codes]
+        known: dict[str, str] = {}
+        for column in columns:
+            known.update((c.lower(), c) for c in conn.execute(
+                select(column).distinct().where(func.lower(column).in_(wanted))).scalars())
+        found[kind] = [known[c.lower()] for c in codes if c.lower() in known]
+        unknown += [f"{kind[:-1]} {c}" for c in codes if c.lower() not in known]
     if unknown:
         raise UnknownCode(unknown)
+    return replace(q, goals=found.get("goals", q.goals),
+                   targets=found.get("targets", q.targets),
+                   indicators=found.get("indicators", q.indicators))
 
 
 def validity(conn: Connection, as_of: int | None):

@@ -149,8 +149,8 @@ def define_group(engine: Engine, code: str, name: str, areas: Sequence[str]) -> 
     ``-`` with at least one letter, and never an area's M49 or ISO3 code (a group would
     shadow the country: ``--areas KAZ`` would answer for the group's members)."""
     if not _GROUP_CODE.fullmatch(code) or code.isdigit():
-        raise SdgBridgeError(f"Group code {code!r}: use 2-32 letters, digits, '_' or '-', with "
-                             "at least one letter (e.g. ARAL_BASIN).")
+        raise SdgBridgeError(f"Group code {code!r}: use 2-32 Latin letters, digits, '_' or '-', "
+                             "with at least one letter (e.g. ARAL_BASIN).")
     if not name.strip():
         raise SdgBridgeError(f"Group {code!r}: give it a name.")
     with engine.begin() as conn:
@@ -172,7 +172,7 @@ def define_group(engine: Engine, code: str, name: str, areas: Sequence[str]) -> 
     return members
 
 
-_GROUP_CODE = re.compile(r"[A-Za-z0-9_-]{2,32}")
+_GROUP_CODE = re.compile(r"(?=.*[A-Za-z])[A-Za-z0-9_-]{2,32}")
 
 
 def delete_group(engine: Engine, code: str) -> None:

@@ -130,8 +130,12 @@ def projects_stamp(engine: Engine) -> tuple[object, ...]:
     an IATI import (a new ``iati_import`` row) or writes a ``record_change`` row
     (:mod:`sdgbridge.projects.editing`, :mod:`~sdgbridge.projects.orgs`, a changed activity
     in :mod:`~sdgbridge.projects.store`); the count of activities besides."""
+    # Counts beside the newest ids: PostgreSQL hands ids out at insert, not at commit, so a
+    # change committed after a later one would leave the newest id as it was.
     newest = [select(func.max(t.iati_import.c.id)).scalar_subquery(),
+              select(func.count()).select_from(t.iati_import).scalar_subquery(),
               select(func.max(t.record_change.c.id)).scalar_subquery(),
+              select(func.count()).select_from(t.record_change).scalar_subquery(),
               select(func.count()).select_from(t.iati_activity).scalar_subquery()]
     with engine.connect() as conn:
         return tuple(conn.execute(select(*newest)).one())

@@ -41,6 +41,7 @@ from urllib.parse import parse_qsl, quote
 import orjson
 from sqlalchemy import Engine, Select
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 
 from sdgbridge.config import Settings
 from sdgbridge.errors import SdgBridgeError
@@ -117,8 +118,10 @@ class _Reader(ABC):
         self.statements = _Statements(engine.dialect)
         self.local = threading.local()
         self.opened: list[Any] = []  # every thread's connection, closed at shutdown
+        self.owners: dict[int, threading.Thread] = {}  # id(connection) -> its thread
+        # The driver's errors, and SQLAlchemy's (its pool wraps the driver's on connecting).
         self.errors: tuple[type[BaseException], ...] = (
-            engine.dialect.loaded_dbapi.Error,)
+            engine.dialect.loaded_dbapi.Error, DBAPIError)
 
     @abstractmethod
     def _open(self) -> Any:
@@ -133,6 +136,7 @@ class _Reader(ABC):
         for conn in self.opened:
             conn.close()
         self.opened.clear()
+        self.owners.clear()
         self.local = threading.local()
 
     @contextmanager
@@ -140,21 +144,36 @@ class _Reader(ABC):
         """The thread's ``rows`` function, and what is kept, valid for now; raises
         :class:`Unavailable` (the connection dropped) when the driver fails."""
         conn = getattr(self.local, "conn", None)
-        if conn is None:
-            conn = self.local.conn = self._open()
-            self.opened.append(conn)
-            self.local.kept = {"signal": None, "areas": {}, "lookups": Lookups()}
         try:
+            if conn is None:
+                self._close_orphans()
+                conn = self._open()
+                self.local.conn = conn
+                self.opened.append(conn)
+                self.owners[id(conn)] = threading.current_thread()
+                self.local.kept = {"signal": None, "areas": {}, "lookups": Lookups()}
             rows = self._rows(conn)
             yield rows, self._checked(self.local.kept, rows)
         except self.errors as exc:
             self.local.conn = None
-            self.opened.remove(conn)
-            try:
-                conn.close()
-            except self.errors:
-                pass
+            if conn is not None:
+                self._forget(conn)
             raise Unavailable(str(exc)) from exc
+
+    def _forget(self, conn: Any) -> None:
+        if conn in self.opened:
+            self.opened.remove(conn)
+        self.owners.pop(id(conn), None)
+        try:
+            conn.close()
+        except self.errors:
+            pass
+
+    def _close_orphans(self) -> None:
+        """Close the connections of threads that have ended (an app called from short-lived
+        threads, without a lifespan, would otherwise keep one per thread)."""
+        for conn in [c for c in self.opened if not self.owners[id(c)].is_alive()]:
+            self._forget(conn)
 
     def _checked(self, kept: dict[str, Any], rows: Rows) -> dict[str, Any]:
         """``kept`` (the resolved areas and the :class:`Lookups`), emptied first if the
@@ -204,9 +223,13 @@ class _PostgresReader(_Reader):
         conn = pooled.driver_connection
         assert conn is not None
         pooled.detach()  # the pool forgets it; the reader closes it
-        conn.rollback()
-        conn.autocommit = True
-        conn.execute("SET default_transaction_read_only = on")
+        try:
+            conn.rollback()
+            conn.autocommit = True
+            conn.execute("SET default_transaction_read_only = on")
+        except BaseException:
+            conn.close()
+            raise
         return conn
 
     def _rows(self, conn: Any) -> Rows:
