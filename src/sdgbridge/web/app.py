@@ -24,7 +24,7 @@ from sdgbridge.config import Settings
 from sdgbridge.db.engine import make_engine
 from sdgbridge.errors import SdgBridgeError
 from sdgbridge.web.api import ROUTERS
-from sdgbridge.web.deps import ProjectFrames
+from sdgbridge.web.deps import KeptFrames
 from sdgbridge.web.fast import FastObservations
 from sdgbridge.web.pages import STATIC_DIR, error_page
 from sdgbridge.web.pages import router as pages_router
@@ -39,7 +39,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine if engine is not None else make_engine(settings.database_url)
     app.state.page_cache = {}  # assessments computed for the pages, per store state
-    app.state.project_frames = ProjectFrames()  # flat export, 3W, overlaps, per projects state
+    app.state.kept_frames = KeptFrames()  # flat export, 3W, overlaps, gaps, per store state
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(pages_router)

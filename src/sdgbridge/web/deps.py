@@ -141,18 +141,21 @@ def projects_stamp(engine: Engine) -> tuple[object, ...]:
         return tuple(conn.execute(select(*newest)).one())
 
 
-class ProjectFrames:
-    """Frames computed from the projects (the flat export, 3W, overlaps), kept while
-    :func:`projects_stamp` stays the same: a page showing them then costs what it shows,
-    not the seconds of recomputing them. One per app (``app.state.project_frames``)."""
+class KeptFrames:
+    """Frames computed from the store, each kept while its stamp stays the same: from the
+    projects (the flat export, 3W, overlaps; :func:`projects_stamp`, the default) or from
+    the releases (a country's data gaps; :func:`store_stamp`). A page showing them then
+    costs what it shows, not the seconds of recomputing them. One per app
+    (``app.state.kept_frames``)."""
 
     def __init__(self) -> None:
         self._kept: dict[str, tuple[tuple[object, ...], object]] = {}
         self._lock = threading.Lock()
 
-    def get(self, engine: Engine, name: str, make: Callable[[Engine], T]) -> T:
-        """``make(engine)``'s result, computed again only when the projects changed."""
-        stamp = projects_stamp(engine)
+    def get(self, engine: Engine, name: str, make: Callable[[Engine], T],
+            stamp_of: Callable[[Engine], tuple[object, ...]] = projects_stamp) -> T:
+        """``make(engine)``'s result, computed again only when ``stamp_of`` changed."""
+        stamp = stamp_of(engine)
         with self._lock:
             found = self._kept.get(name)
         if found is not None and found[0] == stamp:
@@ -163,9 +166,9 @@ class ProjectFrames:
         return value
 
 
-async def get_project_frames(request: Request) -> ProjectFrames:
+async def get_kept_frames(request: Request) -> KeptFrames:
     """The app's kept project frames."""
-    return request.app.state.project_frames
+    return request.app.state.kept_frames
 
 
 def request_key(request: Request) -> tuple[object, ...]:
@@ -186,7 +189,7 @@ async def no_nul_characters(request: Request) -> None:
 CLEAN = Depends(no_nul_characters)
 EngineDep = Annotated[Engine, Depends(get_engine)]
 CacheDep = Annotated[AnswerCache, Depends(get_cache)]
-FramesDep = Annotated[ProjectFrames, Depends(get_project_frames)]
+FramesDep = Annotated[KeptFrames, Depends(get_kept_frames)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 CodelistsDep = Annotated[Mapping[str, frozenset[str]], Depends(get_codelists)]
 

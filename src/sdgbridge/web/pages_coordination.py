@@ -15,7 +15,7 @@ from sdgbridge.projects.overlaps import overlaps
 from sdgbridge.projects.queries import three_w
 from sdgbridge.projects.sdg import flat_export
 from sdgbridge.reference.catalog import area_table
-from sdgbridge.web.deps import EngineDep, FramesDep, ProjectFrames, SettingsDep
+from sdgbridge.web.deps import EngineDep, FramesDep, KeptFrames, SettingsDep
 from sdgbridge.web.pages_base import LangDep, areas, render, titles
 from sdgbridge.web.pages_home import MethodQ, page_cache
 from sdgbridge.web.pages_progress import Progress, progress
@@ -25,7 +25,7 @@ TOP_ORGS = 20
 TOP_OVERLAPS = 25
 
 
-def matrix(engine: Engine, frames: ProjectFrames, countries: list[dict[str, Any]]
+def matrix(engine: Engine, frames: KeptFrames, countries: list[dict[str, Any]]
            ) -> dict[str, Any]:
     """Organisations × the region's countries: USD disbursed and projects, largest first."""
     iso2 = [c["iso2"] for c in countries if c["iso2"]]
@@ -40,7 +40,7 @@ def matrix(engine: Engine, frames: ProjectFrames, countries: list[dict[str, Any]
     return {"orgs": totals.to_dicts(), "cells": lookup, "iso2": iso2}
 
 
-def money_rows(engine: Engine, frames: ProjectFrames, prog: Progress, lang: str,
+def money_rows(engine: Engine, frames: KeptFrames, prog: Progress, lang: str,
                only_flagged: bool) -> list[dict[str, Any]]:
     iso = dict(area_table(engine).drop_nulls("iso2").select("iso2", "code").iter_rows())
     flat = frames.get(engine, "flat_export", flat_export)
@@ -51,7 +51,7 @@ def money_rows(engine: Engine, frames: ProjectFrames, prog: Progress, lang: str,
     return [{**r, "title": names.get(r["target"], "")} for r in df.to_dicts()]
 
 
-def overlap_rows(engine: Engine, frames: ProjectFrames) -> list[dict[str, Any]]:
+def overlap_rows(engine: Engine, frames: KeptFrames) -> list[dict[str, Any]]:
     """The most similar pairs of projects in the same country and target at the same time."""
     found = frames.get(engine, "overlaps", overlaps)
     return found.sort("similarity", descending=True).head(TOP_OVERLAPS).to_dicts()

@@ -19,7 +19,7 @@ from sdgbridge.projects.sdg import flat_export, load_mapping
 from sdgbridge.query.observations import ObservationQuery, diff_releases, release_table
 from sdgbridge.reference.catalog import area_table
 from sdgbridge.summary import headline_latest
-from sdgbridge.web.deps import EngineDep, FramesDep, ProjectFrames, SettingsDep, store_stamp
+from sdgbridge.web.deps import EngineDep, FramesDep, KeptFrames, SettingsDep, store_stamp
 from sdgbridge.web.pages_base import LangDep, area_lookup, areas, render, titles
 from sdgbridge.web.pages_progress import BEHIND, Progress, cells, goal_codes, progress
 
@@ -57,7 +57,8 @@ def country(request: Request, code: str, engine: EngineDep, settings: SettingsDe
                   goals=_goal_rows(prog, area["code"]), targets=targets,
                   off_track=[t for t in targets if t["status"] in BEHIND],
                   trends=_trend_rows(prog, area["code"]),
-                  gaps=_kept_gap_rows(engine, page_cache(request), area["code"]),
+                  gaps=frames.get(engine, f"gaps {area['code']}",
+                                  lambda e: _gap_rows(e, area["code"]), stamp_of=store_stamp),
                   partners=_partner_rows(engine, frames, area["iso2"]),
                   flagged=_flagged(engine, frames, prog, area["code"], lang))
 
@@ -126,14 +127,6 @@ def _trend_rows(prog: Progress, code: str) -> list[dict[str, Any]]:
                                        r["series"]))
 
 
-def _kept_gap_rows(engine: Engine, cache: dict[Any, Any], code: str) -> list[dict[str, Any]]:
-    """:func:`_gap_rows`, computed again only when a release was added or removed."""
-    stamp, found = store_stamp(engine), cache.get(("gaps", code))
-    if found is None or found[0] != stamp:
-        found = cache[("gaps", code)] = (stamp, _gap_rows(engine, code))
-    return found[1]
-
-
 def _gap_rows(engine: Engine, code: str) -> list[dict[str, Any]]:
     wanted = load_targets()["series"].to_list()
     gaps = data_gaps(assessment_input(engine, [code], wanted).drop("release"), wanted, [code])
@@ -142,7 +135,7 @@ def _gap_rows(engine: Engine, code: str) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: int(r["goal"]))
 
 
-def _partner_rows(engine: Engine, frames: ProjectFrames, iso2: str | None, limit: int = 25
+def _partner_rows(engine: Engine, frames: KeptFrames, iso2: str | None, limit: int = 25
                   ) -> list[dict[str, Any]]:
     if not iso2:
         return []
@@ -158,7 +151,7 @@ def _partner_rows(engine: Engine, frames: ProjectFrames, iso2: str | None, limit
     return [{**r, "sector": sectors.get(r["sector_dac"] or "", "")} for r in agg.to_dicts()]
 
 
-def _flagged(engine: Engine, frames: ProjectFrames, prog: Progress, code: str, lang: str
+def _flagged(engine: Engine, frames: KeptFrames, prog: Progress, code: str, lang: str
              ) -> list[dict[str, Any]]:
     iso = dict(area_table(engine).drop_nulls("iso2").select("iso2", "code").iter_rows())
     flat = frames.get(engine, "flat_export", flat_export)
