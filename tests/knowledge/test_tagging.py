@@ -29,9 +29,10 @@ from sdgbridge.knowledge.tagging import (
     split_passages,
     train_goal_classifier,
 )
+from sdgbridge.reference.framework import PACKAGED_FRAMEWORK
 from tests.helpers import ROOT, SHARED
 
-FRAMEWORK = SHARED / "text" / "sdg_framework"
+FRAMEWORK = PACKAGED_FRAMEWORK
 WATER = ("The project gives rural villages access to safe drinking water and builds household "
          "toilets, so that 20,000 people gain access to sanitation and hygiene.")
 SCHOOL = ("Girls and boys complete free primary and secondary education; the programme "

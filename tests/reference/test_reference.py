@@ -1,11 +1,20 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from sdgbridge.db import tables as t
+from sdgbridge.db.engine import make_engine
 from sdgbridge.errors import SdgBridgeError, UnknownArea
-from sdgbridge.reference import define_group, delete_group, resolve_areas
+from sdgbridge.reference import (
+    FRAMEWORK_LANGUAGES,
+    PACKAGED_FRAMEWORK,
+    Seeded,
+    define_group,
+    delete_group,
+    resolve_areas,
+    seed_store,
+)
 from sdgbridge.reference.catalog import area_table, group_table, indicator_table
 
 
@@ -65,3 +74,38 @@ def test_standard_groups_are_protected(engine) -> None:
         define_group(engine, "CARSDG", "mine", ["KAZ"])
     assert str(err.value) == ("Group 'CARSDG' is a standard group and cannot be redefined; "
                               "choose another code.")
+
+
+def test_a_new_store_is_seeded_once(tmp_path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'new.db'}")
+    first = seed_store(engine)
+    assert first.geography is not None and first.geography.areas == 278
+    assert first.framework is not None and (first.framework.goals, first.framework.targets,
+                                            first.framework.indicators) == (17, 169, 252)
+    assert seed_store(engine) == Seeded()  # nothing missing: nothing loaded again
+    assert resolve_areas(engine, ["CARSDG"]) == ["398", "4", "417", "762", "795", "860"]
+
+
+def test_seeding_keeps_a_store_that_holds_its_reference_data(engine) -> None:
+    define_group(engine, "ARAL", "Aral Sea basin", ["KAZ", "UZB"])
+    with engine.begin() as conn:
+        conn.execute(update(t.goal).where(t.goal.c.code == "6").values(short_en="Water"))
+    assert seed_store(engine) == Seeded()
+    assert resolve_areas(engine, ["ARAL"]) == ["398", "860"]
+    with engine.connect() as conn:
+        short = conn.execute(select(t.goal.c.short_en).where(t.goal.c.code == "6")).scalar()
+    assert short == "Water"
+
+
+def test_the_framework_ships_in_eight_languages() -> None:
+    for name in ("sdg_goals.csv", "sdg_targets.csv", "sdg_indicators.csv"):
+        with open(PACKAGED_FRAMEWORK / name, encoding="utf-8") as f:
+            header = f.readline().strip().split(",")
+        assert {f"title_{lang}" for lang in FRAMEWORK_LANGUAGES} <= set(header), name
+
+
+@pytest.mark.shared_data
+def test_the_shipped_framework_is_the_published_one(shared) -> None:
+    for name in ("sdg_goals.csv", "sdg_targets.csv", "sdg_indicators.csv"):
+        source = shared / "text" / "sdg_framework" / name
+        assert (PACKAGED_FRAMEWORK / name).read_bytes() == source.read_bytes(), name

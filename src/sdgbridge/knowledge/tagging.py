@@ -32,6 +32,7 @@ import numpy as np
 
 from sdgbridge.errors import InputError
 from sdgbridge.knowledge.embed import Embedder, get_embedder
+from sdgbridge.reference.framework import PACKAGED_FRAMEWORK
 
 DATA = Path(__file__).parent / "data"
 GOALS = 17
@@ -90,9 +91,9 @@ class Framework:
 def _rows(path: Path) -> list[dict[str, str]]:
     if not path.exists():
         raise InputError(
-            f"{path}: SDG framework file not found. Give framework_dir= (or set "
-            "SDGBRIDGE_DATA_DIR) to the folder with sdg_goals.csv, sdg_targets.csv and "
-            "sdg_indicators.csv (../shared/data/text/sdg_framework)."
+            f"{path}: SDG framework file not found. Give framework_dir= the folder with "
+            "sdg_goals.csv, sdg_targets.csv and sdg_indicators.csv (the package ships them "
+            "in sdgbridge/reference/data)."
         )
     with open(path, encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))
@@ -102,9 +103,8 @@ def _rows(path: Path) -> list[dict[str, str]]:
 
 
 def default_framework_dir() -> Path:
-    from sdgbridge.config import load_settings
-
-    return load_settings().data_dir / "text" / "sdg_framework"
+    """The framework files shipped with the package."""
+    return PACKAGED_FRAMEWORK
 
 
 # ---- keyword queries ------------------------------------------------------------------

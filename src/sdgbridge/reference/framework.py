@@ -1,8 +1,9 @@
 """The SDG global indicator framework: 17 goals, 169 targets, the indicators, in 8 languages.
 
 Source: the official English and Russian wording (A/RES/71/313 and its annual refinements) and
-the translations kept by the Open SDG national platforms (open-sdg/sdg-translations), as the
-CSV files in ``<data_dir>/text/sdg_framework/``.
+the translations kept by the Open SDG national platforms (open-sdg/sdg-translations), shipped
+with the package as CSV files in ``reference/data/`` (sources in its README); another folder of
+files in the same layout can replace them.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from sdgbridge.errors import InputError
 
 FRAMEWORK_LANGUAGES = ("en", "ru", "kk", "ky", "tg", "tk", "uk", "de")
 FILES = {"goal": "sdg_goals.csv", "target": "sdg_targets.csv", "indicator": "sdg_indicators.csv"}
+PACKAGED_FRAMEWORK = Path(__file__).parent / "data"
+"""The framework files shipped with the package."""
 
 
 @dataclass(frozen=True)
@@ -86,8 +89,9 @@ def _titles(kind: str, df: pl.DataFrame) -> list[dict[str, object]]:
     return out
 
 
-def load_framework(engine: Engine, folder: Path) -> FrameworkCounts:
-    """Replace the framework tables with the files in ``folder``, in one transaction.
+def load_framework(engine: Engine, folder: Path = PACKAGED_FRAMEWORK) -> FrameworkCounts:
+    """Replace the framework tables with the files in ``folder`` (by default the ones shipped
+    with the package), in one transaction.
 
     Indicator codes that data already refer to but the framework lacks stay, marked
     ``in_framework = false``.
