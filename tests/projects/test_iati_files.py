@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from sdgbridge.errors import InputError
-from sdgbridge.ingest.load import fingerprint
+from sdgbridge.files import fingerprint
 from sdgbridge.projects.codelists import load_codelists
 from sdgbridge.projects.iati import parse_activities
 from sdgbridge.projects.iati_files import PREFETCH, _schema, checked_trees

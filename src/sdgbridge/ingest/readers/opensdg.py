@@ -38,7 +38,7 @@ import polars as pl
 from sdgbridge.errors import InputError, Rejection
 from sdgbridge.ingest.model import Batch, canonical_dimension, conform, conform_series, dims_key
 from sdgbridge.ingest.registry import Reader, register
-from sdgbridge.ingest.xml import parse_xml
+from sdgbridge.xml import parse_xml
 
 _FILE = re.compile(r"^(?:indicator_)?(\d+)-([0-9a-z]+)-(\d+)((?:-\d+)*)\.csv$", re.IGNORECASE)
 _COUNTRIES = {"KAZSTAT": "398", "KG_NSC": "417", "TAJSTAT": "762"}

@@ -30,7 +30,7 @@ from sdgbridge.errors import InputError
 from sdgbridge.ingest import model
 from sdgbridge.ingest.model import canonical_dimension
 from sdgbridge.ingest.registry import Reader, register
-from sdgbridge.ingest.xml import check_safe_xml, parse_xml
+from sdgbridge.xml import check_safe_xml, parse_xml
 
 DATA_ROOTS = frozenset({"GenericData", "StructureSpecificData", "GenericTimeSeriesData",
                         "StructureSpecificTimeSeriesData", "CompactData"})
