@@ -26,8 +26,8 @@ from sdgbridge.db.values import render_value
 from sdgbridge.errors import IngestRejected, InputError, Rejection
 from sdgbridge.files import fingerprint
 from sdgbridge.ingest.merge import MergeCounts, merge_observations
-from sdgbridge.ingest.model import ATTRIBUTES, OBS_COLUMNS, Batch
-from sdgbridge.ingest.registry import Reader, get_reader
+from sdgbridge.ingest.model import ATTRIBUTES, OBS_COLUMNS, Batch, Reader
+from sdgbridge.ingest.registry import get_reader
 from sdgbridge.ingest.validate import drop_repeats, validate
 from sdgbridge.ingest.write import has_current, insert_observations, map_dimension_sets, map_series
 from sdgbridge.outputs import output_path
