@@ -10,8 +10,8 @@ import pytest
 
 from sdgbridge.config import Settings
 from sdgbridge.errors import InputError
-from sdgbridge.projects.codelists import load_codelists
-from sdgbridge.projects.iati import parse_activities
+from sdgbridge.projects.iati.codelists import load_codelists
+from sdgbridge.projects.iati.parse import parse_activities
 from sdgbridge.projects.model import FRAMES, IatiBatch
 from sdgbridge.projects.sdg import (
     COLUMNS,

@@ -1,5 +1,5 @@
 """IATI activity files: safe parsing, the root check, schema validation, and reading files
-ahead of the extraction in :mod:`.iati`.
+ahead of the extraction in :mod:`.parse`.
 
 Files are parsed safely (no DTD, no entities: :func:`sdgbridge.xml.parse_xml`) and
 validated against the IATI 2.03 activity schema; a schema error inside an activity becomes
