@@ -591,7 +591,7 @@ def projects_network(out: Annotated[Path | None, typer.Option(help="Write CSV/Pa
 def projects_export(out: Path, identifier: Annotated[list[str] | None, typer.Option(
         "--id", help="Only these iati-identifiers (repeat).")] = None) -> None:
     """Export projects as IATI 2.03 XML (checked against the schema before it is written)."""
-    from sdgbridge.projects.export import export_activities
+    from sdgbridge.projects.iati.export import export_activities
 
     export_activities(state.engine, out, identifier or None,
                       schema_path=state.settings.iati_schema)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from sdgbridge.config import Settings
-from sdgbridge.projects.codelists import load_codelists
+from sdgbridge.projects.iati.codelists import load_codelists
 from tests.helpers import SHARED
 
 IATI = SHARED / "iati"

@@ -18,7 +18,7 @@ from sdgbridge.db import tables as t
 from sdgbridge.errors import NotFound, SdgBridgeError
 from sdgbridge.projects.cli import edit_app, orgs_app
 from sdgbridge.projects.editing import archive_project, create_project, shares, update_project
-from sdgbridge.projects.export import export_activities, stored_batch
+from sdgbridge.projects.iati.export import export_activities, stored_batch
 from sdgbridge.projects.orgs import (
     archive_org,
     create_org,

@@ -20,9 +20,10 @@ from sdgbridge.cli import app
 from sdgbridge.config import Settings
 from sdgbridge.db import tables as t
 from sdgbridge.errors import IngestRejected, NotFound
-from sdgbridge.projects.codelists import load_codelists
-from sdgbridge.projects.export import export_activities, stored_batch
-from sdgbridge.projects.iati import ParsedBatch, parse_activities, validate_schema
+from sdgbridge.projects.iati.codelists import load_codelists
+from sdgbridge.projects.iati.export import export_activities, stored_batch
+from sdgbridge.projects.iati.files import validate_schema
+from sdgbridge.projects.iati.parse import ParsedBatch, parse_activities
 from sdgbridge.projects.queries import project_results
 from sdgbridge.projects.results import SDG_INDICATOR_VOCABULARY, sdg_code
 from sdgbridge.projects.service import import_files

@@ -34,7 +34,7 @@ ClearOpt = Annotated[list[str] | None, typer.Option(
 def _context() -> tuple[Any, Any]:
     """The store engine and the IATI code lists of the running command."""
     from sdgbridge.cli import state
-    from sdgbridge.projects.codelists import load_codelists
+    from sdgbridge.projects.iati.codelists import load_codelists
 
     return state.engine, load_codelists(state.settings.iati_codelists)
 
