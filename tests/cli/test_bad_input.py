@@ -14,14 +14,13 @@ from typer.testing import CliRunner
 from sdgbridge.cli import app, main
 from sdgbridge.db import tables as t
 from tests.helpers import SHARED, derived_slice
-from tests.test_cli import store  # noqa: F401  (the fixture)
 
 runner = CliRunner()
 
 
 @pytest.fixture
-def loaded(store: Path) -> Path:  # noqa: F811  (the fixture imported above)
-    """The command line's store (``tests/test_cli.py``) with two series loaded."""
+def loaded(store: Path) -> Path:
+    """The command line's store (``tests/cli/conftest.py``) with two series loaded."""
     data = derived_slice(store / "slice.csv", ("EG_ACS_ELEC", "SI_POV_DAY1"))
     assert runner.invoke(app, ["ingest", str(data)]).exit_code == 0
     return store

@@ -1,4 +1,5 @@
-"""The command line end to end, on a temporary SQLite store."""
+"""The SDG data commands end to end (ingest, sync, releases, query, export, status), on a
+temporary SQLite store."""
 
 from __future__ import annotations
 
@@ -11,20 +12,9 @@ from typer.testing import CliRunner
 
 from sdgbridge.cli import app
 from tests.helpers import SHARED, derived_slice
+from tests.ingest.test_sync import RecordedApi, api  # noqa: F401  (the recorded SDG API)
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("SDGBRIDGE_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
-    monkeypatch.setenv("SDGBRIDGE_DATA_DIR", str(SHARED))
-    monkeypatch.setenv("COLUMNS", "200")
-    result = runner.invoke(app, ["init"])
-    assert result.exit_code == 0, result.output
-    assert "SDG framework: 17 goals, 169 targets, 252 indicator codes" in result.output
-    return tmp_path
 
 
 def _run(*args: str) -> str:
@@ -76,24 +66,23 @@ def test_status_shows_headline_table(store: Path) -> None:
     assert "EG_ACS_" in out and "PERCENT" in out
 
 
-def test_groups_and_areas(store: Path) -> None:
-    assert "Group ARAL: 2 areas (398, 860)." in _run("groups", "define", "ARAL", "Aral",
-                                                     "KAZ", "UZB")
-    assert "Uzbekistan" in _run("areas", "--group", "ARAL")
-    assert "ARAL" in _run("groups", "list", "--format", "csv")
-
-
-def test_projects_listings_leave_archived_out_unless_asked(store: Path) -> None:
-    ref = "XM-DAC-41114"
-    _run("orgs", "add", "--name", "UNDP", "--type", "40", "--ref", ref)
-    _run("projects", "create", f"{ref}-1", "--title", "Clean water", "--org", ref,
-         "--status", "2", "--country", "KZ", "--sector", "14030",
-         "--planned-start", "2024-01-01")
-    _run("projects", "archive", f"{ref}-1")
-    listed = pl.read_csv(_run("projects", "list", "--format", "csv").encode())
-    assert listed.height == 0
-    both = pl.read_csv(_run("projects", "list", "--include-archived", "--format", "csv")
-                       .encode())
-    assert both["iati_identifier"].to_list() == [f"{ref}-1"]
-    assert "--include-archived" in _run("projects", "3w", "--help")
-    assert "--include-archived" in _run("projects", "flat", "--help")
+def test_cli_sync_fetches_and_loads_a_release(api: RecordedApi, tmp_path: Path,  # noqa: F811
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """`sdgbridge sync` end to end: the recorded API, the cache, then a release."""
+    monkeypatch.chdir(tmp_path)
+    for name, value in {"DATABASE_URL": f"sqlite:///{tmp_path / 'sync.db'}",
+                        "API_URL": f"{api.url}/sdgapi", "API_PAGE_SIZE": "2",
+                        "CACHE_DIR": str(tmp_path / "cache"),
+                        "DATA_DIR": str(Path(__file__).resolve().parents[2].parent / "shared"
+                                        / "data")}.items():
+        monkeypatch.setenv(f"SDGBRIDGE_{name}", value)
+    runner = CliRunner()
+    assert runner.invoke(app, ["init"]).exit_code == 0
+    args = ["sync", "--series", "SI_POV_DAY1", "--areas", "AFG", "--areas", "KAZ",
+            "--areas", "KGZ"]
+    first = runner.invoke(app, args)
+    assert first.exit_code == 0, first.output
+    assert "Release 1 — UNSD SDG API [sdg_api]" in first.output
+    assert "read 3  loaded 3  unchanged 0" in first.output
+    again = runner.invoke(app, args)  # served from the cache, identical: no new release
+    assert "No change: the input is identical to the stored data" in again.output
