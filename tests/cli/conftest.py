@@ -10,7 +10,7 @@ import typer
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
-from sdgbridge.cli import app, orgs, projects
+from sdgbridge.cli import app, projects
 from sdgbridge.cli.state import CliState
 from sdgbridge.config import Settings
 from tests.helpers import SHARED
@@ -48,6 +48,6 @@ def cli(engine: Engine, settings: Settings, monkeypatch: pytest.MonkeyPatch,
     def _state(ctx: typer.Context) -> None:
         ctx.obj = CliState(settings, engine)
 
-    registry.add_typer(orgs.app, name="orgs")
+    registry.add_typer(projects.orgs_app, name="orgs")
     registry.add_typer(projects.app, name="projects")
     return registry

@@ -4,8 +4,8 @@ engine on first use, kept in Typer's context), the command groups mounted on it,
 
 Each group is a module that imports only :mod:`.output` and :mod:`.state`: reference data
 (:mod:`.reference`), the SDG data (:mod:`.data`), progress (:mod:`.progress`), serving
-(:mod:`.serve`), projects (:mod:`.projects`), organisations (:mod:`.orgs`) and the knowledge
-base (:mod:`.knowledge`).
+(:mod:`.serve`), projects and organisations (:mod:`.projects`) and the knowledge base
+(:mod:`.knowledge`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Annotated, NoReturn
 import typer
 from rich.console import Console
 
-from sdgbridge.cli import data, knowledge, orgs, progress, projects, reference, serve
+from sdgbridge.cli import data, knowledge, progress, projects, reference, serve
 from sdgbridge.cli.state import CliState
 from sdgbridge.config import load_settings
 from sdgbridge.errors import SdgBridgeError
@@ -38,7 +38,7 @@ for group in (reference.app, data.app, progress.app, serve.app):
 app.add_typer(reference.groups_app, name="groups")
 app.add_typer(reference.framework_app, name="framework")
 app.add_typer(projects.app, name="projects")
-app.add_typer(orgs.app, name="orgs")
+app.add_typer(projects.orgs_app, name="orgs")
 app.add_typer(knowledge.app, name="docs")
 
 # Errors of the file system that a path given on the command line causes, in words.

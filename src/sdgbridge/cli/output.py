@@ -37,10 +37,6 @@ SeriesOpt = Annotated[list[str] | None, typer.Option("--series", help="Series co
 AsOfOpt = Annotated[int | None, typer.Option("--as-of", help="State as of this release.")]
 MethodOpt = Annotated[str, typer.Option("--method", help="unsd, escap, sdsn or opensdg")]
 OutOpt = Annotated[Path | None, typer.Option("--out", help="Write CSV/Parquet/xlsx.")]
-CountriesOpt = Annotated[list[str] | None, typer.Option("--country",
-                                                        help="ISO alpha-2 (repeat).")]
-ClearOpt = Annotated[list[str] | None, typer.Option(
-    "--clear", help="Empty this field (repeat), e.g. --clear name_ru.")]
 
 
 # ---- frames ---------------------------------------------------------------------------
@@ -102,26 +98,6 @@ def progress_bar() -> Iterator[Callable[[str, int, int], None]]:
 def say(text: str) -> None:
     """Print ``text`` as it is: no Rich markup, no highlighting."""
     console.print(text, markup=False, highlight=False)
-
-
-def changed_fields(given: dict[str, Any], clear: list[str] | None) -> dict[str, Any]:
-    """The options given (not None), and the fields to clear (set to None)."""
-    changes = {k: v for k, v in given.items() if v is not None and v != []}
-    for name in clear or []:
-        if name in changes:
-            raise SdgBridgeError(f"--clear {name} and a new value for {name}: give one.")
-        changes[name] = None
-    return changes
-
-
-def show_changes(what: str, diff: dict[str, list[Any]]) -> None:
-    """The fields an update changed, old -> new."""
-    if not diff:
-        say(f"{what}: no change (the values given are the stored ones).")
-        return
-    say(f"{what} updated:")
-    for name, (old, new) in diff.items():
-        say(f"  {name}: {old!r} -> {new!r}")
 
 
 def show_setup(setup: StoreSetup) -> None:

@@ -10,7 +10,6 @@ from typing import Annotated
 import polars as pl
 import typer
 
-from sdgbridge.assessment.charts import area_trend_chart, chart_path, goal_heatmap
 from sdgbridge.assessment.gaps import target_table_gaps
 from sdgbridge.assessment.run import assess as run_assess
 from sdgbridge.assessment.run import (
@@ -50,6 +49,8 @@ def _refuse_before_the_run(st: CliState, series: list[str] | None, publisher: st
         raise SdgBridgeError("--summary adds several tables, which one CSV cannot hold: use "
                              "--format json (one object) or table.")
     if heatmap is not None:
+        from sdgbridge.assessment.charts import chart_path  # matplotlib: only to draw
+
         chart_path(heatmap)
 
 
@@ -105,6 +106,8 @@ def assess(
     _show_run(run, roll_up(run.results, links, level),
               method_summary(run, links) if summary else [], level, fmt)
     if heatmap is not None:
+        from sdgbridge.assessment.charts import goal_heatmap
+
         goal_heatmap(st.engine, run, heatmap)
         console.print(f"Heatmap written to {heatmap}.")
 
@@ -116,6 +119,8 @@ def trend(ctx: typer.Context,
           out: Annotated[Path, typer.Option(help="The .png or .svg file to write.")],
           method: Annotated[str, typer.Option(help="unsd or opensdg")] = "unsd") -> None:
     """Chart one series for one area: data, 2030 projection (with its range) and target."""
+    from sdgbridge.assessment.charts import area_trend_chart
+
     area_trend_chart(state(ctx).engine, series, area, out, method)
     console.print(f"Trend chart written to {out}.")
 
