@@ -67,26 +67,6 @@ ClearOpt = Annotated[list[str] | None, typer.Option(
     "--clear", help="Empty this field (repeat), e.g. --clear name_ru.")]
 
 
-def changed_fields(given: dict[str, Any], clear: list[str] | None) -> dict[str, Any]:
-    """The options given (not None), and the fields to clear (set to None)."""
-    changes = {k: v for k, v in given.items() if v is not None and v != []}
-    for name in clear or []:
-        if name in changes:
-            raise SdgBridgeError(f"--clear {name} and a new value for {name}: give one.")
-        changes[name] = None
-    return changes
-
-
-def show_changes(what: str, diff: dict[str, list[Any]]) -> None:
-    """The fields an update changed, old -> new."""
-    if not diff:
-        say(f"{what}: no change (the values given are the stored ones).")
-        return
-    say(f"{what} updated:")
-    for name, (old, new) in diff.items():
-        say(f"  {name}: {old!r} -> {new!r}")
-
-
 @app.command("import")
 def projects_import(
     ctx: typer.Context,
@@ -196,6 +176,26 @@ def projects_3w(ctx: typer.Context, out: OutOpt = None, include_archived: Archiv
 
 
 # ---- projects entered by hand -----------------------------------------------------------
+
+def changed_fields(given: dict[str, Any], clear: list[str] | None) -> dict[str, Any]:
+    """The options given (not None), and the fields to clear (set to None)."""
+    changes = {k: v for k, v in given.items() if v is not None and v != []}
+    for name in clear or []:
+        if name in changes:
+            raise SdgBridgeError(f"--clear {name} and a new value for {name}: give one.")
+        changes[name] = None
+    return changes
+
+
+def show_changes(what: str, diff: dict[str, list[Any]]) -> None:
+    """The fields an update changed, old -> new."""
+    if not diff:
+        say(f"{what}: no change (the values given are the stored ones).")
+        return
+    say(f"{what} updated:")
+    for name, (old, new) in diff.items():
+        say(f"  {name}: {old!r} -> {new!r}")
+
 
 def _participant(text: str) -> tuple[str, str]:
     role, sep, ref = text.partition(":")
