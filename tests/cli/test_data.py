@@ -11,29 +11,24 @@ import pytest
 from typer.testing import CliRunner
 
 from sdgbridge.cli import app
-from tests.helpers import SHARED, derived_slice
+from tests.helpers import SHARED, cli_output, derived_slice
 from tests.ingest.test_sync import RecordedApi, api  # noqa: F401  (the recorded SDG API)
 
 runner = CliRunner()
 
 
-def _run(*args: str) -> str:
-    result = runner.invoke(app, list(args))
-    assert result.exit_code == 0, result.output
-    return result.output
-
 
 def test_ingest_query_export(store: Path) -> None:
     data = derived_slice(store / "slice.csv", ("EG_ACS_ELEC", "SI_POV_DAY1"))
-    out = _run("ingest", str(data), "--source", "UNSD 2023-12 slice")
+    out = cli_output("ingest", str(data), "--source", "UNSD 2023-12 slice")
     assert "Release 1 — UNSD 2023-12 slice [sdg_api]" in out
-    rows = json.loads(_run("query", "--series", "EG_ACS_ELEC", "--areas", "KAZ", "--from",
-                           "2021", "--to", "2021", "--dim", "location=ALLAREA",
-                           "--format", "json"))
+    rows = json.loads(cli_output("query", "--series", "EG_ACS_ELEC", "--areas", "KAZ",
+                                 "--from", "2021", "--to", "2021", "--dim", "location=ALLAREA",
+                                 "--format", "json"))
     assert [(r["area"], r["period"], r["value_text"]) for r in rows] == [("398", "2021", "100")]
-    _run("export", "out.parquet", "--indicator", "7.1.1")
-    _run("export", "out.xlsx", "--indicator", "7.1.1")
-    _run("export", "out.csv", "--indicator", "7.1.1")
+    cli_output("export", "out.parquet", "--indicator", "7.1.1")
+    cli_output("export", "out.xlsx", "--indicator", "7.1.1")
+    cli_output("export", "out.csv", "--indicator", "7.1.1")
     pq, csv = pl.read_parquet(store / "out.parquet"), pl.read_csv(store / "out.csv",
                                                                   infer_schema=False)
     assert pq.height == csv.height > 0
@@ -44,10 +39,10 @@ def test_ingest_query_export(store: Path) -> None:
 
 def test_reingest_reports_no_change(store: Path) -> None:
     data = derived_slice(store / "slice.csv", ("EG_ACS_ELEC",))
-    _run("ingest", str(data))
-    out = _run("ingest", str(data))
+    cli_output("ingest", str(data))
+    out = cli_output("ingest", str(data))
     assert "No change: the input is identical to the stored data" in out
-    listing = _run("releases", "--format", "csv")
+    listing = cli_output("releases", "--format", "csv")
     assert len(listing.strip().splitlines()) == 2  # header + one release
 
 
@@ -59,9 +54,9 @@ def test_errors_exit_1_with_a_message(store: Path) -> None:
 
 
 def test_status_shows_headline_table(store: Path) -> None:
-    _run("ingest", str(SHARED / "sdg" / "derived" /
-                       "unsd_sdg_2023-12_central_asia_afg_sdg_layout.csv"))
-    out = _run("status")
+    cli_output("ingest", str(SHARED / "sdg" / "derived" /
+                             "unsd_sdg_2023-12_central_asia_afg_sdg_layout.csv"))
+    out = cli_output("status")
     assert "CARSDG: 52,049 current observations of 511 series for 6 areas, 1960–2023" in out
     assert "EG_ACS_" in out and "PERCENT" in out
 

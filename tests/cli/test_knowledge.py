@@ -19,14 +19,10 @@ PRACTICE = ("# Drip irrigation in Sughd\n\nFarmers in Sughd replaced furrow irri
 
 
 @pytest.fixture
-def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("SDGBRIDGE_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
-    monkeypatch.setenv("SDGBRIDGE_DATA_DIR", str(SHARED))
+def store(store: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The command line's store (``conftest.py``), with the hashing embedder."""
     monkeypatch.setenv("SDGBRIDGE_EMBEDDER", "hashing")
-    monkeypatch.setenv("COLUMNS", "200")
-    run("init")
-    return tmp_path
+    return store
 
 
 def run(*args: str, code: int = 0) -> str:

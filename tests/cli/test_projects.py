@@ -19,36 +19,29 @@ from sdgbridge.errors import NotFound
 from sdgbridge.projects.orgs import list_orgs
 from sdgbridge.projects.queries import project_history, project_table
 from sdgbridge.projects.service import import_files
-from tests.helpers import SHARED
+from tests.helpers import SHARED, cli_output
 from tests.projects.test_editing import DHS, _changes
 from tests.projects.test_results import IDENT, specimen, write
 
 IATI = SHARED / "iati"
 USG = IATI / "activities" / "usg" / "data"
 UNDP = "XM-DAC-41114"
-runner = CliRunner()
-
-
-def _run(*args: str) -> str:
-    result = runner.invoke(app, list(args))
-    assert result.exit_code == 0, result.output
-    return result.output
 
 
 def test_projects_listings_leave_archived_out_unless_asked(store: Path) -> None:
     ref = "XM-DAC-41114"
-    _run("orgs", "add", "--name", "UNDP", "--type", "40", "--ref", ref)
-    _run("projects", "create", f"{ref}-1", "--title", "Clean water", "--org", ref,
-         "--status", "2", "--country", "KZ", "--sector", "14030",
-         "--planned-start", "2024-01-01")
-    _run("projects", "archive", f"{ref}-1")
-    listed = pl.read_csv(_run("projects", "list", "--format", "csv").encode())
+    cli_output("orgs", "add", "--name", "UNDP", "--type", "40", "--ref", ref)
+    cli_output("projects", "create", f"{ref}-1", "--title", "Clean water", "--org", ref,
+               "--status", "2", "--country", "KZ", "--sector", "14030",
+               "--planned-start", "2024-01-01")
+    cli_output("projects", "archive", f"{ref}-1")
+    listed = pl.read_csv(cli_output("projects", "list", "--format", "csv").encode())
     assert listed.height == 0
-    both = pl.read_csv(_run("projects", "list", "--include-archived", "--format", "csv")
-                       .encode())
+    both = pl.read_csv(cli_output("projects", "list", "--include-archived", "--format",
+                                  "csv").encode())
     assert both["iati_identifier"].to_list() == [f"{ref}-1"]
-    assert "--include-archived" in _run("projects", "3w", "--help")
-    assert "--include-archived" in _run("projects", "flat", "--help")
+    assert "--include-archived" in cli_output("projects", "3w", "--help")
+    assert "--include-archived" in cli_output("projects", "flat", "--help")
 
 
 def test_cli_projects(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
