@@ -1,5 +1,5 @@
 """The organisations registry and projects made by hand: validation, history, seeding from
-the IATI activities. On SQLite and PostgreSQL (the commands: ``tests/cli/test_orgs.py``)."""
+the IATI activities. On SQLite and PostgreSQL (the commands: ``tests/cli/test_projects.py``)."""
 
 from __future__ import annotations
 
