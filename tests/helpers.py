@@ -1,4 +1,5 @@
-"""Small helpers shared by tests: slices of the real data copied to a temp folder."""
+"""Small helpers shared by tests: slices of the real data copied to a temp folder, and the
+output of a command."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from pathlib import Path
 
 import polars as pl
 from sqlalchemy import Engine, func, select
+from typer.testing import CliRunner
 
+from sdgbridge.cli import app
 from sdgbridge.db import tables as t
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -79,3 +82,10 @@ def make_targets(direction: str, target: float | None, series: str = "S") -> pl.
                          "source": ["test"]},
                         schema={"series": pl.Utf8, "direction": pl.Utf8, "target": pl.Float64,
                                 "source": pl.Utf8})
+
+
+def cli_output(*args: str) -> str:
+    """What ``sdgbridge ARGS`` prints; the command must succeed."""
+    result = CliRunner().invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
