@@ -89,3 +89,12 @@ def cli_output(*args: str) -> str:
     result = CliRunner().invoke(app, list(args))
     assert result.exit_code == 0, result.output
     return result.output
+
+
+def refused(*args: str) -> str:
+    """The message of the error ``sdgbridge ARGS`` stops with (one of sdgbridge's errors)."""
+    result = CliRunner().invoke(app, list(args))
+    assert result.exit_code != 0, result.output
+    assert result.exception is not None and type(result.exception).__module__.startswith(
+        "sdgbridge"), repr(result.exception)
+    return str(result.exception)

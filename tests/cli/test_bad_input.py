@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from sdgbridge.cli import app, main
 from sdgbridge.db import tables as t
-from tests.helpers import SHARED, cli_output, derived_slice
+from tests.helpers import SHARED, cli_output, derived_slice, refused
 
 runner = CliRunner()
 
@@ -24,15 +24,6 @@ def loaded(store: Path) -> Path:
     data = derived_slice(store / "slice.csv", ("EG_ACS_ELEC", "SI_POV_DAY1"))
     assert runner.invoke(app, ["ingest", str(data)]).exit_code == 0
     return store
-
-
-def refused(*args: str) -> str:
-    """The message of the error a command stops with."""
-    result = runner.invoke(app, list(args))
-    assert result.exit_code != 0, result.output
-    assert result.exception is not None and type(result.exception).__module__.startswith(
-        "sdgbridge"), repr(result.exception)
-    return str(result.exception)
 
 
 def through_main(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],

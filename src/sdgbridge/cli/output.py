@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from sdgbridge.assessment.methods import METHODS
 from sdgbridge.errors import SdgBridgeError
 from sdgbridge.projects.store import ImportReport
 from sdgbridge.query.export import export_frame
@@ -35,7 +36,7 @@ AreasOpt = Annotated[list[str] | None, typer.Option("--areas", help="M49/ISO3/gr
                                                     "(default: the Centre's region).")]
 SeriesOpt = Annotated[list[str] | None, typer.Option("--series", help="Series code.")]
 AsOfOpt = Annotated[int | None, typer.Option("--as-of", help="State as of this release.")]
-MethodOpt = Annotated[str, typer.Option("--method", help="unsd, escap, sdsn or opensdg")]
+MethodOpt = Annotated[str, typer.Option("--method", help=", ".join(METHODS))]
 OutOpt = Annotated[Path | None, typer.Option("--out", help="Write CSV/Parquet/xlsx.")]
 
 

@@ -15,7 +15,13 @@ from sdgbridge.cli.state import state
 from sdgbridge.errors import SdgBridgeError
 from sdgbridge.ingest.registry import formats
 from sdgbridge.reference import define_group, delete_group, load_framework
-from sdgbridge.reference.catalog import area_table, group_table, indicator_table
+from sdgbridge.reference.catalog import (
+    FRAMEWORK_LEVELS,
+    area_table,
+    framework_table,
+    group_table,
+)
+from sdgbridge.reference.framework import FRAMEWORK_LANGUAGES
 from sdgbridge.reference.seed import set_up_store
 
 app = typer.Typer()
@@ -84,7 +90,10 @@ def framework_load(ctx: typer.Context, path: Path) -> None:
 @framework_app.command("show")
 def framework_show(ctx: typer.Context,
                    goal: Annotated[str | None, typer.Option(help="Only this goal.")] = None,
-                   lang: Annotated[str, typer.Option(help="en or ru")] = "en",
+                   lang: Annotated[str, typer.Option(help=", ".join(FRAMEWORK_LANGUAGES))] = "en",
+                   level: Annotated[list[str] | None, typer.Option(
+                       help="target or indicator (repeat for both; default both).")] = None,
                    fmt: FormatOpt = "table") -> None:
-    """List the indicators with their targets and titles."""
-    show(indicator_table(state(ctx).engine, goal, lang), fmt, limit=300)
+    """List the targets, each followed by its indicators, with their titles."""
+    table = framework_table(state(ctx).engine, goal, lang, tuple(level or FRAMEWORK_LEVELS))
+    show(table, fmt, limit=400)

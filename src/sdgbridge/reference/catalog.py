@@ -8,6 +8,8 @@ import polars as pl
 from sqlalchemy import Engine, func, select
 
 from sdgbridge.db import tables as t
+from sdgbridge.errors import InputError
+from sdgbridge.reference.framework import FRAMEWORK_LANGUAGES
 from sdgbridge.reference.geography import resolve_areas
 
 
@@ -64,7 +66,39 @@ def indicator_table(engine: Engine, goal: str | None = None, lang: str = "en") -
     with engine.connect() as conn:
         df = pl.read_database(stmt, conn, schema_overrides={"same_as": pl.Utf8,
                                                             "title": pl.Utf8})
+    return _in_code_order(df)
+
+
+def _in_code_order(df: pl.DataFrame) -> pl.DataFrame:
+    """Rows by SDG code as the framework lists them: 6.1, 6.1.1, 6.2, ..., 6.a, 6.a.1."""
     order = df["code"].map_elements(lambda c: tuple(int(p) if p.isdigit() else 1000 + ord(p[0])
                                                     for p in c.split(".")),
                                     return_dtype=pl.List(pl.Int64))
     return df.with_columns(order.alias("_o")).sort("_o").drop("_o")
+
+
+FRAMEWORK_LEVELS = ("target", "indicator")
+
+
+def framework_table(engine: Engine, goal: str | None = None, lang: str = "en",
+                    levels: tuple[str, ...] = FRAMEWORK_LEVELS) -> pl.DataFrame:
+    """The framework as its document lists it: each target followed by its indicators
+    (``level``), with the title in ``lang`` (one of the framework's eight languages)."""
+    unknown = sorted(set(levels) - set(FRAMEWORK_LEVELS))
+    if unknown or lang not in FRAMEWORK_LANGUAGES:
+        raise InputError(f"--level {', '.join(unknown)}: choose target or indicator." if unknown
+                         else f"--lang {lang!r}: choose one of {', '.join(FRAMEWORK_LANGUAGES)}.")
+    if goal is not None and goal not in _goal_codes(engine):
+        raise InputError(f"No SDG goal {goal!r}: the goals are 1 to 17.")
+    ft = t.framework_title.c
+    stmt = (select(ft.code, ft.kind.label("level"), ft.title)
+            .where(ft.lang == lang, ft.kind.in_(levels)))
+    if goal:
+        stmt = stmt.where(ft.code.startswith(f"{goal}."))
+    with engine.connect() as conn:
+        return _in_code_order(pl.read_database(stmt, conn, schema_overrides={"title": pl.Utf8}))
+
+
+def _goal_codes(engine: Engine) -> set[str]:
+    with engine.connect() as conn:
+        return set(conn.execute(select(t.goal.c.code)).scalars())
