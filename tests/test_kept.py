@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Engine
 
+from sdgbridge.kept import Keeper, projects_stamp
 from sdgbridge.projects.codelists import load_codelists
 from sdgbridge.projects.editing import archive_project, create_project, update_project
 from sdgbridge.projects.orgs import create_org, update_org
 from sdgbridge.projects.queries import three_w
-from sdgbridge.web.deps import KeptFrames, projects_stamp
 from tests.helpers import SHARED
 
 UNDP = "XM-DAC-41114"
@@ -41,7 +41,7 @@ def test_every_change_makes_a_new_stamp(engine: Engine, cl: dict) -> None:
 
 
 def test_frames_are_kept_until_the_projects_change(engine: Engine, cl: dict) -> None:
-    frames, made = KeptFrames(), []
+    frames, made = Keeper(), []
 
     def counted(eng: Engine) -> object:
         made.append(1)

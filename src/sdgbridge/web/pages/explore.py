@@ -12,16 +12,16 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import Engine
 
+from sdgbridge.assessment.current import CurrentAssessment
 from sdgbridge.errors import NotFound
 from sdgbridge.query.observations import ObservationQuery, query_observations
-from sdgbridge.reference.catalog import series_table
+from sdgbridge.reference.catalog import group_areas, series_table, titles
 from sdgbridge.summary import HEADLINE_SERIES, is_headline
-from sdgbridge.web.deps import EngineDep, SettingsDep
-from sdgbridge.web.maps import load_atlas, region_shapes
-from sdgbridge.web.pages_base import LangDep, areas, render, titles
-from sdgbridge.web.pages_charts import line_chart
-from sdgbridge.web.pages_home import MethodQ, page_cache
-from sdgbridge.web.pages_progress import Progress, progress
+from sdgbridge.web.deps import EngineDep, KeptDep, SettingsDep
+from sdgbridge.web.pages.base import LangDep, MethodQ, render
+from sdgbridge.web.pages.charts import line_chart
+from sdgbridge.web.pages.maps import load_atlas, region_shapes
+from sdgbridge.web.pages.progress import progress
 
 router = APIRouter()
 SeriesQ = Annotated[str | None, Query(description="Series code, e.g. EG_ACS_ELEC.")]
@@ -65,7 +65,7 @@ def _main_units(df: pl.DataFrame) -> str | None:
                ["units"][0])
 
 
-def _lines(df: pl.DataFrame, names: dict[str, str], prog: Progress | None,
+def _lines(df: pl.DataFrame, names: dict[str, str], prog: CurrentAssessment | None,
            series: str) -> list[dict[str, Any]]:
     lines = []
     for (area,), part in df.filter(pl.col("value").is_not_null()).group_by(
@@ -84,7 +84,7 @@ def _lines(df: pl.DataFrame, names: dict[str, str], prog: Progress | None,
     return lines
 
 
-def _target(prog: Progress | None, series: str) -> float | None:
+def _target(prog: CurrentAssessment | None, series: str) -> float | None:
     if prog is None:
         return None
     found = prog.results.filter(pl.col("series") == series)["target"].drop_nulls()
@@ -93,12 +93,12 @@ def _target(prog: Progress | None, series: str) -> float | None:
 
 @router.get("/indicator", response_class=HTMLResponse)
 def indicator(request: Request, engine: EngineDep, settings: SettingsDep, lang: LangDep,
-              series: SeriesQ = None,
+              kept: KeptDep, series: SeriesQ = None,
               area: Annotated[list[str] | None, Query(description="ISO3 or M49; repeat.")]
               = None, dims: Annotated[str | None, Query(description="Disaggregation key.")]
               = None, publisher: Annotated[str | None, Query()] = None,
               method: MethodQ = "unsd") -> HTMLResponse:
-    countries = areas(engine, settings.default_group, lang)
+    countries = group_areas(engine, settings.default_group, lang)
     choices = _series_choices(engine, lang)
     series = series or _default_series(choices)
     picked = [c for c in countries if not area or c["iso3"] in area or c["code"] in area]
@@ -112,8 +112,7 @@ def indicator(request: Request, engine: EngineDep, settings: SettingsDep, lang: 
     units = _main_units(df)
     df = df.filter(pl.col("units") == units) if units is not None else df
     headline = is_headline(key) and (df.height == 0 or df["publisher"][0] == "UNSD")
-    prog = progress(engine, page_cache(request), method, settings.default_group) if (
-        headline) else None
+    prog = progress(engine, kept, method, settings.default_group) if headline else None
     lines = _lines(df, {c["code"]: c["name"] for c in countries}, prog, series)
     target = _target(prog, series)
     return render(request, "indicator.html", series=series, choices=choices,
@@ -173,7 +172,7 @@ def region_map(request: Request, engine: EngineDep, settings: SettingsDep, lang:
                series: SeriesQ = None, year: Annotated[int | None, Query(
                    ge=1900, le=2100, description="Year (default: each country's latest).")]
                = None) -> HTMLResponse:
-    countries = areas(engine, settings.default_group, lang)
+    countries = group_areas(engine, settings.default_group, lang)
     choices = _series_choices(engine, lang)
     series = series or _default_series(choices)
     codes = [c["code"] for c in countries]
