@@ -10,13 +10,13 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
-from tests.web.test_pages import page, text
 
 from sdgbridge import knowledge as kb
 from sdgbridge.config import Settings
 from sdgbridge.knowledge.embed import get_embedder
 from sdgbridge.web.app import create_app
 from tests.e2e.conftest import PRACTICES, add_practices
+from tests.web.pages.test_pages import page, text
 
 
 def _client(engine: Engine, embedder: str) -> TestClient:
