@@ -20,7 +20,7 @@ from sdgbridge.summary import HEADLINE_SERIES, is_headline
 from sdgbridge.web.deps import EngineDep, KeptDep, SettingsDep
 from sdgbridge.web.pages.base import LangDep, MethodQ, render
 from sdgbridge.web.pages.charts import line_chart
-from sdgbridge.web.pages.maps import load_atlas, region_shapes
+from sdgbridge.web.pages.maps import Shape, load_atlas, region_shapes
 from sdgbridge.web.pages.progress import progress
 
 router = APIRouter()
@@ -101,16 +101,8 @@ def indicator(request: Request, engine: EngineDep, settings: SettingsDep, lang: 
     countries = group_areas(engine, settings.default_group, lang)
     choices = _series_choices(engine, lang)
     series = series or _default_series(choices)
-    picked = [c for c in countries if not area or c["iso3"] in area or c["code"] in area]
-    if area and not picked:
-        raise NotFound(f"None of {', '.join(area)} is a country of {settings.default_group};"
-                       " choose among the check boxes.")
-    df = _observations(engine, series, [c["code"] for c in picked], publisher)
-    keys = _dims_choices(df)
-    key = dims if dims in keys else (keys[0] if keys else "")
-    df = df.filter(pl.col("dims") == key)
-    units = _main_units(df)
-    df = df.filter(pl.col("units") == units) if units is not None else df
+    picked = _picked(countries, area, settings.default_group)
+    df, keys, key, units = _shown(engine, series, [c["code"] for c in picked], publisher, dims)
     headline = is_headline(key) and (df.height == 0 or df["publisher"][0] == "UNSD")
     prog = progress(engine, kept, method, settings.default_group) if headline else None
     lines = _lines(df, {c["code"]: c["name"] for c in countries}, prog, series)
@@ -124,6 +116,29 @@ def indicator(request: Request, engine: EngineDep, settings: SettingsDep, lang: 
                   indicator_titles=titles(engine, "indicator", lang),
                   info=_info(choices, series, df),
                   csv_url=_csv_url(series, [c["iso3"] for c in picked], df))
+
+
+def _picked(countries: list[dict[str, Any]], area: list[str] | None, group: str
+            ) -> list[dict[str, Any]]:
+    """The countries asked for by ISO3 or M49 code (all when none is)."""
+    picked = [c for c in countries if not area or c["iso3"] in area or c["code"] in area]
+    if area and not picked:
+        raise NotFound(f"None of {', '.join(area)} is a country of {group}; choose among "
+                       "the check boxes.")
+    return picked
+
+
+def _shown(engine: Engine, series: str, codes: Sequence[str], publisher: str | None,
+           dims: str | None) -> tuple[pl.DataFrame, list[str], str, str | None]:
+    """The observations shown: of one publisher, one disaggregation (``dims`` when the
+    series has it, else the first) and its main units; with the disaggregations there are,
+    the one shown and the units."""
+    df = _observations(engine, series, codes, publisher)
+    keys = _dims_choices(df)
+    key = dims if dims in keys else (keys[0] if keys else "")
+    df = df.filter(pl.col("dims") == key)
+    units = _main_units(df)
+    return (df.filter(pl.col("units") == units) if units is not None else df), keys, key, units
 
 
 def _info(choices: Sequence[dict[str, Any]], series: str, df: pl.DataFrame
@@ -181,14 +196,21 @@ def region_map(request: Request, engine: EngineDep, settings: SettingsDep, lang:
     bounds = classes([r["value"] for r in values.values()]) if values else []
     inside, around, size = region_shapes(tuple(codes))
     names = {c["code"]: c for c in countries}
-    shapes = [{"shape": s, "area": names[s.code], "row": values.get(s.code),
-               "cls": class_of(values[s.code]["value"], bounds) if s.code in values else None}
-              for s in inside]
     return render(request, "map.html", series=series, choices=choices, year=year,
-                  shapes=shapes, around=around, size=size, bounds=bounds, palette=BLUES,
-                  dark=len(BLUES) - DARK_CLASSES, units=_main_units(df),
-                  atlas_version=load_atlas().version,
+                  shapes=_coloured(inside, names, values, bounds), around=around, size=size,
+                  bounds=bounds, palette=BLUES, dark=len(BLUES) - DARK_CLASSES,
+                  units=_main_units(df), atlas_version=load_atlas().version,
                   indicator_titles=titles(engine, "indicator", lang),
                   info=_info(choices, series, df),
                   rows=sorted(values.values(), key=lambda r: names[r["area"]]["name"]),
                   names=names)
+
+
+def _coloured(inside: Sequence[Shape], names: dict[str, dict[str, Any]],
+              values: dict[str, dict[str, Any]], bounds: Sequence[tuple[float, float]]
+              ) -> list[dict[str, Any]]:
+    """The region's shapes, each with its area, its row of values and its class (None
+    without a value)."""
+    return [{"shape": s, "area": names[s.code], "row": values.get(s.code),
+             "cls": class_of(values[s.code]["value"], bounds) if s.code in values else None}
+            for s in inside]
