@@ -299,7 +299,7 @@ def run(args: argparse.Namespace, tmp: Path) -> None:
     cold: dict[str, float] = {}
     with server("serve_load:datasette_app", free_port(), args, env, "Datasette") as ds:
         cold |= first_requests("datasette", ds, theirs)
-        with server("sdgbridge.web.deps:app_factory", free_port(), args, env, "sdgbridge") as api:
+        with server("sdgbridge.web.app:app_factory", free_port(), args, env, "sdgbridge") as api:
             cold |= first_requests("sdgbridge", api, ours)
             rows = check_equivalent(api, f"{ds}/{db.stem}", chosen)
             print(f"Same answers: (a) {rows:,} rows over {len(chosen)} pairs; (b) "
@@ -308,7 +308,7 @@ def run(args: argparse.Namespace, tmp: Path) -> None:
                 figures |= measure(f"sdgbridge ({q})", api, ours[q], args, tmp)
         figures |= measure("datasette (a)", ds, theirs["a"], args, tmp)
         figures |= measure("datasette (b)", ds, theirs["b"], args, tmp)
-    with server("sdgbridge.web.deps:app_factory", free_port(), args,
+    with server("sdgbridge.web.app:app_factory", free_port(), args,
                 {**env, "SDGBRIDGE_API_CACHE_ENTRIES": "0"}, "sdgbridge") as api:
         figures |= measure("sdgbridge (b) not kept", api, ours["b"], args, tmp, (8,))
     report(figures, cold, args)

@@ -18,10 +18,17 @@ from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 PACKAGE = "sdgbridge"
-# Shells whose cycles are being removed elsewhere (issue 11, item 1): a cycle made only of
-# these modules is not reported yet. Empty this to check every module.
-PENDING_SHELLS = ("sdgbridge.cli", "sdgbridge.web", "sdgbridge.projects.cli",
-                  "sdgbridge.knowledge.cli")
+# The shells over the library: the command line (``python -m sdgbridge`` runs it) and the web.
+SHELLS = ("sdgbridge.cli", "sdgbridge.web", "sdgbridge.__main__")
+# Imports no module may make: (importers, imported, why). A name covers its submodules.
+FORBIDDEN = (
+    (SHELLS, ("sdgbridge.db.tables",), "the shells call library functions, never the tables"),
+    (("sdgbridge.web.pages",), ("sdgbridge.web.api",), "pages share through the library or "
+     "pages.base, not through the API's modules"),
+)
+# Within the command line, the command modules import only these (and the library).
+CLI_LEAVES = ("sdgbridge.cli.output", "sdgbridge.cli.state")
+MAX_LINES = 500
 SHELL_FRAMEWORKS = ("typer", "fastapi", "starlette", "jinja2", "uvicorn")
 # The core (store, ingest, query, assessment) imports without these (issue 11, item 5).
 CORE = ("sdgbridge.ingest.load", "sdgbridge.ingest.readers", "sdgbridge.query.observations",
@@ -138,13 +145,61 @@ def cycles(graph: Graph) -> list[list[str]]:
     return sorted(found)
 
 
-def _pending(module: str) -> bool:
-    return any(module == s or module.startswith(s + ".") for s in PENDING_SHELLS)
+def _under(module: str, prefixes: Iterable[str]) -> bool:
+    return any(module == p or module.startswith(p + ".") for p in prefixes)
+
+
+def forbidden_imports(graph: Graph) -> list[str]:
+    """Every edge that breaks a rule, as ``importer -> imported: why``."""
+    found = [f"{m} -> {n}: {why}" for importers, imported, why in FORBIDDEN
+             for m in graph if _under(m, importers)
+             for n in sorted(graph[m]) if _under(n, imported)]
+    found += [f"{m} -> {n}: the library never imports its shells" for m in graph
+              if not _under(m, SHELLS) for n in sorted(graph[m]) if _under(n, SHELLS)]
+    commands = [m for m in graph if _under(m, ("sdgbridge.cli",))
+                and m not in ("sdgbridge.cli", "sdgbridge.cli.app", *CLI_LEAVES)]
+    found += [f"{m} -> {n}: a command module imports only {', '.join(CLI_LEAVES)}"
+              for m in commands for n in sorted(graph[m])
+              if _under(n, ("sdgbridge.cli",)) and n not in CLI_LEAVES]
+    return sorted(found)
 
 
 def test_no_import_cycles() -> None:
-    found = [c for c in cycles(import_graph()) if not all(_pending(m) for m in c)]
+    found = cycles(import_graph())
     assert found == [], "import cycles:\n" + "\n".join(" <-> ".join(c) for c in found)
+
+
+def test_no_forbidden_imports() -> None:
+    assert forbidden_imports(import_graph()) == []
+
+
+def test_a_forbidden_import_is_found(tmp_path: Path) -> None:
+    root = tmp_path / PACKAGE
+    for folder in ("web/pages", "web/api", "db", "cli", "query"):
+        (root / folder).mkdir(parents=True, exist_ok=True)
+        (root / folder / "__init__.py").write_text("")
+    (root / "__init__.py").write_text("")
+    (root / "db" / "tables.py").write_text("")
+    (root / "cli" / "output.py").write_text("")
+    (root / "cli" / "data.py").write_text("from sdgbridge.cli import output\n")
+    (root / "web" / "api" / "data.py").write_text("def f():\n    from ...db import tables\n")
+    (root / "web" / "pages" / "home.py").write_text("from sdgbridge.web.api import data\n")
+    (root / "query" / "rows.py").write_text("import sdgbridge.cli.output\n")
+    (root / "cli" / "progress.py").write_text("from sdgbridge.cli.data import x\n")
+    assert forbidden_imports(import_graph(tmp_path)) == [
+        "sdgbridge.cli.progress -> sdgbridge.cli.data: a command module imports only "
+        "sdgbridge.cli.output, sdgbridge.cli.state",
+        "sdgbridge.query.rows -> sdgbridge.cli.output: the library never imports its shells",
+        "sdgbridge.web.api.data -> sdgbridge.db.tables: the shells call library functions, "
+        "never the tables",
+        "sdgbridge.web.pages.home -> sdgbridge.web.api.data: pages share through the library "
+        "or pages.base, not through the API's modules"]
+
+
+def test_no_module_is_over_the_line_limit() -> None:
+    long = {name: n for name, path in modules().items()
+            if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
+    assert long == {}, f"split these modules (at most {MAX_LINES} lines each)"
 
 
 def test_a_cycle_through_a_function_is_found(tmp_path: Path) -> None:
@@ -164,7 +219,7 @@ def test_a_cycle_through_a_function_is_found(tmp_path: Path) -> None:
 
 def test_the_library_imports_no_shell_framework() -> None:
     found = {name: sorted(set(SHELL_FRAMEWORKS) & outside)
-             for name, outside in outside_imports().items() if not _pending(name)}
+             for name, outside in outside_imports().items() if not _under(name, SHELLS)}
     assert {name: frameworks for name, frameworks in found.items() if frameworks} == {}
 
 
@@ -180,3 +235,4 @@ def test_the_core_imports_without_the_web_or_the_embedding_models() -> None:
 if __name__ == "__main__":
     for component in cycles(import_graph()):
         print(" <-> ".join(component))
+    print(*forbidden_imports(import_graph()), sep="\n")

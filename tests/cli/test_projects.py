@@ -15,11 +15,13 @@ from typer.testing import CliRunner
 
 from sdgbridge.cli import app
 from sdgbridge.config import Settings
+from sdgbridge.db.engine import make_engine
 from sdgbridge.errors import NotFound
+from sdgbridge.projects.coordination import money_against_progress
 from sdgbridge.projects.orgs import list_orgs
 from sdgbridge.projects.queries import project_history, project_table
 from sdgbridge.projects.service import import_files
-from tests.helpers import SHARED, cli_output
+from tests.helpers import SHARED, cli_output, derived_slice
 from tests.projects.test_editing import DHS, _changes
 from tests.projects.test_results import IDENT, specimen, write
 
@@ -150,3 +152,18 @@ def test_cli_orgs_and_projects(cli: typer.Typer, engine: Engine, settings: Setti
     assert len(list_orgs(engine)) == 2
     changes = [c for c in _changes(engine, "activity") if c["record_key"] == f"{UNDP}-1"]
     assert [c["change"] for c in changes] == ["created", "updated", "archived"]
+
+
+def test_vs_progress_prints_the_library_table(store: Path) -> None:
+    data = derived_slice(store / "slice.csv", ("SH_H2O_SAFE", "SH_STA_WASTN", "SI_POV_DAY1"))
+    cli_output("ingest", str(data))
+    cli_output("projects", "import", str(USG / "dhs"))
+    printed = pl.read_csv(cli_output("projects", "vs-progress", "--format", "csv").encode(),
+                          infer_schema=False)
+    engine = make_engine(f"sqlite:///{store / 'cli.db'}")
+    expected = money_against_progress(engine, "unsd", ["CARSDG"])
+    assert printed.height == expected.height > 0
+    assert printed["target"].to_list() == expected["target"].to_list()
+    flagged = pl.read_csv(cli_output("projects", "vs-progress", "--only-flagged", "--format",
+                                     "csv").encode(), infer_schema=False)
+    assert flagged.height == expected.filter(pl.col("flag").is_not_null()).height

@@ -21,7 +21,7 @@ from sdgbridge.db.engine import make_engine
 from sdgbridge.ingest.load import ingest
 from sdgbridge.knowledge import add_document
 from sdgbridge.projects.service import import_files
-from sdgbridge.web import create_app
+from sdgbridge.web.app import create_app
 from tests.helpers import SHARED, derived_slice
 
 CHROMIUM = Path("/usr/bin/chromium")

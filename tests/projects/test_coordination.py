@@ -1,4 +1,5 @@
-"""Money against progress: the join of the flat IATI export with an assessment."""
+"""Money against progress: the join of the flat IATI export with an assessment, on the
+store as a whole; and the partners and funders of the 3W table."""
 
 from __future__ import annotations
 
@@ -6,13 +7,24 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from sqlalchemy import Engine
 
 from sdgbridge.assessment.run import assess, roll_up, series_indicators
 from sdgbridge.config import Settings
 from sdgbridge.ingest.load import ingest
-from sdgbridge.projects.coordination import money_by_target, money_vs_progress
-from sdgbridge.projects.sdg import flat_export
+from sdgbridge.kept import Keeper
+from sdgbridge.projects.coordination import (
+    funders_by_country,
+    money_against_progress,
+    money_by_target,
+    money_vs_progress,
+    partners_in,
+    projects_frame,
+)
+from sdgbridge.projects.queries import three_w
+from sdgbridge.projects.sdg import flat_export, load_mapping
 from sdgbridge.projects.service import import_files
+from sdgbridge.reference.catalog import iso2_to_m49
 from tests.helpers import SHARED, derived_slice
 
 IATI = SHARED / "iati"
@@ -56,3 +68,48 @@ def test_flags_follow_the_rule() -> None:
     assert dict(out.select("target", "flag").iter_rows()) == {
         "1.1": "on track, much support", "2.1": "off track, little support",
         "3.1": None, "4.1": None}
+
+
+@pytest.fixture
+def kazakhstan(engine: Engine, tmp_path: Path) -> Engine:
+    """The slice of three series, and USDA's projects in Kazakhstan."""
+    settings = Settings(iati_schema=IATI / "schema" / "iati-activities-schema.xsd",
+                        iati_codelists=IATI / "codelists")
+    import_files(engine, settings, [IATI / "activities" / "usg" / "data" / "usda" /
+                                    "usda-kazakhstan.xml"])
+    ingest(engine, derived_slice(tmp_path / "s.csv", ("SN_ITK_DEFC", "AG_PRD_ORTIND",
+                                                      "SH_STA_STNT")))
+    return engine
+
+
+def test_money_against_progress_runs_the_pipeline(kazakhstan: Engine) -> None:
+    engine, kept = kazakhstan, Keeper()
+    table = money_against_progress(engine, "unsd", ["CARSDG"], kept=kept)
+    rolled = roll_up(assess(engine, "unsd", ["CARSDG"]).results, series_indicators(engine),
+                     "target")
+    expected = money_vs_progress(rolled, money_by_target(flat_export(engine),
+                                                         iso2_to_m49(engine)))
+    assert table.equals(expected) and table["disbursement"].sum() > 0
+    assert money_against_progress(engine, "unsd", ["CARSDG"], kept=kept) is table  # kept
+    flagged = money_against_progress(engine, "unsd", ["CARSDG"], only_flagged=True)
+    assert flagged.equals(expected.filter(pl.col("flag").is_not_null()))
+    assert set(money_against_progress(engine, "unsd", ["KAZ"])["area"]) == {"398"}
+
+
+def test_partners_and_funders_read_the_3w(kazakhstan: Engine) -> None:
+    w3 = three_w(kazakhstan)
+    usd = w3.filter((pl.col("country") == "KZ") & (pl.col("currency") == "USD"))
+    partners = partners_in(w3, "KZ")
+    assert partners["disbursement"].sum() == pytest.approx(usd["disbursement"].sum())
+    assert partners["disbursement"].to_list() == sorted(partners["disbursement"], reverse=True)
+    names = dict(load_mapping().unique("dac_code", keep="first")
+                 .select("dac_code", "dac_name").iter_rows())
+    assert partners["sector"].to_list() == [names.get(c or "", "")
+                                            for c in partners["sector_dac"]]
+    assert partners_in(w3, "TJ").height == 0
+    totals, cells = funders_by_country(w3, ["KZ", "TJ"], top=1)
+    assert totals.height == 1 and set(cells["country"]) == {"KZ"}
+    assert totals["disbursement"][0] == pytest.approx(
+        cells.group_by("reporting_org_name").agg(pl.col("disbursement").sum())
+        ["disbursement"].max())
+    assert projects_frame(kazakhstan, three_w, Keeper()).equals(w3)

@@ -16,7 +16,7 @@ from sdgbridge.db.values import render_value, value_text
 from sdgbridge.errors import UnknownSeries
 from sdgbridge.ingest.load import ingest
 from sdgbridge.query.observations import ObservationQuery, query_observations
-from sdgbridge.query.series_area import Lookups, build_rows, series_area_rows
+from sdgbridge.query.series_area import Lookups, build_rows, is_lean, series_area_rows
 from sdgbridge.web.render import table_response
 from tests.helpers import derived_slice
 
@@ -117,3 +117,12 @@ def test_nan_is_null_and_its_text_says_so() -> None:
                              "unit_mult", "nature", "obs_status", "time_detail",
                              "lower_bound", "upper_bound", "source", "footnote", "attrs",
                              "release", "dims"]
+
+
+def test_lean_questions() -> None:
+    assert is_lean(ObservationQuery(series=["A", "B"], areas=SIX * 2, year_from=2000))
+    assert not is_lean(ObservationQuery(series=["A", "B", "C"], areas=[KAZ]))
+    assert not is_lean(ObservationQuery(series=["A"], areas=SIX * 3))
+    assert not is_lean(ObservationQuery(series=["A"], areas=[]))
+    assert not is_lean(ObservationQuery(series=["A"], areas=[KAZ], latest=True))
+    assert not is_lean(ObservationQuery(series=["A"], areas=[KAZ], goals=["1"]))

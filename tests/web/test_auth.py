@@ -16,7 +16,8 @@ from sqlalchemy import Engine
 from sdgbridge.config import Settings, load_settings
 from sdgbridge.errors import ConfigError
 from sdgbridge.projects.orgs import list_orgs
-from sdgbridge.web import auth, create_app
+from sdgbridge.web import auth
+from sdgbridge.web.app import create_app
 from tests.helpers import SHARED
 
 TOKEN = "k7Jx-2vQp_9ZsLw4Rt8YbN3mHc6FdGe1"

@@ -15,7 +15,8 @@ from sqlalchemy import Engine, text
 from sdgbridge.config import Settings
 from sdgbridge.ingest.load import ingest
 from sdgbridge.reference.geography import define_group
-from sdgbridge.web import create_app, fast
+from sdgbridge.web import fast
+from sdgbridge.web.app import create_app
 from tests.helpers import derived_slice
 
 SERIES = ("EG_ACS_ELEC", "SI_POV_DAY1", "SH_H2O_SAFE")

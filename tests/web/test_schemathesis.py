@@ -32,7 +32,7 @@ from sdgbridge.assessment.store import save
 from sdgbridge.config import Settings
 from sdgbridge.ingest.load import ingest
 from sdgbridge.projects.service import import_files
-from sdgbridge.web import create_app
+from sdgbridge.web.app import create_app
 from tests.helpers import SHARED, derived_slice
 
 IATI = SHARED / "iati"

@@ -9,7 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-import polars as pl
 import typer
 
 from sdgbridge.cli.output import (
@@ -102,19 +101,16 @@ def projects_vs_progress(ctx: typer.Context, method: MethodOpt = "unsd",
                              help="Only the targets with a flag.")] = False,
                          fmt: FormatOpt = "table") -> None:
     """Money against progress per country and SDG target: off-track targets with little
-    support, on-track targets with a lot."""
-    from sdgbridge.assessment.run import assess as run_assess
-    from sdgbridge.assessment.run import roll_up, series_indicators
-    from sdgbridge.projects.coordination import money_by_target, money_vs_progress
-    from sdgbridge.reference.catalog import area_table
+    support, on-track targets with a lot (by the current stored assessment of the method, or
+    one made now)."""
+    from sdgbridge.assessment.run import method_params
+    from sdgbridge.projects.coordination import money_against_progress
 
     st = state(ctx)
-    run = run_assess(st.engine, method, areas or [st.settings.default_group])
-    rolled = roll_up(run.results, series_indicators(st.engine), "target")
-    codes = area_table(st.engine).drop_nulls("iso2").select("iso2", "code").iter_rows()
-    df = money_vs_progress(rolled, money_by_target(flat_export(st.engine), dict(codes)))
-    show(df.filter(pl.col("flag").is_not_null()) if only_flagged else df, fmt,
-         title=f"Money (USD) against progress ({method}, {run.params_version})", limit=300)
+    df = money_against_progress(st.engine, method, areas or [st.settings.default_group],
+                                only_flagged=only_flagged)
+    show(df, fmt, limit=300, title=f"Money (USD) against progress ({method}, "
+         f"{method_params(method)['version']})")
 
 
 @app.command("overlaps")

@@ -18,7 +18,7 @@ from sdgbridge.reference import define_group, delete_group, load_framework
 from sdgbridge.reference.catalog import (
     FRAMEWORK_LEVELS,
     area_table,
-    framework_table,
+    framework_listing,
     group_table,
 )
 from sdgbridge.reference.framework import FRAMEWORK_LANGUAGES
@@ -95,5 +95,5 @@ def framework_show(ctx: typer.Context,
                        help="target or indicator (repeat for both; default both).")] = None,
                    fmt: FormatOpt = "table") -> None:
     """List the targets, each followed by its indicators, with their titles."""
-    table = framework_table(state(ctx).engine, goal, lang, tuple(level or FRAMEWORK_LEVELS))
+    table = framework_listing(state(ctx).engine, goal, lang, tuple(level or FRAMEWORK_LEVELS))
     show(table, fmt, limit=400)

@@ -22,14 +22,15 @@ def serve(ctx: typer.Context,
     """Serve the dashboard (/) and the JSON API (/api/v1, docs at /api/docs) with uvicorn."""
     import uvicorn
 
-    from sdgbridge.web import create_app
+    from sdgbridge.web.app import create_app
 
+    st = state(ctx)
+    engine = st.engine  # the store is created and seeded once, before any worker starts
     if workers > 1:
-        uvicorn.run("sdgbridge.web.deps:app_factory", factory=True, host=host, port=port,
+        uvicorn.run("sdgbridge.web.app:app_factory", factory=True, host=host, port=port,
                     workers=workers, loop="asyncio", http="httptools")
     else:
-        st = state(ctx)
-        uvicorn.run(create_app(st.settings, st.engine), host=host, port=port,
+        uvicorn.run(create_app(st.settings, engine), host=host, port=port,
                     loop="asyncio", http="httptools")
 
 

@@ -10,13 +10,27 @@ The sums are in US dollars (the flat export's ``value_share_usd``, converted at 
 rate table of :mod:`.money`); rows it could not convert (no rate for their currency-year)
 are counted in ``other_currency_rows`` and left out. A flat frame without the USD column
 (made by hand) is summed in ``currency`` only, as before the rate table.
+
+:func:`money_against_progress` runs the whole of it on the store (the current assessment,
+rolled up to targets, beside the flat export's money); :func:`partners_in` and
+:func:`funders_by_country` read the 3W table (:func:`~sdgbridge.projects.queries.three_w`)
+for a country's page and the region's matrix.
 """
 
 from __future__ import annotations
 
-import polars as pl
+from collections.abc import Callable, Sequence
+from functools import partial
 
+import polars as pl
+from sqlalchemy import Engine
+
+from sdgbridge.assessment.current import current_assessment
 from sdgbridge.assessment.model import SCALE, code_key
+from sdgbridge.kept import NOTHING_KEPT, Keeper
+from sdgbridge.projects.sdg import flat_export, load_mapping
+from sdgbridge.reference.catalog import iso2_to_m49
+from sdgbridge.reference.geography import resolve_areas
 
 BEHIND = ("stagnating", "regressing")
 
@@ -66,3 +80,59 @@ def money_vs_progress(rolled_targets: pl.DataFrame, money: pl.DataFrame) -> pl.D
     order = pl.col("target").map_elements(code_key, return_dtype=pl.List(pl.Int64))
     return (df.with_columns(flag.alias("flag"), order.alias("_o"))
             .sort("area", "_o").drop("_o"))
+
+
+def money_against_progress(engine: Engine, method: str, areas: Sequence[str], *,
+                           only_flagged: bool = False, kept: Keeper = NOTHING_KEPT
+                           ) -> pl.DataFrame:
+    """:func:`money_vs_progress` per country (M49) and SDG target of the current assessment
+    of ``method`` for the members of ``areas``
+    (:func:`~sdgbridge.assessment.current.current_assessment`) and of the flat export's
+    money; ``only_flagged``: only the rows with a flag. ``kept`` keeps the table until a
+    release, an assessment run or the projects change."""
+    codes = tuple(resolve_areas(engine, list(areas)))
+    df = kept.get(engine, "money against progress", partial(_money_against, kept=kept),
+                  method, codes, on=("releases", "runs", "projects"))
+    return df.filter(pl.col("flag").is_not_null()) if only_flagged else df
+
+
+def _money_against(engine: Engine, method: str, codes: tuple[str, ...], kept: Keeper
+                   ) -> pl.DataFrame:
+    rolled = current_assessment(engine, method, codes, kept=kept).rolled("target")
+    flat = projects_frame(engine, flat_export, kept)
+    return money_vs_progress(rolled, money_by_target(flat, iso2_to_m49(engine)))
+
+
+def projects_frame(engine: Engine, make: Callable[[Engine], pl.DataFrame],
+                   kept: Keeper = NOTHING_KEPT) -> pl.DataFrame:
+    """``make(engine)``, a frame of the projects (:func:`~.sdg.flat_export`,
+    :func:`~.queries.three_w`, :func:`~.overlaps.overlaps` at the default similarity,
+    :func:`~.overlaps.partner_network`), kept under its name until the projects change."""
+    return kept.get(engine, make.__name__, make, on=("projects",))
+
+
+def partners_in(three_w: pl.DataFrame, iso2: str, limit: int = 25) -> pl.DataFrame:
+    """Who works in the country ``iso2`` on what (DAC sector, with its name in ``sector``),
+    with how much (USD) and in which years, the largest disbursements first."""
+    names = load_mapping().unique("dac_code", keep="first").select(
+        pl.col("dac_code").alias("sector_dac"), pl.col("dac_name").alias("sector"))
+    usd = three_w.filter((pl.col("country") == iso2) & (pl.col("currency") == "USD"))
+    agg = (usd.group_by("reporting_org_name", "sector_dac")
+           .agg(pl.col("commitment").sum(), pl.col("disbursement").sum(),
+                pl.col("projects").sum(), pl.col("year").min().alias("from"),
+                pl.col("year").max().alias("to"))
+           .sort("disbursement", "commitment", descending=True).head(limit))
+    return agg.join(names, on="sector_dac", how="left", maintain_order="left").with_columns(
+        pl.col("sector").fill_null(""))
+
+
+def funders_by_country(three_w: pl.DataFrame, iso2: Sequence[str], top: int = 20
+                       ) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The ``top`` organisations by USD disbursed in the countries ``iso2`` (largest first),
+    and the disbursements and projects of every organisation × country."""
+    usd = three_w.filter(pl.col("country").is_in(list(iso2)) & (pl.col("currency") == "USD"))
+    cells = usd.group_by("reporting_org_name", "country").agg(
+        pl.col("disbursement").sum(), pl.col("projects").sum())
+    totals = (cells.group_by("reporting_org_name").agg(pl.col("disbursement").sum())
+              .sort("disbursement", "reporting_org_name", descending=[True, False]).head(top))
+    return totals, cells

@@ -283,6 +283,14 @@ def list_orgs(engine: Engine, type: str | None = None, country: str | None = Non
                          for r in rows], schema=schema)
 
 
+def one_org(engine: Engine, id_or_ref: int | str) -> pl.DataFrame:
+    """One organisation (by id, ``org:<id>`` or ref; archived too) as :func:`list_orgs`
+    lists it."""
+    with engine.connect() as conn:
+        org_id = _find(conn, id_or_ref)["id"]
+    return list_orgs(engine, include_archived=True).filter(pl.col("id") == org_id)
+
+
 def org_history(engine: Engine, id_or_ref: int | str) -> pl.DataFrame:
     """Every change of one organisation, oldest first, under all the refs it has had."""
     with engine.connect() as conn:

@@ -15,6 +15,7 @@ SDG indicator and series (:mod:`.results`).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import polars as pl
 from sqlalchemy import Connection, Engine, select
@@ -24,6 +25,7 @@ from sdgbridge.errors import NotFound
 from sdgbridge.projects.iati.export import stored_frame
 from sdgbridge.projects.money import load_rates, rate_year, with_usd
 from sdgbridge.projects.results import MIN_SIMILARITY, link_indicators, with_series
+from sdgbridge.projects.store import CHILDREN
 
 
 def project_table(engine: Engine, country: str | None = None,
@@ -52,6 +54,27 @@ def project_history(engine: Engine, identifier: str) -> pl.DataFrame:
         return pl.read_database(select(ch.changed_at, ch.origin, ch.change, ch.details)
                                 .where(ch.record_key == identifier).order_by(ch.id), conn,
                                 infer_schema_length=None)
+
+
+def project_detail(engine: Engine, identifier: str) -> dict[str, Any] | None:
+    """One project as stored: ``project`` (the activity row) and ``children`` (its
+    countries, regions, sectors, SDG tags, participants, transactions, budgets, documents
+    … as lists of rows without the identifier); None when there is no such project."""
+    a = t.iati_activity
+    with engine.connect() as conn:
+        row = conn.execute(select(a).where(a.c.iati_identifier == identifier)).mappings().first()
+        if row is None:
+            return None
+        children = {kind: [_plain(r) for r in conn.execute(
+            select(table).where(table.c.iati_identifier == identifier)).mappings()]
+            for kind, table in CHILDREN.items()}
+    return {"project": _plain(row), "children": children}
+
+
+def _plain(row: Any) -> dict[str, Any]:
+    """A row as a dict with plain ``str`` keys; the identifier kept on the activity only."""
+    return {str(k): v for k, v in row.items() if k != "iati_identifier"} | (
+        {"iati_identifier": row["iati_identifier"]} if "content_sha256" in row else {})
 
 
 def three_w(engine: Engine, include_archived: bool = False,

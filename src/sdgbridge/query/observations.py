@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import polars as pl
 from sqlalchemy import ColumnElement, Connection, Engine, and_, func, or_, select
@@ -218,3 +219,25 @@ def release_table(engine: Engine) -> pl.DataFrame:
                       r.rows_superseded, r.rows_removed, r.rows_repeated, r.partial, r.fingerprint,
                       r.location).order_by(r.id.desc())
         return pl.read_database(stmt, conn)
+
+
+def latest_release_changes(engine: Engine, areas: Sequence[str], shown: int = 12
+                           ) -> dict[str, Any] | None:
+    """The latest release (its row of :func:`release_table`) with what it changed in
+    ``areas`` against the release before it: ``previous`` (its id, None for the first),
+    ``counts`` per kind of change, and the first ``shown`` ``changes`` with their values
+    ``before`` and ``after``; None when the store has no release."""
+    releases = release_table(engine)
+    if releases.height == 0:
+        return None
+    latest = releases.row(0, named=True)
+    earlier = [r for r in releases["id"].to_list() if r < latest["id"]]
+    if not earlier:
+        return {**latest, "previous": None, "counts": {}, "changes": []}
+    previous = max(earlier)
+    diff = diff_releases(engine, previous, latest["id"], ObservationQuery(areas=list(areas)))
+    first = diff.head(shown).rename({f"value_{previous}": "before",
+                                     f"value_{latest['id']}": "after"})
+    return {**latest, "previous": previous, "counts": dict(diff.group_by("change").len()
+                                                           .iter_rows()),
+            "changes": first.to_dicts()}

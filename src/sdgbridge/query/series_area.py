@@ -30,7 +30,7 @@ from sdgbridge.db import tables as t
 from sdgbridge.db.values import value_text
 from sdgbridge.errors import UnknownSeries
 from sdgbridge.ingest.model import ATTRIBUTES, parse_dims
-from sdgbridge.query.observations import _code_order
+from sdgbridge.query.observations import ObservationQuery, _code_order
 
 YEARS = (-(2**31), 2**31 - 1)  # every year a store's integer column holds
 _o, _s, _a, _d, _si = (t.observation.c, t.series.c, t.area.c, t.dimension_set.c,
@@ -38,6 +38,17 @@ _o, _s, _a, _d, _si = (t.observation.c, t.series.c, t.area.c, t.dimension_set.c,
 
 # Runs a statement with its parameters and gives the rows as plain tuples.
 Run = Callable[[Select[Any], dict[str, object]], list[Any]]
+# Answered without a frame: up to 2 series in up to 12 areas (at most a few thousand rows in
+# the UN database, a few milliseconds).
+LEAN_SERIES, LEAN_AREAS = 2, 12
+
+
+def is_lean(q: ObservationQuery) -> bool:
+    """``q`` asks for a few series in a few areas, current values, by years only: a question
+    :func:`series_area_rows` answers as :func:`~sdgbridge.query.observations.query_observations`
+    would, without a frame."""
+    return 0 < len(q.series) <= LEAN_SERIES and 0 < len(q.areas) <= LEAN_AREAS and not (
+        q.goals or q.targets or q.indicators or q.publishers or q.latest or q.as_of)
 
 
 def _each(name: str, n: int) -> list[BindParameter[Any]]:

@@ -1,16 +1,22 @@
-"""Listings of the reference data and series, as frames for the CLI and the web layer."""
+"""Listings of the reference data and series, as frames for the CLI and the web layer, and
+the look-ups of names and titles in a language (areas from the M49 table, goals, targets
+and indicators from the official translations in ``framework_title``)."""
 
 from __future__ import annotations
 
 import re
+from typing import Any, Literal
 
 import polars as pl
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, Select, func, select
 
+from sdgbridge.assessment.model import code_key
 from sdgbridge.db import tables as t
-from sdgbridge.errors import InputError
+from sdgbridge.errors import InputError, NotFound, SdgBridgeError, UnknownArea
 from sdgbridge.reference.framework import FRAMEWORK_LANGUAGES
 from sdgbridge.reference.geography import resolve_areas
+
+Kind = Literal["goal", "target"]
 
 
 def area_table(engine: Engine, group: str | None = None) -> pl.DataFrame:
@@ -80,7 +86,7 @@ def _in_code_order(df: pl.DataFrame) -> pl.DataFrame:
 FRAMEWORK_LEVELS = ("target", "indicator")
 
 
-def framework_table(engine: Engine, goal: str | None = None, lang: str = "en",
+def framework_listing(engine: Engine, goal: str | None = None, lang: str = "en",
                     levels: tuple[str, ...] = FRAMEWORK_LEVELS) -> pl.DataFrame:
     """The framework as its document lists it: each target followed by its indicators
     (``level``), with the title in ``lang`` (one of the framework's eight languages)."""
@@ -88,7 +94,7 @@ def framework_table(engine: Engine, goal: str | None = None, lang: str = "en",
     if unknown or lang not in FRAMEWORK_LANGUAGES:
         raise InputError(f"--level {', '.join(unknown)}: choose target or indicator." if unknown
                          else f"--lang {lang!r}: choose one of {', '.join(FRAMEWORK_LANGUAGES)}.")
-    if goal is not None and goal not in _goal_codes(engine):
+    if goal is not None and goal not in goal_codes(engine):
         raise InputError(f"No SDG goal {goal!r}: the goals are 1 to 17.")
     ft = t.framework_title.c
     stmt = (select(ft.code, ft.kind.label("level"), ft.title)
@@ -99,6 +105,95 @@ def framework_table(engine: Engine, goal: str | None = None, lang: str = "en",
         return _in_code_order(pl.read_database(stmt, conn, schema_overrides={"title": pl.Utf8}))
 
 
-def _goal_codes(engine: Engine) -> set[str]:
+def framework_table(engine: Engine, kind: Kind, goal: str | None, lang: str) -> pl.DataFrame:
+    """Goals or targets (of ``goal``) with their official titles in ``lang``: ``code``,
+    ``title`` and ``short`` (goals) or ``goal`` (targets), in code order."""
+    ft = t.framework_title.c
     with engine.connect() as conn:
-        return set(conn.execute(select(t.goal.c.code)).scalars())
+        langs = set(conn.execute(select(ft.lang).distinct()).scalars())
+        if lang not in langs:
+            raise SdgBridgeError(f"No SDG titles in language {lang!r}; the store has "
+                                 f"{', '.join(sorted(langs)) or 'none (run sdgbridge init)'}.")
+        if goal is not None and conn.execute(select(t.goal.c.code).where(
+                t.goal.c.code == goal)).first() is None:
+            raise NotFound(f"No goal {goal!r}: goals are numbered 1 to 17.")
+        df = pl.read_database(_framework_statement(kind, goal, lang), conn,
+                              schema_overrides={"title": pl.Utf8, "short": pl.Utf8})
+    order = df["code"].map_elements(code_key, return_dtype=pl.List(pl.Int64))
+    return df.with_columns(order.alias("_o")).sort("_o").drop("_o")
+
+
+def _framework_statement(kind: Kind, goal: str | None, lang: str) -> Select[Any]:
+    ft = t.framework_title.c
+    table = t.goal if kind == "goal" else t.target
+    title = select(ft.title).where(ft.kind == kind, ft.code == table.c.code, ft.lang == lang)
+    cols = [table.c.code, title.scalar_subquery().label("title")]
+    if kind == "goal":
+        short = select(ft.short).where(ft.kind == kind, ft.code == table.c.code,
+                                       ft.lang == lang)
+        stmt = select(*cols, short.scalar_subquery().label("short"))
+        return stmt.where(table.c.code == goal) if goal else stmt
+    stmt = select(*cols, t.target.c.goal)
+    return stmt.where(t.target.c.goal == goal) if goal else stmt
+
+
+def titles(engine: Engine, kind: str, lang: str) -> dict[str, str]:
+    """Code -> official title of the goals (their short titles), targets or indicators in
+    ``lang`` (English where the translation is missing)."""
+    ft = t.framework_title.c
+    with engine.connect() as conn:
+        rows = conn.execute(select(ft.code, ft.lang, ft.title, ft.short).where(
+            ft.kind == kind, ft.lang.in_(["en", lang]))).all()
+    found: dict[str, str] = {}
+    for code, row_lang, title, short in sorted(rows, key=lambda r: r.lang != "en"):
+        if row_lang == lang or code not in found:
+            found[code] = (short if kind == "goal" and short else title)
+    return found
+
+
+def goal_codes(engine: Engine) -> list[str]:
+    """The goals' codes, 1 to 17."""
+    with engine.connect() as conn:
+        codes = conn.execute(select(t.goal.c.code)).scalars().all()
+    return sorted(codes, key=int)
+
+
+def _name(row: Any, lang: str) -> str:
+    return str(row.name_ru if lang == "ru" and row.name_ru else row.name_en)
+
+
+def group_areas(engine: Engine, group: str, lang: str) -> list[dict[str, Any]]:
+    """The areas of ``group``: ``code``, ``iso3`` (the code when it has none), ``iso2`` and
+    ``name`` in ``lang``, by name."""
+    a = t.area.c
+    with engine.connect() as conn:
+        rows = conn.execute(select(a.code, a.iso3, a.iso2, a.name_en, a.name_ru)
+                            .where(a.code.in_(resolve_areas(engine, [group])))).all()
+    out = [{"code": r.code, "iso3": r.iso3 or r.code, "iso2": r.iso2, "name": _name(r, lang)}
+           for r in rows]
+    return sorted(out, key=lambda r: r["name"])
+
+
+def area_entry(engine: Engine, token: str, lang: str) -> dict[str, Any]:
+    """One area by M49 or ISO3 code: as :func:`group_areas` gives it, with its ``kind``;
+    :class:`UnknownArea` when there is none."""
+    a = t.area.c
+    with engine.connect() as conn:
+        r = conn.execute(select(a.code, a.iso3, a.iso2, a.name_en, a.name_ru, a.kind)
+                         .where((a.code == token) | (a.iso3 == token.upper()))).first()
+    if r is None:
+        raise UnknownArea([token])
+    return {"code": r.code, "iso3": r.iso3 or r.code, "iso2": r.iso2, "kind": r.kind,
+            "name": _name(r, lang)}
+
+
+def area_names(engine: Engine, lang: str) -> dict[str, str]:
+    """Area code -> name in ``lang`` (English where there is no Russian one), every area."""
+    df = area_table(engine)
+    names = df["name_ru"] if lang == "ru" else df["name_en"]
+    return dict(zip(df["code"], names.fill_null(df["name_en"]), strict=True))
+
+
+def iso2_to_m49(engine: Engine) -> dict[str, str]:
+    """ISO 3166 alpha-2 -> M49 code, the areas that have one (IATI names countries so)."""
+    return dict(area_table(engine).drop_nulls("iso2").select("iso2", "code").iter_rows())

@@ -1,5 +1,3 @@
-"""The web layer: a FastAPI app over the same library functions as the CLI."""
-
-from sdgbridge.web.app import create_app
-
-__all__ = ["create_app"]
+"""The web layer: a FastAPI app (:func:`sdgbridge.web.app.create_app`) over the same library
+functions as the command line: ``api/`` one JSON router per capability, ``pages/`` one module
+per page."""

@@ -1,4 +1,8 @@
-"""The app factory and the one JSON error shape.
+"""The app factory (:func:`create_app`; :func:`app_factory` for ``uvicorn --factory``), the
+routers it mounts, and the one JSON error shape.
+
+The JSON API (``/api/v1``) has one module per capability under :mod:`sdgbridge.web.api`,
+the HTML pages one per capability under :mod:`sdgbridge.web.pages`; each calls the library.
 
 Every :class:`~sdgbridge.errors.SdgBridgeError` under ``/api`` becomes
 ``{"ok": false, "error": <message>, "errors": [], "status": <code>}`` with the class's status;
@@ -20,29 +24,40 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from starlette.exceptions import HTTPException
 
-from sdgbridge.config import Settings
+from sdgbridge.config import Settings, load_settings
 from sdgbridge.db.engine import make_engine
 from sdgbridge.errors import SdgBridgeError
-from sdgbridge.web.api import ROUTERS
-from sdgbridge.web.deps import KeptFrames
+from sdgbridge.kept import Keeper
+from sdgbridge.reference.seed import seed_store
+from sdgbridge.web.api import data, knowledge, orgs, progress, projects, reference
 from sdgbridge.web.fast import FastObservations
-from sdgbridge.web.pages import STATIC_DIR, error_page
-from sdgbridge.web.pages import router as pages_router
+from sdgbridge.web.pages import coordination, country, explore, home
+from sdgbridge.web.pages import knowledge as knowledge_pages
+from sdgbridge.web.pages.base import STATIC_DIR, error_page
 
 API_PREFIX = "/api/v1"
+# In this order: the reads of each capability, then the writes (behind the bearer token).
+ROUTERS = (reference.router, data.router, progress.router, projects.router, orgs.router,
+           orgs.writes, projects.writes, knowledge.router)
+PAGES = (home.router, country.router, explore.router, coordination.router,
+         knowledge_pages.router)
 
 
 def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
-    """The sdgbridge web app on ``engine`` (by default one made from the settings)."""
+    """The sdgbridge web app on ``engine`` (by default one made from the settings: the store
+    is created, or upgraded, and a new one gets its geography and SDG framework)."""
     app = FastAPI(title="sdgbridge", summary="SDG data, assessments and projects.",
                   openapi_url=f"{API_PREFIX}/openapi.json", docs_url=None, redoc_url=None)
     app.state.settings = settings
-    app.state.engine = engine if engine is not None else make_engine(settings.database_url)
-    app.state.page_cache = {}  # assessments computed for the pages, per store state
-    app.state.kept_frames = KeptFrames()  # flat export, 3W, overlaps, gaps, per store state
+    if engine is None:
+        engine = make_engine(settings.database_url)
+        seed_store(engine)
+    app.state.engine = engine
+    app.state.kept = Keeper()  # frames derived from the store, for pages, API, fast path
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
-    app.include_router(pages_router)
+    for page in PAGES:
+        app.include_router(page, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_api_route("/api/docs", api_docs, include_in_schema=False)
     app.add_middleware(FastObservations)  # the API's most frequent question, before FastAPI
@@ -50,6 +65,12 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
     return app
+
+
+def app_factory() -> FastAPI:
+    """The app with the settings of the environment and ``sdgbridge.toml``:
+    ``uvicorn --factory sdgbridge.web.app:app_factory --workers 2``."""
+    return create_app(load_settings())
 
 
 SWAGGER_DIR = STATIC_DIR / "vendor" / "swagger-ui"

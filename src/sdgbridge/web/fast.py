@@ -14,11 +14,13 @@ in autocommit (a question is two round trips; through the pool it was six: 0.80 
 :class:`~sdgbridge.query.series_area.Lookups` (the series' codes, publishers and indicators,
 the areas' names) are kept too, so a question reads only its observations.
 
-What is kept (never an answer) is dropped whenever the store may have changed: SQLite's ``PRAGMA
-data_version`` (it changes when any other connection, in any process, commits) and
-PostgreSQL's current snapshot (it changes when any transaction that writes starts or ends).
-The stamp of the answer cache (:func:`~sdgbridge.web.deps.store_stamp`: the newest release
-and the count) would miss a group redefined between two releases.
+What is kept (never an answer) goes into the app's :class:`~sdgbridge.kept.Keeper`, under
+a stamp that changes whenever the store may have changed: the connection (a serial number)
+with its change signal, SQLite's ``PRAGMA data_version`` (it changes when any other
+connection, in any process, commits) or PostgreSQL's current snapshot (it changes when any
+transaction that writes starts or ends). The stamp of the releases
+(:func:`~sdgbridge.kept.releases_stamp`) would miss a group redefined between two releases,
+and costs a query of its own.
 
 Anything else — other parameters, a repeated one, a value the route would refuse, an unknown
 series or area, more series or areas than the lean path takes — goes on to the route
@@ -28,6 +30,7 @@ unchanged, so its answers and its errors keep the API's shape. ``app.state.fast_
 
 from __future__ import annotations
 
+import itertools
 import re
 import sqlite3
 import threading
@@ -45,11 +48,11 @@ from sqlalchemy.exc import DBAPIError
 
 from sdgbridge.config import Settings
 from sdgbridge.errors import SdgBridgeError
+from sdgbridge.kept import Keeper
 from sdgbridge.query.observations import ObservationQuery
-from sdgbridge.query.series_area import Lookups, lean_rows
+from sdgbridge.query.series_area import Lookups, is_lean, lean_rows
 from sdgbridge.reference.geography import resolve_areas
-from sdgbridge.web.api import MAX_ID, few_series
-from sdgbridge.web.deps import area_codes, codes
+from sdgbridge.web.deps import MAX_ID, area_codes, codes
 
 PATH = "/api/v1/observations"
 HEADERS = [(b"content-type", b"application/json")]
@@ -58,7 +61,7 @@ _INT = re.compile(r"0|[1-9][0-9]{0,9}")
 _BOUNDS = {"from": (1900, 2100), "to": (1900, 2100), "limit": (1, 10000),
            "offset": (0, MAX_ID)}
 _ONCE = {"areas", "format", *_BOUNDS}
-_KEPT = 8192  # resolved area lists and lookups kept, at most
+_LOOKUPS = 8192  # series and areas a connection's Lookups hold, at most
 
 Rows = Callable[[str, Any], list[Any]]
 
@@ -107,16 +110,18 @@ class _Statements:
 class _Reader(ABC):
     """Runs the statements on a connection of its own per thread (the event loop's, in a
     server: the questions run one at a time on it, between two awaits) and keeps the
-    resolved areas and the :class:`Lookups` while the store's change signal stays the same.
-    The connections are closed at shutdown; one that fails is dropped, and the question
-    goes to the route."""
+    resolved areas and the :class:`Lookups` in ``kept`` while the store's change signal
+    stays the same. The connections are closed at shutdown; one that fails is dropped, and
+    the question goes to the route."""
 
     SIGNAL = ""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, kept: Keeper) -> None:
         self.engine = engine
+        self.kept = kept
         self.statements = _Statements(engine.dialect)
         self.local = threading.local()
+        self.serials = itertools.count(1)  # numbers the connections: part of the stamps
         self.opened: list[Any] = []  # every thread's connection, closed at shutdown
         self.owners: dict[int, threading.Thread] = {}  # id(connection) -> its thread
         # The driver's errors, and SQLAlchemy's (its pool wraps the driver's on connecting).
@@ -140,20 +145,20 @@ class _Reader(ABC):
         self.local = threading.local()
 
     @contextmanager
-    def connection(self) -> Iterator[tuple[Rows, dict[str, Any]]]:
-        """The thread's ``rows`` function, and what is kept, valid for now; raises
-        :class:`Unavailable` (the connection dropped) when the driver fails."""
+    def connection(self) -> Iterator[tuple[Rows, tuple[object, ...]]]:
+        """The thread's ``rows`` function, and the stamp of what is kept, valid for now;
+        raises :class:`Unavailable` (the connection dropped) when the driver fails."""
         conn = getattr(self.local, "conn", None)
         try:
             if conn is None:
                 self._close_orphans()
                 conn = self._open()
                 self.local.conn = conn
+                self.local.serial = next(self.serials)
                 self.opened.append(conn)
                 self.owners[id(conn)] = threading.current_thread()
-                self.local.kept = {"signal": None, "areas": {}, "lookups": Lookups()}
             rows = self._rows(conn)
-            yield rows, self._checked(self.local.kept, rows)
+            yield rows, (self.local.serial, rows(self.SIGNAL, ())[0][0])
         except self.errors as exc:
             self.local.conn = None
             if conn is not None:
@@ -175,15 +180,19 @@ class _Reader(ABC):
         for conn in [c for c in self.opened if not self.owners[id(c)].is_alive()]:
             self._forget(conn)
 
-    def _checked(self, kept: dict[str, Any], rows: Rows) -> dict[str, Any]:
-        """``kept`` (the resolved areas and the :class:`Lookups`), emptied first if the
-        store may have changed since it was filled or it grew too large."""
-        signal = rows(self.SIGNAL, ())[0][0]
-        if kept.get("signal") != signal or (
-                len(kept["areas"]) + len(kept["lookups"]) > _KEPT):
-            kept.clear()
-            kept.update(signal=signal, areas={}, lookups=Lookups())
-        return kept
+    def areas(self, tokens: tuple[str, ...], stamp: tuple[object, ...]) -> list[str]:
+        """The M49 codes of the areas ``tokens`` name, kept."""
+        key = ("fast areas", tokens, stamp)
+        found = self.kept.find(key)
+        return found if found is not None else self.kept.keep(
+            key, resolve_areas(self.engine, tokens))
+
+    def lookups(self, stamp: tuple[object, ...]) -> Lookups:
+        """The connection's :class:`Lookups`, kept (a new one when it has grown too large)."""
+        key = ("fast lookups", (), stamp)
+        found = self.kept.find(key)
+        return found if found is not None and len(found) <= _LOOKUPS else self.kept.keep(
+            key, Lookups())
 
     def run(self, rows: Rows) -> Callable[[Select[Any], dict[str, object]], list[Any]]:
         """The statements' runner on the connection's ``rows``."""
@@ -199,8 +208,8 @@ class _SqliteReader(_Reader):
 
     SIGNAL = "PRAGMA data_version"
 
-    def __init__(self, engine: Engine, path: Path) -> None:
-        super().__init__(engine)
+    def __init__(self, engine: Engine, kept: Keeper, path: Path) -> None:
+        super().__init__(engine, kept)
         self.uri = f"file:{quote(str(path.resolve()))}?mode=ro"
 
     def _open(self) -> sqlite3.Connection:
@@ -242,13 +251,14 @@ class _PostgresReader(_Reader):
         return rows
 
 
-def make_reader(engine: Engine) -> _Reader | None:
-    """The reader for the engine's store (None for an SQLite store in memory)."""
+def make_reader(engine: Engine, kept: Keeper) -> _Reader | None:
+    """The reader for the engine's store, keeping in ``kept`` (None for an SQLite store in
+    memory)."""
     url = engine.url
     if url.get_backend_name() == "postgresql":
-        return _PostgresReader(engine)
+        return _PostgresReader(engine, kept)
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-        return _SqliteReader(engine, Path(url.database))
+        return _SqliteReader(engine, kept, Path(url.database))
     return None
 
 
@@ -263,18 +273,16 @@ def answer(reader: _Reader, params: dict[str, Any], settings: Settings) -> bytes
 
 def _answer(reader: _Reader, series: list[str], params: dict[str, Any], settings: Settings
             ) -> bytes | None:
-    with reader.connection() as (rows, kept):
+    with reader.connection() as (rows, stamp):
         tokens = tuple(area_codes(params.get("areas"), settings))
-        areas = kept["areas"].get(tokens)
         try:
-            if areas is None:
-                areas = kept["areas"][tokens] = resolve_areas(reader.engine, tokens)
+            areas = reader.areas(tokens, stamp)
             q = ObservationQuery(series=series, areas=areas, year_from=params.get("from"),
                                  year_to=params.get("to"))
-            if not few_series(q):
+            if not is_lean(q):
                 return None
-            found = lean_rows(reader.run(rows), kept["lookups"], series, areas, q.year_from,
-                              q.year_to)
+            found = lean_rows(reader.run(rows), reader.lookups(stamp), series, areas,
+                              q.year_from, q.year_to)
         except SdgBridgeError:  # unknown area or series: the route says so
             return None
     offset = params.get("offset", 0)
@@ -325,7 +333,7 @@ class FastObservations:
             return None
         engine = state.engine
         if engine not in self.readers:
-            self.readers[engine] = make_reader(engine)
+            self.readers[engine] = make_reader(engine, state.kept)
         reader = self.readers[engine]
         body = None if reader is None else answer(reader, params, state.settings)
         if body is not None:

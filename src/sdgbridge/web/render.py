@@ -60,3 +60,8 @@ def csv_response(df: pl.DataFrame, total: int | None = None) -> Response:
     headers = {"X-Total-Count": str(df.height if total is None else total)}
     return Response(json_safe(df).write_csv(), media_type="text/csv; charset=utf-8",
                     headers=headers)
+
+
+def written(key: str, status: int = 200, **more: Any) -> Response:
+    """The answer of a write: ``{"ok": true, "key": <the record's key>, …more}``."""
+    return json_response({"ok": True, "key": key, **more}, status)

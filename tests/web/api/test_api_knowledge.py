@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from sdgbridge import knowledge as kb
 from sdgbridge.config import Settings
 from sdgbridge.knowledge.embed import get_embedder
-from sdgbridge.web import create_app
+from sdgbridge.web.app import create_app
 from tests.e2e.conftest import PRACTICES, add_practices
 from tests.helpers import SHARED
 

@@ -12,10 +12,14 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from sdgbridge.web.deps import MAX_ID, DocumentKind
+
 R = TypeVar("R")
 Text = str | None
 Int = int | None
 Num = float | None
+ALIGN_MAX_CHARS = 100_000  # a plan's text to align: seconds of CPU, not minutes
+MAX_TEXT = 1_000_000  # a record typed in
 
 
 class Row(BaseModel):
@@ -243,6 +247,10 @@ class Written(BaseModel):
     archived: bool | None = None
 
 
+WRITTEN: dict[int | str, dict[str, Any]] = {200: {"model": Written}}
+CREATED: dict[int | str, dict[str, Any]] = {201: {"model": Written}}
+
+
 # ---- request bodies -----------------------------------------------------------------------
 
 class Body(BaseModel):
@@ -324,3 +332,141 @@ class ProjectUpdate(Body):
     actual_start: str | None = None
     planned_end: str | None = None
     actual_end: str | None = None
+
+
+# ---- knowledge ----------------------------------------------------------------------------
+
+class DocumentRow(Row):
+    id: int
+    title: str
+    kind: str
+    organisation: Text
+    year: Int
+    language: Text
+    format: str
+    chunks: int
+    source: Text
+
+
+class Tag(BaseModel):
+    goal: int
+    target: str | None = Field(description="Target code (6.1), or null for the goal itself.")
+    score: float = Field(description="Confidence 0-1 (1 for a user's tag).")
+    source: Literal["model", "user"]
+    passages: list[str] = Field(description="The passages that carry the tag, best first.")
+
+
+class Document(BaseModel):
+    id: int
+    title: str
+    kind: str
+    organisation: Text
+    year: Int
+    language: Text
+    licence: Text
+    source: Text
+    format: str
+    chars: int
+    pages: int
+    added_at: str
+    tagged_at: Text
+    countries: list[str] = Field(description="M49 area codes.")
+    chunks: int = Field(description="Passages the text was cut into.")
+    tags: list[Tag]
+    corrections: list[dict[str, Any]]
+
+
+class DocumentDetail(BaseModel):
+    ok: Literal[True]
+    document: Document
+
+
+class Hit(BaseModel):
+    document_id: int
+    title: str
+    kind: str
+    organisation: Text
+    year: Int
+    language: Text = Field(description="The document's language (ISO 639-1).")
+    chunk_id: int
+    page: int
+    snippet: str = Field(description="HTML: the passage, escaped, with <mark> around the "
+                         "query's words.")
+    score: float
+    fts_rank: Int
+    semantic_rank: Int
+    similarity: Num
+    goals: list[int] = Field(description="The SDG goals the document is tagged with.")
+
+
+class Hits(BaseModel):
+    ok: Literal[True]
+    total: int
+    rows: list[Hit]
+
+
+class DocumentCreate(Body):
+    """A record typed in: its text and metadata (the language is detected when not given)."""
+
+    title: str = Field(min_length=1, max_length=1000)
+    text: str = Field(min_length=1, max_length=MAX_TEXT)
+    kind: DocumentKind = "practice"
+    organisation: str | None = Field(None, max_length=1000)
+    countries: list[str] = Field(default_factory=list, max_length=300,
+                                 description="M49, ISO 3166 alpha-3 or alpha-2 or group codes.")
+    year: int | None = Field(None, ge=1900, le=2100)
+    language: str | None = Field(None, pattern="^[a-z]{2}$", description="ISO 639-1.")
+    licence: str | None = Field(None, max_length=200)
+    format: Literal["text", "markdown"] = "text"
+
+
+class Added(BaseModel):
+    ok: Literal[True]
+    id: int
+    title: str
+    chunks: int
+    language: Text
+    tags: list[Tag]
+
+
+class TagCorrection(Body):
+    code: str = Field(description="A goal (6) or a target (6.1, 6.a).", max_length=8)
+    action: Literal["set", "remove"] = "set"
+
+
+class Tags(BaseModel):
+    ok: Literal[True]
+    tags: list[Tag]
+
+
+class AlignRequest(Body):
+    """A plan's text, or the id of a stored document (one of them)."""
+
+    text: str | None = Field(None, min_length=1, max_length=ALIGN_MAX_CHARS)
+    document_id: int | None = Field(None, ge=1, le=MAX_ID)
+    threshold: float | None = Field(None, ge=-1, le=1, description="Similarity a passage "
+                                    "needs to address a target (default: the embedder's).")
+
+
+class Passage(BaseModel):
+    text: str
+    page: int
+    score: float
+
+
+class Addressed(BaseModel):
+    target: str
+    goal: int
+    title: Text
+    score: float
+    passages: list[Passage]
+
+
+class AlignAnswer(BaseModel):
+    ok: Literal[True]
+    embedder: str
+    threshold: float
+    chunks: int
+    addressed: list[Addressed] = Field(description="Targets with the passages addressing "
+                                       "them, in the framework's order.")
+    uncovered: list[str] = Field(description="Targets no passage addresses.")

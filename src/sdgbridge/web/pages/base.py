@@ -1,7 +1,6 @@
 """What every HTML page shares: the Jinja environment, the language of the request, the
-rendering helper and the error page, and the lookups of names and titles in the request's
-language (areas from the M49 table, goals and targets from the official translations in
-``framework_title``)."""
+rendering helper and the error page, and the method and language parameters. Names and
+titles in the request's language come from :mod:`sdgbridge.reference.catalog`."""
 
 from __future__ import annotations
 
@@ -11,14 +10,10 @@ from typing import Annotated, Any
 from fastapi import Depends, Query, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
-from sqlalchemy import Engine, select
 
-from sdgbridge.db import tables as t
-from sdgbridge.errors import UnknownArea
-from sdgbridge.reference.geography import resolve_areas
-from sdgbridge.web import i18n
+import sdgbridge.web.i18n as i18n
 
-WEB_DIR = Path(__file__).parent
+WEB_DIR = Path(__file__).parent.parent
 STATIC_DIR = WEB_DIR / "static"
 COOKIE_AGE = 365 * 24 * 3600
 NAV = (("home", "/"), ("indicators", "/indicator"), ("map", "/map"),
@@ -33,7 +28,6 @@ def _environment() -> Environment:
                                   newstyle=True)
     env.filters["num"] = number
     return env
-
 
 
 def number(value: object, digits: int = 1) -> str:
@@ -58,6 +52,7 @@ def page_language(request: Request, lang: Annotated[str | None, Query(
 
 
 LangDep = Annotated[str, Depends(page_language)]
+MethodQ = Annotated[str, Query(description="unsd, escap, sdsn or opensdg.")]
 
 
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
@@ -89,43 +84,3 @@ def lang_url(request: Request, lang: str) -> str:
 
 
 ENV.globals["lang_url"] = lang_url
-
-
-# ---- names in the request's language ------------------------------------------------------
-
-def areas(engine: Engine, group: str, lang: str) -> list[dict[str, Any]]:
-    """The countries of ``group``: code, iso3, iso2 and name in ``lang``, by name."""
-    codes = resolve_areas(engine, [group])
-    a = t.area.c
-    with engine.connect() as conn:
-        rows = conn.execute(select(a.code, a.iso3, a.iso2, a.name_en, a.name_ru)
-                            .where(a.code.in_(codes))).all()
-    out = [{"code": r.code, "iso3": r.iso3 or r.code, "iso2": r.iso2,
-            "name": (r.name_ru if lang == "ru" and r.name_ru else r.name_en)} for r in rows]
-    return sorted(out, key=lambda r: r["name"])
-
-
-def titles(engine: Engine, kind: str, lang: str) -> dict[str, str]:
-    """Official titles of the goals, targets or indicators in ``lang`` (English where the
-    translation is missing)."""
-    ft = t.framework_title.c
-    with engine.connect() as conn:
-        rows = conn.execute(select(ft.code, ft.lang, ft.title, ft.short).where(
-            ft.kind == kind, ft.lang.in_(["en", lang]))).all()
-    found: dict[str, str] = {}
-    for code, row_lang, title, short in sorted(rows, key=lambda r: r.lang != "en"):
-        if row_lang == lang or code not in found:
-            found[code] = (short if kind == "goal" and short else title)
-    return found
-
-
-def area_lookup(engine: Engine, token: str, lang: str) -> dict[str, Any]:
-    """One area by M49 or ISO3 code (refused with the library's message when unknown)."""
-    a = t.area.c
-    with engine.connect() as conn:
-        r = conn.execute(select(a.code, a.iso3, a.iso2, a.name_en, a.name_ru, a.kind)
-                         .where((a.code == token) | (a.iso3 == token.upper()))).first()
-    if r is None:
-        raise UnknownArea([token])
-    return {"code": r.code, "iso3": r.iso3 or r.code, "iso2": r.iso2, "kind": r.kind,
-            "name": r.name_ru if lang == "ru" and r.name_ru else r.name_en}

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from sdgbridge.config import Settings
 from sdgbridge.web import app as web_app
-from sdgbridge.web import create_app
+from sdgbridge.web.app import create_app
 
 built = pytest.mark.skipif(not (web_app.SWAGGER_DIR / "swagger-ui-bundle.js").exists(),
                            reason="Swagger UI not built: run `make assets`")

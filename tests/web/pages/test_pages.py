@@ -21,8 +21,8 @@ from sdgbridge.config import Settings
 from sdgbridge.ingest.load import ingest
 from sdgbridge.projects.queries import three_w
 from sdgbridge.projects.service import import_files
-from sdgbridge.web import create_app
-from sdgbridge.web.maps import ATLAS_DIR, ATLAS_FILE
+from sdgbridge.web.app import create_app
+from sdgbridge.web.pages.maps import ATLAS_DIR, ATLAS_FILE
 from tests.helpers import SHARED, derived_slice
 
 IATI = SHARED / "iati"

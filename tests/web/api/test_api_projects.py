@@ -16,7 +16,7 @@ from sdgbridge.projects.orgs import list_orgs, seed_from_iati
 from sdgbridge.projects.overlaps import partner_network
 from sdgbridge.projects.queries import project_table
 from sdgbridge.projects.service import import_files
-from sdgbridge.web import create_app
+from sdgbridge.web.app import create_app
 from tests.helpers import SHARED, derived_slice
 
 IATI = SHARED / "iati"

@@ -14,7 +14,7 @@ from sdgbridge.assessment.run import assess, roll_up, series_indicators
 from sdgbridge.assessment.store import results, save
 from sdgbridge.config import Settings
 from sdgbridge.ingest.load import ingest
-from sdgbridge.web import create_app
+from sdgbridge.web.app import create_app
 from tests.helpers import derived_slice
 
 SERIES = ("EG_ACS_ELEC", "SH_H2O_SAFE", "SI_POV_DAY1")

@@ -1,7 +1,7 @@
 """The knowledge pages: ``/knowledge`` (search with filters, or the documents when no words
 are given) and ``/knowledge/{id}`` (a document with its SDG tags, the passages that carry
-them, and documents like it). They call the same helpers as the JSON API
-(:mod:`~sdgbridge.web.api_knowledge`)."""
+them, and documents like it). They show the same records as the JSON API
+(:mod:`sdgbridge.knowledge.records`)."""
 
 from __future__ import annotations
 
@@ -13,10 +13,11 @@ from sqlalchemy import Engine
 
 from sdgbridge import knowledge as kb
 from sdgbridge.errors import SdgBridgeError
+from sdgbridge.knowledge.records import document_record, hit_records, search_filters
 from sdgbridge.knowledge.store import KINDS
-from sdgbridge.web.api_knowledge import EmbedderDep, document, filters, hit_rows
-from sdgbridge.web.deps import EngineDep, SettingsDep
-from sdgbridge.web.pages_base import LangDep, area_lookup, areas, render, titles
+from sdgbridge.reference.catalog import area_entry, group_areas, titles
+from sdgbridge.web.deps import EmbedderDep, EngineDep, SettingsDep, codes
+from sdgbridge.web.pages.base import LangDep, render
 
 router = APIRouter()
 RESULTS = 20
@@ -55,18 +56,17 @@ def knowledge(request: Request, engine: EngineDep, settings: SettingsDep, emb: E
     form = _form(q, country, goal, kind, language, year, org)
     if form.get("kind") and form["kind"] not in KINDS:
         raise SdgBridgeError(f"Kind {kind!r} is not one of {', '.join(KINDS)}.")
-    f = filters(engine, [form["country"]] if "country" in form else None,
-                [form["goal"]] if "goal" in form else None, None, form.get("org"),
-                _year(year), form.get("language"), form.get("kind"))
+    f = search_filters(engine, codes(form.get("country")), codes(form.get("goal")), (),
+                       form.get("org"), _year(year), form.get("language"), form.get("kind"))
     hits, total = None, 0
     docs: list[dict[str, Any]] = []
     if "q" in form:
-        hits = hit_rows(engine, kb.search(engine, form["q"], embedder=emb, filters=f,
+        hits = hit_records(engine, kb.search(engine, form["q"], embedder=emb, filters=f,
                                           limit=RESULTS))
     else:
         total, docs = _listing(engine, f)
     return render(request, "knowledge.html", form=form, hits=hits, total=total, docs=docs,
-                  countries=areas(engine, settings.default_group, lang),
+                  countries=group_areas(engine, settings.default_group, lang),
                   goals=titles(engine, "goal", lang), kinds=KINDS, languages_=LANGUAGES)
 
 
@@ -86,9 +86,9 @@ def _tag_tree(tags: list[dict[str, Any]]) -> list[dict[str, Any]]:
 @router.get("/knowledge/{doc_id}", response_class=HTMLResponse)
 def knowledge_document(request: Request, engine: EngineDep, emb: EmbedderDep, lang: LangDep,
                        doc_id: Annotated[int, Path(ge=1, le=2**31 - 1)]) -> HTMLResponse:
-    doc = document(engine, doc_id)
-    similar = hit_rows(engine, kb.more_like_this(engine, doc_id, embedder=emb, limit=SIMILAR))
-    countries = [area_lookup(engine, code, lang)["name"] for code in doc["countries"]]
+    doc = document_record(engine, doc_id)
+    similar = hit_records(engine, kb.more_like_this(engine, doc_id, embedder=emb, limit=SIMILAR))
+    countries = [area_entry(engine, code, lang)["name"] for code in doc["countries"]]
     return render(request, "knowledge_document.html", doc=doc, countries=countries,
                   tags=_tag_tree(doc["tags"]), similar=similar,
                   goals=titles(engine, "goal", lang), targets=titles(engine, "target", lang))

@@ -27,8 +27,9 @@ from sdgbridge.projects.queries import project_table, three_w
 from sdgbridge.projects.service import import_files
 from sdgbridge.query.observations import ObservationQuery, query_observations
 from sdgbridge.reference.geography import resolve_areas
-from sdgbridge.web import api, create_app
-from sdgbridge.web.deps import AnswerCache
+from sdgbridge.web.answers import AnswerCache
+from sdgbridge.web.api import data
+from sdgbridge.web.app import create_app
 from sdgbridge.web.render import rows, table_response
 from tests.helpers import SHARED, derived_slice
 
@@ -85,7 +86,7 @@ def test_few_series_answer_as_the_frame(client: TestClient, engine: Engine, quer
     df = query_observations(engine, q)
     page = df.slice(int(params.get("offset", 0)), int(params.get("limit", 1000)))
     expected = json.loads(table_response(page, df.height).body)
-    monkeypatch.setattr(api, "query_observations", None)  # not called on this path
+    monkeypatch.setattr(data, "query_observations", None)  # not called on this path
     got = client.get(f"/api/v1/observations?{query}").json()
     assert [list(r.items()) for r in got.pop("rows")] == \
         [list(r.items()) for r in expected.pop("rows")]

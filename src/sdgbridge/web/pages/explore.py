@@ -12,16 +12,16 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import Engine
 
+from sdgbridge.assessment.current import CurrentAssessment
 from sdgbridge.errors import NotFound
 from sdgbridge.query.observations import ObservationQuery, query_observations
-from sdgbridge.reference.catalog import series_table
+from sdgbridge.reference.catalog import group_areas, series_table, titles
 from sdgbridge.summary import HEADLINE_SERIES, is_headline
-from sdgbridge.web.deps import EngineDep, SettingsDep
-from sdgbridge.web.maps import load_atlas, region_shapes
-from sdgbridge.web.pages_base import LangDep, areas, render, titles
-from sdgbridge.web.pages_charts import line_chart
-from sdgbridge.web.pages_home import MethodQ, page_cache
-from sdgbridge.web.pages_progress import Progress, progress
+from sdgbridge.web.deps import EngineDep, KeptDep, SettingsDep
+from sdgbridge.web.pages.base import LangDep, MethodQ, render
+from sdgbridge.web.pages.charts import line_chart
+from sdgbridge.web.pages.maps import Shape, load_atlas, region_shapes
+from sdgbridge.web.pages.progress import progress
 
 router = APIRouter()
 SeriesQ = Annotated[str | None, Query(description="Series code, e.g. EG_ACS_ELEC.")]
@@ -65,7 +65,7 @@ def _main_units(df: pl.DataFrame) -> str | None:
                ["units"][0])
 
 
-def _lines(df: pl.DataFrame, names: dict[str, str], prog: Progress | None,
+def _lines(df: pl.DataFrame, names: dict[str, str], prog: CurrentAssessment | None,
            series: str) -> list[dict[str, Any]]:
     lines = []
     for (area,), part in df.filter(pl.col("value").is_not_null()).group_by(
@@ -84,7 +84,7 @@ def _lines(df: pl.DataFrame, names: dict[str, str], prog: Progress | None,
     return lines
 
 
-def _target(prog: Progress | None, series: str) -> float | None:
+def _target(prog: CurrentAssessment | None, series: str) -> float | None:
     if prog is None:
         return None
     found = prog.results.filter(pl.col("series") == series)["target"].drop_nulls()
@@ -93,27 +93,18 @@ def _target(prog: Progress | None, series: str) -> float | None:
 
 @router.get("/indicator", response_class=HTMLResponse)
 def indicator(request: Request, engine: EngineDep, settings: SettingsDep, lang: LangDep,
-              series: SeriesQ = None,
+              kept: KeptDep, series: SeriesQ = None,
               area: Annotated[list[str] | None, Query(description="ISO3 or M49; repeat.")]
               = None, dims: Annotated[str | None, Query(description="Disaggregation key.")]
               = None, publisher: Annotated[str | None, Query()] = None,
               method: MethodQ = "unsd") -> HTMLResponse:
-    countries = areas(engine, settings.default_group, lang)
+    countries = group_areas(engine, settings.default_group, lang)
     choices = _series_choices(engine, lang)
     series = series or _default_series(choices)
-    picked = [c for c in countries if not area or c["iso3"] in area or c["code"] in area]
-    if area and not picked:
-        raise NotFound(f"None of {', '.join(area)} is a country of {settings.default_group};"
-                       " choose among the check boxes.")
-    df = _observations(engine, series, [c["code"] for c in picked], publisher)
-    keys = _dims_choices(df)
-    key = dims if dims in keys else (keys[0] if keys else "")
-    df = df.filter(pl.col("dims") == key)
-    units = _main_units(df)
-    df = df.filter(pl.col("units") == units) if units is not None else df
+    picked = _picked(countries, area, settings.default_group)
+    df, keys, key, units = _shown(engine, series, [c["code"] for c in picked], publisher, dims)
     headline = is_headline(key) and (df.height == 0 or df["publisher"][0] == "UNSD")
-    prog = progress(engine, page_cache(request), method, settings.default_group) if (
-        headline) else None
+    prog = progress(engine, kept, method, settings.default_group) if headline else None
     lines = _lines(df, {c["code"]: c["name"] for c in countries}, prog, series)
     target = _target(prog, series)
     return render(request, "indicator.html", series=series, choices=choices,
@@ -125,6 +116,29 @@ def indicator(request: Request, engine: EngineDep, settings: SettingsDep, lang: 
                   indicator_titles=titles(engine, "indicator", lang),
                   info=_info(choices, series, df),
                   csv_url=_csv_url(series, [c["iso3"] for c in picked], df))
+
+
+def _picked(countries: list[dict[str, Any]], area: list[str] | None, group: str
+            ) -> list[dict[str, Any]]:
+    """The countries asked for by ISO3 or M49 code (all when none is)."""
+    picked = [c for c in countries if not area or c["iso3"] in area or c["code"] in area]
+    if area and not picked:
+        raise NotFound(f"None of {', '.join(area)} is a country of {group}; choose among "
+                       "the check boxes.")
+    return picked
+
+
+def _shown(engine: Engine, series: str, codes: Sequence[str], publisher: str | None,
+           dims: str | None) -> tuple[pl.DataFrame, list[str], str, str | None]:
+    """The observations shown: of one publisher, one disaggregation (``dims`` when the
+    series has it, else the first) and its main units; with the disaggregations there are,
+    the one shown and the units."""
+    df = _observations(engine, series, codes, publisher)
+    keys = _dims_choices(df)
+    key = dims if dims in keys else (keys[0] if keys else "")
+    df = df.filter(pl.col("dims") == key)
+    units = _main_units(df)
+    return (df.filter(pl.col("units") == units) if units is not None else df), keys, key, units
 
 
 def _info(choices: Sequence[dict[str, Any]], series: str, df: pl.DataFrame
@@ -173,7 +187,7 @@ def region_map(request: Request, engine: EngineDep, settings: SettingsDep, lang:
                series: SeriesQ = None, year: Annotated[int | None, Query(
                    ge=1900, le=2100, description="Year (default: each country's latest).")]
                = None) -> HTMLResponse:
-    countries = areas(engine, settings.default_group, lang)
+    countries = group_areas(engine, settings.default_group, lang)
     choices = _series_choices(engine, lang)
     series = series or _default_series(choices)
     codes = [c["code"] for c in countries]
@@ -182,14 +196,21 @@ def region_map(request: Request, engine: EngineDep, settings: SettingsDep, lang:
     bounds = classes([r["value"] for r in values.values()]) if values else []
     inside, around, size = region_shapes(tuple(codes))
     names = {c["code"]: c for c in countries}
-    shapes = [{"shape": s, "area": names[s.code], "row": values.get(s.code),
-               "cls": class_of(values[s.code]["value"], bounds) if s.code in values else None}
-              for s in inside]
     return render(request, "map.html", series=series, choices=choices, year=year,
-                  shapes=shapes, around=around, size=size, bounds=bounds, palette=BLUES,
-                  dark=len(BLUES) - DARK_CLASSES, units=_main_units(df),
-                  atlas_version=load_atlas().version,
+                  shapes=_coloured(inside, names, values, bounds), around=around, size=size,
+                  bounds=bounds, palette=BLUES, dark=len(BLUES) - DARK_CLASSES,
+                  units=_main_units(df), atlas_version=load_atlas().version,
                   indicator_titles=titles(engine, "indicator", lang),
                   info=_info(choices, series, df),
                   rows=sorted(values.values(), key=lambda r: names[r["area"]]["name"]),
                   names=names)
+
+
+def _coloured(inside: Sequence[Shape], names: dict[str, dict[str, Any]],
+              values: dict[str, dict[str, Any]], bounds: Sequence[tuple[float, float]]
+              ) -> list[dict[str, Any]]:
+    """The region's shapes, each with its area, its row of values and its class (None
+    without a value)."""
+    return [{"shape": s, "area": names[s.code], "row": values.get(s.code),
+             "cls": class_of(values[s.code]["value"], bounds) if s.code in values else None}
+            for s in inside]

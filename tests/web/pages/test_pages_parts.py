@@ -10,8 +10,9 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from sdgbridge.web import i18n, maps
-from sdgbridge.web.pages_charts import COLOURS, line_chart, nice_ticks
+from sdgbridge.web import i18n
+from sdgbridge.web.pages import maps
+from sdgbridge.web.pages.charts import COLOURS, line_chart, nice_ticks
 
 WEB = Path(i18n.__file__).parent
 

@@ -24,7 +24,7 @@ from typing import Any
 
 from sdgbridge.errors import SdgBridgeError
 
-ATLAS_DIR = Path(__file__).parent / "static" / "vendor" / "world-atlas"
+ATLAS_DIR = Path(__file__).parent.parent / "static" / "vendor" / "world-atlas"
 ATLAS_FILE = "countries-50m.json"
 WIDTH = 720
 PARALLELS, ORIGIN = (35.0, 50.0), (66.0, 40.0)

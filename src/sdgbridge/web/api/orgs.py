@@ -1,0 +1,97 @@
+"""Organisations, the partner registry: listings, one organisation with its history; and the
+writes (register, change, archive: :data:`writes`), through the same library functions as
+``sdgbridge orgs …``, recorded with origin ``api``. Every write needs the bearer token
+(:mod:`sdgbridge.web.auth`); writes go one at a time (``WRITER``: SQLite has one writer).
+
+An organisation is named by its ref or ``org:<id>``; the key takes the rest of the path
+(the ``key`` convertor of :mod:`sdgbridge.web.deps`).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Query
+from fastapi.responses import Response
+
+import sdgbridge.web.api.models as m
+from sdgbridge.projects.orgs import (
+    archive_org,
+    create_org,
+    list_orgs,
+    one_org,
+    org_history,
+    org_key,
+    update_org,
+)
+from sdgbridge.web.auth import TokenDep
+from sdgbridge.web.deps import CLEAN, WRITE_ORIGIN, WRITER, CodelistsDep, EngineDep
+from sdgbridge.web.render import json_response, rows, table_response, written
+
+router = APIRouter(tags=["projects"], dependencies=[CLEAN], responses=m.READ_ERRORS)
+writes = APIRouter(tags=["writes"], dependencies=[TokenDep, CLEAN], responses=m.WRITE_ERRORS)
+
+
+@router.get("/organisations", responses=m.page_of(m.Organisation), summary="Organisations")
+def list_organisations(
+        engine: EngineDep,
+        type: Annotated[str | None, Query(description="IATI OrganisationType code.")] = None,
+        country: Annotated[str | None, Query(description="ISO alpha-2: those working "
+                                             "there.")] = None,
+        archived: Annotated[bool, Query(description="Also the archived ones.")] = False
+        ) -> Response:
+    """The partner registry: organisations with their IATI ref, names, type, UN entity,
+    countries and contacts (JSON text)."""
+    return table_response(list_orgs(engine, type, country, archived))
+
+
+@router.get("/organisations/{key:key}/history", responses=m.page_of(m.Change),
+            summary="An organisation's history")
+def organisation_changes(engine: EngineDep, key: str) -> Response:
+    """Every change of an organisation (named by its ref or ``org:<id>``), oldest first."""
+    return table_response(org_history(engine, key))
+
+
+@router.get("/organisations/{key:key}", responses={200: {"model": m.OrganisationDetail}},
+            summary="One organisation")
+def show_organisation(engine: EngineDep, key: str) -> Response:
+    """One organisation (by its ref or ``org:<id>``) with its history."""
+    history = org_history(engine, key)  # NotFound with the library's message
+    return json_response({"ok": True, "organisation": rows(one_org(engine, key))[0],
+                          "history": rows(history)})
+
+
+# ---- writes -----------------------------------------------------------------------------
+
+@writes.post("/organisations", status_code=201, responses=m.CREATED,
+             summary="Register an organisation")
+def add_organisation(engine: EngineDep, codelists: CodelistsDep,
+                     body: Annotated[m.OrganisationCreate, Body()]) -> Response:
+    """Register an organisation; its codes are checked against the IATI code lists."""
+    with WRITER:
+        org_id = create_org(engine, codelists=codelists, origin=WRITE_ORIGIN,
+                            **body.model_dump())
+    return written(org_key({"ref": (body.ref or "").strip() or None, "id": org_id}), 201)
+
+
+@writes.patch("/organisations/{key:key}", responses=m.WRITTEN,
+              summary="Change an organisation")
+def change_organisation(engine: EngineDep, codelists: CodelistsDep, key: str,
+                        body: Annotated[m.OrganisationUpdate, Body()]) -> Response:
+    """Change the fields given (``null`` empties one); answers what changed as
+    field -> [old, new] (nothing when the values are the stored ones)."""
+    changes = body.model_dump(exclude_unset=True)
+    with WRITER:
+        diff = update_org(engine, key, codelists, WRITE_ORIGIN, **changes)
+    new_ref = diff.get("ref", [None, None])[1] if "ref" in diff else None
+    return written(new_ref or key, changes=diff)
+
+
+@writes.post("/organisations/{key:key}/archive", responses=m.WRITTEN,
+             summary="Archive an organisation")
+def archive_organisation(engine: EngineDep, key: str) -> Response:
+    """Archive an organisation (kept with its history, left out of lists); ``archived`` is
+    false when it already was."""
+    with WRITER:
+        archived = archive_org(engine, key, WRITE_ORIGIN)
+    return written(key, archived=archived)

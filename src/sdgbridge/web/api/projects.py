@@ -1,0 +1,140 @@
+"""Projects (IATI activities) and coordination: listings, one project with its history, 3W,
+money against progress, overlaps, the partner network; and the projects made by hand
+(create, update, archive: :data:`writes`, behind the bearer token, recorded with origin
+``api``, one at a time).
+
+Identifiers may hold ``/`` and take the rest of the path (the ``key`` convertor of
+:mod:`sdgbridge.web.deps`), so their sub-resources (``/history``) are declared first.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import polars as pl
+from fastapi import APIRouter, Body, Query
+from fastapi.responses import Response
+
+import sdgbridge.web.api.models as m
+from sdgbridge.errors import NotFound
+from sdgbridge.projects.coordination import money_against_progress, projects_frame
+from sdgbridge.projects.editing import archive_project, create_project, update_project
+from sdgbridge.projects.overlaps import DEFAULT_SIMILARITY, overlaps, partner_network
+from sdgbridge.projects.queries import project_detail, project_history, project_table, three_w
+from sdgbridge.web.auth import TokenDep
+from sdgbridge.web.deps import (
+    CLEAN,
+    WRITE_ORIGIN,
+    WRITER,
+    Areas,
+    CodelistsDep,
+    EngineDep,
+    KeptDep,
+    MethodName,
+    SettingsDep,
+    area_codes,
+)
+from sdgbridge.web.render import json_response, rows, table_response, written
+
+router = APIRouter(tags=["projects"], dependencies=[CLEAN], responses=m.READ_ERRORS)
+writes = APIRouter(tags=["writes"], dependencies=[TokenDep, CLEAN], responses=m.WRITE_ERRORS)
+
+
+@router.get("/projects", responses=m.page_of(m.Project), summary="Projects")
+def list_projects(engine: EngineDep, country: Annotated[str | None, Query(
+        description="ISO 3166 alpha-2 recipient country, e.g. KZ.", max_length=2)] = None
+                  ) -> Response:
+    """IATI projects in the store (imported and made by hand), by recipient country on the
+    activity or its transactions."""
+    return table_response(project_table(engine, country))
+
+
+@router.get("/projects/3w", responses=m.page_of(m.Row), summary="3W: who does what where")
+def projects_3w(engine: EngineDep, kept: KeptDep) -> Response:
+    """Organisation × country × DAC sector × year: commitments, disbursements, projects."""
+    return table_response(projects_frame(engine, three_w, kept))
+
+
+@router.get("/projects/vs-progress", responses=m.page_of(m.Row),
+            summary="Money against progress per country and target")
+def projects_vs_progress(engine: EngineDep, settings: SettingsDep, kept: KeptDep,
+                         method: MethodName = "unsd", areas: Areas = None,
+                         only_flagged: bool = False) -> Response:
+    """Disbursements and commitments (USD) per country and SDG target beside the target's
+    status by ``method`` (its current assessment: the current stored run, else assessed
+    now), flagged: off track with little support, on track with much."""
+    return table_response(money_against_progress(
+        engine, method, area_codes(areas, settings), only_flagged=only_flagged, kept=kept))
+
+
+@router.get("/projects/overlaps", responses=m.page_of(m.Row), summary="Overlapping projects")
+def projects_overlaps(engine: EngineDep, kept: KeptDep,
+                      min_similarity: Annotated[float, Query(
+                          ge=0, le=1, description="TF-IDF cosine of titles and "
+                          "descriptions.")] = DEFAULT_SIMILARITY) -> Response:
+    """Pairs of projects in the same country and SDG target, overlapping in time, with
+    similar texts; most similar first."""
+    if min_similarity < DEFAULT_SIMILARITY:  # more pairs than are kept: computed for this
+        return table_response(overlaps(engine, min_similarity=min_similarity))
+    found = projects_frame(engine, overlaps, kept)  # the pages' too
+    return table_response(found.filter(pl.col("similarity") >= min_similarity))
+
+
+@router.get("/projects/network", responses=m.page_of(m.Row), summary="Partner network")
+def projects_network(engine: EngineDep, kept: KeptDep) -> Response:
+    """Who co-funds, co-implements or funds whom (USD disbursements); UN joint work."""
+    return table_response(projects_frame(engine, partner_network, kept))
+
+
+@router.get("/projects/{identifier:key}/history", responses=m.page_of(m.Change),
+            summary="A project's history")
+def project_changes(engine: EngineDep, identifier: str) -> Response:
+    """What changed in a project, import by import or edit by edit, oldest first."""
+    return table_response(project_history(engine, identifier))
+
+
+@router.get("/projects/{identifier:key}", responses={200: {"model": m.ProjectDetail}},
+            summary="One project")
+def show_project(engine: EngineDep, identifier: str) -> Response:
+    """One project: its row, its countries, regions, sectors, SDG tags, participating
+    organisations, transactions, budgets and documents, and its history."""
+    detail = project_detail(engine, identifier)
+    if detail is None:
+        raise NotFound(f"No project {identifier!r}. GET /api/v1/projects lists them.")
+    return json_response({"ok": True, **detail,
+                          "history": rows(project_history(engine, identifier))})
+
+
+# ---- writes -----------------------------------------------------------------------------
+
+@writes.post("/projects", status_code=201, responses=m.CREATED, summary="Create a project")
+def add_project(engine: EngineDep, codelists: CodelistsDep,
+                body: Annotated[m.ProjectCreate, Body()]) -> Response:
+    """Create a project by hand (not from an IATI file); the reporting and participating
+    organisations must be registered."""
+    values = body.model_dump()
+    values["participants"] = [(p["role"], p["ref"]) for p in values["participants"]]
+    with WRITER:
+        ident = create_project(engine, codelists=codelists, origin=WRITE_ORIGIN,
+                               **values)
+    return written(ident, 201)
+
+
+@writes.patch("/projects/{identifier:key}", responses=m.WRITTEN, summary="Change a project")
+def change_project(engine: EngineDep, codelists: CodelistsDep, identifier: str,
+                   body: Annotated[m.ProjectUpdate, Body()]) -> Response:
+    """Change fields of a project made by hand (``null`` empties one); answers what
+    changed as field -> [old, new]."""
+    changes = body.model_dump(exclude_unset=True)
+    with WRITER:
+        diff = update_project(engine, identifier, codelists, WRITE_ORIGIN, **changes)
+    return written(identifier, changes=diff)
+
+
+@writes.post("/projects/{identifier:key}/archive", responses=m.WRITTEN,
+             summary="Archive a project")
+def archive_one_project(engine: EngineDep, identifier: str) -> Response:
+    """Archive a project made by hand (kept with its history)."""
+    with WRITER:
+        archived = archive_project(engine, identifier, WRITE_ORIGIN)
+    return written(identifier, archived=archived)

@@ -1,0 +1,49 @@
+"""Progress for the pages: a method's current assessment of the region
+(:func:`sdgbridge.assessment.current.current_assessment`: the current stored run, else
+assessed now; kept until a release or a run is added, so the pages of one store state agree
+with each other and with ``/api/v1/assessments/latest``), and its cells for the tables."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+from sqlalchemy import Engine
+
+from sdgbridge.assessment.charts import dominant
+from sdgbridge.assessment.current import CurrentAssessment, current_assessment
+from sdgbridge.assessment.methods import METHODS
+from sdgbridge.assessment.model import SCALE
+from sdgbridge.errors import SdgBridgeError
+from sdgbridge.kept import Keeper
+from sdgbridge.reference.catalog import titles
+
+
+class UnknownMethod(SdgBridgeError):
+    def __init__(self, method: str) -> None:
+        super().__init__(f"No assessment method {method!r}; choose one of "
+                         f"{', '.join(METHODS)} (e.g. ?method=unsd).")
+
+
+def progress(engine: Engine, kept: Keeper, method: str, group: str) -> CurrentAssessment:
+    """The method's current assessment of the areas of ``group``."""
+    if method not in METHODS:
+        raise UnknownMethod(method)
+    return current_assessment(engine, method, [group], kept=kept)
+
+
+def cells(rolled: pl.DataFrame, level: str) -> dict[tuple[str, str], dict[str, Any]]:
+    """(code, area) -> {status, coverage, counts} of a roll-up, the status dominant."""
+    out = {}
+    for row in rolled.iter_rows(named=True):
+        out[(row[level], row["area"])] = {
+            "status": dominant(row), "coverage": row["coverage"],
+            "counts": {s: row[s] for s in SCALE if row[s]}}
+    return out
+
+
+def titled_targets(engine: Engine, df: pl.DataFrame, lang: str) -> list[dict[str, Any]]:
+    """The rows of ``df`` (with a ``target`` column), each with the target's ``title`` in
+    ``lang``."""
+    names = titles(engine, "target", lang)
+    return [{**r, "title": names.get(r["target"], "")} for r in df.to_dicts()]

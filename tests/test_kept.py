@@ -1,0 +1,123 @@
+"""What the pages, the API and the fast path keep: every change of what a value depends on
+makes a new stamp (the project frames are made again after every kind of change to the
+projects), on SQLite and PostgreSQL; the keeper holds at most its number of entries."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from sdgbridge import knowledge as kb
+from sdgbridge.assessment.run import assess
+from sdgbridge.assessment.store import save
+from sdgbridge.ingest.load import ingest
+from sdgbridge.kept import Keeper, projects_stamp, releases_stamp, stamp
+from sdgbridge.knowledge.embed import get_embedder
+from sdgbridge.projects.editing import archive_project, create_project, update_project
+from sdgbridge.projects.iati.codelists import load_codelists
+from sdgbridge.projects.orgs import create_org, update_org
+from sdgbridge.projects.queries import three_w
+from tests.helpers import SHARED, derived_slice
+
+UNDP = "XM-DAC-41114"
+
+
+@pytest.fixture
+def cl() -> dict[str, frozenset[str]]:
+    return load_codelists(SHARED / "iati" / "codelists")
+
+
+def test_every_change_makes_a_new_stamp(engine: Engine, cl: dict) -> None:
+    stamps = [projects_stamp(engine)]
+    create_org(engine, name_en="UNDP", type="40", ref=UNDP, codelists=cl)
+    stamps.append(projects_stamp(engine))
+    ident = create_project(engine, identifier=f"{UNDP}-1", title_en="Water for schools",
+                           reporting_org_ref=UNDP, status="2", countries=["KZ"],
+                           sectors=["14030"], planned_start="2024-01-01", codelists=cl,
+                           origin="test")
+    stamps.append(projects_stamp(engine))
+    update_project(engine, ident, cl, "test", title_en="Water for rural schools")
+    stamps.append(projects_stamp(engine))
+    update_org(engine, UNDP, cl, "test", name_en="UN Development Programme")
+    stamps.append(projects_stamp(engine))
+    archive_project(engine, ident, "test")
+    stamps.append(projects_stamp(engine))
+    assert len(set(stamps)) == len(stamps)
+    assert projects_stamp(engine) == stamps[-1]  # nothing changed: the same stamp
+
+
+def test_frames_are_kept_until_the_projects_change(engine: Engine, cl: dict) -> None:
+    frames, made = Keeper(), []
+
+    def counted(eng: Engine) -> object:
+        made.append(1)
+        return three_w(eng)
+
+    create_org(engine, name_en="UNDP", type="40", ref=UNDP, codelists=cl)
+    first = frames.get(engine, "three_w", counted)
+    assert frames.get(engine, "three_w", counted) is first and len(made) == 1
+    create_project(engine, identifier=f"{UNDP}-2", title_en="Roads", reporting_org_ref=UNDP,
+                   status="2", countries=["KG"], sectors=["21020"],
+                   planned_start="2024-01-01", codelists=cl, origin="test")
+    second = frames.get(engine, "three_w", counted)
+    assert len(made) == 2 and second.equals(three_w(engine))
+
+
+def test_each_source_has_its_stamp(engine: Engine, tmp_path: Path) -> None:
+    before = {s: stamp(engine, s) for s in ("releases", "runs", "documents")}
+    ingest(engine, derived_slice(tmp_path / "s.csv", ("SH_H2O_SAFE",)), source="slice")
+    assert releases_stamp(engine) == stamp(engine, "releases") != before["releases"]
+    assert stamp(engine, "runs") == before["runs"]
+    save(engine, assess(engine, "unsd", ["KAZ"]))
+    assert stamp(engine, "runs") != before["runs"]
+    assert stamp(engine, "documents") == before["documents"]
+    kb.add_document(engine, "Water for every village of the district.", title="Water",
+                    embedder=get_embedder("hashing"), tag=False)
+    assert stamp(engine, "documents") != before["documents"]
+    assert stamp(engine) == (*stamp(engine, "releases"), *stamp(engine, "projects"),
+                             *stamp(engine, "runs"), *stamp(engine, "documents"))
+
+
+def test_a_value_is_kept_until_its_sources_change(engine: Engine, tmp_path: Path) -> None:
+    kept, made = Keeper(), []
+
+    def count(eng: Engine, name: str) -> int:
+        made.append(name)
+        return len(made)
+
+    assert kept.get(engine, "n", count, "a", on=("releases",)) == 1
+    assert kept.get(engine, "n", count, "a", on=("releases",)) == 1  # kept
+    assert kept.get(engine, "n", count, "b", on=("releases",)) == 2  # other parameters
+    save(engine, assess(engine, "unsd", ["KAZ"]))  # a run: not what it depends on
+    assert kept.get(engine, "n", count, "a", on=("releases",)) == 1
+    ingest(engine, derived_slice(tmp_path / "s.csv", ("SH_H2O_SAFE",)), source="slice")
+    assert kept.get(engine, "n", count, "a", on=("releases",)) == 3
+    assert made == ["a", "b", "a"]
+
+
+def test_the_keeper_is_bounded(engine: Engine) -> None:
+    kept, made = Keeper(entries=3), []
+
+    def square(eng: Engine, n: int) -> int:
+        made.append(n)
+        return n * n
+
+    for n in range(10):
+        assert kept.get(engine, "square", square, n) == n * n
+    assert len(kept) == 3 and made == list(range(10))
+    assert kept.get(engine, "square", square, 9) == 81 and len(made) == 10  # kept
+    kept.get(engine, "square", square, 7)  # now the most recently used
+    kept.get(engine, "square", square, 10)  # makes room: 8 goes, the least recently used
+    assert len(kept) == 3
+    kept.get(engine, "square", square, 7)
+    kept.get(engine, "square", square, 8)
+    assert made == [*range(10), 10, 8]
+
+
+def test_a_keeper_of_no_entries_keeps_nothing(engine: Engine) -> None:
+    kept, made = Keeper(entries=0), []
+    for _ in range(2):
+        kept.get(engine, "one", lambda eng: made.append(1))
+    assert len(made) == 2 and len(kept) == 0
