@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import polars as pl
-from sqlalchemy import ColumnElement, Connection, Engine, and_, func, or_, select
+from sqlalchemy import ColumnElement, Connection, Engine, and_, exists, func, or_, select
 
 from sdgbridge.db import tables as t
 from sdgbridge.db.values import render_value
@@ -207,6 +207,12 @@ def diff_releases(engine: Engine, a: int, b: int, q: ObservationQuery | None = N
             .filter(pl.col("change").is_not_null())
             .rename({"value_text": f"value_{a}", "value_text_b": f"value_{b}"})
             .select("change", *key, f"value_{a}", f"value_{b}").sort(key))
+
+
+def has_releases(engine: Engine) -> bool:
+    """Whether any data release is in the store (a new store has none)."""
+    with engine.connect() as conn:
+        return bool(conn.execute(select(exists().select_from(t.release))).scalar())
 
 
 def release_table(engine: Engine) -> pl.DataFrame:

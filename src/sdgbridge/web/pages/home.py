@@ -1,5 +1,5 @@
 """The region's home page: the goals × countries heatmap of a method, the headline values,
-and the latest data release with what it changed."""
+and the latest data release with what it changed; on a store without data, what to load."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import Engine
 
 from sdgbridge.assessment.current import CurrentAssessment
-from sdgbridge.query.observations import latest_release_changes
+from sdgbridge.query.observations import has_releases, latest_release_changes
 from sdgbridge.reference.catalog import area_names, goal_codes, group_areas, titles
 from sdgbridge.summary import headline_latest
 from sdgbridge.web.deps import EngineDep, KeptDep, SettingsDep
@@ -24,6 +24,8 @@ router = APIRouter()
 def home(request: Request, engine: EngineDep, settings: SettingsDep, lang: LangDep,
          kept: KeptDep, method: MethodQ = "unsd") -> HTMLResponse:
     group = settings.default_group
+    if not has_releases(engine):
+        return render(request, "empty.html", group=group)  # a new store: what to load
     prog = progress(engine, kept, method, group)
     return render(request, "home.html", method=prog.method, progress=prog,
                   countries=group_areas(engine, group, lang), goals=goal_codes(engine),
