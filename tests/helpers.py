@@ -1,4 +1,5 @@
-"""Small helpers shared by tests: slices of the real data copied to a temp folder."""
+"""Small helpers shared by tests: the specimens of ``tests/data`` (see its README) copied to a
+temp folder, and the paths of the real data in ``../shared/data`` for the real-data tests."""
 
 from __future__ import annotations
 
@@ -12,22 +13,24 @@ from sqlalchemy import Engine, func, select
 from sdgbridge.db import tables as t
 
 ROOT = Path(__file__).resolve().parents[1]
+SPECIMENS = ROOT / "tests" / "data"
 SHARED = ROOT.parent / "shared" / "data"
 DDF = SHARED / "sdg" / "unsd_global_ddf_2023-12"
 DERIVED = SHARED / "sdg" / "derived" / "unsd_sdg_2023-12_central_asia_afg_sdg_layout.csv"
+DDF_SPECIMEN = SPECIMENS / "ddf"
+SDG_CSV = SPECIMENS / "sdg_csv"
 SAMPLE_SERIES = ("si_pov_day1", "sh_h2o_safe", "eg_acs_elec", "sh_sta_wastn", "se_adt_funs",
                  "en_mat_ftprpc", "ag_fls_index")
 
 
 def ddf_sample(folder: Path, series: tuple[str, ...] = SAMPLE_SERIES) -> Path:
-    """A DDF package with the concepts, all entity files and a few series' datapoints."""
+    """A copy of the DDF specimen: the concepts, the entity files and some series' datapoints."""
     folder.mkdir(parents=True, exist_ok=True)
-    for f in DDF.glob("ddf--e*.csv"):
+    for f in DDF_SPECIMEN.glob("ddf--[ce]*.csv"):
         shutil.copy(f, folder)
-    shutil.copy(DDF / "ddf--concepts--continuous.csv", folder)
-    shutil.copy(DDF / "datapackage.json", folder)
+    shutil.copy(DDF_SPECIMEN / "datapackage.json", folder)
     for s in series:
-        for f in DDF.glob(f"ddf--datapoints--{s}--by--*.csv"):
+        for f in DDF_SPECIMEN.glob(f"ddf--datapoints--{s}--by--*.csv"):
             shutil.copy(f, folder)
     return folder
 
@@ -37,14 +40,17 @@ def datapoint_file(folder: Path, series: str) -> Path:
 
 
 def derived_slice(path: Path, series: tuple[str, ...]) -> Path:
-    """The rows of some series from the derived SDG-API-layout file."""
-    with DERIVED.open(encoding="utf-8", newline="") as src, path.open("w", encoding="utf-8",
-                                                                      newline="") as dst:
-        reader, writer = csv.reader(src), csv.writer(dst, lineterminator="\n")
-        header = next(reader)
-        writer.writerow(header)
-        col = header.index("SeriesCode")
-        writer.writerows(row for row in reader if row[col] in series)
+    """One SDG-API-layout CSV with the rows of some series, by series code as in the derived
+    file of ``../shared`` (``tests/data/sdg_csv`` holds a specimen file per series)."""
+    with path.open("w", encoding="utf-8", newline="") as dst:
+        writer = csv.writer(dst, lineterminator="\n")
+        for i, code in enumerate(sorted(series)):
+            with (SDG_CSV / f"{code}.csv").open(encoding="utf-8", newline="") as src:
+                reader = csv.reader(src)
+                header = next(reader)
+                if i == 0:
+                    writer.writerow(header)
+                writer.writerows(reader)
     return path
 
 
