@@ -11,6 +11,9 @@ import polars as pl
 from sqlalchemy import Engine, func, select
 
 from sdgbridge.db import tables as t
+from sdgbridge.projects.codelists import load_codelists
+from sdgbridge.projects.iati import parse_activities
+from sdgbridge.projects.store import ImportReport, import_batch
 
 ROOT = Path(__file__).resolve().parents[1]
 SPECIMENS = ROOT / "tests" / "data"
@@ -19,6 +22,8 @@ DDF = SHARED / "sdg" / "unsd_global_ddf_2023-12"
 DERIVED = SHARED / "sdg" / "derived" / "unsd_sdg_2023-12_central_asia_afg_sdg_layout.csv"
 DDF_SPECIMEN = SPECIMENS / "ddf"
 SDG_CSV = SPECIMENS / "sdg_csv"
+IATI_ACTIVITIES = SPECIMENS / "iati" / "activities"
+IATI_CODELISTS = SPECIMENS / "iati" / "codelists"
 SAMPLE_SERIES = ("si_pov_day1", "sh_h2o_safe", "eg_acs_elec", "sh_sta_wastn", "se_adt_funs",
                  "en_mat_ftprpc", "ag_fls_index")
 
@@ -52,6 +57,15 @@ def derived_slice(path: Path, series: tuple[str, ...]) -> Path:
                     writer.writerow(header)
                 writer.writerows(reader)
     return path
+
+
+def import_specimens(engine: Engine, *names: str) -> ImportReport:
+    """Store IATI specimen files (``tests/data/iati/activities``) as ``projects import`` does,
+    with the specimen code lists and without the IATI schema, which stays in ``../shared``
+    (``tests/test_specimens.py`` checks there that the specimens are valid IATI 2.03)."""
+    files = [IATI_ACTIVITIES / name for name in names]
+    batch = parse_activities(files, load_codelists(IATI_CODELISTS), None)
+    return import_batch(engine, batch, files)
 
 
 def count(engine: Engine, table: t.Table) -> int:  # type: ignore[name-defined]

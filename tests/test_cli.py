@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from sdgbridge.cli import app
+from sdgbridge.reference import PACKAGED_FRAMEWORK
 from tests.helpers import SHARED, derived_slice
 
 runner = CliRunner()
@@ -21,7 +22,7 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("SDGBRIDGE_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
     monkeypatch.setenv("SDGBRIDGE_DATA_DIR", str(SHARED))
     monkeypatch.setenv("COLUMNS", "200")
-    result = runner.invoke(app, ["init"])
+    result = runner.invoke(app, ["init", "--framework", str(PACKAGED_FRAMEWORK)])
     assert result.exit_code == 0, result.output
     assert "SDG framework: 17 goals, 169 targets, 252 indicator codes" in result.output
     return tmp_path
@@ -68,6 +69,7 @@ def test_errors_exit_1_with_a_message(store: Path) -> None:
     assert "No series NOPE_X in the store" in str(result.exception)
 
 
+@pytest.mark.shared_data
 def test_status_shows_headline_table(store: Path) -> None:
     _run("ingest", str(SHARED / "sdg" / "derived" /
                        "unsd_sdg_2023-12_central_asia_afg_sdg_layout.csv"))

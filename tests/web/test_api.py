@@ -1,4 +1,4 @@
-"""The JSON API on a small slice of real data, on SQLite and PostgreSQL."""
+"""The JSON API on the specimens of tests/data, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -24,15 +24,13 @@ from sdgbridge.assessment.store import save
 from sdgbridge.config import Settings
 from sdgbridge.ingest.load import ingest
 from sdgbridge.projects.queries import project_table, three_w
-from sdgbridge.projects.service import import_files
 from sdgbridge.query.observations import ObservationQuery, query_observations
 from sdgbridge.reference.geography import resolve_areas
 from sdgbridge.web import api, create_app
 from sdgbridge.web.deps import AnswerCache
 from sdgbridge.web.render import rows, table_response
-from tests.helpers import SHARED, derived_slice
+from tests.helpers import derived_slice, import_specimens
 
-IATI = SHARED / "iati"
 SERIES = ("EG_ACS_ELEC", "SI_POV_DAY1")
 KAZ_2021 = "/api/v1/observations?series=EG_ACS_ELEC&areas=KAZ&from=2021&to=2021"
 
@@ -151,10 +149,7 @@ def test_assessments(client: TestClient, engine: Engine) -> None:
 
 def test_projects(client: TestClient, engine: Engine) -> None:
     assert _get(client, "/api/v1/projects") == {"ok": True, "total": 0, "rows": []}
-    settings = Settings(iati_schema=IATI / "schema" / "iati-activities-schema.xsd",
-                        iati_codelists=IATI / "codelists")
-    import_files(engine, settings, [IATI / "activities" / "usg" / "data" / "usda" /
-                                    "usda-kazakhstan.xml"])
+    import_specimens(engine, "usda-kazakhstan.xml")
     expected = project_table(engine, "KZ")
     body = _get(client, "/api/v1/projects?country=KZ")
     assert body["total"] == expected.height > 0

@@ -11,14 +11,14 @@ from sdgbridge.projects.editing import archive_project, create_project, update_p
 from sdgbridge.projects.orgs import create_org, update_org
 from sdgbridge.projects.queries import three_w
 from sdgbridge.web.deps import KeptFrames, projects_stamp
-from tests.helpers import SHARED
+from tests.helpers import IATI_CODELISTS
 
 UNDP = "XM-DAC-41114"
 
 
 @pytest.fixture
 def cl() -> dict[str, frozenset[str]]:
-    return load_codelists(SHARED / "iati" / "codelists")
+    return load_codelists(IATI_CODELISTS)
 
 
 def test_every_change_makes_a_new_stamp(engine: Engine, cl: dict) -> None:
