@@ -24,6 +24,7 @@ REAL_TJ = DATA / "sdmx" / "tajikistan_tajstat"
 KG = SPECIMENS / "sdmx" / "kyrgyzstan_nsc"
 TJ = SPECIMENS / "sdmx" / "tajikistan_tajstat"
 KG_DSD = KG / "SDG_DSD.KG_1.8.xml"
+OPENSDG_CSV = SPECIMENS / "opensdg" / "kazakhstan" / "data" / "indicator_7-1-1.csv"
 # Observation counts per real file, as the data README states them.
 COUNTS = {"1.1.1.xml": 175, "3.3.3.xml": 56, "4.1.2.a.xml": 90, "5.5.1.xml": 27,
           "6.1.1.1.xml": 34, "8.5.2.1.xml": 51, "9.c.1.xml": 37, "16.1.1.xml": 315}
@@ -182,7 +183,7 @@ def test_handles() -> None:
     assert SdmxReader.handles(KG) and SdmxReader.handles(TJ)
     assert not SdmxReader.handles(KG_DSD)  # a structure message, not data
     assert not SdmxReader.handles(DATA / "sdmx" / "sdmx1_test_data")
-    assert not SdmxReader.handles(SPECIMENS / "opensdg" / "kazakhstan" / "data" / "indicator_7-1-1.csv")
+    assert not SdmxReader.handles(OPENSDG_CSV)
 
 
 def test_registry_selection(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -192,7 +193,7 @@ def test_registry_selection(monkeypatch: pytest.MonkeyPatch) -> None:
     assert isinstance(registry.get_reader(TJ), SdmxReader)
     assert isinstance(registry.get_reader(KG_DSD, fmt="sdmx"), SdmxReader)
     with pytest.raises(NoReader):
-        registry.get_reader(SPECIMENS / "opensdg" / "kazakhstan" / "data" / "indicator_7-1-1.csv")
+        registry.get_reader(OPENSDG_CSV)
 
 
 # --- finding the DSD ----------------------------------------------------------------------
