@@ -1,21 +1,22 @@
 """Fixtures shared by the projects tests: settings pointing at the shared IATI schema and code
-lists, and the code lists loaded once per test."""
+lists (standards files kept in ../shared: the tests that take them are real-data tests), and
+the code lists loaded once per test."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 
 from sdgbridge.config import Settings
 from sdgbridge.projects.codelists import load_codelists
-from tests.helpers import SHARED
-
-IATI = SHARED / "iati"
 
 
 @pytest.fixture
-def settings() -> Settings:
-    return Settings(iati_schema=IATI / "schema" / "iati-activities-schema.xsd",
-                    iati_codelists=IATI / "codelists")
+def settings(shared: Path) -> Settings:
+    iati = shared / "iati"
+    return Settings(iati_schema=iati / "schema" / "iati-activities-schema.xsd",
+                    iati_codelists=iati / "codelists")
 
 
 @pytest.fixture

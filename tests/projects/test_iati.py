@@ -25,6 +25,8 @@ from sdgbridge.projects.iati import (
     validate_schema,
 )
 
+pytestmark = pytest.mark.shared_data  # the real IATI files, schema and code lists
+
 IATI = Path(__file__).resolve().parents[3] / "shared" / "data" / "iati"
 SCHEMA = IATI / "schema" / "iati-activities-schema.xsd"
 DATA = IATI / "activities" / "usg" / "data"

@@ -86,6 +86,7 @@ def test_unknown_code_rejects_the_import_unless_partial(engine, settings: Settin
     assert rejected["message"].str.contains("unknown TransactionType code '99'").all()
 
 
+@pytest.mark.shared_data
 def test_cli_projects(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from typer.testing import CliRunner
 
