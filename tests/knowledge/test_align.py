@@ -18,7 +18,7 @@ from sdgbridge.knowledge.align import PASSAGE_CHARS, THRESHOLDS
 from sdgbridge.knowledge.chunk import chunk_text
 from sdgbridge.knowledge.embed import HashingEmbedder
 from sdgbridge.knowledge.extract import extract_string
-from tests.helpers import SHARED
+from sdgbridge.reference import PACKAGED_FRAMEWORK
 
 EMB = HashingEmbedder()
 # Three sections of a plan, each long enough to be its own passage: two restate SDG targets
@@ -94,12 +94,11 @@ def test_align_command_writes_the_table(tmp_path: Path, monkeypatch: pytest.Monk
                                         ) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("SDGBRIDGE_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
-    monkeypatch.setenv("SDGBRIDGE_DATA_DIR", str(SHARED))
     monkeypatch.setenv("SDGBRIDGE_EMBEDDER", "hashing")
     monkeypatch.setenv("COLUMNS", "200")
     (tmp_path / "plan.md").write_text(PLAN, encoding="utf-8")
     runner = CliRunner()
-    assert runner.invoke(app, ["init"]).exit_code == 0
+    assert runner.invoke(app, ["init", "--framework", str(PACKAGED_FRAMEWORK)]).exit_code == 0
     result = runner.invoke(app, ["docs", "align", "plan.md", "--out", "ria.csv"])
     assert result.exit_code == 0, result.output
     assert "Not addressed (" in result.output and "Wrote the 169-target table" in result.output
