@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from sdgbridge.cli import app
 from sdgbridge.reference import PACKAGED_FRAMEWORK
-from tests.helpers import SHARED, derived_slice
+from tests.helpers import IATI_CODELISTS, SHARED, derived_slice
 
 runner = CliRunner()
 
@@ -21,6 +21,7 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("SDGBRIDGE_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
     monkeypatch.setenv("SDGBRIDGE_DATA_DIR", str(SHARED))
+    monkeypatch.setenv("SDGBRIDGE_IATI_CODELISTS", str(IATI_CODELISTS))
     monkeypatch.setenv("COLUMNS", "200")
     result = runner.invoke(app, ["init", "--framework", str(PACKAGED_FRAMEWORK)])
     assert result.exit_code == 0, result.output

@@ -1,6 +1,6 @@
 """Fixtures shared by the projects tests: settings pointing at the shared IATI schema and code
-lists (standards files kept in ../shared: the tests that take them are real-data tests), and
-the code lists loaded once per test."""
+lists (standards files kept in ../shared: the tests that take them are real-data tests), the
+specimen code lists (tests/data/iati/codelists: the codes the tests use) and the complete ones."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 
 from sdgbridge.config import Settings
 from sdgbridge.projects.codelists import load_codelists
+from tests.helpers import IATI_CODELISTS
 
 
 @pytest.fixture
@@ -20,5 +21,11 @@ def settings(shared: Path) -> Settings:
 
 
 @pytest.fixture
-def cl(settings: Settings) -> dict[str, frozenset[str]]:
+def cl() -> dict[str, frozenset[str]]:
+    return load_codelists(IATI_CODELISTS)
+
+
+@pytest.fixture
+def real_cl(settings: Settings) -> dict[str, frozenset[str]]:
+    """The complete code lists, for messages that list their codes."""
     return load_codelists(settings.iati_codelists)
