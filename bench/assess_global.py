@@ -5,7 +5,7 @@ Measured in one run, one process (peak RSS at the end):
 * ``read``: :func:`sdgbridge.assessment.inputs.assessment_input` — the headline observations
   of all series for all M49 countries, read from an SQLite store holding the whole
   2023-12 database (the ingest that builds the store is not timed);
-* each method of :data:`sdgbridge.assessment.run.METHODS` on that frame (pure functions);
+* each method of :data:`sdgbridge.assessment.methods.METHODS` on that frame (pure functions);
 * the peer: ``undata.analysis.progress`` (PyPI undata, the UNSD method), series by series
   on the same observations, its data fetch replaced by a function serving them (no network).
 
@@ -151,7 +151,7 @@ def agreement(ours: pl.DataFrame, peer: dict[tuple[str, str], str]) -> dict[str,
 
 def main(data: Path, limit: int | None) -> None:
     from sdgbridge.assessment.inputs import assessment_input
-    from sdgbridge.assessment.run import METHODS
+    from sdgbridge.assessment.methods import METHODS
 
     with tempfile.TemporaryDirectory(prefix="sdgbridge-assess-") as tmp:
         engine = build_store(data, Path(tmp))
@@ -163,7 +163,7 @@ def main(data: Path, limit: int | None) -> None:
               f"series, {obs['area'].n_unique()} countries in {t_read:.2f} s")
         times, results = {}, {}
         for name, method in METHODS.items():
-            results[name], times[name] = timed(method, obs, targets)
+            results[name], times[name] = timed(method.assess, obs, targets)
             print(f"  {name:<8} {times[name]:7.2f} s  {results[name].height:,} results")
         peer, t_undata, n_series = run_undata(obs, targets, areas, limit)
         engine.dispose()

@@ -17,7 +17,8 @@ from pathlib import Path
 import polars as pl
 
 from sdgbridge.assessment.charts import dominant, heatmap
-from sdgbridge.assessment.run import METHODS, assess, roll_up, series_indicators
+from sdgbridge.assessment.methods import METHODS
+from sdgbridge.assessment.run import assess, roll_up, series_indicators
 from sdgbridge.db.engine import make_engine
 from sdgbridge.reference.catalog import area_table
 

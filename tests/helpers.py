@@ -1,5 +1,6 @@
 """Small helpers shared by tests: the specimens of ``tests/data`` (see its README) copied to a
-temp folder, and the paths of the real data in ``../shared/data`` for the real-data tests."""
+temp folder, the paths of the real data in ``../shared/data`` for the real-data tests, and the
+output of a command."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from pathlib import Path
 
 import polars as pl
 from sqlalchemy import Engine, func, select
+from typer.testing import CliRunner
 
+from sdgbridge.cli import app
 from sdgbridge.db import tables as t
-from sdgbridge.projects.codelists import load_codelists
-from sdgbridge.projects.iati import parse_activities
+from sdgbridge.projects.iati.codelists import load_codelists
+from sdgbridge.projects.iati.parse import parse_activities
 from sdgbridge.projects.store import ImportReport, import_batch
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -99,3 +102,10 @@ def make_targets(direction: str, target: float | None, series: str = "S") -> pl.
                          "source": ["test"]},
                         schema={"series": pl.Utf8, "direction": pl.Utf8, "target": pl.Float64,
                                 "source": pl.Utf8})
+
+
+def cli_output(*args: str) -> str:
+    """What ``sdgbridge ARGS`` prints; the command must succeed."""
+    result = CliRunner().invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output

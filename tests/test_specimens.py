@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from sdgbridge.knowledge.extract import extract_text
-from sdgbridge.projects.codelists import load_codelists
-from sdgbridge.projects.iati import parse_activities, validate_schema
+from sdgbridge.projects.iati.codelists import load_codelists
+from sdgbridge.projects.iati.files import validate_schema
+from sdgbridge.projects.iati.parse import parse_activities
 from tests.helpers import IATI_ACTIVITIES, IATI_CODELISTS, SPECIMENS
 
 INVALID = SPECIMENS / "iati" / "invalid" / "usda-tajikistan-schema-errors.xml"

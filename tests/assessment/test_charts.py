@@ -13,7 +13,7 @@ from lxml import etree
 from sdgbridge.assessment.charts import dominant, heatmap, heatmap_size, trend_chart
 from sdgbridge.assessment.methods.unsd import assess_unsd
 from sdgbridge.errors import SdgBridgeError
-from sdgbridge.ingest.xml import parser
+from sdgbridge.xml import parser
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 SVG = "{http://www.w3.org/2000/svg}"

@@ -16,15 +16,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sdgbridge.assessment.inputs import load_targets
-from sdgbridge.assessment.methods.escap import assess_escap
-from sdgbridge.assessment.methods.opensdg import assess_opensdg
+from sdgbridge.assessment.methods import METHODS
 from sdgbridge.assessment.methods.sdsn import assess_sdsn
 from sdgbridge.assessment.methods.unsd import assess_unsd
 from sdgbridge.errors import InputError
 from tests.helpers import make_obs
 
-METHODS = {"unsd": assess_unsd, "escap": assess_escap, "sdsn": assess_sdsn,
-           "opensdg": assess_opensdg}
+ASSESS = {name: m.assess for name, m in METHODS.items()}
 
 
 def relative_targets(direction: str, factor: float, series: str = "S") -> pl.DataFrame:
@@ -37,7 +35,7 @@ def relative_targets(direction: str, factor: float, series: str = "S") -> pl.Dat
 
 def one(method: str, points: dict[int, float], direction: str, factor: float,
         area: str = "398") -> dict[str, Any]:
-    result = METHODS[method](make_obs(points, area=area), relative_targets(direction, factor))
+    result = ASSESS[method](make_obs(points, area=area), relative_targets(direction, factor))
     assert result.height == 1
     return result.row(0, named=True)
 
@@ -215,7 +213,7 @@ def test_relative_target_equals_the_absolute_value_it_stands_for(
         base: float, latest: float, factor: float, method: str) -> None:
     points = {2015: base, 2018: (base + latest) / 2, 2022: latest}
     relative = one(method, points, "lower", factor)
-    absolute = METHODS[method](make_obs(points), pl.DataFrame(
+    absolute = ASSESS[method](make_obs(points), pl.DataFrame(
         {"series": ["S"], "direction": ["lower"], "target": [factor * base],
          "source": ["test"]})).row(0, named=True)
     assert relative["status"] == absolute["status"]

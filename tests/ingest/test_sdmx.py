@@ -187,8 +187,7 @@ def test_handles() -> None:
 
 
 def test_registry_selection(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(registry, "READERS", [SdmxReader])
-    monkeypatch.setattr(registry, "_load_builtin", lambda: None)
+    monkeypatch.setattr(registry, "readers", lambda: [SdmxReader])
     assert isinstance(registry.get_reader(KG / "1.1.1.xml"), SdmxReader)
     assert isinstance(registry.get_reader(TJ), SdmxReader)
     assert isinstance(registry.get_reader(KG_DSD, fmt="sdmx"), SdmxReader)

@@ -379,29 +379,3 @@ def test_numbers_keep_the_text_the_api_wrote() -> None:
             row["LowerBound"], row["BasePeriod"], row["FootNote"]) == (
         "7, 12", "2015", "12.50", "12.80", "0.001", "2010", "")
     assert (row["Units"], row["Sex"], row["Source"]) == ("PERCENT", "MALE", "")
-
-
-def test_cli_sync_fetches_and_loads_a_release(api: RecordedApi, tmp_path: Path,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    """`sdgbridge sync` end to end: the recorded API, the cache, then a release."""
-    from typer.testing import CliRunner
-
-    from sdgbridge.cli import app
-
-    monkeypatch.chdir(tmp_path)
-    for name, value in {"DATABASE_URL": f"sqlite:///{tmp_path / 'sync.db'}",
-                        "API_URL": f"{api.url}/sdgapi", "API_PAGE_SIZE": "2",
-                        "CACHE_DIR": str(tmp_path / "cache"),
-                        "DATA_DIR": str(Path(__file__).resolve().parents[2].parent / "shared"
-                                        / "data")}.items():
-        monkeypatch.setenv(f"SDGBRIDGE_{name}", value)
-    runner = CliRunner()
-    assert runner.invoke(app, ["init"]).exit_code == 0
-    args = ["sync", "--series", "SI_POV_DAY1", "--areas", "AFG", "--areas", "KAZ",
-            "--areas", "KGZ"]
-    first = runner.invoke(app, args)
-    assert first.exit_code == 0, first.output
-    assert "Release 1 — UNSD SDG API [sdg_api]" in first.output
-    assert "read 3  loaded 3  unchanged 0" in first.output
-    again = runner.invoke(app, args)  # served from the cache, identical: no new release
-    assert "No change: the input is identical to the stored data" in again.output

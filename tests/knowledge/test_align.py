@@ -1,24 +1,21 @@
 """Plan alignment (Rapid Integrated Assessment): the 169 targets, the passages that address
-each, the targets left uncovered; from a file, a text or a stored document; CSV from the CLI."""
+each, the targets left uncovered; from a file, a text or a stored document (the command:
+``tests/cli/test_knowledge.py``)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from types import SimpleNamespace
 
 import polars as pl
 import pytest
 from sqlalchemy import Engine
-from typer.testing import CliRunner
 
-from sdgbridge.cli import app
 from sdgbridge.errors import InputError
 from sdgbridge.knowledge import add_document, align_plan
 from sdgbridge.knowledge.align import PASSAGE_CHARS, THRESHOLDS
 from sdgbridge.knowledge.chunk import chunk_text
 from sdgbridge.knowledge.embed import HashingEmbedder
 from sdgbridge.knowledge.extract import extract_string
-from sdgbridge.reference import PACKAGED_FRAMEWORK
 
 EMB = HashingEmbedder()
 # Three sections of a plan, each long enough to be its own passage: two restate SDG targets
@@ -88,21 +85,3 @@ def test_a_stored_document_and_a_pdf_file(sqlite_engine: Engine,
     assert next(c for c in from_pdf.targets if c.target == "6.1").passages[0].page == 1
     with pytest.raises(InputError):
         align_plan("  \n ", embedder=EMB)
-
-
-def test_align_command_writes_the_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-                                        ) -> None:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("SDGBRIDGE_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
-    monkeypatch.setenv("SDGBRIDGE_EMBEDDER", "hashing")
-    monkeypatch.setenv("COLUMNS", "200")
-    (tmp_path / "plan.md").write_text(PLAN, encoding="utf-8")
-    runner = CliRunner()
-    assert runner.invoke(app, ["init", "--framework", str(PACKAGED_FRAMEWORK)]).exit_code == 0
-    result = runner.invoke(app, ["docs", "align", "plan.md", "--out", "ria.csv"])
-    assert result.exit_code == 0, result.output
-    assert "Not addressed (" in result.output and "Wrote the 169-target table" in result.output
-    table = pl.read_csv(tmp_path / "ria.csv")
-    assert table.height == 169
-    assert table.filter(pl.col("target") == "6.1")["covered"][0] is True
-    assert table.filter(pl.col("target") == "6.1")["title"][0].startswith("By 2030")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from sdgbridge.config import Settings
-from sdgbridge.projects.codelists import load_codelists
+from sdgbridge.projects.iati.codelists import load_codelists
 from tests.helpers import IATI_CODELISTS
 
 

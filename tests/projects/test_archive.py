@@ -8,9 +8,7 @@ import json
 
 import polars as pl
 import pytest
-import typer
 from sqlalchemy import Engine, update
-from typer.testing import CliRunner
 
 from sdgbridge.config import Settings
 from sdgbridge.db import tables as t
@@ -101,45 +99,3 @@ def test_archived_org_blocks_new_projects_until_restored(engine: Engine, cl: dic
                        reporting_org_ref=UNDP, status="2", countries=["KG"],
                        sectors=["21020"], planned_start="2024-01-01", codelists=cl,
                        origin="test")
-
-
-@pytest.fixture
-def cli(engine: Engine, settings: Settings, monkeypatch: pytest.MonkeyPatch,
-        tmp_path) -> typer.Typer:
-    """The apps mounted as the lead mounts them, on a fresh app using the test's store."""
-    from sdgbridge.cli import state
-    from sdgbridge.projects.cli import edit_app, orgs_app
-
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(state, "settings", settings, raising=False)
-    monkeypatch.setattr(state, "_engine", engine)
-    app, projects = typer.Typer(), typer.Typer()
-    app.add_typer(orgs_app, name="orgs")
-    app.add_typer(projects, name="projects")
-    projects.add_typer(edit_app)
-    return app
-
-
-def test_cli_restore_and_include_archived(cli: typer.Typer, engine: Engine) -> None:
-    runner = CliRunner()
-
-    def run(*args: str) -> str:
-        out = runner.invoke(cli, list(args))
-        assert out.exit_code == 0, (out.output, out.exception)
-        return out.output
-
-    run("orgs", "add", "--name", "UNDP", "--type", "40", "--ref", UNDP)
-    run("projects", "create", f"{UNDP}-1", "--title", "Clean water", "--org", UNDP,
-        "--status", "2", "--country", "KZ", "--sector", "14030", "--planned-start", "2024-01-01")
-    run("projects", "archive", f"{UNDP}-1")
-    run("orgs", "archive", UNDP)
-    assert run("orgs", "list", "--format", "csv").strip() == \
-        "id,ref,name_en,name_ru,type,un_entity,countries,contacts,archived"
-    listed = pl.read_csv(run("orgs", "list", "--include-archived", "--format", "csv").encode())
-    assert listed.select("ref", "archived").rows() == [(UNDP, True)]
-    assert f"Organisation {UNDP} restored." in run("orgs", "restore", UNDP)
-    assert f"Organisation {UNDP} was not archived." in run("orgs", "restore", UNDP)
-    assert f"Project {UNDP}-1 restored." in run("projects", "restore", f"{UNDP}-1")
-    assert project_table(engine)["iati_identifier"].to_list() == [f"{UNDP}-1"]
-    assert project_history(engine, f"{UNDP}-1")["change"].to_list() == [
-        "created", "archived", "restored"]

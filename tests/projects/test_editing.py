@@ -1,5 +1,5 @@
 """The organisations registry and projects made by hand: validation, history, seeding from
-the IATI activities, the CLI commands. On SQLite and PostgreSQL."""
+the IATI activities. On SQLite and PostgreSQL (the commands: ``tests/cli/test_projects.py``)."""
 
 from __future__ import annotations
 
@@ -8,17 +8,14 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-import typer
 from lxml import etree
 from sqlalchemy import Engine, select
-from typer.testing import CliRunner
 
 from sdgbridge.config import Settings
 from sdgbridge.db import tables as t
 from sdgbridge.errors import NotFound, SdgBridgeError
-from sdgbridge.projects.cli import edit_app, orgs_app
 from sdgbridge.projects.editing import archive_project, create_project, shares, update_project
-from sdgbridge.projects.export import export_activities, stored_batch
+from sdgbridge.projects.iati.export import export_activities, stored_batch
 from sdgbridge.projects.orgs import (
     archive_org,
     create_org,
@@ -298,60 +295,3 @@ def test_shares_sum_to_100() -> None:
     assert shares(0) == [] and shares(1) == [100.0]
     for n in range(1, 30):
         assert round(sum(shares(n)), 6) == 100.0
-
-
-# ---------------------------------------------------------------- CLI
-
-@pytest.fixture
-def cli(engine: Engine, settings: Settings, monkeypatch: pytest.MonkeyPatch,
-        tmp_path: Path) -> typer.Typer:
-    """The apps mounted as the lead mounts them, on a fresh app using the test's store."""
-    from sdgbridge.cli import state
-
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(state, "settings", settings, raising=False)
-    monkeypatch.setattr(state, "_engine", engine)
-    app = typer.Typer()
-    projects = typer.Typer()
-    app.add_typer(orgs_app, name="orgs")
-    app.add_typer(projects, name="projects")
-    projects.add_typer(edit_app)
-    return app
-
-
-def test_cli_orgs_and_projects(cli: typer.Typer, engine: Engine, settings: Settings) -> None:
-    runner = CliRunner()
-
-    def run(*args: str) -> str:
-        out = runner.invoke(cli, list(args))
-        assert out.exit_code == 0, (out.output, out.exception)
-        return out.output
-
-    assert "added" in run("orgs", "add", "--name", "UNDP", "--type", "40", "--ref", UNDP,
-                          "--country", "KZ", "--contact", "name=Ana Li;email=ana@undp.org")
-    listed = pl.read_csv(run("orgs", "list", "--format", "csv").encode())
-    assert listed.select("ref", "type", "countries").rows() == [(UNDP, 40, "KZ")]
-    out = run("orgs", "update", UNDP, "--name", "United Nations Development Programme",
-              "--country", "KZ", "--country", "TJ")
-    assert "name_en: 'UNDP' -> 'United Nations Development Programme'" in out
-    history = json.loads(run("orgs", "history", UNDP, "--format", "json"))
-    assert [h["change"] for h in history] == ["created", "updated"]
-    assert {h["origin"] for h in history} == {"cli"}
-    bad = runner.invoke(cli, ["orgs", "add", "--name", "X", "--type", "99"])
-    assert bad.exit_code == 1 and "type '99' is not an IATI OrganisationType code" in str(
-        bad.exception)
-    import_files(engine, settings, [DHS])
-    assert "2 organisations added" in run("orgs", "seed-from-iati")
-    again = run("orgs", "seed-from-iati")
-    assert "0 organisations added from the IATI activities, 2 already registered" in again
-    assert "created" in run("projects", "create", f"{UNDP}-1", "--title", "Clean water",
-                            "--org", UNDP, "--status", "2", "--country", "KZ", "--sector",
-                            "14030", "--planned-start", "2024-01-01",
-                            "--participant", "4:US-GOV-19")
-    assert "status: '2' -> '3'" in run("projects", "update", f"{UNDP}-1", "--status", "3",
-                                       "--clear", "title_ru")
-    assert "archived" in run("projects", "archive", f"{UNDP}-1")
-    assert "archived" in run("orgs", "archive", "2")
-    assert len(list_orgs(engine)) == 2
-    changes = [c for c in _changes(engine, "activity") if c["record_key"] == f"{UNDP}-1"]
-    assert [c["change"] for c in changes] == ["created", "updated", "archived"]

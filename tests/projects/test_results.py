@@ -14,15 +14,14 @@ import pytest
 from lxml import etree
 from polars.testing import assert_frame_equal
 from sqlalchemy import Engine, insert, select
-from typer.testing import CliRunner
 
-from sdgbridge.cli import app
 from sdgbridge.config import Settings
 from sdgbridge.db import tables as t
 from sdgbridge.errors import IngestRejected, NotFound
-from sdgbridge.projects.codelists import load_codelists
-from sdgbridge.projects.export import export_activities, stored_batch
-from sdgbridge.projects.iati import ParsedBatch, parse_activities, validate_schema
+from sdgbridge.projects.iati.codelists import load_codelists
+from sdgbridge.projects.iati.export import export_activities, stored_batch
+from sdgbridge.projects.iati.files import validate_schema
+from sdgbridge.projects.iati.parse import ParsedBatch, parse_activities
 from sdgbridge.projects.queries import project_results
 from sdgbridge.projects.results import SDG_INDICATOR_VOCABULARY, sdg_code
 from sdgbridge.projects.service import import_files
@@ -241,21 +240,3 @@ def test_results_export_and_round_trip(engine: Engine, settings: Settings,
                            frame.drop(*NOT_CONTENT, strict=False), check_exact=True)
     report = import_files(engine, settings, [out])
     assert (report.new, report.changed, report.unchanged) == (0, 0, 1)
-
-
-def test_cli_shows_results(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("SDGBRIDGE_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
-    monkeypatch.setenv("SDGBRIDGE_DATA_DIR", str(SHARED))
-    runner = CliRunner()
-    path = write(tmp_path, specimen())
-    for args in (["init"], ["projects", "import", str(path)]):
-        assert runner.invoke(app, args).exit_code == 0
-    result = runner.invoke(app, ["projects", "results", "--id", IDENT, "--format", "csv"])
-    assert result.exit_code == 0, result.output
-    shown = pl.read_csv(result.output.encode(), infer_schema=False)
-    assert shown.select("sdg_indicator", "sdg_link").rows()[:3] == [
-        ("6.1.1", "declared"), ("6.1.1", "declared"), ("6.1.1", "inferred")]
-    missing = runner.invoke(app, ["projects", "results", "--id", "XM-NONE"])
-    assert isinstance(missing.exception, NotFound)  # `main` prints it as "Error: …", exit 1
-    assert "No project 'XM-NONE'" in str(missing.exception)

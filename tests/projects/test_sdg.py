@@ -10,9 +10,8 @@ import pytest
 
 from sdgbridge.config import Settings
 from sdgbridge.errors import InputError
-from sdgbridge.ingest.xml import parse_xml
-from sdgbridge.projects.codelists import load_codelists
-from sdgbridge.projects.iati import parse_activities
+from sdgbridge.projects.iati.codelists import load_codelists
+from sdgbridge.projects.iati.parse import parse_activities
 from sdgbridge.projects.model import FRAMES, IatiBatch
 from sdgbridge.projects.sdg import (
     COLUMNS,
@@ -23,6 +22,7 @@ from sdgbridge.projects.sdg import (
 )
 from sdgbridge.projects.service import activity_files, import_files
 from sdgbridge.projects.store import import_batch
+from sdgbridge.xml import parse_xml
 from tests.helpers import SHARED
 
 IATI = SHARED / "iati"

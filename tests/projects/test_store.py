@@ -86,38 +86,6 @@ def test_unknown_code_rejects_the_import_unless_partial(engine, settings: Settin
     assert rejected["message"].str.contains("unknown TransactionType code '99'").all()
 
 
-@pytest.mark.shared_data
-def test_cli_projects(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from typer.testing import CliRunner
-
-    from sdgbridge.cli import app
-
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("SDGBRIDGE_DATABASE_URL", f"sqlite:///{tmp_path / 'p.db'}")
-    monkeypatch.setenv("SDGBRIDGE_IATI_SCHEMA", str(IATI / "schema" /
-                                                    "iati-activities-schema.xsd"))
-    monkeypatch.setenv("SDGBRIDGE_IATI_CODELISTS", str(IATI / "codelists"))
-    runner = CliRunner()
-    out = runner.invoke(app, ["projects", "import", str(USG / "dhs")])
-    assert out.exit_code == 0, out.output
-    assert "20 activities read, 20 new, 0 changed, 0 unchanged, 0 rejected" in out.output
-    listed = runner.invoke(app, ["projects", "list", "--country", "AF", "--format", "csv"])
-    assert len(listed.output.strip().splitlines()) == 1 + 8  # header + 8 DHS Afghanistan
-    w = runner.invoke(app, ["projects", "3w", "--out", str(tmp_path / "3w.csv")])
-    assert w.exit_code == 0 and (tmp_path / "3w.csv").exists()
-    flat = runner.invoke(app, ["projects", "flat", "--out", str(tmp_path / "flat.parquet")])
-    assert flat.exit_code == 0, flat.output
-    rows = pl.read_parquet(tmp_path / "flat.parquet")
-    assert {"iati_identifier", "goal", "value_share", "inferred"} <= set(rows.columns)
-    for command in (["projects", "overlaps", "--min-similarity", "0", "--format", "csv"],
-                    ["projects", "network", "--format", "csv"]):
-        result = runner.invoke(app, command)
-        assert result.exit_code == 0, result.output
-    x = runner.invoke(app, ["projects", "export", str(tmp_path / "out.xml")])
-    assert x.exit_code == 0, x.output
-    assert (tmp_path / "out.xml").read_bytes().count(b"<iati-activity ") == 20
-
-
 def test_a_code_listed_twice_is_stored_once_and_reimports_unchanged(
         engine, settings: Settings, tmp_path: Path) -> None:
     src = (USG / "dhs" / "dhs-kazakhstan.xml").read_text(encoding="utf-8")

@@ -12,10 +12,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import Engine, text
 
+from sdgbridge.db.values import render_value, value_text
 from sdgbridge.errors import UnknownSeries
-from sdgbridge.ingest.load import ingest, render_value
+from sdgbridge.ingest.load import ingest
 from sdgbridge.query.observations import ObservationQuery, query_observations
-from sdgbridge.query.series_area import Lookups, build_rows, series_area_rows, value_text
+from sdgbridge.query.series_area import Lookups, build_rows, series_area_rows
 from sdgbridge.web.render import table_response
 from tests.helpers import derived_slice
 

@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 
 from sdgbridge.config import Settings
 from sdgbridge.ingest.load import ingest
-from sdgbridge.projects.codelists import load_codelists
+from sdgbridge.projects.iati.codelists import load_codelists
 from sdgbridge.projects.orgs import list_orgs, seed_from_iati
 from sdgbridge.projects.overlaps import partner_network
 from sdgbridge.projects.queries import project_table

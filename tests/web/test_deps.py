@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import get_args
 
-from sdgbridge.assessment.run import METHODS
+from sdgbridge.assessment.methods import METHODS
 from sdgbridge.knowledge.store import KINDS
 from sdgbridge.web.deps import DocumentKind, MethodName
 

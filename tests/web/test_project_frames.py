@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Engine
 
-from sdgbridge.projects.codelists import load_codelists
 from sdgbridge.projects.editing import archive_project, create_project, update_project
+from sdgbridge.projects.iati.codelists import load_codelists
 from sdgbridge.projects.orgs import create_org, update_org
 from sdgbridge.projects.queries import three_w
 from sdgbridge.web.deps import KeptFrames, projects_stamp

@@ -10,6 +10,9 @@ the same inputs give byte-identical SVG files (for one matplotlib version).
   coverage (series assessed) printed in it; input is a :func:`~.run.roll_up` frame.
 * :func:`trend_chart`: one series in one area: the observations, the baseline year, the
   compound-growth projection to 2030 with its interval, and the 2030 target.
+
+:func:`goal_heatmap` and :func:`area_trend_chart` draw them from the store (what
+``sdgbridge assess --heatmap`` and ``sdgbridge trend`` write).
 """
 
 from __future__ import annotations
@@ -26,10 +29,16 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
+from sqlalchemy import Engine
 
+from sdgbridge.assessment.inputs import assessment_input
 from sdgbridge.assessment.model import SCALE
+from sdgbridge.assessment.run import assess, roll_up, series_indicators
+from sdgbridge.assessment.store import Assessment
 from sdgbridge.errors import SdgBridgeError
 from sdgbridge.outputs import output_path
+from sdgbridge.reference.catalog import area_table
+from sdgbridge.reference.geography import resolve_areas
 
 SUFFIXES = (".png", ".svg")
 DPI = 100
@@ -241,3 +250,29 @@ def _target(ax: Axes, target: float | None) -> None:
     if target is not None:
         ax.axhline(target, color="#CC79A7", linewidth=1.5,
                    label=f"{TARGET_YEAR} target ({target:g})")
+
+
+def goal_heatmap(engine: Engine, run: Assessment, path: Path) -> Path:
+    """The goals × areas :func:`heatmap` of an assessment run, the areas by English name."""
+    names = dict(area_table(engine).filter(pl.col("code").is_in(run.areas))
+                 .select("code", "name_en").iter_rows())
+    return heatmap(roll_up(run.results, series_indicators(engine), "goal"), "goal", names,
+                   path, f"SDG progress by goal ({run.method} method), {run.params_version}")
+
+
+def area_trend_chart(engine: Engine, series: str, area: str, path: Path,
+                     method: str = "unsd") -> Path:
+    """The :func:`trend_chart` of ``series`` in one ``area`` (M49 or ISO3, not a group), as
+    ``method`` assesses it; ``path`` is checked before the run."""
+    chart_path(path)
+    found = resolve_areas(engine, [area])
+    if len(found) != 1:
+        raise SdgBridgeError(f"--area {area}: a trend chart is for one area, and {area} is a "
+                             f"group of {len(found)}; give one of them (M49 or ISO3).")
+    run = assess(engine, method, found, [series])
+    if run.results.height == 0:
+        raise SdgBridgeError(f"No headline data for {series} in {area}; see `sdgbridge query "
+                             f"--series {series} --areas {area}`.")
+    obs = assessment_input(engine, found, [series]).drop("release")
+    return trend_chart(obs, run.results.row(0, named=True), path,
+                       f"{series}, {area}: {run.results['status'][0]}")

@@ -8,16 +8,24 @@ than one indicator; it is counted once per indicator, target or goal).
 
 The SDG global framework names targets and goals inside the indicator code (``1.2.1`` is
 target ``1.2`` of goal ``1``), so only the series → indicator mapping is needed.
+
+:func:`target_table_gaps` applies both to the store, for the series of the target table.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import Literal, cast
 
 import polars as pl
+from sqlalchemy import Engine
+
+from sdgbridge.assessment.inputs import assessment_input, load_targets
+from sdgbridge.assessment.run import series_indicators
+from sdgbridge.errors import SdgBridgeError
 
 Level = Literal["indicator", "target", "goal"]
+GAP_LEVELS = ("series", "indicator", "target", "goal")
 GAP_COLUMNS = ("area", "series", "has_data", "n_points", "first_year", "latest_year",
                "years_since_latest")
 
@@ -85,3 +93,15 @@ def gap_summary(gaps: pl.DataFrame, mapping: pl.DataFrame, level: Level = "indic
         share_recent=pl.col("n_recent") / pl.col("n_series"),
     ).select("area", level, "n_series", "n_with_data", "share_with_data", "n_recent",
              "share_recent", "n_points").sort("area", level)
+
+
+def target_table_gaps(engine: Engine, areas: Sequence[str], level: str = "series"
+                      ) -> pl.DataFrame:
+    """The :func:`data_gaps` of the target table's series in ``areas`` (codes), per series or
+    rolled up to ``level`` (:func:`gap_summary`)."""
+    if level not in GAP_LEVELS:
+        raise SdgBridgeError(f"--level {level!r}: choose series, indicator, target or goal.")
+    wanted = load_targets()["series"].to_list()
+    found = data_gaps(assessment_input(engine, areas, wanted).drop("release"), wanted, areas)
+    return found if level == "series" else gap_summary(
+        found, series_indicators(engine), cast(Level, level))

@@ -20,6 +20,8 @@ add its own columns after these), ``status`` in the method's own vocabulary and
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
 from importlib.resources import files
 from typing import Any
 
@@ -38,6 +40,39 @@ RESULT_COLUMNS = ("series", "area", "method", "params_version", "base_year", "ba
 # The common display scale (domain.md): keep each method's own labels in ``status``.
 SCALE = ("on track", "needs acceleration", "stagnating", "regressing", "insufficient data")
 DIRECTIONS = ("higher", "lower")
+
+
+Assess = Callable[[pl.DataFrame, pl.DataFrame], pl.DataFrame]
+#: A method's own aggregates of its results, given the series -> indicator ``links``.
+Summary = Callable[[pl.DataFrame, pl.DataFrame], list[tuple[str, pl.DataFrame]]]
+
+
+@dataclass(frozen=True)
+class Method:
+    """One progress-assessment method: its module declares it as ``METHOD``, and
+    :data:`sdgbridge.assessment.methods.METHODS` lists it.
+
+    ``assess(obs, targets)`` is the pure function over the frames above; its parameters are
+    the shipped file ``params/<name>.toml`` (:meth:`params`, with their ``version``).
+    ``worldwide``: the method's input is every country's data (SDSN normalises between
+    percentiles over all countries); the results are then kept for the areas asked for.
+    ``summary(results, links)``: the method's own headline aggregates as (title, frame)
+    pairs, beside the common roll-up (None: none).
+    """
+
+    name: str
+    label: str
+    assess: Assess
+    worldwide: bool = False
+    summary: Summary | None = None
+
+    @property
+    def params_file(self) -> str:
+        return f"{self.name}.toml"
+
+    def params(self) -> dict[str, Any]:
+        """The shipped parameter file, as data (it carries its ``version``)."""
+        return read_params(self.params_file)
 
 
 def target_directions(obs: pl.DataFrame, targets: pl.DataFrame) -> pl.DataFrame:

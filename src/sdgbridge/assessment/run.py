@@ -9,36 +9,36 @@ target or goal and area, with the coverage (how many series each figure rests on
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import polars as pl
 from sqlalchemy import Engine, select
 
+from sdgbridge.assessment.groups import group_observations
 from sdgbridge.assessment.headline import rules_sha256
 from sdgbridge.assessment.inputs import assessment_input, load_targets
-from sdgbridge.assessment.methods.escap import assess_escap, group_values, select_indicators
-from sdgbridge.assessment.methods.opensdg import assess_opensdg
-from sdgbridge.assessment.methods.sdsn import assess_sdsn
-from sdgbridge.assessment.methods.unsd import assess_unsd
-from sdgbridge.assessment.model import SCALE, code_key, read_params
+from sdgbridge.assessment.methods import METHODS
+from sdgbridge.assessment.model import SCALE, Method, code_key
 from sdgbridge.assessment.store import Assessment
 from sdgbridge.db import tables as t
 from sdgbridge.errors import SdgBridgeError, UnknownSeries
 from sdgbridge.reference.geography import resolve_areas
 
-Method = Callable[[pl.DataFrame, pl.DataFrame], pl.DataFrame]
-METHODS: dict[str, Method] = {"unsd": assess_unsd, "escap": assess_escap,
-                              "sdsn": assess_sdsn, "opensdg": assess_opensdg}
-# SDSN normalises between percentiles over all countries: its input is every country's data,
-# the results are then kept for the areas asked for.
-WORLDWIDE = {"sdsn"}
 LEVELS = ("series", "indicator", "target", "goal")
+
+
+def get_method(method: str) -> Method:
+    """The registered method named ``method`` (:data:`~sdgbridge.assessment.methods.METHODS`)."""
+    if method not in METHODS:
+        raise SdgBridgeError(f"Unknown method {method!r}; choose one of "
+                             f"{', '.join(sorted(METHODS))}.")
+    return METHODS[method]
 
 
 def method_params(method: str) -> dict[str, object]:
     """The shipped parameter file of ``method``, as data (it carries its ``version``)."""
-    return read_params(f"{method}.toml")
+    return get_method(method).params()
 
 
 def _check_series(engine: Engine, series: Sequence[str], publisher: str) -> None:
@@ -75,28 +75,22 @@ def assess(engine: Engine, method: str, areas: Sequence[str], series: Sequence[s
     (:mod:`~sdgbridge.assessment.headline`); its sha256 is kept with the parameters
     (``headline_rules_sha256``), as the target table's is.
     """
-    if method not in METHODS:
-        raise SdgBridgeError(f"Unknown method {method!r}; choose one of "
-                             f"{', '.join(sorted(METHODS))}.")
+    m = get_method(method)
     codes = resolve_areas(engine, [group] if group else areas)
     table = load_targets(targets)
     wanted = list(series) or table["series"].to_list()
     _check_series(engine, series, publisher)
-    read = codes if method not in WORLDWIDE or group else sorted(
-        set(codes) | set(_countries(engine)))
+    read = codes if not m.worldwide or group else sorted(set(codes) | set(_countries(engine)))
     obs = assessment_input(engine, read, wanted, publisher=publisher, as_of=as_of,
                            headlines=headlines)
     releases = sorted(int(r) for r in obs["release"].unique().to_list())
     obs = obs.drop("release")
     if group:
-        kept = select_indicators(obs, codes).filter(pl.col("selected"))["series"]
-        obs = group_values(obs.filter(pl.col("series").is_in(kept.to_list())), codes,
-                           area=group).drop("n_areas")
-        codes = [group]
-    result = METHODS[method](obs, table.filter(pl.col("series").is_in(wanted)))
+        obs, codes = group_observations(obs, codes, area=group), [group]
+    result = m.assess(obs, table.filter(pl.col("series").is_in(wanted)))
     result = result.filter(pl.col("area").is_in(codes))
     digest = hashlib.sha256(table.sort("series").write_csv().encode()).hexdigest()
-    params = method_params(method) | {"headline_rules_sha256": rules_sha256(headlines)}
+    params = m.params() | {"headline_rules_sha256": rules_sha256(headlines)}
     return Assessment(method, params, result, codes, releases, digest, as_of)
 
 
@@ -135,23 +129,8 @@ def roll_up(results: pl.DataFrame, links: pl.DataFrame, level: str) -> pl.DataFr
 
 
 def method_summary(a: Assessment, links: pl.DataFrame) -> list[tuple[str, pl.DataFrame]]:
-    """The method's own headline aggregates, as (title, frame) pairs: SDSN's goal scores,
-    dashboard colours and index; ESCAP's Current Status Index per goal and Anticipated
-    Progress per target. The UNSD and Open SDG methods have none beyond :func:`roll_up`."""
-    if a.method == "sdsn":
-        from sdgbridge.assessment.methods import sdsn
-
-        goals = sdsn.goal_scores(a.results, links)
-        return [("SDSN goal scores (0-100) and dashboard colours",
-                 goals.join(sdsn.goal_dashboard(a.results, links).select(
-                     "goal", "area", "rating"), on=["goal", "area"], how="left")),
-                ("SDSN index (mean of goal scores; none where over 20 % is missing)",
-                 sdsn.index(goals))]
-    if a.method == "escap":
-        from sdgbridge.assessment.methods import escap
-
-        return [("ESCAP Current Status Index per goal",
-                 escap.current_status_index(a.results, links)),
-                ("ESCAP Anticipated Progress per target",
-                 escap.anticipated_progress(a.results, links))]
-    return []
+    """The method's own headline aggregates, as (title, frame) pairs (its record's
+    ``summary``; e.g. SDSN's goal scores and index, ESCAP's indices); none for a method
+    that has none beyond :func:`roll_up`."""
+    summary = get_method(a.method).summary
+    return summary(a.results, links) if summary else []

@@ -12,7 +12,6 @@ changes the transaction is rolled back: re-ingesting identical input writes noth
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,18 +21,15 @@ import polars as pl
 from sqlalchemy import Connection, Engine, insert, select, update
 
 from sdgbridge.db import tables as t
+from sdgbridge.db.bulk import bulk_transaction
+from sdgbridge.db.values import render_value
 from sdgbridge.errors import IngestRejected, InputError, Rejection
+from sdgbridge.files import fingerprint
 from sdgbridge.ingest.merge import MergeCounts, merge_observations
-from sdgbridge.ingest.model import ATTRIBUTES, OBS_COLUMNS, Batch
-from sdgbridge.ingest.registry import Reader, get_reader
+from sdgbridge.ingest.model import ATTRIBUTES, OBS_COLUMNS, Batch, Reader
+from sdgbridge.ingest.registry import get_reader
 from sdgbridge.ingest.validate import drop_repeats, validate
-from sdgbridge.ingest.write import (
-    bulk_transaction,
-    has_current,
-    insert_observations,
-    map_dimension_sets,
-    map_series,
-)
+from sdgbridge.ingest.write import has_current, insert_observations, map_dimension_sets, map_series
 from sdgbridge.outputs import output_path
 from sdgbridge.reference.geography import declare_areas
 
@@ -60,20 +56,6 @@ class IngestReport:
     @property
     def changed(self) -> bool:
         return bool(self.rows_loaded or self.rows_removed)
-
-
-def fingerprint(files: list[Path]) -> tuple[str, list[dict[str, object]]]:
-    """sha256 of each file and one over all of them (names and contents)."""
-    entries = []
-    overall = hashlib.sha256()
-    for f in sorted(files):
-        h = hashlib.sha256()
-        with f.open("rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                h.update(chunk)
-        entries.append({"path": str(f), "sha256": h.hexdigest(), "size": f.stat().st_size})
-        overall.update(f.name.encode() + b"\0" + h.hexdigest().encode())
-    return overall.hexdigest(), entries
 
 
 def read_all(reader: Reader, path: Path, progress: Progress | None = None) -> Batch:
@@ -211,13 +193,6 @@ def _merge(conn: Connection, batch: Batch, valid: pl.DataFrame, report: IngestRe
     conn.execute(update(t.release).where(t.release.c.id == release_id).values(
         rows_loaded=counts.loaded, rows_unchanged=counts.unchanged,
         rows_superseded=counts.superseded, rows_removed=counts.removed))
-
-
-def render_value(col: str = "value") -> pl.Expr:
-    """How a stored float is written back as text: integers without ``.0``."""
-    v = pl.col(col)
-    integral = v.is_finite() & (v == v.floor()) & (v.abs() < 1e15)
-    return pl.when(integral).then(v.cast(pl.Int64).cast(pl.Utf8)).otherwise(v.cast(pl.Utf8))
 
 
 def _prepare(valid: pl.DataFrame, series_ids: pl.DataFrame, dims_ids: pl.DataFrame

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 import polars as pl
 from sqlalchemy import Connection
 
+from sdgbridge.db.bulk import copy_frame, stage_frame
 from sdgbridge.ingest.model import ATTRIBUTES
-from sdgbridge.ingest.write import copy_frame, stage_frame
 
 KEY = ("series_id", "area_code", "period", "dims_id", "units")
 COMPARED = ("value", "value_text", *ATTRIBUTES)

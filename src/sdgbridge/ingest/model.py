@@ -1,4 +1,4 @@
-"""The observation model every reader produces.
+"""The observation model every reader produces, and what a reader is (:class:`Reader`).
 
 A reader yields :class:`Batch` objects. ``Batch.observations`` is a Polars frame whose
 columns are :data:`OBS_COLUMNS`, all strings (``pl.Utf8``) exactly as the source wrote them,
@@ -33,7 +33,11 @@ read (a wrong field count): they count as rejected like rows failing validation.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar
 
 import polars as pl
 
@@ -69,6 +73,35 @@ class Batch:
     codelists: dict[str, frozenset[str]] = field(default_factory=dict)
     # Rows the reader could not turn into observations (e.g. a wrong field count).
     rejections: list[Rejection] = field(default_factory=list)
+
+
+class Reader(ABC):
+    """Reads one kind of input into :class:`Batch` objects. Each reader declares what it
+    handles (``handles(path)``), in the manner of the sdmx library's readers; the built-in
+    ones are listed in :data:`sdgbridge.ingest.readers.READERS`."""
+
+    name: ClassVar[str]  # used with --format
+    title: ClassVar[str]  # one line for `sdgbridge formats`
+
+    @classmethod
+    @abstractmethod
+    def handles(cls, path: Path) -> bool:
+        """True when ``path`` (a file or a folder) is in this reader's format."""
+
+    @abstractmethod
+    def files(self, path: Path) -> list[Path]:
+        """The files that make up the input (their checksums identify the release)."""
+
+    @abstractmethod
+    def read(self, path: Path) -> Iterator[Batch]:
+        """Yield batches of observations; raise InputError for input that cannot be read."""
+
+    def expected_batches(self, path: Path) -> int:
+        """How many batches ``read`` will yield (for progress bars)."""
+        return len(self.files(path))
+
+    def default_source(self, path: Path) -> str:
+        return path.name
 
 
 def conform(df: pl.DataFrame) -> pl.DataFrame:

@@ -1,22 +1,20 @@
-"""Bulk writes for ingests, inside the caller's transaction.
+"""An ingest's writes, inside its transaction: series, dimension sets and observations.
 
-Observations go in through the driver directly: ``executemany`` on SQLite, ``COPY`` on
-PostgreSQL; both are many times faster than ORM-style inserts for millions of rows.
+Observations go in through the driver directly (:mod:`sdgbridge.db.bulk`): multi-row
+``INSERT`` or staging files on SQLite, ``COPY`` on PostgreSQL; both are many times faster
+than ORM-style inserts for millions of rows.
 """
 
 from __future__ import annotations
 
-import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from pathlib import Path
 
-import adbc_driver_sqlite.dbapi as adbc_sqlite
 import polars as pl
-from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
 from sdgbridge.db import tables as t
+from sdgbridge.db.bulk import STAGES, copy_frame, has_stages, stage_frame
 from sdgbridge.ingest.model import ATTRIBUTES
 from sdgbridge.reference.framework import ensure_indicators
 
@@ -24,51 +22,7 @@ OBS_INSERT = ["release_id", "series_id", "area_code", "period", "year", "dims_id
               "value", "value_text", *ATTRIBUTES]
 CHUNK = 100_000
 STAGE_ROWS = 20_000  # from this many rows on, SQLite loads go through the staging files
-STAGES = 4  # staging files, and chunks of a large load
 ROWS_PER_INSERT = 100
-
-
-@contextmanager
-def bulk_transaction(engine: Engine) -> Iterator[Connection]:
-    """One transaction for a whole ingest; committed on success, rolled back on any error
-    (or a kill: SQLite's journal and PostgreSQL's WAL undo an unfinished transaction).
-
-    On SQLite, foreign-key enforcement is switched off for this connection while it bulk
-    loads (it must be set outside a transaction): each observation row would otherwise look
-    up four parent rows. The ids written all come from the same transaction's own lookups.
-    """
-    with engine.connect() as conn, tempfile.TemporaryDirectory(prefix="sdgbridge-") as tmp:
-        sqlite = conn.dialect.name == "sqlite"
-        if sqlite:
-            _attach_stages(conn, Path(tmp))
-        try:
-            with conn.begin():
-                yield conn
-        finally:
-            if sqlite:
-                conn.exec_driver_sql("PRAGMA foreign_keys=ON")
-                for i in range(len(conn.info.pop("stages", []))):
-                    conn.exec_driver_sql(f"DETACH DATABASE stage{i}")
-                conn.commit()
-
-
-def _attach_stages(conn: Connection, folder: Path) -> None:
-    """Prepare the SQLite connection for a bulk load (outside any transaction, as SQLite
-    requires for both statements): foreign keys off, and empty staging databases attached.
-
-    Large loads are written into staging files through the ADBC SQLite driver (Arrow
-    straight to SQLite in C, no Python object per value), then copied into ``observation``
-    by ``INSERT … SELECT`` inside the ingest's transaction: about twice as fast as binding
-    the values from Python, and as atomic. Several files let the next chunk be staged (by
-    ADBC, in a thread) while the previous one is copied: a file read in the transaction
-    stays locked until its end, so each chunk needs its own.
-    """
-    conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
-    paths = [folder / f"stage{i}.db" for i in range(STAGES)]
-    for i, path in enumerate(paths):
-        conn.exec_driver_sql(f"ATTACH DATABASE '{path}' AS stage{i}")
-    conn.commit()
-    conn.info["stages"] = paths
 
 
 def map_series(conn: Connection, series: pl.DataFrame, obs: pl.DataFrame) -> pl.DataFrame:
@@ -148,7 +102,7 @@ def insert_observations(conn: Connection, df: pl.DataFrame,
     if rebuild:
         for index in t.observation.indexes:
             index.drop(conn)
-    if "stages" in conn.info and df.height >= STAGE_ROWS:
+    if has_stages(conn) and df.height >= STAGE_ROWS:
         _staged_insert(conn, cols, df)
         if progress:
             progress("write", df.height, df.height)
@@ -179,37 +133,6 @@ def _staged_insert(conn: Connection, cols: list[str], df: pl.DataFrame) -> None:
                                       chunks[i + 1], slot=i + 1)
             conn.exec_driver_sql(
                 f"INSERT INTO observation ({names}) SELECT {names} FROM {table}")
-
-
-def stage_frame(conn: Connection, name: str, df: pl.DataFrame,
-                index: tuple[str, ...] = (), slot: int = 0) -> str:
-    """SQLite: write ``df`` as table ``name`` of staging file ``slot`` (with an index on
-    ``index``, if given); return its qualified name.
-
-    A staging file is written by its own ADBC connection and only read by ``conn`` (whose
-    transaction would otherwise lock it); it is deleted with the transaction's temp folder.
-    """
-    with adbc_sqlite.connect(str(conn.info["stages"][slot]), autocommit=True) as stage, \
-            stage.cursor() as cur:
-        # A scratch file: no journal and no fsync (it is deleted after the ingest either way);
-        # SQLite takes these settings only outside a transaction.
-        cur.execute("PRAGMA journal_mode=OFF")
-        cur.execute("PRAGMA synchronous=OFF")
-        cur.execute("BEGIN")
-        cur.adbc_ingest(name, df.to_arrow(), mode="create")
-        if index:
-            cur.execute(f"CREATE INDEX {name}_key ON {name} ({', '.join(index)})")
-            cur.execute(f"ANALYZE {name}")
-        cur.execute("COMMIT")
-    return f"stage{slot}.{name}"
-
-
-def copy_frame(conn: Connection, table: str, df: pl.DataFrame) -> None:
-    """PostgreSQL: ``COPY`` the rows of ``df`` into ``table``."""
-    with conn.connection.driver_connection.cursor() as cur:  # type: ignore[union-attr]
-        with cur.copy(f"COPY {table} ({', '.join(df.columns)}) FROM STDIN") as cp:
-            for row in df.iter_rows():
-                cp.write_row(row)
 
 
 def _copy_rows(conn: Connection, cols: list[str], df: pl.DataFrame) -> None:

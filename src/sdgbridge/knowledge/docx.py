@@ -1,6 +1,6 @@
 """DOCX text: paragraphs and tables read with zipfile and lxml, never inflating a ZIP bomb
 (sizes and ratios are checked in the ZIP directory first) and never expanding a DTD or an
-entity (each XML member goes through :func:`sdgbridge.ingest.xml.parse_xml`)."""
+entity (each XML member goes through :func:`sdgbridge.xml.parse_xml`)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 from lxml import etree
 
 from sdgbridge.errors import DocumentError, InputError
-from sdgbridge.ingest.xml import parse_xml
+from sdgbridge.xml import parse_xml
 
 _ZIP_MAX_ENTRIES = 10_000
 _ZIP_MAX_MEMBER = 200_000_000      # bytes of one inflated member that is read

@@ -130,6 +130,12 @@ def area_codes(conn: Connection, tokens: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(out + (resolve_areas(conn.engine, rest) if rest else [])))
 
 
+def area_codes_for(engine: Engine, tokens: Sequence[str]) -> tuple[str, ...]:
+    """:func:`area_codes` on a connection of its own (a search filter's countries)."""
+    with engine.connect() as conn:
+        return tuple(area_codes(conn, tokens))
+
+
 def prepare(conn: Connection, inp: DocumentInput, embedder: Any, tag: bool) -> _Prepared:
     """Everything about one document short of writing it (raises ``InputError``)."""
     from sdgbridge.knowledge.chunk import chunk_text
@@ -295,6 +301,17 @@ def correct_tag(engine: Engine, doc_id: int, code: str, action: str = "set"
                              f"{goal}` lists the targets of goal {goal}.")
         store.add_correction(conn, doc_id, goal, target, action)
         return store.document_tags(conn, doc_id)
+
+
+def correct_tags(engine: Engine, doc_id: int, set_codes: Sequence[str] = (),
+                 remove_codes: Sequence[str] = ()) -> list[dict[str, Any]]:
+    """The user's corrections one by one (:func:`correct_tag`), the ``set`` ones first; the
+    tags in force after the last (none when no code is given)."""
+    tags: list[dict[str, Any]] = []
+    for action, codes in (("set", set_codes), ("remove", remove_codes)):
+        for code in codes:
+            tags = correct_tag(engine, doc_id, code, action)
+    return tags
 
 
 def parse_code(code: str) -> tuple[int, str | None]:

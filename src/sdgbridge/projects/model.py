@@ -41,7 +41,7 @@ FRAMES: dict[str, dict[str, pl.DataType]] = {
                 "value_date": S},
     "documents": {"iati_identifier": S, "seq": I64, "url": S, "format": S, "title": S,
                   "category": S},
-    # Results (:mod:`.iati_results`): result → indicator → its references and periods.
+    # Results (:mod:`.iati.results`): result → indicator → its references and periods.
     "results": {"iati_identifier": S, "seq": I64, "type": S, "aggregation_status": B,
                 "title": S, "description": S},
     "indicators": {"iati_identifier": S, "result_seq": I64, "seq": I64, "measure": S,

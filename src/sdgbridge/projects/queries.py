@@ -21,7 +21,7 @@ from sqlalchemy import Connection, Engine, select
 
 from sdgbridge.db import tables as t
 from sdgbridge.errors import NotFound
-from sdgbridge.projects.export import stored_frame
+from sdgbridge.projects.iati.export import stored_frame
 from sdgbridge.projects.money import load_rates, rate_year, with_usd
 from sdgbridge.projects.results import MIN_SIMILARITY, link_indicators, with_series
 

@@ -10,8 +10,8 @@ from sqlalchemy import Engine
 from sdgbridge.config import Settings
 from sdgbridge.errors import InputError
 from sdgbridge.outputs import output_path
-from sdgbridge.projects.codelists import load_codelists
-from sdgbridge.projects.iati import gc_paused, parse_activities
+from sdgbridge.projects.iati.codelists import load_codelists
+from sdgbridge.projects.iati.parse import gc_paused, parse_activities
 from sdgbridge.projects.store import ImportReport, import_batch
 
 

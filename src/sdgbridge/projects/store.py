@@ -19,12 +19,12 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, Engine, Table, delete, insert, select, update
+from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from sdgbridge.db import tables as t
+from sdgbridge.db.bulk import insert_frame, insert_rows
 from sdgbridge.errors import IngestRejected, Rejection
-from sdgbridge.ingest.load import fingerprint
-from sdgbridge.ingest.write import copy_frame
+from sdgbridge.files import fingerprint
 from sdgbridge.outputs import output_path
 from sdgbridge.projects.model import FRAMES, IatiBatch
 
@@ -149,16 +149,16 @@ def _replace(conn: Connection, batch: IatiBatch, ids: list[str], changed: set[st
 
     digest = pl.DataFrame({"iati_identifier": list(digests), "content_sha256": list(
         digests.values())}, schema={"iati_identifier": pl.Utf8, "content_sha256": pl.Utf8})
-    bulk_insert(conn, t.iati_activity,
-                chosen(batch.frames["activities"]).join(digest, on="iati_identifier",
-                                                        how="left")
-                .with_columns(import_id=pl.lit(import_id, pl.Int64), archived=pl.lit(False)))
+    insert_frame(conn, t.iati_activity,
+                 chosen(batch.frames["activities"]).join(digest, on="iati_identifier",
+                                                         how="left")
+                 .with_columns(import_id=pl.lit(import_id, pl.Int64), archived=pl.lit(False)))
     for kind, table in CHILDREN.items():
         raw = _parsed_rows(conn, batch, kind) if every else None
         if raw is not None:  # the parser's own tuples: no round trip through Polars
-            _executemany(conn, table.name, list(FRAMES[kind]), raw)
+            insert_rows(conn, table.name, list(FRAMES[kind]), raw)
         elif (rows := chosen(batch.frames[kind])).height:
-            bulk_insert(conn, table, rows)
+            insert_frame(conn, table, rows)
 
 
 def _parsed_rows(conn: Connection, batch: IatiBatch, kind: str) -> list[tuple] | None:
@@ -173,29 +173,6 @@ def _parsed_rows(conn: Connection, batch: IatiBatch, kind: str) -> list[tuple] |
 def _by_seq(kind: str) -> bool:
     """Whether the rows of ``kind`` are keyed by their position (``seq``), so unique."""
     return "seq" in _keys(CHILDREN[kind])
-
-
-def bulk_insert(conn: Connection, table: Table, df: pl.DataFrame) -> None:
-    """Insert the rows of ``df`` (the columns ``table`` has) through the driver: COPY on
-    PostgreSQL, one ``executemany`` of plain tuples on SQLite (SQLAlchemy's per-row
-    parameter processing was a third of the whole import's time)."""
-    df = df.select([c.name for c in table.columns if c.name in df.columns])
-    if conn.dialect.name == "postgresql":
-        copy_frame(conn, table.name, df)
-    else:
-        _executemany(conn, table.name, df.columns, df.rows())
-
-
-def _executemany(conn: Connection, table: str, columns: list[str], rows: list[tuple]) -> None:
-    if not rows:
-        return
-    marks = ", ".join("?" * len(columns))
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})",
-                           rows)
-    finally:
-        cursor.close()
 
 
 def _record_changes(conn: Connection, batch: IatiBatch, changed: list[str],

@@ -15,8 +15,8 @@ import polars as pl
 from sqlalchemy import ColumnElement, Connection, Engine, and_, func, or_, select
 
 from sdgbridge.db import tables as t
+from sdgbridge.db.values import render_value
 from sdgbridge.errors import SdgBridgeError, UnknownCode, UnknownRelease, UnknownSeries
-from sdgbridge.ingest.load import render_value
 from sdgbridge.ingest.model import ATTRIBUTES, parse_dims
 from sdgbridge.reference.geography import resolve_areas
 

@@ -19,7 +19,6 @@ built from one template per series, area and dimension set.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from operator import itemgetter
@@ -28,6 +27,7 @@ from typing import Any
 from sqlalchemy import BindParameter, Connection, Select, bindparam, select
 
 from sdgbridge.db import tables as t
+from sdgbridge.db.values import value_text
 from sdgbridge.errors import UnknownSeries
 from sdgbridge.ingest.model import ATTRIBUTES, parse_dims
 from sdgbridge.query.observations import _code_order
@@ -199,27 +199,3 @@ def _template(head: tuple[str, str, str | None], area: str,
 
 def _named(name: str, values: Iterable[object]) -> dict[str, object]:
     return {f"{name}{i}": v for i, v in enumerate(values)}
-
-
-def value_text(value: float | None) -> str | None:
-    """A stored float as text the way :func:`sdgbridge.ingest.load.render_value` writes it:
-    integers without ``.0``; otherwise the shortest text that reads back the same float, in
-    positional notation from 1e-5 up to 1e16 and ``1.5e-7`` / ``1.5e+16`` outside."""
-    if value is None:
-        return None
-    text = repr(value)
-    if text[-2:] == ".0":  # most stored values: an integer below 1e16 ("-0.0" too)
-        return (text[:-2] if -1e15 < value < 1e15 else text) if value else "0"
-    if "e" not in text and "n" not in text:  # positional, finite ("nan", "inf" have an n)
-        return text
-    if not math.isfinite(value):
-        return "NaN" if math.isnan(value) else ("inf" if value > 0 else "-inf")
-    if value == math.floor(value) and abs(value) < 1e15:
-        return str(int(value))
-    if "e-" not in text:
-        return text
-    mantissa, exponent = text.split("e-")
-    if int(exponent) > 5:
-        return f"{mantissa}e-{int(exponent)}"
-    sign, digits = ("-", mantissa[1:]) if mantissa.startswith("-") else ("", mantissa)
-    return f"{sign}0.{'0' * (int(exponent) - 1)}{digits.replace('.', '')}"

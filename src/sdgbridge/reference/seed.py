@@ -1,16 +1,20 @@
-"""What a new store needs before anything else: the M49 geography with its groups and the SDG
-framework, both shipped with the package. Every command and the web app call
-:func:`seed_store` on the store they open, so ``sdgbridge ingest FILE`` on a new file leaves a
-store that ``sdgbridge assess`` and ``sdgbridge serve`` can use at once."""
+"""What a store needs before anything else: the M49 geography with its groups and the SDG
+framework, both shipped with the package.
+
+:func:`seed_store` loads what a new store lacks; the command line and the web app call it on
+every store they open, so ``sdgbridge ingest FILE`` on a new file leaves a store that
+``sdgbridge assess`` and ``sdgbridge serve`` can use at once. :func:`set_up_store` loads both
+again, as ``sdgbridge init`` and ``sdgbridge demo`` do."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import Engine, exists, select
 
 from sdgbridge.db import tables as t
-from sdgbridge.reference.framework import FrameworkCounts, load_framework
+from sdgbridge.reference.framework import PACKAGED_FRAMEWORK, FrameworkCounts, load_framework
 from sdgbridge.reference.geography import GeographyCounts, load_geography
 
 
@@ -30,3 +34,18 @@ def seed_store(engine: Engine) -> Seeded:
             select(exists().select_from(t.area), exists().select_from(t.goal))).one()
     return Seeded(geography=None if has_areas else load_geography(engine),
                   framework=None if has_goals else load_framework(engine))
+
+
+@dataclass(frozen=True)
+class StoreSetup:
+    """What :func:`set_up_store` loaded, and from which framework folder."""
+
+    geography: GeographyCounts
+    framework: FrameworkCounts
+    framework_folder: Path
+
+
+def set_up_store(engine: Engine, framework: Path = PACKAGED_FRAMEWORK) -> StoreSetup:
+    """Load the geography (user groups are kept), then the SDG framework from ``framework``
+    (by default the files shipped with the package)."""
+    return StoreSetup(load_geography(engine), load_framework(engine, framework), framework)

@@ -22,7 +22,7 @@ from sqlalchemy import Engine, func, select
 from sdgbridge.config import Settings, load_settings
 from sdgbridge.db import tables as t
 from sdgbridge.errors import SdgBridgeError
-from sdgbridge.projects.codelists import load_codelists
+from sdgbridge.projects.iati.codelists import load_codelists
 
 T = TypeVar("T")
 

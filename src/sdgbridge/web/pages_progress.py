@@ -17,8 +17,9 @@ import polars as pl
 from sqlalchemy import Engine, func, select
 
 from sdgbridge.assessment.charts import dominant
+from sdgbridge.assessment.methods import METHODS
 from sdgbridge.assessment.model import SCALE
-from sdgbridge.assessment.run import METHODS, assess, method_params, roll_up, series_indicators
+from sdgbridge.assessment.run import assess, method_params, roll_up, series_indicators
 from sdgbridge.assessment.store import results as stored_results
 from sdgbridge.db import tables as t
 from sdgbridge.errors import SdgBridgeError

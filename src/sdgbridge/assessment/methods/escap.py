@@ -5,14 +5,15 @@ ESCAP's own formula text; URLs in ``params/escap.toml``; shared/docs/methods.md 
 
 * ESCAP SDG Gateway, "Progress Assessment Methodology" (2026 edition) and the older dataviz
   "Technical notes". [V]: regional values are simple (unweighted) averages of country
-  values (:func:`group_values`); an indicator is used when two or more data points exist
-  for *more than* 50 % of the group's countries and a quantitative target can be set
-  (:func:`select_indicators`); the CSI answers "how much progress since 2015" and is built
-  in two steps, a per-indicator metric of the progress made "compared with the entire
-  progress needed" from the base year to 2030, then combined into an average for the
-  Goal; the API "measures the gap between the predicted indicator value and the target";
-  both are computed per sub-indicator (a series) and aggregated to indicator, target or
-  Goal; the report shows the CSI per Goal and the API per target.
+  values (:func:`~sdgbridge.assessment.groups.group_values`); an indicator is used when
+  two or more data points exist for *more than* 50 % of the group's countries and a
+  quantitative target can be set (:func:`~sdgbridge.assessment.groups.select_indicators`);
+  the CSI answers "how much progress since 2015" and is built in two steps, a
+  per-indicator metric of the progress made "compared with the entire progress needed"
+  from the base year to 2030, then combined into an average for the Goal; the API
+  "measures the gap between the predicted indicator value and the target"; both are
+  computed per sub-indicator (a series) and aggregated to indicator, target or Goal; the
+  report shows the CSI per Goal and the API per target.
 * UNECE technical notes (2022, 2023, 2026), which apply ESCAP's API and cite ESCAP's 2025
   report, Annex 1, pp. 55-59. [V]: the 2030 value comes from a *time-weighted linear
   regression* on all data from 2000 to the latest year, giving recent data more weight;
@@ -70,7 +71,7 @@ every band edge and cap, the labels and the scale mapping.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import polars as pl
@@ -78,6 +79,7 @@ import polars as pl
 from sdgbridge.assessment.model import (
     RESULT_COLUMNS,
     SCALE,
+    Method,
     area_target,
     code_key,
     read_params,
@@ -85,7 +87,7 @@ from sdgbridge.assessment.model import (
 )
 from sdgbridge.errors import ConfigError
 
-METHOD = "escap"
+NAME = "escap"
 #: Columns after :data:`~sdgbridge.assessment.model.RESULT_COLUMNS`.
 EXTRA_COLUMNS = ("csi", "csi_expected", "csi_status", "csi_scale", "api", "api_gap", "slope",
                  "projected_2030_low", "projected_2030_high")
@@ -122,7 +124,7 @@ def assess_escap(
     frame = frame.with_columns(area_target()).with_columns(_indices(p)).with_columns(
         *_statuses(p), api_gap=(1 - pl.col("api")).clip(lower_bound=0.0))
     return frame.with_columns(
-        method=pl.lit(METHOD), params_version=pl.lit(p["version"]),
+        method=pl.lit(NAME), params_version=pl.lit(p["version"]),
         scale=_scale(p, "api", "status"), csi_scale=_scale(p, "csi", "csi_status"),
     ).select(*RESULT_COLUMNS, *EXTRA_COLUMNS).sort(_KEY)
 
@@ -260,46 +262,6 @@ def _scale(p: dict[str, Any], index: str, column: str) -> pl.Expr:
     return pl.col(column).replace_strict(mapping, return_dtype=pl.Utf8)
 
 
-def select_indicators(obs: pl.DataFrame, group_areas: Sequence[str],
-                      params: dict[str, Any] | None = None) -> pl.DataFrame:
-    """ESCAP's data-availability rule for a group (ESCAP technical notes [V]).
-
-    A series passes when more than ``selection.min_share`` of the group's countries have
-    at least ``selection.min_points`` observations from ``start_year`` on (exactly half
-    fails). Returns every series of ``obs``: ``series``, ``countries`` (group size),
-    ``countries_with_data``, ``share``, ``selected``. The other criterion, a quantitative
-    target, is the targets table's: without one :func:`assess_escap` says so.
-    """
-    p = load_params() if params is None else params
-    areas = sorted(set(group_areas))
-    if not areas:
-        raise ConfigError("The group has no areas; give at least one area code.")
-    rule = p["selection"]
-    counts = (obs.filter(pl.col("area").is_in(areas) & (pl.col("year") >= p["start_year"]))
-              .group_by("series", "area").agg(n=pl.len()).group_by("series")
-              .agg(countries_with_data=(pl.col("n") >= rule["min_points"]).sum()))
-    out = obs.select("series").unique().join(counts, on="series", how="left")
-    with_data = pl.col("countries_with_data").fill_null(0).cast(pl.Int64)
-    return out.with_columns(countries_with_data=with_data, countries=pl.lit(len(areas))).select(
-        "series", "countries", "countries_with_data", share=with_data / len(areas),
-        selected=with_data > rule["min_share"] * len(areas)).sort("series")
-
-
-def group_values(obs: pl.DataFrame, group_areas: Sequence[str],
-                 area: str = "group") -> pl.DataFrame:
-    """A group's values: the simple (unweighted) mean of its countries' values [V ESCAP].
-
-    Per series × year, over the group's areas that have a value that year (``n_areas``;
-    ESCAP's handling of countries missing a year was not read). Rows follow
-    ``model.OBS_SCHEMA`` with ``area`` set to ``area``, so they can be assessed directly.
-    """
-    return (obs.filter(pl.col("area").is_in(list(group_areas)))
-            .group_by("series", "year").agg(value=pl.col("value").mean(),
-                                            n_areas=pl.len().cast(pl.Int64))
-            .select("series", pl.lit(area).alias("area"), "year", "value", "n_areas")
-            .sort("series", "year"))
-
-
 def current_status_index(results: pl.DataFrame, links: pl.DataFrame, level: str = "goal",
                          params: dict[str, Any] | None = None) -> pl.DataFrame:
     """CSI per ``level`` × area (ESCAP's step 2; by default per Goal, as in the report).
@@ -361,3 +323,12 @@ def _roll_up(df: pl.DataFrame, links: pl.DataFrame, level: str,
 def _prefix(column: str, depth: int) -> pl.Expr:
     """The first ``depth`` parts of a dotted code (6.1.1 -> 6.1 -> 6)."""
     return pl.col(column).str.split(".").list.slice(0, depth).list.join(".")
+
+
+def summary(results: pl.DataFrame, links: pl.DataFrame) -> list[tuple[str, pl.DataFrame]]:
+    """ESCAP's Current Status Index per goal and Anticipated Progress per target."""
+    return [("ESCAP Current Status Index per goal", current_status_index(results, links)),
+            ("ESCAP Anticipated Progress per target", anticipated_progress(results, links))]
+
+
+METHOD = Method(NAME, "ESCAP progress", assess_escap, summary=summary)

@@ -51,6 +51,7 @@ from sdgbridge.assessment.model import (
     RELATIVE,
     RESULT_COLUMNS,
     SCALE,
+    Method,
     area_target,
     middle_point,
     projection_range,
@@ -205,3 +206,6 @@ def assess_opensdg(obs: pl.DataFrame, targets: pl.DataFrame,
     df = _with_targets(_endpoints(obs, params["base_year"]), targets)
     df = _with_measures(df, params).with_columns(status=status_expr(params))
     return _finish(df, params)
+
+
+METHOD = Method("opensdg", "Open SDG (Statistics Canada)", assess_opensdg)

@@ -71,6 +71,7 @@ from sdgbridge.assessment.model import (
     RELATIVE,
     RESULT_COLUMNS,
     SCALE,
+    Method,
     area_target,
     middle_point,
     projection_range,
@@ -79,7 +80,7 @@ from sdgbridge.assessment.model import (
 )
 from sdgbridge.errors import ConfigError
 
-METHOD = "sdsn"
+NAME = "sdsn"
 #: Columns after :data:`~sdgbridge.assessment.model.RESULT_COLUMNS`.
 EXTRA_COLUMNS = ("score", "lower", "upper", "green", "red", "band", "rating", "trend",
                  "pace", "pace_needed", "pace_ratio", "projected_2030_low",
@@ -195,7 +196,7 @@ def assess_sdsn(obs: pl.DataFrame, targets: pl.DataFrame,
     frame = frame.with_columns(_arrow(p).alias("arrow_key"))
     t = p["trend"]
     return frame.with_columns(
-        method=pl.lit(METHOD), params_version=pl.lit(p["version"]),
+        method=pl.lit(NAME), params_version=pl.lit(p["version"]),
         status=pl.col("arrow_key").replace_strict(t["labels"], return_dtype=pl.Utf8),
         trend=pl.col("arrow_key").replace_strict(t["symbols"], return_dtype=pl.Utf8),
         scale=pl.col("arrow_key").replace_strict(p["scale"], return_dtype=pl.Utf8),
@@ -365,3 +366,17 @@ def goal_dashboard(results: pl.DataFrame, links: pl.DataFrame,
     return worst.with_columns(rating=capped).with_columns(
         label=pl.col("rating").replace_strict(labels, return_dtype=pl.Utf8)).select(
         "goal", "area", "band", "rating", "label", "worst_series", "n_series").sort("goal", "area")
+
+
+def summary(results: pl.DataFrame, links: pl.DataFrame) -> list[tuple[str, pl.DataFrame]]:
+    """SDSN's goal scores with their dashboard colours, and the index."""
+    goals = goal_scores(results, links)
+    colours = goal_dashboard(results, links).select("goal", "area", "rating")
+    return [("SDSN goal scores (0-100) and dashboard colours",
+             goals.join(colours, on=["goal", "area"], how="left")),
+            ("SDSN index (mean of goal scores; none where over 20 % is missing)",
+             index(goals))]
+
+
+# Normalised between percentiles over all countries: its input is every country's data.
+METHOD = Method(NAME, "SDSN trends", assess_sdsn, worldwide=True, summary=summary)

@@ -51,6 +51,7 @@ import polars as pl
 from sdgbridge.assessment.model import (
     RESULT_COLUMNS,
     SCALE,
+    Method,
     area_target,
     middle_point,
     projection_range,
@@ -59,7 +60,7 @@ from sdgbridge.assessment.model import (
 )
 from sdgbridge.errors import ConfigError
 
-METHOD = "unsd"
+NAME = "unsd"
 #: Columns after :data:`~sdgbridge.assessment.model.RESULT_COLUMNS`.
 EXTRA_COLUMNS = ("cagr", "ratio", "projected_2030_low", "projected_2030_high")
 #: Band keys of ``params`` from the best down; below the last one: ``regression``.
@@ -89,7 +90,7 @@ def assess_unsd(
     frame = frame.with_columns(_projections(p["target_year"])).with_columns(ratio=_ratio())
     frame = frame.with_columns(status=_status(p))
     return frame.with_columns(
-        method=pl.lit(METHOD), params_version=pl.lit(p["version"]), scale=_scale(p)
+        method=pl.lit(NAME), params_version=pl.lit(p["version"]), scale=_scale(p)
     ).select(*RESULT_COLUMNS, *EXTRA_COLUMNS).sort(_KEY)
 
 
@@ -194,3 +195,6 @@ def _scale(p: dict[str, Any]) -> pl.Expr:
     if unknown:
         raise ConfigError(f"params [scale] uses {sorted(unknown)}; use one of {list(SCALE)}.")
     return pl.col("status").replace_strict(mapping, return_dtype=pl.Utf8)
+
+
+METHOD = Method(NAME, "UNSD trend to target", assess_unsd)

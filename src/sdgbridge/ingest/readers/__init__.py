@@ -1,8 +1,10 @@
-"""Built-in readers, registered in the order they are tried (the import order below)."""
-# isort: skip_file
-# ruff: noqa: I001, F401
+"""The built-in readers, in the order they are tried
+(:func:`sdgbridge.ingest.registry.get_reader`)."""
 
-from sdgbridge.ingest.readers import ddf
-from sdgbridge.ingest.readers import sdg_api
-from sdgbridge.ingest.readers import opensdg
-from sdgbridge.ingest.readers import sdmx
+from sdgbridge.ingest.model import Reader
+from sdgbridge.ingest.readers.ddf import DdfReader
+from sdgbridge.ingest.readers.opensdg import OpenSdgReader
+from sdgbridge.ingest.readers.sdg_api import SdgApiReader
+from sdgbridge.ingest.readers.sdmx import SdmxReader
+
+READERS: list[type[Reader]] = [DdfReader, SdgApiReader, OpenSdgReader, SdmxReader]

@@ -20,18 +20,17 @@ from sdgbridge.ingest.csvutil import check_text_csv, read_text_csv
 from sdgbridge.ingest.model import (
     GLOBAL_PUBLISHER,
     Batch,
+    Reader,
     conform,
     conform_series,
     dims_key,
 )
-from sdgbridge.ingest.registry import Reader, register
 
 # DDF columns that are attributes (or the key) in the SDG API, not dimensions.
 ATTRIBUTE_COLUMNS = {"units": "units", "nature": "nature", "observation_status": "obs_status"}
 KEY_COLUMNS = {"geo_area", "year"}
 
 
-@register
 class DdfReader(Reader):
     name = "ddf"
     title = "DDF data package of the UN Global SDG Indicators Database (open-numbers layout)"

@@ -36,9 +36,15 @@ from pathlib import Path
 import polars as pl
 
 from sdgbridge.errors import InputError, Rejection
-from sdgbridge.ingest.model import Batch, canonical_dimension, conform, conform_series, dims_key
-from sdgbridge.ingest.registry import Reader, register
-from sdgbridge.ingest.xml import parse_xml
+from sdgbridge.ingest.model import (
+    Batch,
+    Reader,
+    canonical_dimension,
+    conform,
+    conform_series,
+    dims_key,
+)
+from sdgbridge.xml import parse_xml
 
 _FILE = re.compile(r"^(?:indicator_)?(\d+)-([0-9a-z]+)-(\d+)((?:-\d+)*)\.csv$", re.IGNORECASE)
 _COUNTRIES = {"KAZSTAT": "398", "KG_NSC": "417", "TAJSTAT": "762"}
@@ -212,7 +218,6 @@ def _is_data_file(path: Path) -> bool:
     return bool(named) and named[0] == "Year" and named[-1] == "Value"
 
 
-@register
 class OpenSdgReader(Reader):
     """Reads Open SDG tidy CSV files of a national platform (see the module docstring)."""
 

@@ -22,12 +22,12 @@ from sdgbridge.ingest.model import (
     GLOBAL_PUBLISHER,
     NATURE_CODES,
     Batch,
+    Reader,
     canonical_dimension,
     conform,
     conform_series,
     dims_key,
 )
-from sdgbridge.ingest.registry import Reader, register
 
 REQUIRED = ("SeriesCode", "GeoAreaCode", "TimePeriod", "Value")
 # SDG API column -> observation column.
@@ -44,7 +44,6 @@ SERIES_INFO = {"Goal", "Target", "Indicator", "SeriesDescription", "GeoAreaName"
 OTHER_ATTRIBUTES = {"TimeCoverage", "BasePeriod", "GeoInfoUrl", "Reporting Type"}
 
 
-@register
 class SdgApiReader(Reader):
     name = "sdg_api"
     title = "UNSD SDG API / SDG database CSV (Goal,Target,Indicator,SeriesCode,…,Value,…)"

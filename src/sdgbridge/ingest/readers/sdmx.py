@@ -28,9 +28,8 @@ from lxml import etree
 
 from sdgbridge.errors import InputError
 from sdgbridge.ingest import model
-from sdgbridge.ingest.model import canonical_dimension
-from sdgbridge.ingest.registry import Reader, register
-from sdgbridge.ingest.xml import check_safe_xml, parse_xml
+from sdgbridge.ingest.model import Reader, canonical_dimension
+from sdgbridge.xml import check_safe_xml, parse_xml
 
 DATA_ROOTS = frozenset({"GenericData", "StructureSpecificData", "GenericTimeSeriesData",
                         "StructureSpecificTimeSeriesData", "CompactData"})
@@ -75,7 +74,6 @@ class Obs:
     line: str  # Series[i]/Obs[j] (sdmx1 gives no line numbers), or the line of <Obs>
 
 
-@register
 class SdmxReader(Reader):
     name = "sdmx"
     title = "SDMX-ML data messages (2.1, 2.0 GenericData) with their DSD"

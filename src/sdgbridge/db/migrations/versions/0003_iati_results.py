@@ -1,7 +1,7 @@
 """IATI results: result, indicator, indicator reference, period
 
 Four new tables, children of iati_activity (removed with it), keyed by the nesting of the
-IATI elements (result seq, indicator seq, seq); see sdgbridge.projects.iati_results. Plain
+IATI elements (result seq, indicator seq, seq); see sdgbridge.projects.iati.results. Plain
 CREATE/DROP TABLE, the same on SQLite and PostgreSQL (no ALTER, so no batch mode needed).
 Activities stored before keep their content_sha256: an activity without results has no
 result rows, and its digest is the same as before this migration.

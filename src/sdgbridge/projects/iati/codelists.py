@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from sdgbridge.errors import InputError
-from sdgbridge.ingest.xml import parse_xml
+from sdgbridge.xml import parse_xml
 
 
 def load_codelists(folder: Path) -> dict[str, frozenset[str]]:

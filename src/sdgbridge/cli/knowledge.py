@@ -1,11 +1,10 @@
-"""``sdgbridge docs …``: the knowledge base on the command line (a shell over the library).
-
-Mounted in :mod:`sdgbridge.cli` as ``app.add_typer(docs_app, name="docs")``. Each command
-takes the settings and the engine from :data:`sdgbridge.cli.state` when it runs.
-"""
+"""``sdgbridge docs …``: the knowledge base on the command line: documents and practices
+(add, list, show, remove), search, SDG tags and their corrections, plan alignment, and the
+project descriptions of the registry."""
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from contextlib import nullcontext
@@ -14,37 +13,47 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.table import Table
+from rich.text import Text
 
+from sdgbridge.cli.output import FormatOpt, console, progress_bar, say, show
+from sdgbridge.cli.state import CliState, state
 from sdgbridge.errors import SdgBridgeError
+from sdgbridge.knowledge.align import align_plan
+from sdgbridge.knowledge.embed import Embedder, get_embedder
+from sdgbridge.knowledge.search import (
+    SearchFilters,
+    SearchHit,
+    list_documents,
+    more_like_this,
+    search,
+    show_document,
+)
+from sdgbridge.knowledge.service import (
+    DocumentInput,
+    DocumentReport,
+    add_documents,
+    area_codes_for,
+    correct_tags,
+    index_projects,
+    remove_document,
+    tag_document,
+)
 from sdgbridge.outputs import output_path
 
-docs_app = typer.Typer(help="The knowledge base: documents and practices, searchable across "
-                       "languages and tagged to SDG targets.", no_args_is_help=True)
+app = typer.Typer(help="The knowledge base: documents and practices, searchable across "
+                  "languages and tagged to SDG targets.", no_args_is_help=True)
 
 IdArg = Annotated[int, typer.Argument(help="The document id (`sdgbridge docs list`).")]
 CountryOpt = Annotated[list[str] | None, typer.Option(
     "--country", help="Area: M49, ISO alpha-3/alpha-2 or group code (repeat).")]
 KindOpt = Annotated[str | None, typer.Option(
     help="practice, report, plan, evaluation or project.")]
-FmtOpt = Annotated[str, typer.Option("--format", help="table, csv or json")]
+TagOpt = Annotated[bool, typer.Option(help="Tag with SDG goals and targets.")]
 
 
-def _state() -> Any:
-    from sdgbridge.cli import state
-
-    return state
-
-
-def _embedder() -> Any:
-    from sdgbridge.knowledge.embed import get_embedder
-
-    return get_embedder(_state().settings.embedder)
-
-
-def _print(text: str) -> None:
-    from sdgbridge.cli import console
-
-    console.print(text, markup=False, highlight=False)
+def _embedder(st: CliState) -> Embedder:
+    return get_embedder(st.settings.embedder)
 
 
 def _tags_line(tags: list[dict[str, Any]], n: int = 8) -> str:
@@ -56,8 +65,9 @@ def _tags_line(tags: list[dict[str, Any]], n: int = 8) -> str:
 
 # ---- add, list, show, remove ---------------------------------------------------------
 
-@docs_app.command("add")
+@app.command("add")
 def docs_add(
+    ctx: typer.Context,
     paths: Annotated[list[Path] | None, typer.Argument(help="Files: PDF, DOCX, HTML, "
                                                        "Markdown, text.")] = None,
     text: Annotated[str | None, typer.Option(help="Add this text instead of files.")] = None,
@@ -70,13 +80,10 @@ def docs_add(
     licence: Annotated[str | None, typer.Option(help="Licence (CC-BY-4.0 …).")] = None,
     language: Annotated[str | None, typer.Option(help="ISO 639-1; detected if not "
                                                  "given.")] = None,
-    tag: Annotated[bool, typer.Option(help="Tag with SDG goals and targets.")] = True,
+    tag: TagOpt = True,
 ) -> None:
     """Add documents (files or a text typed in) with their metadata, chunked, embedded and
     tagged. The same content twice is reported and not stored again."""
-    from sdgbridge.cli import progress_bar
-    from sdgbridge.knowledge.service import DocumentInput, add_documents
-
     if bool(paths) == (text is not None):
         raise SdgBridgeError("Give files to add, or --text \"…\" (one of them).")
     if title and paths and len(paths) > 1:
@@ -85,16 +92,17 @@ def docs_add(
             "year": year, "kind": kind, "licence": licence, "language": language}
     inputs = [DocumentInput(path=p, **meta) for p in paths or []] or [
         DocumentInput(text=text, **meta)]
+    st = state(ctx)
     with progress_bar() if len(inputs) > 1 else nullcontext() as update:
-        reports = add_documents(_state().engine, inputs, embedder=_embedder(), tag=tag,
+        reports = add_documents(st.engine, inputs, embedder=_embedder(st), tag=tag,
                                 progress=update)
     for r in reports:
-        _print(_report_line(r))
+        say(_report_line(r))
     if any(r.status == "failed" for r in reports):
         raise typer.Exit(1)
 
 
-def _report_line(r: Any) -> str:
+def _report_line(r: DocumentReport) -> str:
     where = f"{r.source}: " if r.source else ""
     if r.status == "failed":
         return f"Failed: {r.error}"
@@ -104,56 +112,47 @@ def _report_line(r: Any) -> str:
             f"{r.language or 'unknown'}); tags: {_tags_line(r.tags)}")
 
 
-@docs_app.command("list")
-def docs_list(kind: KindOpt = None, country: CountryOpt = None,
+@app.command("list")
+def docs_list(ctx: typer.Context, kind: KindOpt = None, country: CountryOpt = None,
               goal: Annotated[list[int] | None, typer.Option(help="SDG (repeat).")] = None,
-              fmt: FmtOpt = "table") -> None:
+              fmt: FormatOpt = "table") -> None:
     """The documents, with kind, organisation, year, language and chunk count."""
-    from sdgbridge.cli import show
-    from sdgbridge.knowledge.search import SearchFilters, list_documents
-    from sdgbridge.knowledge.service import area_codes
-
-    st = _state()
-    with st.engine.connect() as conn:
-        codes = tuple(area_codes(conn, country or []))
-    df = list_documents(st.engine, SearchFilters(countries=codes, goals=tuple(goal or ()),
-                                                 kind=kind))
+    engine = state(ctx).engine
+    df = list_documents(engine, SearchFilters(countries=area_codes_for(engine, country or []),
+                                              goals=tuple(goal or ()), kind=kind))
     show(df, fmt, title=f"{df.height} document(s)", limit=200)
 
 
-@docs_app.command("show")
-def docs_show(doc_id: IdArg) -> None:
+@app.command("show")
+def docs_show(ctx: typer.Context, doc_id: IdArg) -> None:
     """A document's metadata, countries, tags in force (with their passages) and the
     user's corrections."""
-    from sdgbridge.knowledge.search import show_document
-
-    doc = show_document(_state().engine, doc_id)
+    doc = show_document(state(ctx).engine, doc_id)
     for key in ("id", "title", "kind", "organisation", "year", "language", "licence",
                 "source", "format", "pages", "chars", "chunks", "sha256", "added_at",
                 "tagged_at"):
-        _print(f"{key:>12}: {'' if doc[key] is None else doc[key]}")
-    _print(f"{'countries':>12}: {', '.join(doc['countries'])}")
-    _print(f"{'tags':>12}: {_tags_line(doc['tags'], 40)}")
+        say(f"{key:>12}: {'' if doc[key] is None else doc[key]}")
+    say(f"{'countries':>12}: {', '.join(doc['countries'])}")
+    say(f"{'tags':>12}: {_tags_line(doc['tags'], 40)}")
     for tg in doc["tags"][:10]:
         for passage in tg["passages"][:1]:
-            _print(f"  {tg['target'] or tg['goal']}: {' '.join(passage.split())[:160]}")
+            say(f"  {tg['target'] or tg['goal']}: {' '.join(passage.split())[:160]}")
     for c in doc["corrections"]:
-        _print(f"  correction: {c['action']} {c['target'] or c['goal']} ({c['created_at']})")
+        say(f"  correction: {c['action']} {c['target'] or c['goal']} ({c['created_at']})")
 
 
-@docs_app.command("remove")
-def docs_remove(doc_id: IdArg) -> None:
+@app.command("remove")
+def docs_remove(ctx: typer.Context, doc_id: IdArg) -> None:
     """Delete a document with its chunks, embeddings, tags and corrections."""
-    from sdgbridge.knowledge.service import remove_document
-
-    title = remove_document(_state().engine, doc_id)
-    _print(f"Removed document {doc_id}: {title!r}.")
+    title = remove_document(state(ctx).engine, doc_id)
+    say(f"Removed document {doc_id}: {title!r}.")
 
 
 # ---- search --------------------------------------------------------------------------
 
-@docs_app.command("search")
+@app.command("search")
 def docs_search(
+    ctx: typer.Context,
     query: Annotated[str | None, typer.Argument(help="Words, in any language.")] = None,
     like: Annotated[int | None, typer.Option(help="More like this document id instead of "
                                              "a query.")] = None,
@@ -171,21 +170,16 @@ def docs_search(
 ) -> None:
     """Hybrid search (full text + multilingual embeddings) with filters; --like ID finds the
     documents nearest to one document."""
-    from sdgbridge.knowledge.search import SearchFilters, more_like_this, search
-    from sdgbridge.knowledge.service import area_codes
-
     if (query is None) == (like is None):
         raise SdgBridgeError("Give a QUERY or --like DOCUMENT_ID (one of them).")
-    st = _state()
-    with st.engine.connect() as conn:
-        codes = tuple(area_codes(conn, country or []))
-    filters = SearchFilters(codes, tuple(goal or ()), tuple(target or ()), org, year,
-                            language, kind)
+    st = state(ctx)
+    filters = SearchFilters(area_codes_for(st.engine, country or []), tuple(goal or ()),
+                            tuple(target or ()), org, year, language, kind)
     if like is not None:
-        hits = more_like_this(st.engine, like, embedder=_embedder(), filters=filters,
+        hits = more_like_this(st.engine, like, embedder=_embedder(st), filters=filters,
                               limit=limit)
     else:
-        hits = search(st.engine, query or "", embedder=_embedder(), filters=filters,
+        hits = search(st.engine, query or "", embedder=_embedder(st), filters=filters,
                       limit=limit, mode=mode)
     if as_json:
         typer.echo(json.dumps([asdict(h) for h in hits], ensure_ascii=False, indent=1))
@@ -193,11 +187,7 @@ def docs_search(
         _hits_table(hits)
 
 
-def _hits_table(hits: list[Any]) -> None:
-    from rich.table import Table
-
-    from sdgbridge.cli import console
-
+def _hits_table(hits: list[SearchHit]) -> None:
     table = Table(title=f"{len(hits)} document(s)")
     for name in ("#", "id", "title", "kind", "year", "page", "score", "passage"):
         table.add_column(name, overflow="fold")
@@ -207,12 +197,8 @@ def _hits_table(hits: list[Any]) -> None:
     console.print(table)
 
 
-def _marked(snippet: str) -> Any:
+def _marked(snippet: str) -> Text:
     """The HTML snippet as Rich text, the <mark>ed words in bold."""
-    import html
-
-    from rich.text import Text
-
     out = Text()
     for i, part in enumerate(re.split(r"</?mark>", snippet)):
         out.append(html.unescape(part), style="bold yellow" if i % 2 else "")
@@ -221,8 +207,9 @@ def _marked(snippet: str) -> Any:
 
 # ---- tags and alignment --------------------------------------------------------------
 
-@docs_app.command("tag")
+@app.command("tag")
 def docs_tag(
+    ctx: typer.Context,
     doc_id: IdArg,
     set_: Annotated[list[str] | None, typer.Option("--set", help="Add this goal (6) or "
                                                    "target (6.1) (repeat).")] = None,
@@ -231,23 +218,18 @@ def docs_tag(
 ) -> None:
     """Without options: tag the document again with the model. With --set/--remove: your
     corrections, which win over the model and survive re-tagging."""
-    from sdgbridge.knowledge.service import correct_tag, tag_document
-
     both = sorted(set(set_ or []) & set(remove or []))
     if both:
         raise SdgBridgeError(f"{', '.join(both)}: both --set and --remove; give each code once.")
-    st = _state()
-    if not set_ and not remove:
-        tags = tag_document(st.engine, doc_id, embedder=_embedder())
-    for code in set_ or []:
-        tags = correct_tag(st.engine, doc_id, code, "set")
-    for code in remove or []:
-        tags = correct_tag(st.engine, doc_id, code, "remove")
-    _print(f"Document {doc_id} tags: {_tags_line(tags, 40)}")
+    st = state(ctx)
+    tags = (correct_tags(st.engine, doc_id, set_ or [], remove or []) if set_ or remove
+            else tag_document(st.engine, doc_id, embedder=_embedder(st)))
+    say(f"Document {doc_id} tags: {_tags_line(tags, 40)}")
 
 
-@docs_app.command("align")
+@app.command("align")
 def docs_align(
+    ctx: typer.Context,
     path: Annotated[Path, typer.Argument(help="The plan or strategy (PDF, DOCX, HTML, "
                                          "Markdown, text).")],
     out: Annotated[Path | None, typer.Option(help="Write the 169-target table as CSV.")]
@@ -258,32 +240,26 @@ def docs_align(
 ) -> None:
     """Rapid Integrated Assessment: which of the 169 targets the plan addresses, with the
     passages, and which it leaves uncovered."""
-    from sdgbridge.cli import show
-    from sdgbridge.knowledge.align import align_plan
-
     if out:
         output_path(out, "table")
-    st = _state()
-    a = align_plan(path, engine=st.engine, embedder=_embedder(), threshold=threshold)
+    st = state(ctx)
+    a = align_plan(path, engine=st.engine, embedder=_embedder(st), threshold=threshold)
     show(a.goal_summary(), title=f"{path.name}: {len(a.covered)} of {len(a.targets)} targets "
          f"addressed ({a.chunks} passages, {a.embedder}, threshold {a.threshold:.2f})")
     show(a.table().filter(a.table()["covered"]).select("target", "score", "page",
                                                        "passage"), limit=200)
-    _print(f"Not addressed ({len(a.uncovered)}): {', '.join(a.uncovered)}")
+    say(f"Not addressed ({len(a.uncovered)}): {', '.join(a.uncovered)}")
     if out:
         a.table().write_csv(out)
-        _print(f"Wrote the {len(a.targets)}-target table to {out}.")
+        say(f"Wrote the {len(a.targets)}-target table to {out}.")
 
 
-@docs_app.command("index-projects")
-def docs_index_projects(tag: Annotated[bool, typer.Option(help="Tag with SDG goals and "
-                                                          "targets.")] = True) -> None:
+@app.command("index-projects")
+def docs_index_projects(ctx: typer.Context, tag: TagOpt = True) -> None:
     """Index the project descriptions of the registry (IATI activities) as documents of
     kind "project"; run again after an import to bring them up to date."""
-    from sdgbridge.cli import progress_bar
-    from sdgbridge.knowledge.service import index_projects
-
+    st = state(ctx)
     with progress_bar() as update:
-        r = index_projects(_state().engine, embedder=_embedder(), tag=tag, progress=update)
-    _print(f"Projects: {r.new} new, {r.updated} updated, {r.unchanged} unchanged, "
-           f"{r.removed} removed, {r.skipped} without text.")
+        r = index_projects(st.engine, embedder=_embedder(st), tag=tag, progress=update)
+    say(f"Projects: {r.new} new, {r.updated} updated, {r.unchanged} unchanged, "
+        f"{r.removed} removed, {r.skipped} without text.")

@@ -13,15 +13,14 @@ from typer.testing import CliRunner
 
 from sdgbridge.cli import app, main
 from sdgbridge.db import tables as t
-from tests.helpers import SPECIMENS, derived_slice
-from tests.test_cli import store  # noqa: F401  (the fixture)
+from tests.helpers import SPECIMENS, cli_output, derived_slice
 
 runner = CliRunner()
 
 
 @pytest.fixture
-def loaded(store: Path) -> Path:  # noqa: F811  (the fixture imported above)
-    """The command line's store (``tests/test_cli.py``) with two series loaded."""
+def loaded(store: Path) -> Path:
+    """The command line's store (``tests/cli/conftest.py``) with two series loaded."""
     data = derived_slice(store / "slice.csv", ("EG_ACS_ELEC", "SI_POV_DAY1"))
     assert runner.invoke(app, ["ingest", str(data)]).exit_code == 0
     return store
@@ -130,7 +129,9 @@ def test_codes_no_framework_or_store_knows(loaded: Path) -> None:
 
 def test_a_new_or_mistyped_store_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SDGBRIDGE_DATABASE_URL", f"sqlite:///{tmp_path / 'typo.db'}")
-    assert refused("status").startswith("The store holds no areas yet: it is new or empty.")
+    # A new store is created with its reference data, and says it holds no SDG data yet.
+    assert cli_output("status").startswith("The store holds no SDG data yet: load some with "
+                                           "`sdgbridge ingest PATH`")
     assert refused("init", "--framework", str(tmp_path / "nowhere")).startswith(
         f"--framework {tmp_path / 'nowhere'}: no such folder")
 

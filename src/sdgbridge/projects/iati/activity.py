@@ -1,6 +1,6 @@
 """One ``iati-activity`` element into rows of the frames of :mod:`sdgbridge.projects.model`
-(the files and the batch: :mod:`.iati`, whose docstring lists the quirks of real files
-handled here; results: :mod:`.iati_results`).
+(the files and the batch: :mod:`.parse`, whose docstring lists the quirks of real files
+handled here; results: :mod:`.results`; reading elements: :mod:`.elements`).
 
 :class:`Activity` reads the activity's children in one pass, builds one tuple per child row
 in the column order of :data:`~sdgbridge.projects.model.FRAMES`, and checks codes against
@@ -17,9 +17,16 @@ from typing import Any
 from lxml import etree
 
 from sdgbridge.errors import Rejection
+from sdgbridge.projects.iati.elements import (
+    XML_LANG,
+    attr,
+    children_by_tag,
+    first_child,
+    text_of,
+)
+from sdgbridge.projects.iati.results import add_results
 from sdgbridge.projects.model import FRAMES
 
-XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 DATE_COLUMNS = {"1": "planned_start", "2": "actual_start", "3": "planned_end", "4": "actual_end"}
 TRANSACTION_TYPES = (("flow_type", "flow-type"), ("finance_type", "finance-type"),
                      ("aid_type", "aid-type"))
@@ -28,37 +35,6 @@ REPEATED = frozenset(["sector", *(tag for _, tag in TRANSACTION_TYPES)])  # in a
 _DECIMAL = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
 Row = dict[str, Any]
 Rows = dict[str, list[Any]]  # the activity's row (a dict), then child rows (tuples) by kind
-
-
-def attr(el: etree._Element | None, name: str) -> str | None:
-    """The stripped attribute, or None when the element or the value is missing or empty."""
-    if el is None:
-        return None
-    value = el.get(name)
-    return (value.strip() or None) if value else None
-
-
-def text_of(el: etree._Element | None) -> str | None:
-    return (el.text.strip() or None) if el is not None and el.text else None
-
-
-# ---------------------------------------------------------------- one activity
-
-def children_by_tag(el: etree._Element) -> dict[Any, list[etree._Element]]:
-    """The child elements of ``el`` by tag, in document order: one pass in C over the
-    children instead of one ElementPath search per field (the import's hot path)."""
-    out: dict[Any, list[etree._Element]] = {}
-    for child in el:
-        if child.tag in out:
-            out[child.tag].append(child)
-        else:
-            out[child.tag] = [child]
-    return out
-
-
-def first_child(kids: dict[Any, list[etree._Element]], tag: str) -> etree._Element | None:
-    found = kids.get(tag)
-    return found[0] if found else None
 
 
 def _first_code(elements: list[etree._Element] | None) -> str | None:
@@ -94,8 +70,6 @@ class Activity:
                       self._budgets, self._documents):
             build()
         if "result" in self.kids:  # rare (none in the shared files): read only when there
-            from sdgbridge.projects.iati_results import add_results  # it imports this module
-
             add_results(self)
 
     def reject(self, el: etree._Element, field: str, message: str) -> None:

@@ -1,7 +1,7 @@
 """IATI activity files: safe parsing, the root check, schema validation, and reading files
-ahead of the extraction in :mod:`.iati`.
+ahead of the extraction in :mod:`.parse`.
 
-Files are parsed safely (no DTD, no entities: :func:`sdgbridge.ingest.xml.parse_xml`) and
+Files are parsed safely (no DTD, no entities: :func:`sdgbridge.xml.parse_xml`) and
 validated against the IATI 2.03 activity schema; a schema error inside an activity becomes
 a Rejection of that activity (libxml2's path of the error says which), one outside every
 activity refuses the file.
@@ -23,7 +23,7 @@ from typing import Any
 from lxml import etree
 
 from sdgbridge.errors import InputError, Rejection
-from sdgbridge.ingest.xml import parse_xml, parser
+from sdgbridge.xml import parse_xml, parser
 
 PREFETCH = 2  # files parsed and validated ahead of the extraction (see checked_trees)
 # libxml2's path of a schema error's node (no [n] when the file has a single activity).

@@ -12,7 +12,7 @@ English and Russian descriptions, the first DAC and first other sector of a tran
 the first document category, and resolves the activity's default flow, finance and aid types
 onto each transaction, where they are written back. Provider and receiver organisation types
 are checked on import but not stored, so they are not exported. Results are written with what
-:mod:`.iati_results` keeps of them (one title and description each, the first baseline,
+:mod:`.results` keeps of them (one title and description each, the first baseline,
 target and actual).
 """
 
@@ -34,7 +34,9 @@ from sdgbridge.config import Settings
 from sdgbridge.db import tables as t
 from sdgbridge.errors import NotFound, SdgBridgeError
 from sdgbridge.outputs import output_path
-from sdgbridge.projects.iati import DATE_COLUMNS, XML_LANG, validate_schema
+from sdgbridge.projects.iati.activity import DATE_COLUMNS
+from sdgbridge.projects.iati.elements import XML_LANG
+from sdgbridge.projects.iati.files import validate_schema
 from sdgbridge.projects.model import FRAMES, IatiBatch
 from sdgbridge.projects.store import CHILDREN
 

@@ -17,17 +17,14 @@ import pytest
 from lxml import etree
 
 from sdgbridge.errors import InputError, Rejection, UnsafeXml
-from sdgbridge.projects.codelists import load_codelists
-from sdgbridge.projects.iati import (
-    ParsedBatch,
-    parse_activities,
-    recipient_countries,
-    validate_schema,
-)
+from sdgbridge.projects.iati.codelists import load_codelists
+from sdgbridge.projects.iati.files import validate_schema
+from sdgbridge.projects.iati.parse import ParsedBatch, parse_activities, recipient_countries
+from tests.helpers import SHARED
 
 pytestmark = pytest.mark.shared_data  # the real IATI files, schema and code lists
 
-IATI = Path(__file__).resolve().parents[3] / "shared" / "data" / "iati"
+IATI = SHARED / "iati"
 SCHEMA = IATI / "schema" / "iati-activities-schema.xsd"
 DATA = IATI / "activities" / "usg" / "data"
 SMALL = DATA / "doe" / "doe-kyrgyzstan.xml"  # 5 activities, 9 transactions, all KG

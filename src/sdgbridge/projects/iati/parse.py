@@ -1,6 +1,6 @@
 """Read IATI 2.0x activity files into the frames of :mod:`sdgbridge.projects.model`
-(reading and validating the files themselves: :mod:`.iati_files`; one activity's rows:
-:mod:`.iati_activity`).
+(reading and validating the files themselves: :mod:`.files`; one activity's rows:
+:mod:`.activity`).
 
 Files are parsed safely (no DTD, no entities), validated against the IATI schema, and each
 ``iati-activity`` becomes rows of the frames, its codes checked against the IATI code lists.
@@ -18,7 +18,7 @@ Quirks of real files handled here (see ``shared/data/iati/README.md``):
 * A ``vocabulary`` attribute left out means vocabulary 1 (IATI's rule), and is stored so.
 
 Results (``result`` with its indicators, references and periods) are read by
-:mod:`.iati_results`, only for the activities that have any.
+:mod:`.results`, only for the activities that have any.
 """
 
 from __future__ import annotations
@@ -34,15 +34,9 @@ from typing import Any
 import polars as pl
 
 from sdgbridge.errors import InputError
-from sdgbridge.projects.iati_activity import (
-    DATE_COLUMNS,
-    XML_LANG,
-    Activity,
-    Row,
-    Rows,
-    first_child,
-)
-from sdgbridge.projects.iati_files import checked_trees, read_tree, validate_schema
+from sdgbridge.projects.iati.activity import Activity, Row, Rows
+from sdgbridge.projects.iati.elements import first_child
+from sdgbridge.projects.iati.files import checked_trees
 from sdgbridge.projects.model import FRAMES, IatiBatch
 
 REQUIRED_LISTS = ("ActivityStatus", "TransactionType", "OrganisationRole", "OrganisationType",
@@ -50,8 +44,6 @@ REQUIRED_LISTS = ("ActivityStatus", "TransactionType", "OrganisationRole", "Orga
                   "ResultType", "IndicatorMeasure", "IndicatorVocabulary")
 NOT_CONTENT = ("source_file", "line")
 SWITCH_INTERVAL = 0.0002  # s, while reading (see _quick_switching); CPython's default: 0.005
-__all__ = ["DATE_COLUMNS", "XML_LANG", "ParsedBatch", "gc_paused", "parse_activities",
-           "read_tree", "recipient_countries", "validate_schema"]
 Content = tuple[Row, Rows]
 
 

@@ -15,9 +15,10 @@ from sqlalchemy import Engine, select, update
 from sdgbridge.config import Settings
 from sdgbridge.db import tables as t
 from sdgbridge.errors import NotFound, SdgBridgeError
-from sdgbridge.projects.codelists import load_codelists
-from sdgbridge.projects.export import export_activities, stored_batch
-from sdgbridge.projects.iati import parse_activities, validate_schema
+from sdgbridge.projects.iati.codelists import load_codelists
+from sdgbridge.projects.iati.export import export_activities, stored_batch
+from sdgbridge.projects.iati.files import validate_schema
+from sdgbridge.projects.iati.parse import parse_activities
 from sdgbridge.projects.model import IatiBatch
 from sdgbridge.projects.service import import_files
 from sdgbridge.projects.store import NOT_CONTENT, content_digests

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import polars as pl
 import pytest
 from typer.testing import CliRunner
 
 from sdgbridge.cli import app
 from tests.helpers import SHARED
+from tests.knowledge.test_align import PLAN
 
 runner = CliRunner()
 PRACTICE = ("# Drip irrigation in Sughd\n\nFarmers in Sughd replaced furrow irrigation with "
@@ -17,14 +19,10 @@ PRACTICE = ("# Drip irrigation in Sughd\n\nFarmers in Sughd replaced furrow irri
 
 
 @pytest.fixture
-def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("SDGBRIDGE_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
-    monkeypatch.setenv("SDGBRIDGE_DATA_DIR", str(SHARED))
+def store(store: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The command line's store (``conftest.py``), with the hashing embedder."""
     monkeypatch.setenv("SDGBRIDGE_EMBEDDER", "hashing")
-    monkeypatch.setenv("COLUMNS", "200")
-    run("init")
-    return tmp_path
+    return store
 
 
 def run(*args: str, code: int = 0) -> str:
@@ -90,3 +88,22 @@ def test_bad_input_exits_with_the_reason(store: Path) -> None:
     out = run("docs", "add", "--text", "x y z", "--kind", "poem", code=1)
     assert "kind 'poem' is not one of practice" in out
     assert "Give a QUERY or --like" in run("docs", "search", code=1)
+
+
+def test_align_command_writes_the_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                        ) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SDGBRIDGE_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    monkeypatch.setenv("SDGBRIDGE_DATA_DIR", str(SHARED))
+    monkeypatch.setenv("SDGBRIDGE_EMBEDDER", "hashing")
+    monkeypatch.setenv("COLUMNS", "200")
+    (tmp_path / "plan.md").write_text(PLAN, encoding="utf-8")
+    runner = CliRunner()
+    assert runner.invoke(app, ["init"]).exit_code == 0
+    result = runner.invoke(app, ["docs", "align", "plan.md", "--out", "ria.csv"])
+    assert result.exit_code == 0, result.output
+    assert "Not addressed (" in result.output and "Wrote the 169-target table" in result.output
+    table = pl.read_csv(tmp_path / "ria.csv")
+    assert table.height == 169
+    assert table.filter(pl.col("target") == "6.1")["covered"][0] is True
+    assert table.filter(pl.col("target") == "6.1")["title"][0].startswith("By 2030")

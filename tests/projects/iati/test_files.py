@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from sdgbridge.errors import InputError
-from sdgbridge.ingest.load import fingerprint
-from sdgbridge.projects.codelists import load_codelists
-from sdgbridge.projects.iati import parse_activities
-from sdgbridge.projects.iati_files import PREFETCH, _schema, checked_trees
+from sdgbridge.files import fingerprint
+from sdgbridge.projects.iati.codelists import load_codelists
+from sdgbridge.projects.iati.files import PREFETCH, _schema, checked_trees
+from sdgbridge.projects.iati.parse import parse_activities
 from tests.helpers import SHARED
 
 pytestmark = pytest.mark.shared_data  # the real IATI files and schema

@@ -1,6 +1,6 @@
 """The ``result`` elements of an IATI activity into the result frames of
-:mod:`sdgbridge.projects.model` (called by :class:`sdgbridge.projects.iati_activity.Activity` only
-for an activity that has results, so files without any pay nothing for them).
+:mod:`sdgbridge.projects.model` (called by :class:`.activity.Activity` only for an activity
+that has results, so files without any pay nothing for them).
 
 What is kept, per IATI 2.03 (``result`` → ``indicator`` → ``reference``, ``baseline``,
 ``period`` → ``target``, ``actual``):
@@ -20,16 +20,19 @@ their comments, dimensions and locations.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from lxml import etree
 
-from sdgbridge.projects.iati_activity import attr, children_by_tag, first_child
+from sdgbridge.projects.iati.elements import attr, children_by_tag, first_child
+
+if TYPE_CHECKING:  # the activity calls this module
+    from sdgbridge.projects.iati.activity import Activity
 
 _BOOLEAN = {"true": True, "1": True, "false": False, "0": False}  # xsd:boolean
 
 
-def _boolean(act: Any, el: etree._Element, field: str, name: str) -> bool | None:
+def _boolean(act: Activity, el: etree._Element, field: str, name: str) -> bool | None:
     text = attr(el, name)
     if text is None:
         return None
@@ -39,8 +42,8 @@ def _boolean(act: Any, el: etree._Element, field: str, name: str) -> bool | None
     return None
 
 
-def add_results(act: Any) -> None:
-    """Add the rows of every ``result`` of ``act`` (an ``iati_activity.Activity``) to its
+def add_results(act: Activity) -> None:
+    """Add the rows of every ``result`` of ``act`` to its
     frames; unknown codes and malformed values become rejections of the activity."""
     for rseq, res in enumerate(act.kids.get("result", ())):
         field, kids = f"result[{rseq + 1}]", children_by_tag(res)
@@ -52,7 +55,7 @@ def add_results(act: Any) -> None:
             _indicator(act, rseq, iseq, ind, f"{field}/indicator[{iseq + 1}]")
 
 
-def _indicator(act: Any, rseq: int, iseq: int, ind: etree._Element, field: str) -> None:
+def _indicator(act: Activity, rseq: int, iseq: int, ind: etree._Element, field: str) -> None:
     kids = children_by_tag(ind)
     measure = attr(ind, "measure")
     act.code(ind, f"{field}/@measure", "IndicatorMeasure", measure)
@@ -77,7 +80,7 @@ def _indicator(act: Any, rseq: int, iseq: int, ind: etree._Element, field: str) 
                 attr(first_child(parts, "actual"), "value"))
 
 
-def _year(act: Any, baseline: etree._Element | None, field: str) -> int | None:
+def _year(act: Activity, baseline: etree._Element | None, field: str) -> int | None:
     text = attr(baseline, "year")
     if baseline is None or text is None:
         return None

@@ -1,0 +1,135 @@
+"""Progress towards the 2030 targets on the command line: ``assess``, ``trend``, ``gaps``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import polars as pl
+import typer
+
+from sdgbridge.assessment.gaps import target_table_gaps
+from sdgbridge.assessment.run import assess as run_assess
+from sdgbridge.assessment.run import (
+    method_summary,
+    publisher_has_series,
+    roll_up,
+    series_indicators,
+)
+from sdgbridge.assessment.store import Assessment, save
+from sdgbridge.cli.output import (
+    AreasOpt,
+    AsOfOpt,
+    FormatOpt,
+    MethodOpt,
+    SeriesOpt,
+    check_format,
+    console,
+    show,
+)
+from sdgbridge.cli.state import CliState, state
+from sdgbridge.errors import SdgBridgeError
+from sdgbridge.reference import resolve_areas
+
+app = typer.Typer()
+
+LevelOpt = Annotated[str, typer.Option("--level", help="series, indicator, target or goal")]
+
+
+def _refuse_before_the_run(st: CliState, series: list[str] | None, publisher: str,
+                           summary: bool, fmt: str, heatmap: Path | None) -> None:
+    """Options that would fail after the run is stored, refused before it."""
+    check_format(fmt)
+    if not series and not publisher_has_series(st.engine, publisher):
+        raise SdgBridgeError(f"No series of publisher {publisher!r} in the store; "
+                             "`sdgbridge status` lists the publishers.")
+    if summary and fmt == "csv":
+        raise SdgBridgeError("--summary adds several tables, which one CSV cannot hold: use "
+                             "--format json (one object) or table.")
+    if heatmap is not None:
+        from sdgbridge.assessment.charts import chart_path  # matplotlib: only to draw
+
+        chart_path(heatmap)
+
+
+def _show_run(run: Assessment, table: pl.DataFrame, extra: list[tuple[str, pl.DataFrame]],
+              level: str, fmt: str) -> None:
+    """The rolled-up results and the method's own aggregates, as tables or one JSON doc."""
+    if fmt == "json" and extra:  # one JSON document: the results and each aggregate
+        doc = {"results": table.to_dicts(), **{t: f.to_dicts() for t, f in extra}}
+        sys.stdout.write(json.dumps(doc, default=str, ensure_ascii=False, indent=1) + "\n")
+        return
+    if level == "series" and fmt == "table":
+        table = table.select("series", "area", "base_year", "latest_year", "target",
+                             "projected_2030", "status", "scale")
+    title = (f"{run.method} method, {level} level: {run.results.height} series × area "
+             f"results, parameters {run.params_version}, data releases {run.releases}; "
+             f"stored as assessment run {run.run_id}")
+    show(table, fmt, title=title, limit=200)
+    for extra_title, frame in extra:
+        show(frame, fmt, title=extra_title, limit=200)
+
+
+@app.command()
+def assess(
+    ctx: typer.Context,
+    method: MethodOpt = "unsd",
+    areas: AreasOpt = None,
+    series: SeriesOpt = None,
+    level: LevelOpt = "goal",
+    targets: Annotated[Path | None, typer.Option(help="Your target table (CSV: series, "
+                                                 "direction, target, source).")] = None,
+    as_of: AsOfOpt = None,
+    fmt: FormatOpt = "table",
+    heatmap: Annotated[Path | None, typer.Option(help="Also draw the goals × countries "
+                                                 "heatmap to this .png or .svg file.")] = None,
+    publisher: Annotated[str, typer.Option(help="UNSD (global series) or a national "
+                                           "office (KAZSTAT, KG_NSC, TAJSTAT).")] = "UNSD",
+    group: Annotated[str | None, typer.Option(help="Assess this group as one area "
+                                              "(unweighted mean of its countries).")] = None,
+    summary: Annotated[bool, typer.Option(help="Also print the method's own aggregates "
+                                          "(SDSN goal scores and index, ESCAP indices).")]
+    = False,
+    headlines: Annotated[Path | None, typer.Option(help="Your headline rules (CSV like "
+                                                   "assessment/data/headlines.csv) for series "
+                                                   "published only by category.")] = None,
+) -> None:
+    """Progress towards the 2030 targets by a published method, with coverage."""
+    st = state(ctx)
+    _refuse_before_the_run(st, series, publisher, summary, fmt, heatmap)
+    run = run_assess(st.engine, method, areas or [st.settings.default_group],
+                     series or (), targets, as_of, publisher, group, headlines)
+    save(st.engine, run)
+    links = series_indicators(st.engine)
+    _show_run(run, roll_up(run.results, links, level),
+              method_summary(run, links) if summary else [], level, fmt)
+    if heatmap is not None:
+        from sdgbridge.assessment.charts import goal_heatmap
+
+        goal_heatmap(st.engine, run, heatmap)
+        console.print(f"Heatmap written to {heatmap}.")
+
+
+@app.command()
+def trend(ctx: typer.Context,
+          series: Annotated[str, typer.Option(help="Series code.")],
+          area: Annotated[str, typer.Option(help="Area (M49 or ISO3).")],
+          out: Annotated[Path, typer.Option(help="The .png or .svg file to write.")],
+          method: Annotated[str, typer.Option(help="unsd or opensdg")] = "unsd") -> None:
+    """Chart one series for one area: data, 2030 projection (with its range) and target."""
+    from sdgbridge.assessment.charts import area_trend_chart
+
+    area_trend_chart(state(ctx).engine, series, area, out, method)
+    console.print(f"Trend chart written to {out}.")
+
+
+@app.command()
+def gaps(ctx: typer.Context, areas: AreasOpt = None, level: LevelOpt = "goal",
+         fmt: FormatOpt = "table") -> None:
+    """Where data are missing or old, for the series of the target table."""
+    st = state(ctx)
+    codes = resolve_areas(st.engine, areas or [st.settings.default_group])
+    show(target_table_gaps(st.engine, codes, level), fmt,
+         title=f"Data gaps ({level} level)", limit=200)

@@ -1,0 +1,44 @@
+"""`sdgbridge assess`, `trend` and `gaps` end to end, on a temporary SQLite store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from sdgbridge.cli import app
+from tests.helpers import SHARED, derived_slice
+
+SERIES = ("EG_ACS_ELEC", "SH_H2O_SAFE", "EG_FEC_RNEW", "SI_POV_DAY1")
+
+
+def test_cli_assess_and_gaps(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SDGBRIDGE_DATABASE_URL", f"sqlite:///{tmp_path / 'a.db'}")
+    monkeypatch.setenv("SDGBRIDGE_DATA_DIR", str(SHARED))
+    runner = CliRunner()
+    assert runner.invoke(app, ["init"]).exit_code == 0
+    assert runner.invoke(app, ["ingest", str(derived_slice(tmp_path / "s.csv",
+                                                          SERIES))]).exit_code == 0
+    out = runner.invoke(app, ["assess", "--method", "unsd", "--level", "series",
+                              "--areas", "KAZ", "--format", "csv"])
+    assert out.exit_code == 0, out.output
+    table = pl.read_csv(out.output.encode())
+    assert table.filter(pl.col("series") == "EG_ACS_ELEC")["status"].item() == \
+        "On track or target met"
+    heat = runner.invoke(app, ["assess", "--areas", "CARSDG", "--format", "csv",
+                               "--heatmap", str(tmp_path / "goals.svg")])
+    assert heat.exit_code == 0, heat.output
+    assert "Kazakhstan" in (tmp_path / "goals.svg").read_text(encoding="utf-8")
+    chart = runner.invoke(app, ["trend", "--series", "EG_ACS_ELEC", "--area", "KGZ",
+                                "--out", str(tmp_path / "trend.png")])
+    assert chart.exit_code == 0, chart.output
+    assert (tmp_path / "trend.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    gaps = runner.invoke(app, ["gaps", "--areas", "KAZ", "--level", "goal", "--format", "csv"])
+    assert gaps.exit_code == 0, gaps.output
+    assert "share_with_data" in gaps.output.splitlines()[0]
+    wrong = runner.invoke(app, ["gaps", "--areas", "KAZ", "--level", "country"])
+    assert wrong.exit_code != 0  # main() prints the message of the SdgBridgeError
+    assert "choose series, indicator, target or goal" in str(wrong.exception)
