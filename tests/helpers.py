@@ -1,4 +1,5 @@
-"""Small helpers shared by tests: slices of the real data copied to a temp folder, and the
+"""Small helpers shared by tests: the specimens of ``tests/data`` (see its README) copied to a
+temp folder, the paths of the real data in ``../shared/data`` for the real-data tests, and the
 output of a command."""
 
 from __future__ import annotations
@@ -13,24 +14,31 @@ from typer.testing import CliRunner
 
 from sdgbridge.cli import app
 from sdgbridge.db import tables as t
+from sdgbridge.projects.iati.codelists import load_codelists
+from sdgbridge.projects.iati.parse import parse_activities
+from sdgbridge.projects.store import ImportReport, import_batch
 
 ROOT = Path(__file__).resolve().parents[1]
+SPECIMENS = ROOT / "tests" / "data"
 SHARED = ROOT.parent / "shared" / "data"
 DDF = SHARED / "sdg" / "unsd_global_ddf_2023-12"
 DERIVED = SHARED / "sdg" / "derived" / "unsd_sdg_2023-12_central_asia_afg_sdg_layout.csv"
+DDF_SPECIMEN = SPECIMENS / "ddf"
+SDG_CSV = SPECIMENS / "sdg_csv"
+IATI_ACTIVITIES = SPECIMENS / "iati" / "activities"
+IATI_CODELISTS = SPECIMENS / "iati" / "codelists"
 SAMPLE_SERIES = ("si_pov_day1", "sh_h2o_safe", "eg_acs_elec", "sh_sta_wastn", "se_adt_funs",
                  "en_mat_ftprpc", "ag_fls_index")
 
 
 def ddf_sample(folder: Path, series: tuple[str, ...] = SAMPLE_SERIES) -> Path:
-    """A DDF package with the concepts, all entity files and a few series' datapoints."""
+    """A copy of the DDF specimen: the concepts, the entity files and some series' datapoints."""
     folder.mkdir(parents=True, exist_ok=True)
-    for f in DDF.glob("ddf--e*.csv"):
+    for f in DDF_SPECIMEN.glob("ddf--[ce]*.csv"):
         shutil.copy(f, folder)
-    shutil.copy(DDF / "ddf--concepts--continuous.csv", folder)
-    shutil.copy(DDF / "datapackage.json", folder)
+    shutil.copy(DDF_SPECIMEN / "datapackage.json", folder)
     for s in series:
-        for f in DDF.glob(f"ddf--datapoints--{s}--by--*.csv"):
+        for f in DDF_SPECIMEN.glob(f"ddf--datapoints--{s}--by--*.csv"):
             shutil.copy(f, folder)
     return folder
 
@@ -40,15 +48,27 @@ def datapoint_file(folder: Path, series: str) -> Path:
 
 
 def derived_slice(path: Path, series: tuple[str, ...]) -> Path:
-    """The rows of some series from the derived SDG-API-layout file."""
-    with DERIVED.open(encoding="utf-8", newline="") as src, path.open("w", encoding="utf-8",
-                                                                      newline="") as dst:
-        reader, writer = csv.reader(src), csv.writer(dst, lineterminator="\n")
-        header = next(reader)
-        writer.writerow(header)
-        col = header.index("SeriesCode")
-        writer.writerows(row for row in reader if row[col] in series)
+    """One SDG-API-layout CSV with the rows of some series, by series code as in the derived
+    file of ``../shared`` (``tests/data/sdg_csv`` holds a specimen file per series)."""
+    with path.open("w", encoding="utf-8", newline="") as dst:
+        writer = csv.writer(dst, lineterminator="\n")
+        for i, code in enumerate(sorted(series)):
+            with (SDG_CSV / f"{code}.csv").open(encoding="utf-8", newline="") as src:
+                reader = csv.reader(src)
+                header = next(reader)
+                if i == 0:
+                    writer.writerow(header)
+                writer.writerows(reader)
     return path
+
+
+def import_specimens(engine: Engine, *names: str) -> ImportReport:
+    """Store IATI specimen files (``tests/data/iati/activities``) as ``projects import`` does,
+    with the specimen code lists and without the IATI schema, which stays in ``../shared``
+    (``tests/test_specimens.py`` checks there that the specimens are valid IATI 2.03)."""
+    files = [IATI_ACTIVITIES / name for name in names]
+    batch = parse_activities(files, load_codelists(IATI_CODELISTS), None)
+    return import_batch(engine, batch, files)
 
 
 def count(engine: Engine, table: t.Table) -> int:  # type: ignore[name-defined]

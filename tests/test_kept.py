@@ -19,14 +19,14 @@ from sdgbridge.projects.editing import archive_project, create_project, update_p
 from sdgbridge.projects.iati.codelists import load_codelists
 from sdgbridge.projects.orgs import create_org, update_org
 from sdgbridge.projects.queries import three_w
-from tests.helpers import SHARED, derived_slice
+from tests.helpers import IATI_CODELISTS, derived_slice
 
 UNDP = "XM-DAC-41114"
 
 
 @pytest.fixture
 def cl() -> dict[str, frozenset[str]]:
-    return load_codelists(SHARED / "iati" / "codelists")
+    return load_codelists(IATI_CODELISTS)
 
 
 def test_every_change_makes_a_new_stamp(engine: Engine, cl: dict) -> None:

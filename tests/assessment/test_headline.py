@@ -1,6 +1,6 @@
 """Headlines for series published only by category: the rules table, the sums, the store.
 
-Expected values are read here straight from the shared CSV (the source the store was
+Expected values are read here straight from the specimen CSV (the source the store was
 loaded from) and added by hand, not taken from the implementation.
 """
 
@@ -16,7 +16,7 @@ from sdgbridge.assessment.headline import combine, headline_pairs, load_rules
 from sdgbridge.assessment.inputs import assessment_input
 from sdgbridge.errors import InputError
 from sdgbridge.ingest.load import ingest
-from tests.helpers import DERIVED, derived_slice
+from tests.helpers import SDG_CSV, derived_slice
 
 HEADER = "series,dimension,codes,rule,reason\n"
 
@@ -143,10 +143,10 @@ SERIES = ("SH_DTH_NCD", "IT_NET_BBND", "SE_ACS_ELECT", "TM_TAX_DMFN")
 
 
 def source_values(series: str, area: str, **dims: str) -> dict[str, dict[int, float]]:
-    """{code of the first dimension: {year: value}} from the shared CSV, by hand."""
+    """{code of the first dimension: {year: value}} from the specimen CSV, by hand."""
     (column, _), *others = dims.items()
     found: dict[str, dict[int, float]] = {}
-    with DERIVED.open(encoding="utf-8", newline="") as f:
+    with (SDG_CSV / f"{series}.csv").open(encoding="utf-8", newline="") as f:
         for row in csv.DictReader(f):
             if row["SeriesCode"] == series and row["GeoAreaCode"] == area and all(
                     row[k] == v for k, v in others):

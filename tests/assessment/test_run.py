@@ -11,7 +11,7 @@ import pytest
 from sdgbridge.assessment.run import assess, roll_up, series_indicators
 from sdgbridge.errors import SdgBridgeError
 from sdgbridge.ingest.load import ingest
-from tests.helpers import SHARED, derived_slice
+from tests.helpers import SPECIMENS, derived_slice
 
 SERIES = ("EG_ACS_ELEC", "SH_H2O_SAFE", "EG_FEC_RNEW", "SI_POV_DAY1")
 
@@ -68,7 +68,7 @@ def test_group_assessed_as_one_area(loaded) -> None:
 
 
 def test_national_series_with_a_user_target_table(engine, tmp_path: Path) -> None:
-    ingest(engine, SHARED / "sdmx" / "kyrgyzstan_nsc")
+    ingest(engine, SPECIMENS / "sdmx" / "kyrgyzstan_nsc")
     table = tmp_path / "targets.csv"
     table.write_text("series,direction,target,source\n"
                      "SI_POV_DAY1,lower,0,national plan (test)\n", encoding="utf-8")

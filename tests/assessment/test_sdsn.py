@@ -331,6 +331,7 @@ def test_reversing_direction_mirrors_scores(latest: list[float]) -> None:
 # ── SDSN's published SDR 2023 scores ────────────────────────────────────────
 
 
+@pytest.mark.shared_data
 def test_sdr_2023_index_from_goal_scores() -> None:
     """SDR 2023 overall scores = mean of 17 goal scores, a missing goal (SDG 14 for landlocked
     countries, SDG 1 or 10 without data) filled with its regional mean over the ranked

@@ -394,6 +394,7 @@ def met_at_latest_not_positive(row: dict[str, Any]) -> bool:
             and min(row["base_value"], row["latest_value"]) <= 0)
 
 
+@pytest.mark.shared_data
 def test_agreement_with_undata(sample: pl.DataFrame, monkeypatch: pytest.MonkeyPatch) -> None:
     targets = sample_targets(sample)
     ours = assess_unsd(sample, targets)

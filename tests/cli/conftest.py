@@ -1,5 +1,6 @@
 """Fixtures of the command-line tests: a temporary SQLite store set up through the command
-line (``store``), and the registry commands on the test's store (``cli``)."""
+line (``store``, with the specimen IATI code lists), and the registry commands on the test's
+store (``cli``, with the IATI schema and code lists of ../shared: real-data tests)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,7 @@ from typer.testing import CliRunner
 from sdgbridge.cli import app, projects
 from sdgbridge.cli.state import CliState
 from sdgbridge.config import Settings
-from tests.helpers import SHARED
-
-IATI = SHARED / "iati"
+from tests.helpers import IATI_CODELISTS, SHARED
 
 
 @pytest.fixture
@@ -23,6 +22,7 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("SDGBRIDGE_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
     monkeypatch.setenv("SDGBRIDGE_DATA_DIR", str(SHARED))
+    monkeypatch.setenv("SDGBRIDGE_IATI_CODELISTS", str(IATI_CODELISTS))
     monkeypatch.setenv("COLUMNS", "200")
     result = CliRunner().invoke(app, ["init"])
     assert result.exit_code == 0, result.output
@@ -31,9 +31,10 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
-def settings() -> Settings:
-    return Settings(iati_schema=IATI / "schema" / "iati-activities-schema.xsd",
-                    iati_codelists=IATI / "codelists")
+def settings(shared: Path) -> Settings:
+    iati = shared / "iati"
+    return Settings(iati_schema=iati / "schema" / "iati-activities-schema.xsd",
+                    iati_codelists=iati / "codelists")
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from sdgbridge.cli import app, main
 from sdgbridge.db import tables as t
-from tests.helpers import SHARED, cli_output, derived_slice, refused
+from tests.helpers import SPECIMENS, cli_output, derived_slice, refused
 
 runner = CliRunner()
 
@@ -81,7 +81,7 @@ def test_inputs_of_the_wrong_kind(loaded: Path) -> None:
         "ingest", "empty", "--format", "sdg_api")
     (loaded / "other.xml").write_text("<a/>")
     assert "not an SDMX-ML message" in refused(
-        "ingest", str(SHARED / "sdmx" / "kyrgyzstan_nsc" / "1.1.1.xml"), "--structure",
+        "ingest", str(SPECIMENS / "sdmx" / "kyrgyzstan_nsc" / "1.1.1.xml"), "--structure",
         "other.xml")
     (loaded / "fw").mkdir()
     for name in ("sdg_goals.csv", "sdg_targets.csv", "sdg_indicators.csv"):
@@ -131,7 +131,7 @@ def test_options_that_would_be_ignored(loaded: Path) -> None:
     data = derived_slice(loaded / "more.csv", ("SH_H2O_SAFE",))
     assert refused("ingest", str(data), "--rejects", "r.csv").startswith(
         "--rejects names where --partial writes the rejected rows")
-    assert refused("projects", "import", str(SHARED / "iati"), "--rejects", "r.csv").startswith(
+    assert refused("projects", "import", str(SPECIMENS / "iati"), "--rejects", "r.csv").startswith(
         "--rejects names where --partial writes the rejected activities")
     assert refused("docs", "tag", "1", "--set", "6.1", "--remove", "6.1") == (
         "6.1: both --set and --remove; give each code once.")

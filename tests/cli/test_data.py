@@ -53,6 +53,7 @@ def test_errors_exit_1_with_a_message(store: Path) -> None:
     assert "No series NOPE_X in the store" in str(result.exception)
 
 
+@pytest.mark.shared_data
 def test_status_shows_headline_table(store: Path) -> None:
     cli_output("ingest", str(SHARED / "sdg" / "derived" /
                              "unsd_sdg_2023-12_central_asia_afg_sdg_layout.csv"))

@@ -46,6 +46,7 @@ def test_projects_listings_leave_archived_out_unless_asked(store: Path) -> None:
     assert "--include-archived" in cli_output("projects", "flat", "--help")
 
 
+@pytest.mark.shared_data
 def test_cli_projects(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("SDGBRIDGE_DATABASE_URL", f"sqlite:///{tmp_path / 'p.db'}")
@@ -73,6 +74,7 @@ def test_cli_projects(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert (tmp_path / "out.xml").read_bytes().count(b"<iati-activity ") == 20
 
 
+@pytest.mark.shared_data
 def test_cli_shows_results(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("SDGBRIDGE_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")

@@ -1,5 +1,6 @@
-"""End-to-end fixtures: a small store, the app under uvicorn on a free loopback port, and
-Debian's headless Chromium driven by Playwright (never a browser Playwright downloads).
+"""End-to-end fixtures: a small store of the specimens in tests/data, the app under uvicorn on a
+free loopback port, and Debian's headless Chromium driven by Playwright (never a browser
+Playwright downloads).
 
 The tests skip, saying why, where /usr/bin/chromium is absent; `.ci/run` installs it."""
 
@@ -20,9 +21,8 @@ from sdgbridge.config import Settings
 from sdgbridge.db.engine import make_engine
 from sdgbridge.ingest.load import ingest
 from sdgbridge.knowledge import add_document
-from sdgbridge.projects.service import import_files
 from sdgbridge.web.app import create_app
-from tests.helpers import SHARED, derived_slice
+from tests.helpers import IATI_CODELISTS, derived_slice, import_specimens
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).parent / "screenshots"
@@ -33,7 +33,6 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-sync", "--disable-default-apps", "--disable-extensions",
                  "--metrics-recording-only", "--no-default-browser-check"]
 SERIES = ("EG_ACS_ELEC", "SI_POV_DAY1", "SH_H2O_SAFE", "SH_ACS_DTP3", "SH_STA_ANEM")
-IATI = SHARED / "iati"
 
 # Practices of the knowledge-base journey (written for these tests; English, so that a Russian
 # query has to cross languages to find them).
@@ -114,12 +113,10 @@ def base_url(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) ->
     folder = tmp_path_factory.mktemp("e2e")
     shutil.copy(sqlite_template, folder / "store.db")
     settings = Settings(database_url=f"sqlite:///{folder / 'store.db'}",
-                        iati_schema=IATI / "schema" / "iati-activities-schema.xsd",
-                        iati_codelists=IATI / "codelists")
+                        iati_codelists=IATI_CODELISTS)
     engine = make_engine(settings.database_url)
     ingest(engine, derived_slice(folder / "slice.csv", SERIES), source="e2e slice")
-    import_files(engine, settings, sorted((IATI / "activities" / "usg" / "data" / "usda")
-                                          .glob("*.xml")))
+    import_specimens(engine, "usda-kazakhstan.xml", "usda-tajikistan.xml")
     add_practices(engine)
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(settings, engine), host="127.0.0.1",

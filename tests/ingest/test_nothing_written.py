@@ -1,4 +1,4 @@
-"""Every reader, end to end: broken or hostile copies of real files stop the ingest with a
+"""Every reader, end to end: broken or hostile copies of specimen files stop the ingest with a
 message naming the file, and leave the store exactly as it was."""
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ import pytest
 
 from sdgbridge.errors import IngestRejected, InputError, NoReader, UnsafeXml
 from sdgbridge.ingest.load import ingest
-from tests.helpers import SHARED, derived_slice, snapshot
+from tests.helpers import SPECIMENS, derived_slice, snapshot
 
-KG = SHARED / "sdmx" / "kyrgyzstan_nsc"
-KZ = SHARED / "opensdg" / "kazakhstan" / "data"
+KG = SPECIMENS / "sdmx" / "kyrgyzstan_nsc"
+KZ = SPECIMENS / "opensdg" / "kazakhstan" / "data"
 BOMB = ('<?xml version="1.0"?>\n<!DOCTYPE lolz [<!ENTITY lol "lol">'
         '<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>\n')
 XXE = '<?xml version="1.0"?>\n<!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>\n'
@@ -50,11 +50,11 @@ CASES = {
                        "1.1.1.xml"),
     "opensdg-bad-value": (lambda tmp: _opensdg(tmp, lambda t: t.replace("2020,PT,36.0",
                                                                         "2020,PT,36.0%")),
-                          IngestRejected, "indicator_17-11-1.csv:12: value: non-numeric "
+                          IngestRejected, "indicator_17-11-1.csv:8: value: non-numeric "
                                           "value '36.0%'"),
     "opensdg-ragged": (lambda tmp: _opensdg(tmp, lambda t: t.replace("2020,PT,36.0",
                                                                      "2020,36.0")),
-                       IngestRejected, "indicator_17-11-1.csv:12: row: 2 fields where the "
+                       IngestRejected, "indicator_17-11-1.csv:8: row: 2 fields where the "
                                        "header has 3"),
     "opensdg-no-value-column": (lambda tmp: _opensdg(tmp, lambda t: t.replace(
         "Year,UNIT_MEASURE,Value", "Year,UNIT_MEASURE,Amount", 1)), NoReader,

@@ -1,4 +1,5 @@
-"""Open SDG tidy-CSV reader: the Kazakh and Kyrgyz platform files, and broken copies of them.
+"""Open SDG tidy-CSV reader: the Kazakh and Kyrgyz platform files (real data), and broken copies
+of the specimens in tests/data/opensdg (taken from them).
 
 Expected row counts are counted here independently of the reader: non-blank physical lines
 after the header (none of these files has a quoted line break), less rows with a blank Value.
@@ -17,10 +18,13 @@ import pytest
 from sdgbridge.errors import InputError
 from sdgbridge.ingest.model import OBS_COLUMNS, SERIES_COLUMNS, Batch, parse_dims
 from sdgbridge.ingest.readers.opensdg import OpenSdgReader, _flat_yaml, _slug
+from tests.helpers import SHARED as DATA
+from tests.helpers import SPECIMENS
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 KZ = DATA / "opensdg" / "kazakhstan"
 KG = DATA / "opensdg" / "kyrgyzstan"
+SPECIMEN_KZ = SPECIMENS / "opensdg" / "kazakhstan"
+SPECIMEN_KG = SPECIMENS / "opensdg" / "kyrgyzstan"
 KZ_NATIONAL = DATA / "sdg" / "national" / "kazakhstan_kazstat_open_sdg"
 # Two files of the national folder have a row with a field missing (upstream data errors).
 RAGGED = {
@@ -63,6 +67,7 @@ def copy(src: Path, tmp_path: Path, platform: str = "kazakhstan") -> Path:
 
 # --- the real files -------------------------------------------------------------------------
 
+@pytest.mark.shared_data
 def test_kazakhstan_folder_reads_every_file(kz):
     files = sorted((KZ / "data").glob("*.csv"))
     assert OpenSdgReader().files(KZ) == files and len(files) == 11
@@ -75,6 +80,7 @@ def test_kazakhstan_folder_reads_every_file(kz):
     assert {n: kz[n].observations.height for n in counts} == counts
 
 
+@pytest.mark.shared_data
 def test_17_11_1_values_and_national_series(kz):
     batch = kz["indicator_17-11-1.csv"]
     obs = batch.observations
@@ -92,6 +98,7 @@ def test_17_11_1_values_and_national_series(kz):
     assert row["description_ru"].startswith("Доля развивающихся стран")
 
 
+@pytest.mark.shared_data
 def test_series_column_regions_and_dimensions(kz):
     batch = kz["indicator_1-1-1.csv"]
     obs = batch.observations
@@ -111,6 +118,7 @@ def test_series_column_regions_and_dimensions(kz):
     assert all(parse_dims(d).keys() <= {"sex", "urbanisation"} for d in obs["dims"])
 
 
+@pytest.mark.shared_data
 def test_blank_series_cells_get_the_national_code(kz):
     batch = kz["indicator_9-1-2.csv"]
     counts = dict(batch.observations["series"].value_counts().rows())
@@ -121,6 +129,7 @@ def test_blank_series_cells_get_the_national_code(kz):
     assert {"_L_KZ_090102_1I", "KAZSTAT_9_1_2"} <= batch.codelists["series"]
 
 
+@pytest.mark.shared_data
 def test_kyrgyzstan_csvs_read(kg):
     files = sorted((KG / "data").glob("*.csv"))
     assert OpenSdgReader().files(KG) == files and len(files) == 6  # the .xml files are not ours
@@ -134,6 +143,7 @@ def test_kyrgyzstan_csvs_read(kg):
                    batch.observations["dims"].str.replace_all(r"=[^;]*", ""))
 
 
+@pytest.mark.shared_data
 def test_kyrgyz_territories_and_russian_headers(kg):
     batch = kg["1-5-1.csv"]
     obs = batch.observations
@@ -151,6 +161,7 @@ def test_kyrgyz_territories_and_russian_headers(kg):
                     "income_wealth_quantile"}
 
 
+@pytest.mark.shared_data
 def test_kyrgyz_measures_become_series(kg):
     series = kg["1-5-4.csv"].series
     assert series.select("code", "description_ru").rows() == [
@@ -169,6 +180,7 @@ def test_kyrgyz_measures_become_series(kg):
 
 
 @pytest.mark.slow
+@pytest.mark.shared_data
 def test_kazakhstan_national_folder():
     reader = OpenSdgReader()
     files = reader.files(KZ_NATIONAL)
@@ -197,6 +209,7 @@ def test_kazakhstan_national_folder():
     assert len(empty) == 67 and "indicator_1-4-1.csv" in empty
 
 
+@pytest.mark.shared_data
 def test_national_folder_ingest_rejects_ragged_rows_unless_partial(engine, tmp_path):
     from sdgbridge.errors import IngestRejected
     from sdgbridge.ingest.load import ingest
@@ -216,6 +229,7 @@ def test_national_folder_ingest_rejects_ragged_rows_unless_partial(engine, tmp_p
     assert report.rows_rejected == 237 and report.rows_repeated == 55
 
 
+@pytest.mark.shared_data
 def test_national_folder_quirks():
     reader = OpenSdgReader()
     plat = reader.platform(KZ_NATIONAL)  # one platform for the files read below
@@ -237,6 +251,7 @@ def test_national_folder_quirks():
     assert obs["_line"].to_list()[598:600] == ["600", "605"]  # lines 601-604 are empty
 
 
+@pytest.mark.shared_data
 def test_handles():
     assert OpenSdgReader.handles(KZ / "data" / "indicator_17-11-1.csv")
     assert OpenSdgReader.handles(KZ) and OpenSdgReader.handles(KZ / "data")
@@ -250,41 +265,41 @@ def test_handles():
 # --- broken copies --------------------------------------------------------------------------
 
 def test_truncated_mid_row(tmp_path):
-    path = copy(KZ / "data" / "indicator_17-11-1.csv", tmp_path)
+    path = copy(SPECIMEN_KZ / "data" / "indicator_17-11-1.csv", tmp_path)
     text = path.read_text(encoding="utf-8")
     last = text.rstrip("\n").rindex("\n") + 1
     assert text[last:] == "2023,PT,1.2\n"
     path.write_text(text[:last + 6], encoding="utf-8")  # "2023,P"
     batch = next(OpenSdgReader().read(path))
     assert [str(r) for r in batch.rejections] == [
-        RAGGED_TEXT.format(path=path, line=15, found=2, expected=3)
+        RAGGED_TEXT.format(path=path, line=11, found=2, expected=3)
         + "; this is the last row: the file may be truncated"]
-    assert batch.observations.height == 13
+    assert batch.observations.height == 9
 
 
 def test_truncated_mid_character(tmp_path):
-    path = copy(KG / "data" / "1-5-1.csv", tmp_path, "kyrgyzstan")
+    path = copy(SPECIMEN_KG / "data" / "1-5-1.csv", tmp_path, "kyrgyzstan")
     raw = path.read_bytes()
     cut = len(raw) - len("Женщины,0".encode()) + 1  # inside the two bytes of "Ж"
     path.write_bytes(raw[:cut])
     with pytest.raises(InputError) as err:
         list(OpenSdgReader().read(path))
-    assert str(err.value) == (f"{path}: line 511: the file ends in the middle of a character "
+    assert str(err.value) == (f"{path}: line 25: the file ends in the middle of a character "
                               f"(byte {cut - 1}); it looks truncated. Download it again.")
 
 
 def test_truncated_inside_quotes(tmp_path):
-    path = copy(KG / "data" / "15-1-2.csv", tmp_path, "kyrgyzstan")
+    path = copy(SPECIMEN_KG / "data" / "15-1-2.csv", tmp_path, "kyrgyzstan")
     text = path.read_text(encoding="utf-8")
     path.write_text(text[:text.rindex('"') - 10], encoding="utf-8")
     with pytest.raises(InputError) as err:
         list(OpenSdgReader().read(path))
-    assert str(err.value) == (f"{path}: line 7: unexpected end of data (a quoted field is not "
+    assert str(err.value) == (f"{path}: line 4: unexpected end of data (a quoted field is not "
                               "closed; the file may be truncated).")
 
 
 def test_cp1251_file(tmp_path):
-    path = copy(KG / "data" / "1-5-1.csv", tmp_path, "kyrgyzstan")
+    path = copy(SPECIMEN_KG / "data" / "1-5-1.csv", tmp_path, "kyrgyzstan")
     path.write_bytes(path.read_text(encoding="utf-8").encode("cp1251"))
     assert OpenSdgReader.handles(path)  # so that the user gets the message below
     with pytest.raises(InputError) as err:
@@ -295,7 +310,7 @@ def test_cp1251_file(tmp_path):
 
 
 def test_header_without_value(tmp_path):
-    path = copy(KZ / "data" / "indicator_17-11-1.csv", tmp_path)
+    path = copy(SPECIMEN_KZ / "data" / "indicator_17-11-1.csv", tmp_path)
     path.write_text(path.read_text().replace("Year,UNIT_MEASURE,Value", "Year,UNIT_MEASURE,OBS"))
     assert not OpenSdgReader.handles(path)
     with pytest.raises(InputError) as err:
@@ -305,7 +320,7 @@ def test_header_without_value(tmp_path):
 
 
 def test_ragged_row(tmp_path):
-    path = copy(KZ / "data" / "indicator_17-11-1.csv", tmp_path)
+    path = copy(SPECIMEN_KZ / "data" / "indicator_17-11-1.csv", tmp_path)
     lines = path.read_text().splitlines()
     lines[4] += ",extra"
     path.write_text("\n".join(lines) + "\n")
@@ -315,13 +330,13 @@ def test_ragged_row(tmp_path):
 
 
 def test_blank_values_dropped_and_counted(tmp_path):
-    path = copy(KZ / "data" / "indicator_17-11-1.csv", tmp_path)
+    path = copy(SPECIMEN_KZ / "data" / "indicator_17-11-1.csv", tmp_path)
     path.write_text(path.read_text().replace("2020,PT,36.0", "2020,PT,").replace(
         "2021,PT,1.1", "2021,PT,  "))
     reader = OpenSdgReader()
     obs = next(reader.read(path.parent.parent)).observations
-    assert obs.height == 12 and reader.skipped_blank == 2
-    assert "12" not in obs["_line"].to_list() and "14" in obs["_line"].to_list()
+    assert obs.height == 8 and reader.skipped_blank == 2
+    assert "8" not in obs["_line"].to_list() and "10" in obs["_line"].to_list()
 
 
 def test_unnamed_column_with_data(tmp_path):

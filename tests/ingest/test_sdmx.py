@@ -1,5 +1,6 @@
-"""The SDMX-ML reader on the real Kyrgyz (NSC) and Tajik (Tajstat) files, and on broken or
-hostile copies of them made in tmp_path. No database, no network."""
+"""The SDMX-ML reader on specimens of the Kyrgyz (NSC) and Tajik (Tajstat) files (tests/data/sdmx,
+taken from the real ones, which one test reads whole), and on broken or hostile copies of them
+made in tmp_path. No database, no network."""
 
 from __future__ import annotations
 
@@ -14,15 +15,22 @@ from sdgbridge.errors import InputError, NoReader, UnsafeXml
 from sdgbridge.ingest import registry
 from sdgbridge.ingest.model import OBS_COLUMNS, SERIES_COLUMNS, Batch
 from sdgbridge.ingest.readers.sdmx import SdmxReader, area, indicator
+from tests.helpers import SPECIMENS
 
 # ../shared/data beside the repository, as in tests/conftest.py (missing data fails loudly).
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
-KG = DATA / "sdmx" / "kyrgyzstan_nsc"
-TJ = DATA / "sdmx" / "tajikistan_tajstat"
+REAL_KG = DATA / "sdmx" / "kyrgyzstan_nsc"
+REAL_TJ = DATA / "sdmx" / "tajikistan_tajstat"
+KG = SPECIMENS / "sdmx" / "kyrgyzstan_nsc"
+TJ = SPECIMENS / "sdmx" / "tajikistan_tajstat"
 KG_DSD = KG / "SDG_DSD.KG_1.8.xml"
-# Observation counts per file, as the data README states them.
+OPENSDG_CSV = SPECIMENS / "opensdg" / "kazakhstan" / "data" / "indicator_7-1-1.csv"
+# Observation counts per real file, as the data README states them.
 COUNTS = {"1.1.1.xml": 175, "3.3.3.xml": 56, "4.1.2.a.xml": 90, "5.5.1.xml": 27,
           "6.1.1.1.xml": 34, "8.5.2.1.xml": 51, "9.c.1.xml": 37, "16.1.1.xml": 315}
+# Observation counts per specimen file, as tests/data/README.md states them.
+SPECIMEN_COUNTS = {"1.1.1.xml": 30, "4.1.2.a.xml": 6, "5.5.1.xml": 15, "6.1.1.1.xml": 8,
+                   "9.c.1.xml": 12, "16.1.1.xml": 29}
 TAIL = "The file may be truncated or not XML at all; fetch it again from its publisher."
 
 
@@ -48,11 +56,11 @@ def specimen(tmp_path: Path, src: Path, edit: Callable[[bytes], bytes], name: st
 
 # --- the real files -----------------------------------------------------------------------
 
-@pytest.mark.parametrize("name", sorted(COUNTS))
+@pytest.mark.parametrize("name", sorted(SPECIMEN_COUNTS))
 def test_every_kyrgyz_file_reads(name: str) -> None:
     batch = read_one(KG / name)
     df = batch.observations
-    assert df.height == COUNTS[name]
+    assert df.height == SPECIMEN_COUNTS[name]
     assert tuple(df.columns) == OBS_COLUMNS and set(df.dtypes) == {pl.Utf8}
     assert tuple(batch.series.columns) == SERIES_COLUMNS
     assert set(df["publisher"]) == {"KG_NSC"} and set(df["_file"]) == {str(KG / name)}
@@ -63,16 +71,17 @@ def test_every_kyrgyz_file_reads(name: str) -> None:
 def test_tajik_file_reads() -> None:
     batch = read_one(TJ / "TAJSTAT_Data.xml")
     df = batch.observations
-    assert df.height == 188 and batch.series.height == 38
+    assert df.height == 11 and batch.series.height == 7
     assert set(df["publisher"]) == {"TAJSTAT"}  # its Sender says BIS
     assert set(df["area"]) == {"762"}  # REF_AREA "tj"
     assert batch.areas == []
 
 
+@pytest.mark.shared_data
 def test_folders_read_every_data_message() -> None:
-    assert [b.observations.height for b in SdmxReader().read(KG)] == [
+    assert [b.observations.height for b in SdmxReader().read(REAL_KG)] == [
         COUNTS[n] for n in sorted(COUNTS)]
-    assert [b.observations.height for b in SdmxReader().read(TJ)] == [188]
+    assert [b.observations.height for b in SdmxReader().read(REAL_TJ)] == [188]
 
 
 def test_kyrgyz_values_and_attributes() -> None:
@@ -155,7 +164,7 @@ def test_codelists_come_from_the_dsd() -> None:
 
 
 def test_files_are_data_plus_dsd() -> None:
-    assert SdmxReader().files(KG) == [KG / n for n in sorted(COUNTS)] + [KG_DSD]
+    assert SdmxReader().files(KG) == [KG / n for n in sorted(SPECIMEN_COUNTS)] + [KG_DSD]
     assert SdmxReader().files(TJ / "TAJSTAT_Data.xml") == [
         TJ / "TAJSTAT_Data.xml", TJ / "TAJSTAT_DSD.xml"]
 
@@ -174,7 +183,7 @@ def test_handles() -> None:
     assert SdmxReader.handles(KG) and SdmxReader.handles(TJ)
     assert not SdmxReader.handles(KG_DSD)  # a structure message, not data
     assert not SdmxReader.handles(DATA / "sdmx" / "sdmx1_test_data")
-    assert not SdmxReader.handles(DATA / "opensdg" / "kazakhstan" / "data" / "indicator_7-1-1.csv")
+    assert not SdmxReader.handles(OPENSDG_CSV)
 
 
 def test_registry_selection(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -183,7 +192,7 @@ def test_registry_selection(monkeypatch: pytest.MonkeyPatch) -> None:
     assert isinstance(registry.get_reader(TJ), SdmxReader)
     assert isinstance(registry.get_reader(KG_DSD, fmt="sdmx"), SdmxReader)
     with pytest.raises(NoReader):
-        registry.get_reader(DATA / "opensdg" / "kazakhstan" / "data" / "indicator_7-1-1.csv")
+        registry.get_reader(OPENSDG_CSV)
 
 
 # --- finding the DSD ----------------------------------------------------------------------
@@ -213,7 +222,7 @@ def test_dsd_in_the_folder_above(tmp_path: Path) -> None:
     shutil.copy(KG_DSD, tmp_path)
     (tmp_path / "data").mkdir()
     path = specimen(tmp_path / "data", KG / "9.c.1.xml", lambda b: b)
-    assert read_one(tmp_path / "data").observations.height == 37
+    assert read_one(tmp_path / "data").observations.height == 12
     assert SdmxReader().files(tmp_path / "data") == [path, tmp_path / KG_DSD.name]
 
 

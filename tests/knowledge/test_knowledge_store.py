@@ -11,7 +11,6 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, func, select, text, update
 
-from sdgbridge.config import load_settings
 from sdgbridge.db import tables as t
 from sdgbridge.errors import InputError, UnknownArea
 from sdgbridge.knowledge import (
@@ -26,8 +25,7 @@ from sdgbridge.knowledge import (
 )
 from sdgbridge.knowledge.embed import HashingEmbedder
 from sdgbridge.knowledge.store import UnknownDocument
-from sdgbridge.projects.service import import_files
-from tests.helpers import SHARED
+from tests.helpers import import_specimens
 
 EMB = HashingEmbedder()
 WATER = ("Rural water supply systems were rehabilitated in the Fergana valley. Wells and "
@@ -172,9 +170,7 @@ def test_remove_deletes_everything_of_the_document(engine: Engine) -> None:
 
 
 def test_project_descriptions_are_indexed_and_kept_up_to_date(engine: Engine) -> None:
-    settings = load_settings(data_dir=SHARED)
-    files = SHARED / "iati" / "activities" / "usg" / "data" / "dhs"
-    import_files(engine, settings, [files])
+    import_specimens(engine, "usda-kazakhstan.xml", "usda-tajikistan.xml")
     with engine.connect() as conn:
         active = conn.execute(select(func.count()).select_from(t.iati_activity)).scalar_one()
     first = index_projects(engine, embedder=EMB, tag=False)

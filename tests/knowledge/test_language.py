@@ -1,4 +1,5 @@
-"""Language detection, offline, on the official SDG target texts in eight languages."""
+"""Language detection, offline, on the official SDG target texts in eight languages (the copy
+that ships in the package)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ import csv
 import pytest
 
 from sdgbridge.knowledge.language import detect_language
-from tests.helpers import SHARED
+from sdgbridge.reference import PACKAGED_FRAMEWORK
 
-TARGETS = SHARED / "text" / "sdg_framework" / "sdg_targets.csv"
+TARGETS = PACKAGED_FRAMEWORK / "sdg_targets.csv"
 LANGUAGES = ("en", "ru", "kk", "ky", "tg", "tk", "uk", "de")
 
 

@@ -13,7 +13,7 @@ from sdgbridge.knowledge import SearchFilters, add_document, correct_tag, more_l
 from sdgbridge.knowledge.embed import HashingEmbedder
 from sdgbridge.knowledge.search import fuse, snippet
 from sdgbridge.knowledge.store import stems
-from tests.helpers import SHARED
+from sdgbridge.reference import PACKAGED_FRAMEWORK
 
 EMB = HashingEmbedder()
 DOCS = {
@@ -140,7 +140,7 @@ def test_snippet_escapes_html_and_cuts_around_the_matches() -> None:
 
 
 def _framework(name: str) -> list[dict[str, str]]:
-    with (SHARED / "text" / "sdg_framework" / name).open(encoding="utf-8") as f:
+    with (PACKAGED_FRAMEWORK / name).open(encoding="utf-8") as f:
         return list(csv.DictReader(f))
 
 

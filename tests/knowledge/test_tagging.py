@@ -99,6 +99,7 @@ def test_shipped_queries_match_as_their_source_says() -> None:
     assert query_hits(queries, "Lorem ipsum dolor sit amet.") == []
 
 
+@pytest.mark.shared_data
 def test_shipped_query_file_is_rebuilt_identically() -> None:
     out = subprocess.run([sys.executable, str(ROOT / "scripts" / "build_sdg_queries.py"),
                           "--check", "--data", str(SHARED)], capture_output=True, text=True)

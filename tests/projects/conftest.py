@@ -1,23 +1,31 @@
 """Fixtures shared by the projects tests: settings pointing at the shared IATI schema and code
-lists, and the code lists loaded once per test."""
+lists (standards files kept in ../shared: the tests that take them are real-data tests), the
+specimen code lists (tests/data/iati/codelists: the codes the tests use) and the complete ones."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 
 from sdgbridge.config import Settings
 from sdgbridge.projects.iati.codelists import load_codelists
-from tests.helpers import SHARED
-
-IATI = SHARED / "iati"
+from tests.helpers import IATI_CODELISTS
 
 
 @pytest.fixture
-def settings() -> Settings:
-    return Settings(iati_schema=IATI / "schema" / "iati-activities-schema.xsd",
-                    iati_codelists=IATI / "codelists")
+def settings(shared: Path) -> Settings:
+    iati = shared / "iati"
+    return Settings(iati_schema=iati / "schema" / "iati-activities-schema.xsd",
+                    iati_codelists=iati / "codelists")
 
 
 @pytest.fixture
-def cl(settings: Settings) -> dict[str, frozenset[str]]:
+def cl() -> dict[str, frozenset[str]]:
+    return load_codelists(IATI_CODELISTS)
+
+
+@pytest.fixture
+def real_cl(settings: Settings) -> dict[str, frozenset[str]]:
+    """The complete code lists, for messages that list their codes."""
     return load_codelists(settings.iati_codelists)

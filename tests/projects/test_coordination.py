@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy import Engine
 
 from sdgbridge.assessment.run import assess, roll_up, series_indicators
-from sdgbridge.config import Settings
 from sdgbridge.ingest.load import ingest
 from sdgbridge.kept import Keeper
 from sdgbridge.projects.coordination import (
@@ -23,17 +22,12 @@ from sdgbridge.projects.coordination import (
 )
 from sdgbridge.projects.queries import three_w
 from sdgbridge.projects.sdg import flat_export, load_mapping
-from sdgbridge.projects.service import import_files
 from sdgbridge.reference.catalog import iso2_to_m49
-from tests.helpers import SHARED, derived_slice
-
-IATI = SHARED / "iati"
+from tests.helpers import derived_slice, import_specimens
 
 
 def test_money_against_progress_on_real_data(engine, tmp_path: Path) -> None:
-    settings = Settings(iati_schema=IATI / "schema" / "iati-activities-schema.xsd",
-                        iati_codelists=IATI / "codelists")
-    import_files(engine, settings, [IATI / "activities" / "usg" / "data" / "usda"])
+    import_specimens(engine, "usda-kazakhstan.xml", "usda-tajikistan.xml")
     ingest(engine, derived_slice(tmp_path / "s.csv", ("SN_ITK_DEFC", "AG_PRD_ORTIND",
                                                       "SH_STA_STNT")))
     rolled = roll_up(assess(engine, "unsd", ["CARSDG"]).results, series_indicators(engine),
@@ -72,11 +66,8 @@ def test_flags_follow_the_rule() -> None:
 
 @pytest.fixture
 def kazakhstan(engine: Engine, tmp_path: Path) -> Engine:
-    """The slice of three series, and USDA's projects in Kazakhstan."""
-    settings = Settings(iati_schema=IATI / "schema" / "iati-activities-schema.xsd",
-                        iati_codelists=IATI / "codelists")
-    import_files(engine, settings, [IATI / "activities" / "usg" / "data" / "usda" /
-                                    "usda-kazakhstan.xml"])
+    """The slice of three series, and USDA's projects in Kazakhstan (specimens)."""
+    import_specimens(engine, "usda-kazakhstan.xml")
     ingest(engine, derived_slice(tmp_path / "s.csv", ("SN_ITK_DEFC", "AG_PRD_ORTIND",
                                                       "SH_STA_STNT")))
     return engine

@@ -113,8 +113,9 @@ def test_history_follows_ref_changes(engine: Engine, cl: dict) -> None:
     ({"contacts": [{"fax": "1"}]}, "contacts[0]: unknown key(s) fax; a contact has name, "
      "email, phone, role."),
 ])
-def test_org_validation_messages(engine: Engine, cl: dict, values: dict, message: str) -> None:
-    args = {"name_en": "An NGO", "type": "21", "codelists": cl} | values
+def test_org_validation_messages(engine: Engine, real_cl: dict, values: dict,
+                                 message: str) -> None:
+    args = {"name_en": "An NGO", "type": "21", "codelists": real_cl} | values
     with pytest.raises(SdgBridgeError) as err:
         create_org(engine, **args)
     assert str(err.value) == message
@@ -254,11 +255,11 @@ def test_project_create_update_archive(engine: Engine, cl: dict, settings: Setti
     ({"participants": [("7", UNDP)]}, "participant role '7' is not an IATI OrganisationRole "
      "code. Use one of 1, 2, 3, 4."),
 ])
-def test_project_validation_messages(engine: Engine, cl: dict, values: dict,
+def test_project_validation_messages(engine: Engine, real_cl: dict, values: dict,
                                      message: str) -> None:
-    _undp(engine, cl)
+    _undp(engine, real_cl)
     with pytest.raises(SdgBridgeError) as err:
-        _project(engine, cl, **values)
+        _project(engine, real_cl, **values)
     assert str(err.value) == message
     assert count(engine, t.iati_activity) == 0
 

@@ -10,17 +10,13 @@ import polars as pl
 import pytest
 from sqlalchemy import Engine
 
-from sdgbridge.config import Settings
 from sdgbridge.errors import InputError
 from sdgbridge.projects.coordination import money_by_target
 from sdgbridge.projects.money import load_rates, missing_rates, rate_year, with_usd
 from sdgbridge.projects.queries import three_w
 from sdgbridge.projects.sdg import flat_export
-from sdgbridge.projects.service import import_files
-from tests.helpers import SHARED
+from tests.helpers import import_specimens
 
-IATI = SHARED / "iati"
-DHS = IATI / "activities" / "usg" / "data" / "dhs"
 HEADER = "currency,year,units_per_usd,source\n"
 
 
@@ -74,9 +70,7 @@ def test_conversion_uses_the_value_date_year(tmp_path: Path) -> None:
 
 
 def test_three_w_and_flat_in_usd(engine: Engine, tmp_path: Path) -> None:
-    settings = Settings(iati_schema=IATI / "schema" / "iati-activities-schema.xsd",
-                        iati_codelists=IATI / "codelists")
-    import_files(engine, settings, [DHS])
+    import_specimens(engine, "usda-kazakhstan.xml", "usda-tajikistan.xml")
     w = three_w(engine)
     assert w.height > 0 and w["currency"].unique().to_list() == ["USD"]
     for kind in ("commitment", "disbursement"):  # USD at the identity rate: equal sums

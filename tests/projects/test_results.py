@@ -28,6 +28,8 @@ from sdgbridge.projects.service import import_files
 from sdgbridge.projects.store import NOT_CONTENT
 from tests.helpers import SHARED, count
 
+pytestmark = pytest.mark.shared_data  # the IATI schema and code lists
+
 IATI = SHARED / "iati"
 SCHEMA = IATI / "schema" / "iati-activities-schema.xsd"
 IDENT = "XM-DAC-41114-TJK-WATER"

@@ -46,6 +46,7 @@ def _names(file: str) -> dict[str, str]:
 
 # ---------------------------------------------------------------- the mapping
 
+@pytest.mark.shared_data
 def test_shipped_mapping_is_valid_and_cites_the_code_lists() -> None:
     m = load_mapping()
     sectors = _names("Sector.xml") | _names("SectorCategory.xml")

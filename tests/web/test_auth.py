@@ -18,11 +18,11 @@ from sdgbridge.errors import ConfigError
 from sdgbridge.projects.orgs import list_orgs
 from sdgbridge.web import auth
 from sdgbridge.web.app import create_app
-from tests.helpers import SHARED
+from tests.helpers import IATI_CODELISTS
 
 TOKEN = "k7Jx-2vQp_9ZsLw4Rt8YbN3mHc6FdGe1"
 ORG = {"name_en": "Aral Sea basin programme", "type": "40", "ref": "XM-TEST-0001"}
-CODELISTS = SHARED / "iati" / "codelists"
+CODELISTS = IATI_CODELISTS
 
 
 def _client(engine: Engine, token: str | None) -> TestClient:

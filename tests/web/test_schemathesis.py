@@ -31,11 +31,9 @@ from sdgbridge.assessment.run import assess
 from sdgbridge.assessment.store import save
 from sdgbridge.config import Settings
 from sdgbridge.ingest.load import ingest
-from sdgbridge.projects.service import import_files
 from sdgbridge.web.app import create_app
-from tests.helpers import SHARED, derived_slice
+from tests.helpers import IATI_CODELISTS, derived_slice, import_specimens
 
-IATI = SHARED / "iati"
 TOKEN = "s9Qw-4TzLk_7XbNp2Rv8YcJm5HdFg3Ue"
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance]
@@ -45,13 +43,11 @@ MINIMUM = 1000
 
 def _store(engine: Engine, tmp_path: Path) -> Settings:
     settings = Settings(database_url="sqlite:///unused.db", api_token=TOKEN,
-                        iati_schema=IATI / "schema" / "iati-activities-schema.xsd",
-                        iati_codelists=IATI / "codelists")
+                        iati_codelists=IATI_CODELISTS)
     ingest(engine, derived_slice(tmp_path / "s.csv", ("EG_ACS_ELEC", "SI_POV_DAY1")),
            source="slice")
     save(engine, assess(engine, "unsd", ["CARSDG"]))
-    import_files(engine, settings, [IATI / "activities" / "usg" / "data" / "usda" /
-                                    "usda-kazakhstan.xml"])
+    import_specimens(engine, "usda-kazakhstan.xml")
     return settings
 
 

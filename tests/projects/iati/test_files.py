@@ -17,6 +17,8 @@ from sdgbridge.projects.iati.files import PREFETCH, _schema, checked_trees
 from sdgbridge.projects.iati.parse import parse_activities
 from tests.helpers import SHARED
 
+pytestmark = pytest.mark.shared_data  # the real IATI files and schema
+
 IATI = SHARED / "iati"
 SCHEMA = IATI / "schema" / "iati-activities-schema.xsd"
 DATA = IATI / "activities" / "usg" / "data"

@@ -22,6 +22,8 @@ from sdgbridge.projects.iati.files import validate_schema
 from sdgbridge.projects.iati.parse import ParsedBatch, parse_activities, recipient_countries
 from tests.helpers import SHARED
 
+pytestmark = pytest.mark.shared_data  # the real IATI files, schema and code lists
+
 IATI = SHARED / "iati"
 SCHEMA = IATI / "schema" / "iati-activities-schema.xsd"
 DATA = IATI / "activities" / "usg" / "data"

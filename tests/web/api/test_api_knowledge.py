@@ -16,7 +16,7 @@ from sdgbridge.config import Settings
 from sdgbridge.knowledge.embed import get_embedder
 from sdgbridge.web.app import create_app
 from tests.e2e.conftest import PRACTICES, add_practices
-from tests.helpers import SHARED
+from tests.helpers import IATI_CODELISTS
 
 TOKEN = "Vq3k-8ZpLm_2XsRt6YwNc9BjHf4DgKe7"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -32,7 +32,7 @@ def ids(engine: Engine) -> list[int]:
 @pytest.fixture
 def client(engine: Engine, ids: list[int]) -> Iterator[TestClient]:
     settings = Settings(database_url="sqlite:///unused.db", embedder="hashing",
-                        api_token=TOKEN, iati_codelists=SHARED / "iati" / "codelists")
+                        api_token=TOKEN, iati_codelists=IATI_CODELISTS)
     with TestClient(create_app(settings, engine=engine)) as c:
         yield c
 

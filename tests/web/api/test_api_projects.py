@@ -15,11 +15,9 @@ from sdgbridge.projects.iati.codelists import load_codelists
 from sdgbridge.projects.orgs import list_orgs, seed_from_iati
 from sdgbridge.projects.overlaps import partner_network
 from sdgbridge.projects.queries import project_table
-from sdgbridge.projects.service import import_files
 from sdgbridge.web.app import create_app
-from tests.helpers import SHARED, derived_slice
+from tests.helpers import IATI_CODELISTS, derived_slice, import_specimens
 
-IATI = SHARED / "iati"
 TOKEN = "p4Rk-8sWq_2NvLx7Tz5YcM9bHd3FgJe6"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 SLASHED = "US-GOV-2-FFE-116-2012/027"  # an identifier with a slash
@@ -33,12 +31,10 @@ PROJECT = {"identifier": "XM-TEST-0001-P1", "title_en": "Water for Aral villages
 @pytest.fixture
 def client(engine: Engine, tmp_path) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
     settings = Settings(database_url="sqlite:///unused.db", api_token=TOKEN,
-                        iati_schema=IATI / "schema" / "iati-activities-schema.xsd",
-                        iati_codelists=IATI / "codelists")
+                        iati_codelists=IATI_CODELISTS)
     ingest(engine, derived_slice(tmp_path / "s.csv", ("EG_ACS_ELEC", "SH_H2O_SAFE")),
            source="slice")
-    import_files(engine, settings, [IATI / "activities" / "usg" / "data" / "usda" /
-                                    "usda-kazakhstan.xml"])
+    import_specimens(engine, "usda-kazakhstan.xml")
     with TestClient(create_app(settings, engine=engine)) as c:
         yield c
 
@@ -156,7 +152,7 @@ def test_project_needs_a_registered_organisation(client: TestClient, engine: Eng
 
 
 def test_seeded_organisations_are_listed(client: TestClient, engine: Engine) -> None:
-    seed_from_iati(engine, load_codelists(IATI / "codelists"))
+    seed_from_iati(engine, load_codelists(IATI_CODELISTS))
     listed = _ok(client.get("/api/v1/organisations"))
     assert [o["ref"] for o in listed["rows"]] == list_orgs(engine)["ref"].to_list()
     assert listed["total"] > 0

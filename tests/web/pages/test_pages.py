@@ -1,4 +1,4 @@
-"""The HTML pages on a small slice of real data, on SQLite and PostgreSQL: each page shows what
+"""The HTML pages on the specimens of tests/data, on SQLite and PostgreSQL: each page shows what
 the library computes (the same functions as the API)."""
 
 from __future__ import annotations
@@ -20,12 +20,10 @@ from sdgbridge.assessment.run import assess, roll_up, series_indicators
 from sdgbridge.config import Settings
 from sdgbridge.ingest.load import ingest
 from sdgbridge.projects.queries import three_w
-from sdgbridge.projects.service import import_files
 from sdgbridge.web.app import create_app
 from sdgbridge.web.pages.maps import ATLAS_DIR, ATLAS_FILE
-from tests.helpers import SHARED, derived_slice
+from tests.helpers import IATI_CODELISTS, derived_slice, import_specimens
 
-IATI = SHARED / "iati"
 SERIES = ("EG_ACS_ELEC", "SI_POV_DAY1", "SH_H2O_SAFE", "SH_ACS_DTP3", "SH_STA_ANEM")
 COUNTRIES = {"AFG", "KAZ", "KGZ", "TJK", "TKM", "UZB"}
 needs_atlas = pytest.mark.skipif(not (ATLAS_DIR / ATLAS_FILE).exists(),
@@ -35,11 +33,8 @@ needs_atlas = pytest.mark.skipif(not (ATLAS_DIR / ATLAS_FILE).exists(),
 @pytest.fixture
 def client(engine: Engine, tmp_path: Path) -> Iterator[TestClient]:
     ingest(engine, derived_slice(tmp_path / "slice.csv", SERIES), source="web slice")
-    settings = Settings(database_url="sqlite:///unused.db",
-                        iati_schema=IATI / "schema" / "iati-activities-schema.xsd",
-                        iati_codelists=IATI / "codelists")
-    import_files(engine, settings, [IATI / "activities" / "usg" / "data" / "usda" /
-                                    "usda-kazakhstan.xml"])
+    settings = Settings(database_url="sqlite:///unused.db", iati_codelists=IATI_CODELISTS)
+    import_specimens(engine, "usda-kazakhstan.xml")
     with TestClient(create_app(settings, engine=engine)) as c:
         yield c
 
@@ -203,9 +198,7 @@ def test_coordination_and_country_follow_a_new_import(client: TestClient, engine
 
     assert set(tajik_cells()) == {"–"}
     assert not page(client, "/country/TJK").xpath("//section[@aria-labelledby='who-h']//tbody")
-    settings = client.app.state.settings  # type: ignore[attr-defined]
-    import_files(engine, settings, [IATI / "activities" / "usg" / "data" / "usda" /
-                                    "usda-tajikistan.xml"])
+    import_specimens(engine, "usda-tajikistan.xml")
     tj = three_w(engine).filter((pl.col("country") == "TJ") & (pl.col("currency") == "USD"))
     assert tj.height
     rows = page(client, "/country/TJK").xpath("//section[@aria-labelledby='who-h']//tbody/tr")
