@@ -41,7 +41,8 @@ class Settings(BaseSettings):
     data_dir: Path = Field(
         Path("../shared/data"),
         description="Folder with the offline copies of the official data (UNSD database, "
-        "Open SDG, SDMX, SDG framework texts). Used by `sdgbridge demo` and `framework load`.",
+        "Open SDG, SDMX, IATI). Used by `sdgbridge demo`, and for the default IATI schema and "
+        "code lists; the SDG framework and the geography ship with the package.",
     )
     cache_dir: Path = Field(
         Path(".sdgbridge-cache"),
