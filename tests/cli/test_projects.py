@@ -21,7 +21,7 @@ from sdgbridge.projects.coordination import money_against_progress
 from sdgbridge.projects.orgs import list_orgs
 from sdgbridge.projects.queries import project_history, project_table
 from sdgbridge.projects.service import import_files
-from tests.helpers import SHARED, cli_output, derived_slice
+from tests.helpers import IATI_ACTIVITIES, SHARED, cli_output, derived_slice
 from tests.projects.test_editing import DHS, _changes
 from tests.projects.test_results import IDENT, specimen, write
 
@@ -156,10 +156,11 @@ def test_cli_orgs_and_projects(cli: typer.Typer, engine: Engine, settings: Setti
     assert [c["change"] for c in changes] == ["created", "updated", "archived"]
 
 
+@pytest.mark.shared_data  # the import checks the files against the IATI schema
 def test_vs_progress_prints_the_library_table(store: Path) -> None:
-    data = derived_slice(store / "slice.csv", ("SH_H2O_SAFE", "SH_STA_WASTN", "SI_POV_DAY1"))
+    data = derived_slice(store / "slice.csv", ("SH_STA_STNT", "SN_ITK_DEFC", "SI_POV_DAY1"))
     cli_output("ingest", str(data))
-    cli_output("projects", "import", str(USG / "dhs"))
+    cli_output("projects", "import", str(IATI_ACTIVITIES))
     printed = pl.read_csv(cli_output("projects", "vs-progress", "--format", "csv").encode(),
                           infer_schema=False)
     engine = make_engine(f"sqlite:///{store / 'cli.db'}")
