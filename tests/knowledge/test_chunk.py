@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sdgbridge.knowledge.chunk import Chunk, boundaries, chunk_text
+from sdgbridge.knowledge.chunk import _ABBREVIATIONS, Chunk, boundaries, chunk_text
 from sdgbridge.knowledge.extract import ExtractedText, Page, extract_string
 
 
@@ -28,9 +28,14 @@ def check_invariants(doc: ExtractedText, chunks: list[Chunk], max_chars: int, ov
 
 
 WORD = st.text(alphabet="abcxyzабвгдқәұ", min_size=1, max_size=12)
+# A sentence's first word has two letters or more and is no abbreviation: "A." alone reads as
+# an initial ("A. Smith") and "Гг." as an abbreviation, neither of which the chunker takes for
+# a sentence end (Hypothesis found "A. A. Aaaa …").
+FIRST = st.text(alphabet="abcxyzабвгдқәұ", min_size=2, max_size=12).filter(
+    lambda w: w not in _ABBREVIATIONS)
 SENTENCE = st.builds(
     lambda first, words, stop: " ".join([first.capitalize(), *words]) + stop,
-    WORD, st.lists(WORD, max_size=30), st.sampled_from([".", "!", "?", "…", ".»"]))
+    FIRST, st.lists(WORD, max_size=30), st.sampled_from([".", "!", "?", "…", ".»"]))
 PARAGRAPH = st.lists(SENTENCE, min_size=1, max_size=6).map(" ".join)
 DOCUMENT = st.lists(st.lists(PARAGRAPH, min_size=1, max_size=4).map("\n\n".join),
                     min_size=1, max_size=3)
