@@ -18,6 +18,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from sdgbridge.errors import ConfigError
+from sdgbridge.projects.iati import PACKAGED_CODELISTS, PACKAGED_SCHEMA
 
 CONFIG_FILE = "sdgbridge.toml"
 # Bearer tokens that are refused however long: the placeholders of templates and tutorials.
@@ -41,8 +42,8 @@ class Settings(BaseSettings):
     data_dir: Path = Field(
         Path("../shared/data"),
         description="Folder with the offline copies of the official data (UNSD database, "
-        "Open SDG, SDMX, IATI). Used by `sdgbridge demo`, and for the default IATI schema and "
-        "code lists; the SDG framework and the geography ship with the package.",
+        "Open SDG, SDMX, IATI). Used by `sdgbridge demo`; the SDG framework, the geography and "
+        "the IATI schema and code lists ship with the package.",
     )
     cache_dir: Path = Field(
         Path(".sdgbridge-cache"),
@@ -57,16 +58,16 @@ class Settings(BaseSettings):
         10000, description="Rows per page asked of the SDG API (it pages large answers)."
     )
     iati_schema: Path = Field(
-        default_factory=lambda data: data["data_dir"] / "iati" / "schema"
-        / "iati-activities-schema.xsd",
+        PACKAGED_SCHEMA,
         description="The IATI activity schema (XSD, 2.03) that imported files are validated "
-        "against; keep iati-common.xsd and xml.xsd beside it. Default: "
-        "<data_dir>/iati/schema/iati-activities-schema.xsd.",
+        "against; keep iati-common.xsd and xml.xsd beside it. Default: the official 2.03 "
+        "schema shipped with sdgbridge.",
     )
     iati_codelists: Path = Field(
-        default_factory=lambda data: data["data_dir"] / "iati" / "codelists",
-        description="Folder of the IATI code lists (XML, embedded and non-embedded) that "
-        "imported codes are checked against. Default: <data_dir>/iati/codelists.",
+        PACKAGED_CODELISTS,
+        description="The IATI code lists that imported codes are checked against: a folder of "
+        "the official XML files (embedded and non-embedded), or a CSV of codelist,code rows. "
+        "Default: the snapshot shipped with sdgbridge (scripts/package_iati_codelists.py).",
     )
     default_group: str = Field(
         "CARSDG",

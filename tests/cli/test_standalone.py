@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import ROOT, cli_output, derived_slice
+from tests.helpers import IATI_ACTIVITIES, ROOT, SPECIMENS, cli_output, derived_slice
 
 SERIES = ("EG_ACS_ELEC", "SH_H2O_SAFE", "SI_POV_DAY1", "SH_STA_STNT")
 
@@ -49,3 +49,11 @@ def test_python_dash_m_runs_the_command_line_in_an_empty_folder(alone: Path) -> 
     rows = list(csv.reader(io.StringIO(shown.stdout)))
     assert [r[0] for r in rows[1:]] == ["6.1", "6.2", "6.3", "6.4", "6.5", "6.6", "6.a", "6.b"]
     assert rows[4][2].startswith("К 2030 году существенно повысить эффективность")
+
+
+def test_projects_import_checks_files_with_the_shipped_schema(alone: Path) -> None:
+    shown = cli_output("projects", "import", str(IATI_ACTIVITIES))
+    assert "5 activities read, 5 new" in shown and "0 rejected" in shown
+    bad = cli_output("projects", "import", "--partial", str(SPECIMENS / "iati" / "invalid"))
+    assert "2 activities read, 0 new, 0 changed, 0 unchanged, 2 rejected" in bad
+    assert "not expected" in (alone / "iati.rejected.csv").read_text(encoding="utf-8")

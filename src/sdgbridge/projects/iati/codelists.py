@@ -3,11 +3,15 @@
 IATI publishes them as XML in two repositories: the "embedded" lists that belong to a schema
 version (ActivityStatus, TransactionType, OrganisationRole, BudgetType, …) and the
 "non-embedded" ones that change on their own (Country, Region, Sector, Currency, …). Point
-:func:`load_codelists` at a folder holding either or both (it searches sub-folders).
+:func:`load_codelists` at a folder holding either or both (it searches sub-folders), or at a
+CSV of ``codelist,code`` rows such as the snapshot shipped with the package
+(:data:`~sdgbridge.projects.iati.PACKAGED_CODELISTS`, written by
+``scripts/package_iati_codelists.py``).
 """
 
 from __future__ import annotations
 
+import csv
 from functools import lru_cache
 from pathlib import Path
 
@@ -27,6 +31,8 @@ def load_codelists(folder: Path) -> dict[str, frozenset[str]]:
 
 @lru_cache(maxsize=8)
 def _load(folder: Path) -> dict[str, frozenset[str]]:
+    if folder.suffix == ".csv" and folder.is_file():
+        return _read_csv(folder)
     files = sorted(folder.rglob("*.xml"))
     if not files:
         raise InputError(
@@ -38,6 +44,19 @@ def _load(folder: Path) -> dict[str, frozenset[str]]:
         name, codes = _read_codelist(path)
         lists[name] = codes
     return lists
+
+
+def _read_csv(path: Path) -> dict[str, frozenset[str]]:
+    """Code lists from a CSV of ``codelist,code`` rows."""
+    with path.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    if not rows or set(rows[0]) != {"codelist", "code"}:
+        raise InputError(f"{path}: expected the columns codelist and code (one row per code "
+                         "of each IATI code list).")
+    lists: dict[str, set[str]] = {}
+    for row in rows:
+        lists.setdefault(row["codelist"], set()).add(row["code"])
+    return {name: frozenset(codes) for name, codes in lists.items()}
 
 
 def _read_codelist(path: Path) -> tuple[str, frozenset[str]]:
