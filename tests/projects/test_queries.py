@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 from sdgbridge.config import Settings
 from sdgbridge.errors import NotFound
 from sdgbridge.projects.orgs import archive_org, create_org, list_orgs, one_org
-from sdgbridge.projects.queries import project_detail, project_table
+from sdgbridge.projects.queries import project_detail, project_table, three_w
 from sdgbridge.projects.service import import_files
 from sdgbridge.projects.store import CHILDREN
 from tests.helpers import SHARED
@@ -42,3 +42,17 @@ def test_one_org_by_ref_or_id(engine: Engine, cl: dict[str, frozenset[str]]) -> 
     assert one_org(engine, org_id)["archived"].to_list() == [True]
     with pytest.raises(NotFound, match="No organisation 'XM-NONE'"):
         one_org(engine, "XM-NONE")
+
+
+def test_three_w_rows_come_in_the_order_of_their_keys(engine: Engine, settings: Settings
+                                                      ) -> None:
+    # The Department of Defense publishes under one reference with several names (Army, …):
+    # rows equal in the first keys, whose order was left to chance.
+    import_files(engine, settings, sorted((SHARED / "iati" / "activities" / "usg" / "data" /
+                                           "dod").glob("*.xml")))
+    keys = ["reporting_org_ref", "country", "sector_dac", "year", "reporting_org_name",
+            "currency"]
+    w = three_w(engine)
+    assert w.select(keys[:4]).is_duplicated().any() and w.select(keys).is_unique().all()
+    assert w.equals(w.sort(keys, nulls_last=True))
+

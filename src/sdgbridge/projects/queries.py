@@ -113,7 +113,9 @@ def three_w(engine: Engine, include_archived: bool = False,
                  (pl.col("value").filter(pl.col("type") == "3").sum()).alias("disbursement"),
                  pl.col("iati_identifier").n_unique().alias("projects"),
                  _usd_sum("2").alias("commitment_usd"), _usd_sum("3").alias("disbursement_usd"))
-            .sort("reporting_org_ref", "country", "sector_dac", "year"))
+            # Every group key, so the order (and the API's pages) is the same on every run.
+            .sort("reporting_org_ref", "country", "sector_dac", "year", "reporting_org_name",
+                  "currency", nulls_last=True))
 
 
 def _usd_sum(kind: str) -> pl.Expr:
