@@ -42,10 +42,10 @@ def _release(engine: Engine, tmp_path: Path) -> None:
     ingest(engine, derived_slice(tmp_path / "more.csv", ("SH_STA_ANEM",)), source="more")
 
 
-def test_the_newest_run_covering_the_areas_is_current(store: Engine) -> None:
+def test_the_newest_published_run_covering_the_areas_is_current(store: Engine) -> None:
     assert current_run(store, "unsd") is None
-    region = save(store, assess(store, "unsd", ["CARSDG"]))
-    kaz = save(store, assess(store, "unsd", ["KAZ"]))
+    region = save(store, assess(store, "unsd", ["CARSDG"]), publish=True)
+    kaz = save(store, assess(store, "unsd", ["KAZ"]), publish=True)
     assert current_run(store, "unsd") == kaz
     assert current_run(store, "unsd", ["KAZ"]) == kaz
     assert current_run(store, "unsd", ["CARSDG"]) == current_run(store, "unsd", REGION) == region
@@ -53,11 +53,17 @@ def test_the_newest_run_covering_the_areas_is_current(store: Engine) -> None:
     assert current_run(store, "escap", ["KAZ"]) is None
 
 
-def test_as_of_runs_and_other_parameters_are_not_current(store: Engine) -> None:
-    region = save(store, assess(store, "unsd", ["CARSDG"]))
+def test_ad_hoc_runs_are_never_current(store: Engine) -> None:
+    region = save(store, assess(store, "unsd", ["CARSDG"]), publish=True)
     first = int(release_table(store)["id"][0])
     save(store, assess(store, "unsd", ["CARSDG"], as_of=first))
+    save(store, assess(store, "unsd", ["CARSDG"], series=["SI_POV_DAY1"]))
+    save(store, assess(store, "unsd", ["CARSDG"]))  # the whole table, but not published
     assert current_run(store, "unsd", ["CARSDG"]) == region
+
+
+def test_runs_of_other_parameters_are_not_current(store: Engine) -> None:
+    region = save(store, assess(store, "unsd", ["CARSDG"]), publish=True)
     with store.begin() as conn:
         conn.execute(update(t.assessment_run).where(t.assessment_run.c.id == region)
                      .values(params_version="unsd-0.0"))
@@ -65,27 +71,29 @@ def test_as_of_runs_and_other_parameters_are_not_current(store: Engine) -> None:
 
 
 def test_a_group_run_is_current_for_the_group_only(store: Engine) -> None:
-    region = save(store, assess(store, "unsd", ["CARSDG"]))
-    group = save(store, assess(store, "unsd", [], group="CARSDG"))
+    region = save(store, assess(store, "unsd", ["CARSDG"]), publish=True)
+    group = save(store, assess(store, "unsd", [], group="CARSDG"), publish=True)
     assert current_run(store, "unsd", ["CARSDG"]) == group  # the group itself
     assert current_run(store, "unsd", REGION) == region  # its countries
     assert set(run_results(store, group, "series", ["CARSDG"])["area"]) == {"CARSDG"}
 
 
-def test_a_new_release_leaves_no_run_current(store: Engine, tmp_path: Path) -> None:
+def test_a_published_run_stays_current_after_a_new_release(store: Engine, tmp_path: Path
+                                                           ) -> None:
     with pytest.raises(NotFound) as none:
         current_run_id(store, "unsd", ["KAZ"])
     assert str(none.value) == NO_RUN
-    run = save(store, assess(store, "unsd", ["CARSDG"]))
-    assert current_run_id(store, "unsd", ["KAZ"]) == run
-    _release(store, tmp_path)
-    assert current_run(store, "unsd", ["KAZ"]) is None
-    with pytest.raises(NotFound) as stale:
+    ad_hoc = save(store, assess(store, "unsd", ["CARSDG"]))
+    with pytest.raises(NotFound) as unpublished:
         current_run_id(store, "unsd", ["KAZ"])
-    assert str(stale.value) == (
-        "No stored unsd run is current for KAZ: each was made before the latest data "
-        "release, as of an earlier release, with other parameters or for other areas. Run "
-        "`sdgbridge assess --method unsd` to store one.")
+    assert str(unpublished.value) == (
+        "No published unsd run for KAZ: the stored ones are ad hoc, made with other "
+        "parameters or for other areas. Publish one for the region with `sdgbridge assess "
+        "--method unsd --publish`.")
+    run = save(store, assess(store, "unsd", ["CARSDG"]), publish=True)
+    assert run != ad_hoc and current_run_id(store, "unsd", ["KAZ"]) == run
+    _release(store, tmp_path)
+    assert current_run_id(store, "unsd", ["KAZ"]) == run  # until a newer one is published
 
 
 def _same(a: pl.DataFrame, b: pl.DataFrame) -> bool:
@@ -100,14 +108,18 @@ def test_the_current_assessment_is_read_or_assessed_now(store: Engine, tmp_path:
     assert now.run_id is None and now.params_version.startswith("unsd")
     assert _same(now.results, assess(store, "unsd", ["CARSDG"]).results)
     assert current_assessment(store, "unsd", ["CARSDG"], kept=kept) is now  # kept
-    run = save(store, assess(store, "unsd", ["CARSDG"]))
+    save(store, assess(store, "unsd", ["CARSDG"], series=["SI_POV_DAY1"]))  # ad hoc
+    still = current_assessment(store, "unsd", ["CARSDG"], kept=kept)
+    assert still.run_id is None and _same(still.results, now.results)
+    run = save(store, assess(store, "unsd", ["CARSDG"]), publish=True)
     stored = current_assessment(store, "unsd", ["CARSDG"], kept=kept)
     assert stored.run_id == run and _same(stored.results, now.results)
+    assert stored.releases == (1,) and stored.published_at is not None
     assert stored.rolled("goal").equals(
         roll_up(results(store, run), series_indicators(store), "goal"))
     assert set(stored.rolled("target", "398")["area"]) == {"398"}
     _release(store, tmp_path)
-    assert current_assessment(store, "unsd", ["CARSDG"], kept=kept).run_id is None
+    assert current_assessment(store, "unsd", ["CARSDG"], kept=kept).run_id == run
 
 
 def test_run_results_at_a_level_for_areas(store: Engine) -> None:

@@ -6,10 +6,13 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from sdgbridge.cli import app
-from tests.helpers import SHARED, derived_slice
+from sdgbridge.config import Settings
+from sdgbridge.web.app import create_app
+from tests.helpers import SHARED, cli_output, derived_slice, refused
 
 SERIES = ("EG_ACS_ELEC", "SH_H2O_SAFE", "EG_FEC_RNEW", "SI_POV_DAY1")
 
@@ -42,3 +45,38 @@ def test_cli_assess_and_gaps(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     wrong = runner.invoke(app, ["gaps", "--areas", "KAZ", "--level", "country"])
     assert wrong.exit_code != 0  # main() prints the message of the SdgBridgeError
     assert "choose series, indicator, target or goal" in str(wrong.exception)
+
+
+PAGES = ["/", "/?lang=ru", "/?method=escap", "/?method=sdsn", "/?method=opensdg",
+         "/country/KAZ", "/country/TJK?lang=ru", "/coordination",
+         "/indicator?series=SI_POV_DAY1", "/indicator?series=EG_ACS_ELEC&area=KGZ"]
+
+
+def _pages(store: Path) -> dict[str, bytes]:
+    settings = Settings(database_url=f"sqlite:///{store / 'cli.db'}")
+    with TestClient(create_app(settings)) as client:
+        return {path: client.get(path).content for path in PAGES}
+
+
+def test_an_ad_hoc_assessment_leaves_the_region_pages_as_they_were(store: Path) -> None:
+    cli_output("ingest", str(derived_slice(store / "s.csv", SERIES)))
+    before = _pages(store)
+    cli_output("assess", "--method", "unsd", "--level", "series", "--series", "SI_POV_DAY1")
+    cli_output("assess", "--method", "escap", "--areas", "KAZ")
+    assert _pages(store) == before
+    published = cli_output("assess", "--method", "unsd", "--publish")
+    assert "stored as assessment run 3 and published" in published
+    home = " ".join(_pages(store)["/"].decode().split())
+    assert "Published assessment run 3 of " in home and "data releases 1)" in home
+
+
+def test_publish_takes_the_whole_table_for_the_whole_region(store: Path) -> None:
+    cli_output("ingest", str(derived_slice(store / "s.csv", SERIES)))
+    assert refused("assess", "--publish", "--series", "SI_POV_DAY1", "--as-of", "1") == (
+        "--publish takes the whole target table for the whole region: leave out --series, "
+        "--as-of, or store the run without --publish.")
+    assert refused("assess", "--publish", "--areas", "KAZ", "--areas", "KGZ") == (
+        "--publish needs every country of the region CARSDG: leave --areas out or include "
+        "CARSDG.")
+    wider = cli_output("assess", "--publish", "--areas", "CARSDG", "--areas", "RUS")
+    assert "and published" in wider

@@ -4,16 +4,18 @@ stored run's results at a level, and the data gaps of the target table's series.
 **Which assessment is current** (one policy, for the pages and ``/assessments/latest``): a
 stored run of the method is current for some areas when
 
-* it was made after the latest data release was loaded (it saw the data as they are),
-* it is not an ``as_of`` run (a past state of the data),
+* a user published it (``sdgbridge assess --publish``, which takes the whole target table
+  for the whole region); ad-hoc runs (some series, other targets, a past state of the data)
+  are never shown in its place, so they leave the public pages as they were,
 * it was made with the method's shipped parameter version, and
 * it covers each area asked for: the area itself (a group assessed as one area) or every
   member of it.
 
-The newest such run is the current one. :func:`current_assessment` reads its results, or,
-when no stored run is current, assesses the data now (without storing the run);
-:func:`current_run_id` refuses with :class:`~sdgbridge.errors.NotFound` instead, saying how
-to store one.
+The newest such run is the current one; it stays current when data releases come after it
+(the pages name its date and releases) until a newer run is published.
+:func:`current_assessment` reads its results, or, when no published run is current, assesses
+the data now (without storing the run); :func:`current_run_id` refuses with
+:class:`~sdgbridge.errors.NotFound` instead, saying how to publish one.
 """
 
 from __future__ import annotations
@@ -41,13 +43,16 @@ NO_RUN = "No assessment has been run yet. Run `sdgbridge assess` first."
 @dataclass(frozen=True)
 class CurrentAssessment:
     """A method's series × area results, the series → indicator links, and where the
-    results come from (``run_id`` of a stored run, or None when assessed now)."""
+    results come from: ``run_id`` of the published run, when it was published and the data
+    releases it read; or None, None, () when assessed now."""
 
     method: str
     params_version: str
     results: pl.DataFrame
     links: pl.DataFrame
     run_id: int | None
+    published_at: Any = None
+    releases: tuple[int, ...] = ()
 
     def rolled(self, level: str, area: str | None = None) -> pl.DataFrame:
         """The results (of ``area``, or every area) rolled up to ``level``."""
@@ -59,12 +64,6 @@ def _version(method: str) -> str:
     return str(method_params(method).get("version", ""))
 
 
-def _latest_release_time(engine: Engine) -> Any:
-    r = t.release.c
-    with engine.connect() as conn:
-        return conn.execute(select(r.created_at).order_by(r.id.desc()).limit(1)).scalar()
-
-
 def _scope(engine: Engine, areas: Sequence[str]) -> list[tuple[str, frozenset[str]]]:
     """Each area asked for with its members (an area is its own member)."""
     return [(a, frozenset(resolve_areas(engine, [a]))) for a in dict.fromkeys(areas)]
@@ -73,17 +72,16 @@ def _scope(engine: Engine, areas: Sequence[str]) -> list[tuple[str, frozenset[st
 def current_run(engine: Engine, method: str, areas: Sequence[str] = ()) -> int | None:
     """The id of the method's current stored run for ``areas`` (M49, ISO3 or group codes;
     none: any areas), or None (see the module docstring)."""
-    since, version = _latest_release_time(engine), _version(method)
-    scope = _scope(engine, areas)
+    version, scope = _version(method), _scope(engine, areas)
     r = t.assessment_run.c
     with engine.connect() as conn:
-        rows = conn.execute(select(r.id, r.params_version, r.areas, r.created_at)
-                            .where(r.method == method, r.as_of.is_(None))
-                            .order_by(r.id.desc())).all()
+        rows = conn.execute(select(r.id, r.areas)
+                            .where(r.method == method, r.published_at.is_not(None),
+                                   r.params_version == version)
+                            .order_by(r.published_at.desc(), r.id.desc())).all()
     for row in rows:
         covered = set(json.loads(row.areas))
-        if (since is None or row.created_at >= since) and row.params_version == version and all(
-                area in covered or members <= covered for area, members in scope):
+        if all(area in covered or members <= covered for area, members in scope):
             return int(row.id)
     return None
 
@@ -99,9 +97,9 @@ def current_run_id(engine: Engine, method: str, areas: Sequence[str] = ()) -> in
     if stored is None:
         raise NotFound(NO_RUN)
     where = f" for {', '.join(areas)}" if areas else ""
-    raise NotFound(f"No stored {method} run is current{where}: each was made before the "
-                   "latest data release, as of an earlier release, with other parameters or "
-                   f"for other areas. Run `sdgbridge assess --method {method}` to store one.")
+    raise NotFound(f"No published {method} run{where}: the stored ones are ad hoc, made with "
+                   "other parameters or for other areas. Publish one for the region with "
+                   f"`sdgbridge assess --method {method} --publish`.")
 
 
 def current_assessment(engine: Engine, method: str, areas: Sequence[str], *,
@@ -118,7 +116,12 @@ def _current(engine: Engine, method: str, codes: tuple[str, ...]) -> CurrentAsse
     run_id = current_run(engine, method, codes)
     if run_id is not None:
         res = results(engine, run_id).filter(pl.col("area").is_in(codes))
-        return CurrentAssessment(method, _version(method), res, links, run_id)
+        r = t.assessment_run.c
+        with engine.connect() as conn:
+            when, releases = conn.execute(select(r.published_at, r.releases)
+                                          .where(r.id == run_id)).one()
+        return CurrentAssessment(method, _version(method), res, links, run_id, when,
+                                 tuple(json.loads(releases)))
     done = assess(engine, method, codes)
     return CurrentAssessment(method, done.params_version, done.results, links, None)
 
@@ -139,3 +142,17 @@ def target_gaps(engine: Engine, areas: Sequence[str]) -> pl.DataFrame:
     wanted = load_targets()["series"].to_list()
     obs = assessment_input(engine, areas, wanted).drop("release")
     return data_gaps(obs, wanted, areas)
+
+
+def publication_problem(engine: Engine, areas: Sequence[str], region: str,
+                        narrowing: Sequence[str]) -> str | None:
+    """Why a run of ``areas`` could not be published for ``region`` (None: it can): a
+    published run takes the whole target table for every country of the region, so no option
+    in ``narrowing`` (the names of those given that narrow the run) may be given."""
+    if narrowing:
+        return (f"--publish takes the whole target table for the whole region: leave out "
+                f"{', '.join(narrowing)}, or store the run without --publish.")
+    if not set(resolve_areas(engine, [region])) <= set(resolve_areas(engine, list(areas))):
+        return (f"--publish needs every country of the region {region}: leave --areas out or "
+                f"include {region}.")
+    return None

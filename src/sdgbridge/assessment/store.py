@@ -37,6 +37,7 @@ class Assessment:
     targets_sha256: str
     as_of: int | None = None
     run_id: int | None = field(default=None)
+    published: bool = False  # set by save(..., publish=True)
 
     @property
     def params_version(self) -> str:
@@ -54,22 +55,25 @@ def _details(row: dict[str, object]) -> str | None:
     return json.dumps(extra, sort_keys=True, default=str) if extra else None
 
 
-def save(engine: Engine, a: Assessment) -> int:
-    """Store the run and its results; return the run id."""
+def save(engine: Engine, a: Assessment, *, publish: bool = False) -> int:
+    """Store the run and its results; return the run id. ``publish``: the run is the one the
+    pages and ``/assessments/latest`` show for its method (see
+    :mod:`sdgbridge.assessment.current`)."""
     rows = a.results.sort("series", "area").to_dicts()
+    now = datetime.now(UTC)
     with engine.begin() as conn:
         run_id = conn.execute(insert(t.assessment_run).values(
             method=a.method, params_version=a.params_version,
             params=json.dumps(a.params, sort_keys=True, default=str),
             targets_sha256=a.targets_sha256, areas=json.dumps(a.areas),
-            releases=json.dumps(a.releases), as_of=a.as_of, created_at=datetime.now(UTC),
-            results_sha256=a.results_sha256, rows=len(rows),
+            releases=json.dumps(a.releases), as_of=a.as_of, created_at=now,
+            results_sha256=a.results_sha256, rows=len(rows), published_at=now if publish else None,
         ).returning(t.assessment_run.c.id)).scalar_one()
         if rows:
             conn.execute(insert(t.assessment_result), [
                 {"run_id": run_id, **{k: r.get(k) for k in STORED}, "details": _details(r)}
                 for r in rows])
-    a.run_id = run_id
+    a.run_id, a.published = run_id, publish
     return run_id
 
 
@@ -77,7 +81,8 @@ def runs(engine: Engine) -> pl.DataFrame:
     r = t.assessment_run.c
     with engine.connect() as conn:
         return pl.read_database(select(r.id, r.method, r.params_version, r.created_at,
-                                       r.rows, r.releases, r.as_of, r.results_sha256)
+                                       r.rows, r.releases, r.as_of, r.results_sha256,
+                                       r.published_at)
                                 .order_by(r.id.desc()), conn)
 
 

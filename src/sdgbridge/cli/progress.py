@@ -10,6 +10,7 @@ from typing import Annotated
 import polars as pl
 import typer
 
+from sdgbridge.assessment.current import publication_problem
 from sdgbridge.assessment.gaps import target_table_gaps
 from sdgbridge.assessment.run import assess as run_assess
 from sdgbridge.assessment.run import (
@@ -66,7 +67,8 @@ def _show_run(run: Assessment, table: pl.DataFrame, extra: list[tuple[str, pl.Da
                              "projected_2030", "status", "scale")
     title = (f"{run.method} method, {level} level: {run.results.height} series × area "
              f"results, parameters {run.params_version}, data releases {run.releases}; "
-             f"stored as assessment run {run.run_id}")
+             f"stored as assessment run {run.run_id}"
+             f"{' and published' if run.published else ''}")
     show(table, fmt, title=title, limit=200)
     for extra_title, frame in extra:
         show(frame, fmt, title=extra_title, limit=200)
@@ -95,13 +97,26 @@ def assess(
     headlines: Annotated[Path | None, typer.Option(help="Your headline rules (CSV like "
                                                    "assessment/data/headlines.csv) for series "
                                                    "published only by category.")] = None,
+    publish: Annotated[bool, typer.Option(help="Publish the run: the pages and "
+                                          "/api/v1/assessments/latest show it for this method "
+                                          "(the whole target table, the whole region).")]
+    = False,
 ) -> None:
     """Progress towards the 2030 targets by a published method, with coverage."""
     st = state(ctx)
     _refuse_before_the_run(st, series, publisher, summary, fmt, heatmap)
-    run = run_assess(st.engine, method, areas or [st.settings.default_group],
-                     series or (), targets, as_of, publisher, group, headlines)
-    save(st.engine, run)
+    areas = areas or [st.settings.default_group]
+    if publish:
+        narrowing = {"--series": series, "--targets": targets, "--as-of": as_of,
+                     "--group": group, "--headlines": headlines,
+                     "--publisher": publisher != "UNSD"}
+        problem = publication_problem(st.engine, areas, st.settings.default_group,
+                                      [name for name, given in narrowing.items() if given])
+        if problem:
+            raise SdgBridgeError(problem)
+    run = run_assess(st.engine, method, areas, series or (), targets, as_of, publisher, group,
+                     headlines)
+    save(st.engine, run, publish=publish)
     links = series_indicators(st.engine)
     _show_run(run, roll_up(run.results, links, level),
               method_summary(run, links) if summary else [], level, fmt)

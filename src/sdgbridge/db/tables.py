@@ -211,6 +211,7 @@ assessment_run = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("results_sha256", String(64), nullable=False),
     Column("rows", Integer, nullable=False),
+    Column("published_at", DateTime(timezone=True)),  # set by `assess --publish`
 )
 
 assessment_result = Table(

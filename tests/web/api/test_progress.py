@@ -73,7 +73,7 @@ def test_summary_equals_the_library(client: TestClient, engine: Engine) -> None:
 
 def test_assessment_runs_levels_and_areas(client: TestClient, engine: Engine) -> None:
     unsd = save(engine, assess(engine, "unsd", ["CARSDG"]))
-    escap = save(engine, assess(engine, "escap", ["CARSDG"]))
+    escap = save(engine, assess(engine, "escap", ["CARSDG"]), publish=True)
     assert [r["id"] for r in _rows(client, "/api/v1/assessments")] == [escap, unsd]
     assert [r["id"] for r in _rows(client, "/api/v1/assessments?method=unsd")] == [unsd]
     goal = _rows(client, f"/api/v1/assessments/{unsd}?level=goal&areas=KAZ,KGZ")
@@ -86,6 +86,12 @@ def test_assessment_runs_levels_and_areas(client: TestClient, engine: Engine) ->
         results(engine, escap)["area"] == "762").height
     assert client.get("/api/v1/assessments/latest?method=sdsn").json()["error"] == (
         "No assessment has been run yet. Run `sdgbridge assess` first.")
+    assert client.get("/api/v1/assessments/latest?method=unsd").json()["error"] == (
+        "No published unsd run: the stored ones are ad hoc, made with other parameters or for "
+        "other areas. Publish one for the region with `sdgbridge assess --method unsd "
+        "--publish`.")
+    listed = {r["id"]: r["published_at"] for r in _rows(client, "/api/v1/assessments")}
+    assert listed[unsd] is None and listed[escap] is not None
     assert client.get("/api/v1/assessments/0").status_code == 422
 
 

@@ -170,6 +170,9 @@ class Run(Row):
     releases: Text
     as_of: Int
     results_sha256: Text
+    published_at: Text = Field(None, description="When the run was published (`sdgbridge "
+                               "assess --publish`): the pages and /assessments/latest show the "
+                               "newest published run of each method. Null: an ad-hoc run.")
 
 
 class Result(Row):
