@@ -37,6 +37,8 @@ def test_ingest_then_assess_in_an_empty_folder(alone: Path) -> None:
     rows = list(csv.DictReader(io.StringIO(cli_output("assess", "--method", "unsd",
                                                       "--format", "csv"))))
     assert {r["area"] for r in rows} == {"4", "398", "417", "762", "795", "860"}
+    assert {r["area_name"] for r in rows} == {"Afghanistan", "Kazakhstan", "Kyrgyzstan",
+                                               "Tajikistan", "Turkmenistan", "Uzbekistan"}
     assert {r["goal"] for r in rows} == {"1", "2", "6", "7"}
     assert sorted(p.name for p in alone.iterdir())[0] == "sdgbridge.db"
 

@@ -3,6 +3,7 @@ and PostgreSQL."""
 
 from __future__ import annotations
 
+import polars as pl
 import pytest
 from sqlalchemy import Engine
 
@@ -15,6 +16,7 @@ from sdgbridge.reference.catalog import (
     group_areas,
     iso2_to_m49,
     titles,
+    with_area_names,
 )
 
 
@@ -53,3 +55,13 @@ def test_areas_by_name_in_a_language(engine: Engine) -> None:
     assert area_names(engine, "ru")["398"] == "Казахстан"
     assert area_names(engine, "en")["398"] == "Kazakhstan"
     assert iso2_to_m49(engine)["KZ"] == "398" and "KZ" in iso2_to_m49(engine)
+
+
+def test_area_names_go_beside_the_area_codes(engine) -> None:
+    df = pl.DataFrame({"goal": ["1", "1", "1"], "area": ["398", "762", "CARSDG"],
+                       "coverage": [3, 2, 5]})
+    named = with_area_names(engine, df, "ru")
+    assert named.columns == ["goal", "area", "area_name", "coverage"]
+    assert named["area_name"].to_list() == ["Казахстан", "Таджикистан", "CARSDG"]
+    assert with_area_names(engine, df)["area_name"].to_list()[:2] == ["Kazakhstan",
+                                                                       "Tajikistan"]

@@ -33,6 +33,7 @@ from sdgbridge.cli.output import (
 from sdgbridge.cli.state import CliState, state
 from sdgbridge.errors import SdgBridgeError
 from sdgbridge.reference import resolve_areas
+from sdgbridge.reference.catalog import with_area_names
 
 app = typer.Typer()
 
@@ -63,7 +64,7 @@ def _show_run(run: Assessment, table: pl.DataFrame, extra: list[tuple[str, pl.Da
         sys.stdout.write(json.dumps(doc, default=str, ensure_ascii=False, indent=1) + "\n")
         return
     if level == "series" and fmt == "table":
-        table = table.select("series", "area", "base_year", "latest_year", "target",
+        table = table.select("series", "area", "area_name", "base_year", "latest_year", "target",
                              "projected_2030", "status", "scale")
     title = (f"{run.method} method, {level} level: {run.results.height} series × area "
              f"results, parameters {run.params_version}, data releases {run.releases}; "
@@ -118,7 +119,7 @@ def assess(
                      headlines)
     save(st.engine, run, publish=publish)
     links = series_indicators(st.engine)
-    _show_run(run, roll_up(run.results, links, level),
+    _show_run(run, with_area_names(st.engine, roll_up(run.results, links, level)),
               method_summary(run, links) if summary else [], level, fmt)
     if heatmap is not None:
         from sdgbridge.assessment.charts import goal_heatmap

@@ -194,6 +194,16 @@ def area_names(engine: Engine, lang: str) -> dict[str, str]:
     return dict(zip(df["code"], names.fill_null(df["name_en"]), strict=True))
 
 
+def with_area_names(engine: Engine, df: pl.DataFrame, lang: str = "en") -> pl.DataFrame:
+    """``df`` with ``area_name`` (in ``lang``) after its ``area`` column of area codes; a code
+    that names no area (a group assessed as one area) keeps itself as its name."""
+    names = pl.col("area").replace_strict(area_names(engine, lang), default=pl.col("area"),
+                                          return_dtype=pl.Utf8)
+    at = df.columns.index("area") + 1
+    return df.with_columns(names.alias("area_name")).select(
+        *df.columns[:at], "area_name", *df.columns[at:])
+
+
 def iso2_to_m49(engine: Engine) -> dict[str, str]:
     """ISO 3166 alpha-2 -> M49 code, the areas that have one (IATI names countries so)."""
     return dict(area_table(engine).drop_nulls("iso2").select("iso2", "code").iter_rows())
