@@ -61,8 +61,13 @@ def _pages(store: Path) -> dict[str, bytes]:
 def test_an_ad_hoc_assessment_leaves_the_region_pages_as_they_were(store: Path) -> None:
     cli_output("ingest", str(derived_slice(store / "s.csv", SERIES)))
     before = _pages(store)
-    cli_output("assess", "--method", "unsd", "--level", "series", "--series", "SI_POV_DAY1")
-    cli_output("assess", "--method", "escap", "--areas", "KAZ")
+    shown = cli_output("assess", "--method", "unsd", "--level", "series", "--series",
+                       "SI_POV_DAY1")
+    assert "; not stored (--store keeps it, --publish shows it on the pages)" in shown
+    assert "stored as assessment run 1" in cli_output("assess", "--method", "unsd", "--level",
+                                                      "series", "--series", "SI_POV_DAY1",
+                                                      "--store")
+    cli_output("assess", "--method", "escap", "--areas", "KAZ", "--store")
     assert _pages(store) == before
     published = cli_output("assess", "--method", "unsd", "--publish")
     assert "stored as assessment run 3 and published" in published

@@ -107,12 +107,26 @@ def test_a_new_release_empties_the_area_cache(client: TestClient, engine: Engine
     monkeypatch.setattr(fast, "resolve_areas", counted)
     url = "/api/v1/observations?series=SI_POV_DAY1&areas=CARSDG"
     first = client.get(url)
-    assert client.get(url).content == first.content
-    assert calls == [("CARSDG",)]  # the second from the cache
+    assert calls == [("CARSDG",)]
+    assert answered_from_the_cache(client, url, calls, first.content)
     ingest(engine, derived_slice(tmp_path / "more.csv", ("SH_ALC_CONSPT",)), source="more")
+    resolved = len(calls)
     quick, slow, answered = both(client, url)
-    assert calls == [("CARSDG",)] * 2 and answered == 1
+    assert len(calls) == resolved + 1 and calls[-1] == ("CARSDG",) and answered == 1
     assert_same(quick, slow)
+
+
+def answered_from_the_cache(client: TestClient, url: str, calls: list[tuple[str, ...]],
+                            expected: bytes, tries: int = 20) -> bool:
+    """Whether a request for ``url`` is answered without resolving its areas again. On
+    PostgreSQL the change signal (the current snapshot) moves with any transaction that writes
+    anywhere on the server, such as another test worker's, so a few tries may be needed."""
+    for _ in range(tries):
+        before = len(calls)
+        assert client.get(url).content == expected
+        if len(calls) == before:
+            return True
+    return False
 
 
 def test_a_redefined_group_is_seen(client: TestClient, engine: Engine) -> None:

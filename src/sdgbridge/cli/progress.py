@@ -56,6 +56,12 @@ def _refuse_before_the_run(st: CliState, series: list[str] | None, publisher: st
         chart_path(heatmap)
 
 
+def _kept_as(run: Assessment) -> str:
+    if run.run_id is None:
+        return "; not stored (--store keeps it, --publish shows it on the pages)"
+    return f"; stored as assessment run {run.run_id}{' and published' if run.published else ''}"
+
+
 def _show_run(run: Assessment, table: pl.DataFrame, extra: list[tuple[str, pl.DataFrame]],
               level: str, fmt: str) -> None:
     """The rolled-up results and the method's own aggregates, as tables or one JSON doc."""
@@ -67,9 +73,8 @@ def _show_run(run: Assessment, table: pl.DataFrame, extra: list[tuple[str, pl.Da
         table = table.select("series", "area", "area_name", "base_year", "latest_year", "target",
                              "projected_2030", "status", "scale")
     title = (f"{run.method} method, {level} level: {run.results.height} series × area "
-             f"results, parameters {run.params_version}, data releases {run.releases}; "
-             f"stored as assessment run {run.run_id}"
-             f"{' and published' if run.published else ''}")
+             f"results, parameters {run.params_version}, data releases {run.releases}"
+             + _kept_as(run))
     show(table, fmt, title=title, limit=200)
     for extra_title, frame in extra:
         show(frame, fmt, title=extra_title, limit=200)
@@ -98,7 +103,10 @@ def assess(
     headlines: Annotated[Path | None, typer.Option(help="Your headline rules (CSV like "
                                                    "assessment/data/headlines.csv) for series "
                                                    "published only by category.")] = None,
-    publish: Annotated[bool, typer.Option(help="Publish the run: the pages and "
+    store: Annotated[bool, typer.Option(help="Keep the run in the store (an ad-hoc run: "
+                                        "the pages go on showing the published one).")]
+    = False,
+    publish: Annotated[bool, typer.Option(help="Keep the run and publish it: the pages and "
                                           "/api/v1/assessments/latest show it for this method "
                                           "(the whole target table, the whole region).")]
     = False,
@@ -117,7 +125,8 @@ def assess(
             raise SdgBridgeError(problem)
     run = run_assess(st.engine, method, areas, series or (), targets, as_of, publisher, group,
                      headlines)
-    save(st.engine, run, publish=publish)
+    if store or publish:
+        save(st.engine, run, publish=publish)
     links = series_indicators(st.engine)
     _show_run(run, with_area_names(st.engine, roll_up(run.results, links, level)),
               method_summary(run, links) if summary else [], level, fmt)
