@@ -20,14 +20,29 @@ their comments, dimensions and locations.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
 
 from lxml import etree
 
 from sdgbridge.projects.iati.elements import attr, children_by_tag, first_child
 
-if TYPE_CHECKING:  # the activity calls this module
-    from sdgbridge.projects.iati.activity import Activity
+
+class Activity(Protocol):
+    """What this module needs of the activity being read (:class:`.activity.Activity`, which
+    calls it: described here, so the two modules do not import each other)."""
+
+    @property
+    def kids(self) -> Mapping[str, Sequence[etree._Element]]: ...
+
+    def reject(self, el: etree._Element, field: str, message: str) -> None: ...
+
+    def code(self, el: etree._Element | None, field: str, codelist: str,
+             code: str | None) -> None: ...
+
+    def add(self, kind: str, *values: Any) -> None: ...
+
+    def name(self, el: etree._Element | None) -> str | None: ...
 
 _BOOLEAN = {"true": True, "1": True, "false": False, "0": False}  # xsd:boolean
 
