@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 
+from sdgbridge.config import Settings
 from sdgbridge.db.engine import make_engine
 from sdgbridge.db.tables import metadata
 from sdgbridge.reference import seed_store
@@ -47,6 +48,15 @@ def shared() -> Path:
         pytest.fail(f"The shared data folder {SHARED} is missing: the tests read real data "
                     "from ../shared/data beside the repository.")
     return SHARED
+
+
+@pytest.fixture
+def settings(shared: Path) -> Settings:
+    """The default settings: the IATI schema and complete code lists shipped with the package
+    (the official files, held equal to ``../shared/data/iati`` by
+    ``tests/projects/iati/test_codelists.py``). It takes ``shared``: the tests that use it
+    import real IATI files from there."""
+    return Settings()
 
 
 @pytest.fixture(scope="session")

@@ -31,13 +31,6 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
-def settings(shared: Path) -> Settings:
-    iati = shared / "iati"
-    return Settings(iati_schema=iati / "schema" / "iati-activities-schema.xsd",
-                    iati_codelists=iati / "codelists")
-
-
-@pytest.fixture
 def cli(engine: Engine, settings: Settings, monkeypatch: pytest.MonkeyPatch,
         tmp_path: Path) -> typer.Typer:
     """The groups ``orgs`` and ``projects`` on a fresh app whose state (in the context) holds

@@ -4,20 +4,11 @@ specimen code lists (tests/data/iati/codelists: the codes the tests use) and the
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from sdgbridge.config import Settings
 from sdgbridge.projects.iati.codelists import load_codelists
 from tests.helpers import IATI_CODELISTS
-
-
-@pytest.fixture
-def settings(shared: Path) -> Settings:
-    iati = shared / "iati"
-    return Settings(iati_schema=iati / "schema" / "iati-activities-schema.xsd",
-                    iati_codelists=iati / "codelists")
 
 
 @pytest.fixture
