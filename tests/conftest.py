@@ -25,6 +25,14 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """With SDGBRIDGE_REQUIRE_SHARED set (CI), a missing ``../shared/data`` stops the run at
+    once, saying so, rather than skipping the real-data tests."""
+    if os.environ.get("SDGBRIDGE_REQUIRE_SHARED") and not SHARED.exists():
+        raise pytest.UsageError(f"SDGBRIDGE_REQUIRE_SHARED is set but {SHARED} is missing: "
+                                "put the shared data beside the repository.")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Without ``../shared/data`` the tests that read the real data (those taking the
     ``shared`` fixture or marked ``shared_data``) are skipped, saying why; the rest run on the
@@ -32,9 +40,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     is an error, never a silent skip."""
     if SHARED.exists():
         return
-    if os.environ.get("SDGBRIDGE_REQUIRE_SHARED"):
-        raise pytest.UsageError(f"SDGBRIDGE_REQUIRE_SHARED is set but {SHARED} is missing: "
-                                "put the shared data beside the repository.")
     skip = pytest.mark.skip(reason=f"reads the real data in {SHARED}, which is missing")
     for item in items:
         if "shared" in getattr(item, "fixturenames", ()) or item.get_closest_marker(
