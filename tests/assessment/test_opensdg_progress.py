@@ -56,7 +56,7 @@ def with_c(c: float) -> dict:
 # --- parameters and output shape -------------------------------------------------------
 
 def test_params_are_the_documented_ones():
-    assert PARAMS["version"] == "opensdg-1"
+    assert PARAMS["version"] == "opensdg-2"
     assert (PARAMS["base_year"], PARAMS["target_year"], PARAMS["min_points"]) == (2015, 2030, 2)
     assert PARAMS["target_bands"] == {"on_track": 0.95, "acceleration": 0.60, "limited": 0.0}
     assert PARAMS["cagr_bands"] == {"on_track": 0.015, "acceleration": 0.005, "limited": 0.0}
@@ -68,10 +68,10 @@ def test_params_are_the_documented_ones():
 def test_output_columns_and_types():
     result = assess_opensdg(obs([(2015, 100.0), (2017, 121.0)]), targets())
     assert result.columns == [*RESULT_COLUMNS, "cagr", "ratio", "scaling",
-                              "projected_2030_low", "projected_2030_high"]
+                              "projected_2030_low", "projected_2030_high", "projection_note"]
     assert result.schema["base_year"] == pl.Int64 and result.schema["n_points"] == pl.Int64
     assert result.row(0, named=True)["method"] == "opensdg"
-    assert result.row(0, named=True)["params_version"] == "opensdg-1"
+    assert result.row(0, named=True)["params_version"] == "opensdg-2"
 
 
 def test_empty_input_gives_empty_result():

@@ -29,14 +29,14 @@ def test_unsd_on_the_store(loaded) -> None:
     # Kazakhstan: 100 % access to electricity in 2021 against the target of 100 (7.1).
     assert kaz.select("latest_year", "latest_value", "target", "status").row(0) == (
         2021, 100.0, 100.0, "On track or target met")
-    assert results["params_version"].unique().to_list() == ["unsd-2026.1"]
+    assert results["params_version"].unique().to_list() == ["unsd-2026.2"]
 
 
 def test_escap_on_the_store(loaded) -> None:
     results = assess(loaded, "escap", ["CARSDG"]).results
     kaz = results.filter((pl.col("series") == "EG_ACS_ELEC") & (pl.col("area") == "398"))
     assert kaz["scale"].item() == "on track"  # 100 % since 2021: the target is met
-    assert set(results["params_version"]) == {"escap-2026.2"}
+    assert set(results["params_version"]) == {"escap-2026.3"}
 
 
 def test_sdsn_bounds_from_every_country_results_for_the_asked(loaded) -> None:
@@ -93,7 +93,7 @@ def test_runs_are_stored_with_provenance_and_reproducible(loaded) -> None:
 
     first, second = (assess(loaded, "unsd", ["CARSDG"]) for _ in range(2))
     assert first.results_sha256 == second.results_sha256
-    assert first.releases == [1] and first.params_version == "unsd-2026.1"
+    assert first.releases == [1] and first.params_version == "unsd-2026.2"
     run_id = save(loaded, first)
     stored = results(loaded, run_id)
     assert stored.height == first.results.height

@@ -20,7 +20,7 @@ add its own columns after these), ``status`` in the method's own vocabulary and
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib.resources import files
 from typing import Any
@@ -34,6 +34,11 @@ TARGET_SCHEMA = {"series": pl.Utf8, "direction": pl.Utf8, "target": pl.Float64,
                  "source": pl.Utf8}
 #: Optional column of ``targets``: the 2030 target as a multiple of the baseline value.
 RELATIVE = "relative"
+#: Optional columns of ``targets``: what a series can be. ``lower_limit`` and ``upper_limit``
+#: are its natural limits (0 and 100 for a share that stays within them; 0 for a count or a
+#: rate), ``max_magnitude`` the largest absolute value any country has recorded
+#: (:mod:`sdgbridge.assessment.world`). Null = no such limit.
+LIMITS = ("lower_limit", "upper_limit", "max_magnitude")
 RESULT_COLUMNS = ("series", "area", "method", "params_version", "base_year", "base_value",
                   "latest_year", "latest_value", "n_points", "target", "direction",
                   "projected_2030", "status", "scale")
@@ -76,10 +81,10 @@ class Method:
 
 
 def target_directions(obs: pl.DataFrame, targets: pl.DataFrame) -> pl.DataFrame:
-    """``series, direction, target, relative`` for each series of ``obs``; refuses gaps and
-    doubles. ``relative`` is null where the table has no such column."""
-    wanted = with_relative(targets).select("series", "direction",
-                                           pl.col("target", RELATIVE).cast(pl.Float64))
+    """``series, direction, target, relative`` and the :data:`LIMITS` for each series of
+    ``obs``; refuses gaps and doubles. Optional columns the table lacks are null."""
+    wanted = with_limits(with_relative(targets)).select(
+        "series", "direction", pl.col("target", RELATIVE, *LIMITS).cast(pl.Float64))
     valid = wanted.filter(pl.col("direction").is_in(DIRECTIONS))
     missing = sorted(set(obs["series"].unique()) - set(valid["series"]))
     if missing:
@@ -97,6 +102,64 @@ def with_relative(targets: pl.DataFrame) -> pl.DataFrame:
     if RELATIVE in targets.columns:
         return targets
     return targets.with_columns(pl.lit(None, pl.Float64).alias(RELATIVE))
+
+
+def with_limits(targets: pl.DataFrame) -> pl.DataFrame:
+    """``targets`` with the :data:`LIMITS` columns (null where the table has none)."""
+    return targets.with_columns(pl.lit(None, pl.Float64).alias(c) for c in LIMITS
+                                if c not in targets.columns)
+
+
+def censored(projection: pl.Expr) -> pl.Expr:
+    """``projection`` kept within the series' natural limits (``lower_limit``,
+    ``upper_limit``; a null limit holds nothing back): a share projected past 100 % is
+    100 %, a count projected below zero is 0 (docs/progress.md, "Projections")."""
+    low, high = pl.col("lower_limit"), pl.col("upper_limit")
+    x = pl.when(low.is_not_null() & (projection < low)).then(low).otherwise(projection)
+    return pl.when(high.is_not_null() & (x > high)).then(high).otherwise(x)
+
+
+def implausible(projection: pl.Expr, multiple: float) -> pl.Expr:
+    """Whether ``projection`` lies beyond ``multiple`` times the largest magnitude the
+    series has had in any country (``max_magnitude``): such a projection is withheld."""
+    mag = pl.col("max_magnitude")
+    return (mag.is_not_null() & (projection.abs() > multiple * mag)).fill_null(False)
+
+
+def bounded_projections(projection: dict[str, Any], columns: Sequence[str]) -> list[pl.Expr]:
+    """The displayed projections ``columns``: censored at the natural limits, withheld
+    (null) beyond ``projection["max_multiple"]`` × the largest magnitude on record, with
+    ``projection_note`` saying which rule changed ``projected_2030`` (null: neither).
+
+    ``projection`` is a method's ``[projection]`` parameters (``censor_at_limits``,
+    ``max_multiple``). Apply it last: a method's own measures (ratio, API) use the
+    projection before withholding, so a status never rests on a value it does not show.
+    """
+    raw = pl.col(columns[0])
+    censor = projection["censor_at_limits"]
+    multiple = projection["max_multiple"]
+    out = []
+    for name in columns:
+        x = censored(pl.col(name)) if censor else pl.col(name)
+        out.append(pl.when(implausible(x, multiple)).then(None).otherwise(x).alias(name))
+    shown = censored(raw) if censor else raw
+    note = (pl.when(raw.is_null()).then(None)
+            .when(implausible(shown, multiple))
+            .then(pl.format("withheld: beyond {}× the largest value any country has had",
+                            pl.lit(multiple).cast(pl.Int64)))
+            .when(shown > raw).then(pl.format("raised to the lower limit {}", "lower_limit"))
+            .when(shown < raw).then(pl.format("held at the upper limit {}", "upper_limit")))
+    return [*out, note.alias("projection_note")]
+
+
+def at_limit(value: pl.Expr, tol: float) -> pl.Expr:
+    """Whether ``value`` sits at the series' natural limit on its good side (100 % of a
+    share where higher is better, 0 where lower is better): nothing is left to gain, so a
+    series there has met its target rather than stagnated."""
+    good = pl.when(pl.col("direction") == "higher").then(pl.col("upper_limit")).otherwise(
+        pl.col("lower_limit"))
+    gap = pl.when(pl.col("direction") == "higher").then(good - value).otherwise(value - good)
+    return (good.is_not_null() & (gap <= tol)).fill_null(False)
 
 
 def area_target(base_value: pl.Expr | str = "base_value") -> pl.Expr:

@@ -21,6 +21,7 @@ from sdgbridge.assessment.inputs import assessment_input, load_targets
 from sdgbridge.assessment.methods import METHODS
 from sdgbridge.assessment.model import SCALE, Method, code_key
 from sdgbridge.assessment.store import Assessment
+from sdgbridge.assessment.world import load_world, with_world_limits, world_sha256
 from sdgbridge.db import tables as t
 from sdgbridge.errors import SdgBridgeError, UnknownSeries
 from sdgbridge.reference.geography import resolve_areas
@@ -73,7 +74,10 @@ def assess(engine: Engine, method: str, areas: Sequence[str], series: Sequence[s
     more than half of its countries report with 2+ points (ESCAP's selection rule).
     ``headlines``: a headline rules table instead of the shipped one
     (:mod:`~sdgbridge.assessment.headline`); its sha256 is kept with the parameters
-    (``headline_rules_sha256``), as the target table's is.
+    (``headline_rules_sha256``), as the target table's is. Each series' natural limits
+    and largest magnitude come from the shipped world table
+    (:mod:`~sdgbridge.assessment.world`, ``world_table_sha256``) unless the target table
+    gives its own.
     """
     m = get_method(method)
     codes = resolve_areas(engine, [group] if group else areas)
@@ -87,10 +91,12 @@ def assess(engine: Engine, method: str, areas: Sequence[str], series: Sequence[s
     obs = obs.drop("release")
     if group:
         obs, codes = group_observations(obs, codes, area=group), [group]
-    result = m.assess(obs, table.filter(pl.col("series").is_in(wanted)))
-    result = result.filter(pl.col("area").is_in(codes))
     digest = hashlib.sha256(table.sort("series").write_csv().encode()).hexdigest()
-    params = m.params() | {"headline_rules_sha256": rules_sha256(headlines)}
+    table = with_world_limits(table.filter(pl.col("series").is_in(wanted)), load_world())
+    result = m.assess(obs, table)
+    result = result.filter(pl.col("area").is_in(codes))
+    params = m.params() | {"headline_rules_sha256": rules_sha256(headlines),
+                           "world_table_sha256": world_sha256()}
     return Assessment(method, params, result, codes, releases, digest, as_of)
 
 

@@ -158,3 +158,28 @@ def gaps(ctx: typer.Context, areas: AreasOpt = None, level: LevelOpt = "goal",
     codes = resolve_areas(st.engine, areas or [st.settings.default_group])
     show(target_table_gaps(st.engine, codes, level), fmt,
          title=f"Data gaps ({level} level)", limit=200)
+
+
+@app.command("world-table")
+def world_table(ctx: typer.Context,
+                out: Annotated[Path, typer.Option(help="The CSV file to write.")]) -> None:
+    """Recompute the world table (natural limits, largest values, percentiles of every
+    country) from this store; the shipped one comes from the whole UN Global SDG Database."""
+    from sdgbridge.assessment.world import world_table as compute
+    from sdgbridge.assessment.world import write_world
+
+    st = state(ctx)
+    with console.status("Reading every country's headline values…"):
+        frame = compute(st.engine)
+    write_world(frame, out, source=_store_source(st))
+    console.print(f"World table of {frame.height} series written to {out}.")
+
+
+def _store_source(st: CliState) -> str:
+    """The store's releases, as the world table's header names its source."""
+    from sdgbridge.query.observations import release_table
+
+    releases = release_table(st.engine)
+    names = [f"release {i}: {s} ({Path(str(loc)).name})" for i, s, loc in zip(
+        releases["id"], releases["source"], releases["location"], strict=True)]
+    return "; ".join(names) if names else "an empty store"

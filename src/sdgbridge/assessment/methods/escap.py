@@ -51,6 +51,11 @@ Hence, per series × area (``b`` baseline, ``l`` latest observation, ``TV`` targ
   points it is narrower than a t-interval. Null with fewer than three observations (no
   residual degrees of freedom) or wherever ``projected_2030`` is; zero width when the
   points lie on a line;
+* limits [sdgbridge's, ``[projection]``; docs/progress.md "Projections"]: the projected
+  value is held within the series' natural limits (0-100 % for a share no country has
+  left, 0 for a count) before the API uses it; a displayed projection beyond
+  ``max_multiple`` times the largest magnitude any country has had is withheld, and
+  ``projection_note`` says which rule changed it;
 * a relative target (``relative`` in the targets table, e.g. 0.5 for "halve") is
   ``TV = relative × x_b``, per series × area [R: ESCAP names relative targets among its
   target-setting rules; the baseline is this method's own];
@@ -81,6 +86,8 @@ from sdgbridge.assessment.model import (
     SCALE,
     Method,
     area_target,
+    bounded_projections,
+    censored,
     code_key,
     read_params,
     target_directions,
@@ -90,7 +97,8 @@ from sdgbridge.errors import ConfigError
 NAME = "escap"
 #: Columns after :data:`~sdgbridge.assessment.model.RESULT_COLUMNS`.
 EXTRA_COLUMNS = ("csi", "csi_expected", "csi_status", "csi_scale", "api", "api_gap", "slope",
-                 "projected_2030_low", "projected_2030_high")
+                 "projected_2030_low", "projected_2030_high", "projection_note")
+_PROJECTIONS = ("projected_2030", "projected_2030_low", "projected_2030_high")
 _KEY = ["series", "area"]
 _DEPTH = {"indicator": 3, "target": 2, "goal": 1}
 _YEAR = pl.col("year").cast(pl.Float64)
@@ -121,8 +129,15 @@ def assess_escap(
     frame = (obs.select(_KEY).unique().join(_endpoints(window, p), on=_KEY, how="left")
              .join(_regression(window, p), on=_KEY, how="left")
              .join(target_directions(obs, targets), on="series", how="left"))
+    # The API uses the projection held within the natural limits; the shown one is then
+    # bounded from the raw value, so that projection_note can say what changed.
+    raw = pl.col("projected_2030")
+    held = censored(raw) if p["projection"]["censor_at_limits"] else raw
+    frame = frame.with_columns(held.alias("projected_2030"), raw.alias("_raw"))
     frame = frame.with_columns(area_target()).with_columns(_indices(p)).with_columns(
         *_statuses(p), api_gap=(1 - pl.col("api")).clip(lower_bound=0.0))
+    frame = frame.with_columns(pl.col("_raw").alias("projected_2030")).with_columns(
+        bounded_projections(p["projection"], _PROJECTIONS))
     return frame.with_columns(
         method=pl.lit(NAME), params_version=pl.lit(p["version"]),
         scale=_scale(p, "api", "status"), csi_scale=_scale(p, "csi", "csi_status"),

@@ -36,6 +36,15 @@ of the two; t0's value zero-replaced as for the CAGR. The overall CAGR's log is 
 time-weighted mean of the halves', so the range contains ``projected_2030``. Null wherever
 the CAGR is, with fewer than three years with data from t0, or when the middle value is zero
 or of another sign.
+
+Limits (sdgbridge's, ``[projection]`` in the parameters; docs/progress.md "Projections"): the
+displayed projections are held within the series' natural limits and withheld beyond
+``max_multiple`` times the largest magnitude any country has had (``projection_note`` says
+which rule applied); they play no part in the status. Without a ``limit`` column in
+``targets``, a share bounded at 100 % where higher is better (``upper_limit``, from the world
+table) is the natural limit that scales the no-target bands through C, as the doc intends
+("indicators near a natural limit, e.g. 100 %"): a series that has reached 100 % is on track,
+not stagnating.
 """
 
 from __future__ import annotations
@@ -48,13 +57,16 @@ from typing import Any
 import polars as pl
 
 from sdgbridge.assessment.model import (
+    LIMITS,
     RELATIVE,
     RESULT_COLUMNS,
     SCALE,
     Method,
     area_target,
+    bounded_projections,
     middle_point,
     projection_range,
+    with_limits,
     with_relative,
 )
 from sdgbridge.errors import ConfigError
@@ -62,7 +74,9 @@ from sdgbridge.errors import ConfigError
 Params = dict[str, Any]
 KEYS = ("series", "area")
 BANDS = ("on_track", "acceleration", "limited")
-EXTRA_COLUMNS = ("cagr", "ratio", "scaling", "projected_2030_low", "projected_2030_high")
+EXTRA_COLUMNS = ("cagr", "ratio", "scaling", "projected_2030_low", "projected_2030_high",
+                 "projection_note")
+_PROJECTIONS = ("projected_2030", "projected_2030_low", "projected_2030_high")
 
 
 def load_params(path: Path | None = None) -> Params:
@@ -100,12 +114,14 @@ def _with_targets(ends: pl.DataFrame, targets: pl.DataFrame) -> pl.DataFrame:
     relative target is ``relative × y0`` (the base value as published, before the zero
     replacement)."""
     limit = ["limit"] if "limit" in targets.columns else []
-    df = ends.join(with_relative(targets).select("series", "direction", "target", RELATIVE,
-                                                 *limit), on="series", how="left")
+    df = ends.join(with_limits(with_relative(targets)).select(
+        "series", "direction", "target", RELATIVE, *LIMITS, *limit), on="series", how="left")
     direction = pl.col("direction")
     d = pl.when(direction == "higher").then(1).when(direction == "lower").then(-1)
+    # No limit column: a share bounded at 100 % where higher is better has that limit.
+    natural = pl.when(direction == "higher").then(pl.col("upper_limit"))
     return df.with_columns(area_target(), d=d,
-                           **({} if limit else {"limit": pl.lit(None, pl.Float64)}))
+                           **({} if limit else {"limit": natural.cast(pl.Float64)}))
 
 
 def _growth(value: pl.Expr, years: pl.Expr, base: pl.Expr) -> pl.Expr:
@@ -191,7 +207,8 @@ def _finish(df: pl.DataFrame, params: Params) -> pl.DataFrame:
         method=pl.lit(params["method"]), params_version=pl.lit(params["version"]),
         projected_2030=pl.col("latest_value") * (1 + pl.col("cagr")) ** years_left,
         scale=pl.col("status").replace_strict(to_scale, return_dtype=pl.Utf8),
-    ).select(*RESULT_COLUMNS, *EXTRA_COLUMNS).sort(KEYS)
+    ).with_columns(bounded_projections(params["projection"], _PROJECTIONS)).select(
+        *RESULT_COLUMNS, *EXTRA_COLUMNS).sort(KEYS)
 
 
 def assess_opensdg(obs: pl.DataFrame, targets: pl.DataFrame,

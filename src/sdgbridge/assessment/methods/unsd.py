@@ -32,6 +32,19 @@ Special cases, first match wins (:func:`_status`):
    undefined"): the method has no trend to project or to band;
 5. the bands above.
 
+Rule 3 also covers a series without a target whose latest value sits at its natural limit
+on the good side (100 % of a share where higher is better, 0 where lower is better): it has
+nothing left to gain, so it is "on track or target met", not "stagnation"
+(:func:`~sdgbridge.assessment.model.at_limit`; sdgbridge's reading of "target met").
+
+Limits (sdgbridge's, ``[projection]`` in the parameters; docs/progress.md "Projections"):
+the projection is held within the series' natural limits (a share no country has reported
+outside 0-100 % stays there; a count stays at or above 0) before the ratio uses it, so a
+status never rests on an impossible value; the bands give the same status either way when
+the target lies within the limits. A displayed projection beyond ``max_multiple`` (10)
+times the largest magnitude any country has had is withheld (null), and
+``projection_note`` says which rule changed ``projected_2030``.
+
 Uncertainty interval (sdgbridge's addition, not in the note): ``projected_2030_low`` and
 ``_high`` are the 2030 projections from the latest value at the growth rates of the two
 halves of the series, baseline -> middle observation and middle -> latest (middle = the
@@ -53,6 +66,9 @@ from sdgbridge.assessment.model import (
     SCALE,
     Method,
     area_target,
+    at_limit,
+    bounded_projections,
+    censored,
     middle_point,
     projection_range,
     read_params,
@@ -62,7 +78,9 @@ from sdgbridge.errors import ConfigError
 
 NAME = "unsd"
 #: Columns after :data:`~sdgbridge.assessment.model.RESULT_COLUMNS`.
-EXTRA_COLUMNS = ("cagr", "ratio", "projected_2030_low", "projected_2030_high")
+EXTRA_COLUMNS = ("cagr", "ratio", "projected_2030_low", "projected_2030_high",
+                 "projection_note")
+_PROJECTIONS = ("projected_2030", "projected_2030_low", "projected_2030_high")
 #: Band keys of ``params`` from the best down; below the last one: ``regression``.
 BANDS = ("on_track", "moderate", "marginal", "stagnation")
 _KEY = ["series", "area"]
@@ -87,8 +105,10 @@ def assess_unsd(
     frame = _endpoints(obs, p["base_year"]).join(target_directions(obs, targets), on="series",
                                                  how="left")
     frame = frame.with_columns(area_target(), cagr=_rate("base", "latest"))
-    frame = frame.with_columns(_projections(p["target_year"])).with_columns(ratio=_ratio())
-    frame = frame.with_columns(status=_status(p))
+    frame = frame.with_columns(_projections(p)).with_columns(
+        ratio=_ratio(p["projection"]["censor_at_limits"]))
+    frame = frame.with_columns(status=_status(p)).with_columns(
+        bounded_projections(p["projection"], _PROJECTIONS))
     return frame.with_columns(
         method=pl.lit(NAME), params_version=pl.lit(p["version"]), scale=_scale(p)
     ).select(*RESULT_COLUMNS, *EXTRA_COLUMNS).sort(_KEY)
@@ -126,27 +146,31 @@ def _rate(start: str, end: str) -> pl.Expr:
     return pl.when(defined).then((x1 / x0) ** (1 / (t1 - t0)) - 1)
 
 
-def _projections(target_year: int) -> list[pl.Expr]:
+def _projections(p: dict[str, Any]) -> list[pl.Expr]:
     """``projected_2030 = x_l * (1 + cagr) ** (T - t_l)`` (methods.md §3), and the interval.
 
     The interval is :func:`~sdgbridge.assessment.model.projection_range` (module
-    docstring), where ``cagr`` is defined, so ``low <= projected <= high``.
+    docstring), where ``cagr`` is defined, so ``low <= projected <= high``. The limits
+    apply later: in the ratio (:func:`_ratio`) and to the displayed values.
     """
+    target_year = p["target_year"]
     years_left = target_year - pl.col("latest_year")
-    return [(pl.col("latest_value") * (1 + pl.col("cagr")) ** years_left).alias("projected_2030"),
+    projected = pl.col("latest_value") * (1 + pl.col("cagr")) ** years_left
+    return [projected.alias("projected_2030"),
             *projection_range(target_year, where=pl.col("cagr").is_not_null())]
 
 
-def _ratio() -> pl.Expr:
+def _ratio(censor: bool) -> pl.Expr:
     """``(projected_2030 - base) / (target - base)`` (methods.md §3); null without a target.
 
-    Also null when the target is met at the baseline: the status is then set by rule 2,
-    and with ``target - base`` of the wrong sign the ratio would read backwards (undata
-    does not compute it there either).
+    With ``censor`` the projection is first held within the series' natural limits
+    (module docstring, "Limits"). Also null when the target is met at the baseline: the
+    status is then set by rule 2, and with ``target - base`` of the wrong sign the ratio
+    would read backwards (undata does not compute it there either).
     """
     gap = pl.col("target") - pl.col("base_value")
-    return pl.when(~_meets("base_value")).then((pl.col("projected_2030") - pl.col("base_value"))
-                                              / gap)
+    projected = censored(pl.col("projected_2030")) if censor else pl.col("projected_2030")
+    return pl.when(~_meets("base_value")).then((projected - pl.col("base_value")) / gap)
 
 
 def _meets(column: str) -> pl.Expr:
@@ -170,6 +194,7 @@ def _status(p: dict[str, Any]) -> pl.Expr:
         pl.when(short).then(label["insufficient"])
         .when(has_target & _meets("base_value")).then(still)
         .when(has_target & _meets("latest_value")).then(label["on_track"])
+        .when(~has_target & at_limit(pl.col("latest_value"), tol)).then(label["on_track"])
         .when(pl.col("cagr").is_null()).then(label["insufficient"])
         .when(has_target).then(_banded(pl.col("ratio"), p["ratio_bands"], label, tol))
         .otherwise(_banded(pl.col("cagr") * sign, p["cagr_bands"], label, tol))
