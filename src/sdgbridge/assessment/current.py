@@ -28,6 +28,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Engine, select
 
+from sdgbridge.assessment.figures import counted_links
 from sdgbridge.assessment.gaps import data_gaps
 from sdgbridge.assessment.inputs import assessment_input, load_targets
 from sdgbridge.assessment.run import assess, method_params, roll_up, series_indicators
@@ -55,9 +56,10 @@ class CurrentAssessment:
     releases: tuple[int, ...] = ()
 
     def rolled(self, level: str, area: str | None = None) -> pl.DataFrame:
-        """The results (of ``area``, or every area) rolled up to ``level``."""
+        """The results (of ``area``, or every area) rolled up to ``level``, of the series
+        the goal profile counts (:func:`~sdgbridge.assessment.figures.counted_links`)."""
         res = self.results if area is None else self.results.filter(pl.col("area") == area)
-        return roll_up(res, self.links, level)
+        return roll_up(res, counted_links(self.links), level)
 
 
 def _version(method: str) -> str:

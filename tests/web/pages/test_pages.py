@@ -16,6 +16,7 @@ from lxml import html
 from sqlalchemy import Engine
 
 from sdgbridge.assessment.charts import dominant
+from sdgbridge.assessment.figures import counted_links
 from sdgbridge.assessment.run import assess, roll_up, series_indicators
 from sdgbridge.config import Settings
 from sdgbridge.ingest.load import ingest
@@ -51,26 +52,40 @@ def text(el: html.HtmlElement) -> str:
 
 
 def test_home_heatmap_is_the_library_roll_up(client: TestClient, engine: Engine) -> None:
+    """Each goal cell is the share of the goal's counted series in each status: a stacked
+    bar whose label and counts are the library's roll-up (no single "dominant" status)."""
     doc = page(client, "/")
     assert doc.get("lang") == "en"
     heads = [text(a) for a in doc.xpath("//table[@class='heatmap']/thead//a")]
     assert heads == ["Afghanistan", "Kazakhstan", "Kyrgyzstan", "Tajikistan", "Turkmenistan",
                      "Uzbekistan"]
-    rolled = roll_up(assess(engine, "unsd", ["CARSDG"]).results, series_indicators(engine),
-                     "goal")
+    rolled = roll_up(assess(engine, "unsd", ["CARSDG"]).results,
+                     counted_links(series_indicators(engine)), "goal")
     labels = {"on track": "On track", "needs acceleration": "Needs acceleration",
-              "stagnating": "Stagnating", "regressing": "Regressing",
-              "insufficient data": "Insufficient data"}
+              "stagnating": "Stagnating", "regressing": "Regressing"}
     order = ["4", "398", "417", "762", "795", "860"]
     rows = {text(r.xpath("th")[0]).split()[0]: r.xpath("td")
             for r in doc.xpath("//table[@class='heatmap']/tbody/tr")}
     assert len(rows) == 17
     assert rolled.height > 0
     for r in rolled.iter_rows(named=True):
-        cell = text(rows[r["goal"]][order.index(r["area"])])
-        assert cell == f"{'✓!–✗?'[list(labels).index(dominant(r))]} " \
-                       f"{labels[dominant(r)]} n = {r['coverage']}"
-    filled = sum(1 for tds in rows.values() for td in tds if "n =" in text(td))
+        td = rows[r["goal"]][order.index(r["area"])]
+        steps = [(s, r[s]) for s in labels if r[s]]
+        assessed = sum(n for _, n in steps)
+        bars = td.xpath(".//span[@class='shares']")
+        if assessed:
+            assert bars[0].get("aria-label") == "; ".join(
+                f"{labels[s]}: {n}" for s, n in steps) + f" (of {assessed} series with a status)"
+            widths = [float(seg.get("style").split()[1].rstrip("%;"))
+                      for seg in bars[0].xpath("span")]
+            assert widths == [round(100 * n / assessed, 1) for _, n in steps]
+        else:
+            assert not bars and "Insufficient data" in text(td)
+        unassessed = r["coverage"] - assessed
+        small = text(td.xpath(".//small")[0])
+        assert small.startswith(f"{r['coverage']} series")
+        assert (f"{unassessed} without a status" in small) == (unassessed > 0)
+    filled = sum(1 for tds in rows.values() for td in tds if td.xpath(".//small"))
     assert filled == rolled.height
 
 

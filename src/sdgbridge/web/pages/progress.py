@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from sdgbridge.assessment.charts import dominant
 from sdgbridge.assessment.current import CurrentAssessment, current_assessment
+from sdgbridge.assessment.figures import ASSESSED, shares
 from sdgbridge.assessment.methods import METHODS
 from sdgbridge.assessment.model import SCALE
 from sdgbridge.errors import SdgBridgeError
@@ -33,12 +34,19 @@ def progress(engine: Engine, kept: Keeper, method: str, group: str) -> CurrentAs
 
 
 def cells(rolled: pl.DataFrame, level: str) -> dict[tuple[str, str], dict[str, Any]]:
-    """(code, area) -> {status, coverage, counts} of a roll-up, the status dominant."""
+    """(code, area) -> {status, coverage, counts, assessed, segments} of a roll-up.
+
+    ``segments``: (step, count, percent of the series with a status) for each step of the
+    display scale that has series, best first: the stacked bar of a goal (UNSD and Open SDG
+    publish no single goal status). ``status`` (the most numerous step, ties to the worse)
+    is kept for target rows, where few series meet."""
     out = {}
-    for row in rolled.iter_rows(named=True):
+    for row in shares(rolled).iter_rows(named=True):
+        n = row["assessed"]
         out[(row[level], row["area"])] = {
-            "status": dominant(row), "coverage": row["coverage"],
-            "counts": {s: row[s] for s in SCALE if row[s]}}
+            "status": dominant(row), "coverage": row["coverage"], "assessed": n,
+            "counts": {s: row[s] for s in SCALE if row[s]},
+            "segments": [(s, row[s], round(100 * row[s] / n, 1)) for s in ASSESSED if row[s]]}
     return out
 
 
