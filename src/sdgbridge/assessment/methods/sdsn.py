@@ -77,15 +77,22 @@ from sdgbridge.assessment.model import (
     projection_range,
     read_params,
     target_directions,
+    with_relative,
 )
+from sdgbridge.assessment.profiles import Profile, load_profile
 from sdgbridge.errors import ConfigError
+from sdgbridge.reference.landlocked import landlocked_areas
 
 NAME = "sdsn"
 #: Columns after :data:`~sdgbridge.assessment.model.RESULT_COLUMNS`.
 EXTRA_COLUMNS = ("score", "lower", "upper", "green", "red", "band", "rating", "trend",
                  "pace", "pace_needed", "pace_ratio", "projected_2030_low",
-                 "projected_2030_high")
+                 "projected_2030_high", "profile_goal", "counts")
 BOUND_COLUMNS = ("series", "direction", "target", "lower", "upper", "green", "red")
+#: :func:`profile_bounds` adds these: the profile's goal, whether the series counts in goal
+#: scores and the index, and the first year a value must be from to be scored.
+PROFILE_COLUMNS = ("profile_goal", "counts", "min_year")
+GOAL_14 = 14  # left out for landlocked countries
 ARROWS = ("on_track", "moderate", "stagnating")  # from the best; below: decreasing
 COLOURS = ("green", "yellow", "orange")  # from the best; below: red
 _KEY = ["series", "area"]
@@ -99,6 +106,12 @@ def load_params(name: str = "sdsn.toml") -> dict[str, Any]:
         raise ConfigError(f"{name}: [scale] must map each key of [trend.labels] to one of "
                           f"{', '.join(SCALE)}.")
     return params
+
+
+def profile(params: dict[str, Any]) -> Profile | None:
+    """The profile the parameters name (``profile``: a shipped name or a folder), or None."""
+    ref = params.get("profile")
+    return None if not ref else load_profile(ref, method=NAME, require=("optimum", "lower"))
 
 
 def latest(obs: pl.DataFrame) -> pl.DataFrame:
@@ -152,6 +165,62 @@ def _thresholds(frame: pl.DataFrame, p: dict[str, Any]) -> pl.DataFrame:
         "red_given", lower + c["red_position"] * (pl.col("green") - lower)))
 
 
+def profile_bounds(bounds: pl.DataFrame, prof: Profile | None,
+                   params: dict[str, Any] | None = None) -> pl.DataFrame:
+    """``bounds`` (:func:`bounds_from_data`) with the profile's fixed bounds where it gives
+    them, plus :data:`PROFILE_COLUMNS`.
+
+    A profile row with ``optimum`` and ``lower`` replaces the data's bounds: ``upper`` =
+    optimum (score 100), ``lower`` = lower (score 0); its ``green`` and ``red`` replace the
+    thresholds, and where it leaves one empty the ``[colour]`` rule applies to its bounds.
+    Other series keep the data's bounds (the fallback). ``counts`` is false outside the
+    profile; ``min_year`` is the profile's for its rows with fixed bounds, else null.
+    """
+    p = load_params() if params is None else params
+    if prof is None:
+        return bounds.with_columns(profile_goal=pl.lit(None, pl.Int64), counts=pl.lit(False),
+                                   min_year=pl.lit(None, pl.Int64))
+    rows = prof.series.select("series", "counts", profile_goal="goal", p_lower="lower",
+                              p_upper="optimum", p_green="green", p_red="red")
+    frame = bounds.join(rows, on="series", how="left")
+    fixed = pl.col("p_lower").is_not_null() & pl.col("p_upper").is_not_null()
+    frame = frame.with_columns(lower=pl.when(fixed).then("p_lower").otherwise("lower"),
+                               upper=pl.when(fixed).then("p_upper").otherwise("upper"),
+                               fixed=fixed)
+    c = p["colour"]
+    lower, upper = pl.col("lower"), pl.col("upper")
+    green_rule = pl.coalesce("target", lower + c["green_position"] * (upper - lower))
+    frame = frame.with_columns(green=pl.when("fixed").then(pl.coalesce("p_green", green_rule))
+                               .otherwise("green"))
+    red_rule = lower + c["red_position"] * (pl.col("green") - lower)
+    return frame.with_columns(
+        red=pl.when("fixed").then(pl.coalesce("p_red", red_rule)).otherwise("red"),
+        counts=pl.col("counts").fill_null(False),
+        min_year=pl.when("fixed").then(pl.lit(prof.min_year, pl.Int64)),
+    ).select(*BOUND_COLUMNS, *PROFILE_COLUMNS)
+
+
+def with_profile_targets(targets: pl.DataFrame, prof: Profile | None) -> pl.DataFrame:
+    """``targets`` plus a row (no target) for each profile series it lacks, with the
+    profile's direction; a direction the two disagree on is refused."""
+    table = with_relative(targets)
+    if prof is None:
+        return table
+    rows = prof.series.filter(pl.col("direction").is_not_null()).select(
+        "series", profile_direction="direction")
+    clash = table.join(rows, on="series").filter(
+        pl.col("direction") != pl.col("profile_direction"))
+    if clash.height:
+        row = clash.row(0, named=True)
+        raise ConfigError(f"{prof.folder}: series {row['series']} is {row['profile_direction']}"
+                          f"-is-better in the profile but {row['direction']}-is-better in the "
+                          "target table; make them agree.")
+    extra = rows.join(table, on="series", how="anti").select(
+        "series", direction="profile_direction", target=pl.lit(None, pl.Float64),
+        source=pl.lit(f"profile {prof.name}"), relative=pl.lit(None, pl.Float64))
+    return pl.concat([table, extra], how="diagonal_relaxed")
+
+
 def normalise(obs_latest: pl.DataFrame, bounds: pl.DataFrame) -> pl.DataFrame:
     """``obs_latest`` with ``score`` = ``100 * (value - lower) / (upper - lower)`` in [0, 100].
 
@@ -178,20 +247,29 @@ def _raw_score(x: pl.Expr) -> pl.Expr:
 
 
 def assess_sdsn(obs: pl.DataFrame, targets: pl.DataFrame,
-                params: dict[str, Any] | None = None) -> pl.DataFrame:
+                params: dict[str, Any] | None = None,
+                prof: Profile | None = None) -> pl.DataFrame:
     """Score, dashboard colour and trend arrow of every series × area of ``obs``.
 
-    ``obs`` and ``targets`` follow :mod:`sdgbridge.assessment.model`; the bounds come from
-    ``obs`` itself (:func:`bounds_from_data`). ``status`` is SDSN's trend label, ``rating``
-    the colour, ``trend`` the arrow symbol; ``scale`` maps the trend to ``model.SCALE``.
+    ``obs`` and ``targets`` follow :mod:`sdgbridge.assessment.model`. A series of the
+    profile (``prof``, else the one ``params`` names) is scored on its fixed bounds, and
+    only on a value from its ``min_year`` on (else no score: grey); any other series on
+    bounds from ``obs`` itself (:func:`bounds_from_data`). ``status`` is SDSN's trend label,
+    ``rating`` the colour, ``trend`` the arrow symbol; ``scale`` maps the trend to
+    ``model.SCALE``; ``profile_goal`` and ``counts`` say where the series counts.
     """
     p = load_params() if params is None else params
+    prof = profile(p) if prof is None else prof
+    targets = with_profile_targets(targets, prof)
     ends = _endpoints(obs, p["base_year"])  # refuses duplicates before anything else
     relative = target_directions(obs, targets).select("series", RELATIVE)
-    frame = ends.join(bounds_from_data(obs, targets, p), on="series", how="left").join(
+    bounds = profile_bounds(bounds_from_data(obs, targets, p), prof, p)
+    frame = ends.join(bounds, on="series", how="left").join(
         relative, on="series", how="left").with_columns(area_target())
     goal = pl.when(pl.col(RELATIVE).is_not_null()).then("target").otherwise("green")
-    frame = frame.with_columns(score=_score(pl.col("latest_value")), band=_band(p), goal=goal)
+    fresh = pl.col("min_year").is_null() | (pl.col("latest_year") >= pl.col("min_year"))
+    frame = frame.with_columns(score=pl.when(fresh).then(_score(pl.col("latest_value"))),
+                               band=pl.when(fresh).then(_band(p)), goal=goal)
     frame = frame.with_columns(rating=_colour(pl.col("band"), p), **_pace(p["target_year"]))
     frame = frame.with_columns(_arrow(p).alias("arrow_key"))
     t = p["trend"]
@@ -284,31 +362,51 @@ def _arrow(p: dict[str, Any]) -> pl.Expr:
 
 
 def _goals(links: pl.DataFrame) -> pl.DataFrame:
-    """``series, goal`` (Int64) from a series → indicator mapping (``1.2.1`` → goal 1)."""
+    """``series, goal`` (Int64): ``links`` as it is when it has a ``goal`` column (e.g. a
+    profile's counted series), else from its ``indicator`` column (``1.2.1`` → goal 1)."""
+    if "goal" in links.columns:
+        return links.select("series", pl.col("goal").cast(pl.Int64)).unique()
     goal = pl.col("indicator").str.split(".").list.first().cast(pl.Int64)
     return links.select("series", goal.alias("goal")).unique()
 
 
+def _not_landlocked_14(landlocked: frozenset[str]) -> pl.Expr:
+    """False for goal 14 of a landlocked area (SDSN gives those no goal-14 score)."""
+    return ~((pl.col("goal") == GOAL_14) & pl.col("area").is_in(list(landlocked)))
+
+
 def goal_scores(results: pl.DataFrame, links: pl.DataFrame,
-                params: dict[str, Any] | None = None) -> pl.DataFrame:
+                params: dict[str, Any] | None = None, *, basket: pl.DataFrame | None = None,
+                landlocked: frozenset[str] = frozenset()) -> pl.DataFrame:
     """Mean normalised score per goal × area, with coverage and the 20 %-missing flag.
 
     ``results``: ``series, area, score`` (e.g. :func:`assess_sdsn`); ``links``: ``series,
-    indicator``. A series serving two goals counts in each. The basket is every linked
-    series of ``results``; ``missing_share`` = share of it without a score for the area;
+    goal`` or ``series, indicator``. A series serving two goals counts in each. ``basket``
+    (``series, goal``): the indicators the missing-data rule counts (default: every linked
+    series of ``results``); ``missing_share`` = share of the area's basket without a score;
     ``in_index`` = ``missing_share <= [missing] max_share`` (SDR: no Index otherwise).
+    ``landlocked`` areas get no goal-14 score, and goal-14 series leave their basket.
     """
     p = load_params() if params is None else params
-    linked = results.select(*_KEY, "score").join(_goals(links), on="series")
-    n_basket = linked["series"].n_unique()
-    present = linked.filter(pl.col("score").is_not_null()).group_by("area").agg(
-        missing_share=1 - pl.col("series").n_unique() / n_basket)
-    expected = linked.group_by("goal").agg(
+    goals = _goals(links)
+    linked = results.select(*_KEY, "score").join(goals, on="series").filter(
+        _not_landlocked_14(landlocked))
+    basket = goals.join(linked.select("series").unique(), on="series") if basket is None \
+        else _goals(basket)
+    n_all = basket["series"].n_unique()
+    n_14 = basket.filter(pl.col("goal") == GOAL_14)["series"].n_unique()
+    size = pl.when(pl.col("area").is_in(list(landlocked))).then(n_all - n_14).otherwise(n_all)
+    scored = linked.filter(pl.col("score").is_not_null())
+    present = scored.join(basket.select("series").unique(), on="series").group_by(
+        "area").agg(n=pl.col("series").n_unique()).with_columns(
+        missing_share=1 - pl.col("n") / size).drop("n")
+    expected = goals.group_by("goal").agg(
         n_expected=pl.col("series").n_unique().cast(pl.Int64))
-    scores = linked.filter(pl.col("score").is_not_null()).group_by("goal", "area").agg(
+    scores = scored.group_by("goal", "area").agg(
         score=pl.col("score").mean(), n_series=pl.len().cast(pl.Int64))
     limit = p["missing"]["max_share"] + p["edge_tolerance"]
-    return (scores.join(expected, on="goal").join(present, on="area")
+    return (scores.join(expected, on="goal").join(present, on="area", how="left")
+            .with_columns(pl.col("missing_share").fill_null(1.0))
             .with_columns(in_index=pl.col("missing_share") <= limit).sort("goal", "area"))
 
 
@@ -344,16 +442,18 @@ def _impute_regional(frame: pl.DataFrame, regions: pl.DataFrame) -> pl.DataFrame
 
 
 def goal_dashboard(results: pl.DataFrame, links: pl.DataFrame,
-                   params: dict[str, Any] | None = None) -> pl.DataFrame:
+                   params: dict[str, Any] | None = None,
+                   landlocked: frozenset[str] = frozenset()) -> pl.DataFrame:
     """Goal colour per goal × area from the goal's two worst indicators (module docstring).
 
-    ``results``: ``series, area, band`` (:func:`assess_sdsn`). The colour comes from the mean
-    of the two lowest 0-4 values, but is green only if both are green. Returns ``goal, area,
-    band, rating, label, worst_series, n_series``; a goal with one indicator uses that one.
+    ``results``: ``series, area, band`` (:func:`assess_sdsn`); ``links`` as for
+    :func:`goal_scores`. The colour comes from the mean of the two lowest 0-4 values, but is
+    green only if both are green. Returns ``goal, area, band, rating, label, worst_series,
+    n_series``; a goal with one indicator uses that one; no goal 14 for ``landlocked``.
     """
     p = load_params() if params is None else params
     linked = results.select(*_KEY, "band").join(_goals(links), on="series").filter(
-        pl.col("band").is_not_null())
+        pl.col("band").is_not_null() & _not_landlocked_14(landlocked))
     two = pl.col("band").sort().head(2)
     worst = linked.group_by("goal", "area").agg(
         band=two.mean(), floor=two.min(), n_series=pl.len().cast(pl.Int64),
@@ -368,15 +468,31 @@ def goal_dashboard(results: pl.DataFrame, links: pl.DataFrame,
         "goal", "area", "band", "rating", "label", "worst_series", "n_series").sort("goal", "area")
 
 
-def summary(results: pl.DataFrame, links: pl.DataFrame) -> list[tuple[str, pl.DataFrame]]:
-    """SDSN's goal scores with their dashboard colours, and the index."""
-    goals = goal_scores(results, links)
-    colours = goal_dashboard(results, links).select("goal", "area", "rating")
+def summary(results: pl.DataFrame, links: pl.DataFrame,
+            params: dict[str, Any] | None = None) -> list[tuple[str, pl.DataFrame]]:
+    """SDSN's goal scores with their dashboard colours, and the index.
+
+    With a profile (the run's ``params`` name one): the goals are the profile's, only its
+    counted series enter, the missing-data basket is its counted series, and landlocked
+    countries get no goal 14. Without one: ``links`` (series -> indicator), every series.
+    """
+    p = load_params() if params is None else params
+    prof = profile(p)
+    if prof is None:
+        goals = goal_scores(results, links, p)
+        colours = goal_dashboard(results, links, p)
+    else:
+        counted, land = prof.counted(), landlocked_areas()
+        goals = goal_scores(results, counted, p, basket=counted, landlocked=land)
+        colours = goal_dashboard(results, counted, p, land)
     return [("SDSN goal scores (0-100) and dashboard colours",
-             goals.join(colours, on=["goal", "area"], how="left")),
+             goals.join(colours.select("goal", "area", "rating"), on=["goal", "area"],
+                        how="left")),
             ("SDSN index (mean of goal scores; none where over 20 % is missing)",
              index(goals))]
 
 
-# Normalised between percentiles over all countries: its input is every country's data.
-METHOD = Method(NAME, "SDSN trends", assess_sdsn, worldwide=True, summary=summary)
+# Profile series are scored on fixed bounds; the others between percentiles over all
+# countries, so the input is every country's data.
+METHOD = Method(NAME, "SDSN trends", assess_sdsn, worldwide=True, summary=summary,
+                censored=True)
