@@ -483,7 +483,7 @@ def summary(results: pl.DataFrame, links: pl.DataFrame,
         colours = goal_dashboard(results, links, p)
     else:
         counted, land = prof.counted(), landlocked_areas()
-        goals = goal_scores(results, counted, p, basket=counted, landlocked=land)
+        goals = goal_scores(results, counted, p, basket=prof.basket(), landlocked=land)
         colours = goal_dashboard(results, counted, p, land)
     return [("SDSN goal scores (0-100) and dashboard colours",
              goals.join(colours.select("goal", "area", "rating"), on=["goal", "area"],

@@ -12,7 +12,9 @@ A profile is a folder with two files:
   ``ref`` the indicator code of the profile's source; ``optimum`` the value scored 100,
   ``lower`` the value scored 0, ``green`` / ``red`` the dashboard thresholds, all in the
   series' own units; ``direction`` (higher / lower is better) must agree with optimum vs
-  lower when both are given, and is derived from them when it is left empty.
+  lower when both are given, and is derived from them when it is left empty; ``basket``
+  (yes/no, empty = as ``counts``) whether a counted series is one of the indicators a
+  missing-data rule counts (a series outside the basket still counts where it has data).
 
 The package ships its profiles beside this module (``sdr-2025/``); :func:`load_profile`
 reads one by name or any folder in the same layout, and every error names the file, the
@@ -35,9 +37,10 @@ import polars as pl
 from sdgbridge.errors import ConfigError, InputError
 
 REQUIRED = ("series", "goal", "counts", "reason")
-OPTIONAL = ("ref", "direction", "optimum", "lower", "green", "red")
+OPTIONAL = ("ref", "direction", "optimum", "lower", "green", "red", "basket")
 NUMBERS = ("optimum", "lower", "green", "red")
-SCHEMA = {"series": pl.Utf8, "goal": pl.Int64, "counts": pl.Boolean, "reason": pl.Utf8,
+SCHEMA = {"series": pl.Utf8, "goal": pl.Int64, "counts": pl.Boolean, "basket": pl.Boolean,
+          "reason": pl.Utf8,
           "ref": pl.Utf8, "direction": pl.Utf8, "optimum": pl.Float64, "lower": pl.Float64,
           "green": pl.Float64, "red": pl.Float64}
 TOML_KEYS = ("name", "version", "method", "title")
@@ -65,6 +68,10 @@ class Profile:
     def counted(self) -> pl.DataFrame:
         """``series, goal`` of the rows that count in goal scores and the index."""
         return self.series.filter(pl.col("counts")).select("series", "goal")
+
+    def basket(self) -> pl.DataFrame:
+        """``series, goal`` of the counted rows in the missing-data basket."""
+        return self.series.filter(pl.col("counts") & pl.col("basket")).select("series", "goal")
 
 
 def shipped() -> list[str]:
@@ -164,8 +171,14 @@ def _row(path: Path, line: int, raw: dict[str, Any], require: tuple[str, ...]
         raise fail("counts", f"{cell['counts']!r}: write yes or no.")
     if not cell["reason"]:
         raise fail("reason", "empty; say why the series is in or out.")
-    values: dict[str, Any] = {"series": cell["series"], "goal": int(goal),
-                              "counts": YES_NO[cell["counts"].lower()],
+    counts = YES_NO[cell["counts"].lower()]
+    basket = cell.get("basket", "").lower()
+    if basket and basket not in YES_NO:
+        raise fail("basket", f"{cell['basket']!r}: write yes, no, or leave it empty.")
+    if basket == "yes" and not counts:
+        raise fail("basket", "yes, but the series does not count: only counted series can.")
+    values: dict[str, Any] = {"series": cell["series"], "goal": int(goal), "counts": counts,
+                              "basket": YES_NO[basket] if basket else counts,
                               "reason": cell["reason"], "ref": cell.get("ref") or None}
     for column in NUMBERS:
         values[column] = _number(cell.get(column, ""), fail, column)
