@@ -63,8 +63,8 @@ def report(goals: pl.DataFrame, idx: pl.DataFrame, sdr_path: Path) -> None:
           f"({idx.height} areas in all)")
     if both.height > 2:
         print(f"Spearman rank correlation: {spearman(both['index'], both['sdr']):.3f}")
-        print(f"Mean absolute difference: {both['diff'].abs().mean():.2f} points "
-              f"(mean difference {both['diff'].mean():+.2f})")
+        mad, bias = float(both["diff"].abs().mean()), float(both["diff"].mean())  # type: ignore[arg-type]
+        print(f"Mean absolute difference: {mad:.2f} points (mean difference {bias:+.2f})")
     missing = goals.group_by("iso3").agg(pl.col("missing_share").first())
     six = overall.filter(pl.col("iso3").is_in(FOCUS)).join(idx, on="iso3", how="left").join(
         missing, on="iso3", how="left").with_columns(diff=pl.col("index") - pl.col("sdr"))

@@ -16,7 +16,7 @@ from importlib.resources import files
 from pathlib import Path
 
 import polars as pl
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import ColumnElement, Connection, Engine, select
 
 from sdgbridge.assessment import headline
 from sdgbridge.assessment.model import OBS_SCHEMA, RELATIVE, TARGET_SCHEMA
@@ -118,7 +118,7 @@ def assessment_input(engine: Engine, areas: Sequence[str], series: Sequence[str]
     as the bound itself (off by default: most methods leave such values out)."""
     o, s = t.observation.c, t.series.c
     rules = headline.load_rules(headlines)
-    has_value = o.value.is_not(None)
+    has_value: ColumnElement[bool] = o.value.is_not(None)
     if censored:
         has_value = has_value | o.value_text.like("<%") | o.value_text.like(">%")
     with engine.connect() as conn:

@@ -108,9 +108,9 @@ def _with_profile(m: Method, profile: Path | None) -> dict[str, Any]:
     params = m.params()
     if profile is not None:
         if "profile" not in params:
-            raise SdgBridgeError(f"Method {m.name!r} takes no profile; of the methods, "
-                                 f"{', '.join(n for n, x in METHODS.items() if 'profile' in x.params())}"
-                                 " do.")
+            takes = [n for n, x in METHODS.items() if "profile" in x.params()]
+            raise SdgBridgeError(f"Method {m.name!r} takes no profile; "
+                                 f"{', '.join(takes)} do.")
         params["profile"] = str(profile)
     if "profile" not in params:
         return params

@@ -67,6 +67,13 @@ from typing import Any
 
 import polars as pl
 
+from sdgbridge.assessment.methods.sdsn_profile import (
+    BOUND_COLUMNS,
+    PROFILE_COLUMNS,
+    profile,
+    profile_bounds,
+    with_profile_targets,
+)
 from sdgbridge.assessment.model import (
     RELATIVE,
     RESULT_COLUMNS,
@@ -77,9 +84,8 @@ from sdgbridge.assessment.model import (
     projection_range,
     read_params,
     target_directions,
-    with_relative,
 )
-from sdgbridge.assessment.profiles import Profile, load_profile
+from sdgbridge.assessment.profiles import Profile
 from sdgbridge.errors import ConfigError
 from sdgbridge.reference.landlocked import landlocked_areas
 
@@ -88,14 +94,11 @@ NAME = "sdsn"
 EXTRA_COLUMNS = ("score", "lower", "upper", "green", "red", "band", "rating", "trend",
                  "pace", "pace_needed", "pace_ratio", "projected_2030_low",
                  "projected_2030_high", "profile_goal", "counts")
-BOUND_COLUMNS = ("series", "direction", "target", "lower", "upper", "green", "red")
-#: :func:`profile_bounds` adds these: the profile's goal, whether the series counts in goal
-#: scores and the index, and the first year a value must be from to be scored.
-PROFILE_COLUMNS = ("profile_goal", "counts", "min_year")
 GOAL_14 = 14  # left out for landlocked countries
 ARROWS = ("on_track", "moderate", "stagnating")  # from the best; below: decreasing
 COLOURS = ("green", "yellow", "orange")  # from the best; below: red
 _KEY = ["series", "area"]
+__all__ = ["BOUND_COLUMNS", "PROFILE_COLUMNS", "profile", "profile_bounds", "with_profile_targets"]
 
 
 def load_params(name: str = "sdsn.toml") -> dict[str, Any]:
@@ -106,12 +109,6 @@ def load_params(name: str = "sdsn.toml") -> dict[str, Any]:
         raise ConfigError(f"{name}: [scale] must map each key of [trend.labels] to one of "
                           f"{', '.join(SCALE)}.")
     return params
-
-
-def profile(params: dict[str, Any]) -> Profile | None:
-    """The profile the parameters name (``profile``: a shipped name or a folder), or None."""
-    ref = params.get("profile")
-    return None if not ref else load_profile(ref, method=NAME, require=("optimum", "lower"))
 
 
 def latest(obs: pl.DataFrame) -> pl.DataFrame:
@@ -163,62 +160,6 @@ def _thresholds(frame: pl.DataFrame, p: dict[str, Any]) -> pl.DataFrame:
         green=pl.coalesce("green_given", green_rule))
     return frame.with_columns(red=pl.coalesce(
         "red_given", lower + c["red_position"] * (pl.col("green") - lower)))
-
-
-def profile_bounds(bounds: pl.DataFrame, prof: Profile | None,
-                   params: dict[str, Any] | None = None) -> pl.DataFrame:
-    """``bounds`` (:func:`bounds_from_data`) with the profile's fixed bounds where it gives
-    them, plus :data:`PROFILE_COLUMNS`.
-
-    A profile row with ``optimum`` and ``lower`` replaces the data's bounds: ``upper`` =
-    optimum (score 100), ``lower`` = lower (score 0); its ``green`` and ``red`` replace the
-    thresholds, and where it leaves one empty the ``[colour]`` rule applies to its bounds.
-    Other series keep the data's bounds (the fallback). ``counts`` is false outside the
-    profile; ``min_year`` is the profile's for its rows with fixed bounds, else null.
-    """
-    p = load_params() if params is None else params
-    if prof is None:
-        return bounds.with_columns(profile_goal=pl.lit(None, pl.Int64), counts=pl.lit(False),
-                                   min_year=pl.lit(None, pl.Int64))
-    rows = prof.series.select("series", "counts", profile_goal="goal", p_lower="lower",
-                              p_upper="optimum", p_green="green", p_red="red")
-    frame = bounds.join(rows, on="series", how="left")
-    fixed = pl.col("p_lower").is_not_null() & pl.col("p_upper").is_not_null()
-    frame = frame.with_columns(lower=pl.when(fixed).then("p_lower").otherwise("lower"),
-                               upper=pl.when(fixed).then("p_upper").otherwise("upper"),
-                               fixed=fixed)
-    c = p["colour"]
-    lower, upper = pl.col("lower"), pl.col("upper")
-    green_rule = pl.coalesce("target", lower + c["green_position"] * (upper - lower))
-    frame = frame.with_columns(green=pl.when("fixed").then(pl.coalesce("p_green", green_rule))
-                               .otherwise("green"))
-    red_rule = lower + c["red_position"] * (pl.col("green") - lower)
-    return frame.with_columns(
-        red=pl.when("fixed").then(pl.coalesce("p_red", red_rule)).otherwise("red"),
-        counts=pl.col("counts").fill_null(False),
-        min_year=pl.when("fixed").then(pl.lit(prof.min_year, pl.Int64)),
-    ).select(*BOUND_COLUMNS, *PROFILE_COLUMNS)
-
-
-def with_profile_targets(targets: pl.DataFrame, prof: Profile | None) -> pl.DataFrame:
-    """``targets`` plus a row (no target) for each profile series it lacks, with the
-    profile's direction; a direction the two disagree on is refused."""
-    table = with_relative(targets)
-    if prof is None:
-        return table
-    rows = prof.series.filter(pl.col("direction").is_not_null()).select(
-        "series", profile_direction="direction")
-    clash = table.join(rows, on="series").filter(
-        pl.col("direction") != pl.col("profile_direction"))
-    if clash.height:
-        row = clash.row(0, named=True)
-        raise ConfigError(f"{prof.folder}: series {row['series']} is {row['profile_direction']}"
-                          f"-is-better in the profile but {row['direction']}-is-better in the "
-                          "target table; make them agree.")
-    extra = rows.join(table, on="series", how="anti").select(
-        "series", direction="profile_direction", target=pl.lit(None, pl.Float64),
-        source=pl.lit(f"profile {prof.name}"), relative=pl.lit(None, pl.Float64))
-    return pl.concat([table, extra], how="diagonal_relaxed")
 
 
 def normalise(obs_latest: pl.DataFrame, bounds: pl.DataFrame) -> pl.DataFrame:

@@ -172,13 +172,8 @@ def _row(path: Path, line: int, raw: dict[str, Any], require: tuple[str, ...]
     if not cell["reason"]:
         raise fail("reason", "empty; say why the series is in or out.")
     counts = YES_NO[cell["counts"].lower()]
-    basket = cell.get("basket", "").lower()
-    if basket and basket not in YES_NO:
-        raise fail("basket", f"{cell['basket']!r}: write yes, no, or leave it empty.")
-    if basket == "yes" and not counts:
-        raise fail("basket", "yes, but the series does not count: only counted series can.")
     values: dict[str, Any] = {"series": cell["series"], "goal": int(goal), "counts": counts,
-                              "basket": YES_NO[basket] if basket else counts,
+                              "basket": _basket(cell.get("basket", ""), counts, fail),
                               "reason": cell["reason"], "ref": cell.get("ref") or None}
     for column in NUMBERS:
         values[column] = _number(cell.get(column, ""), fail, column)
@@ -187,6 +182,17 @@ def _row(path: Path, line: int, raw: dict[str, Any], require: tuple[str, ...]
         if values["counts"] and values[column] is None:
             raise fail(column, f"empty, but the series counts: give {column}.")
     return line, values
+
+
+def _basket(text: str, counts: bool, fail: Any) -> bool:
+    """The ``basket`` cell: yes / no, empty = as ``counts``; only a counted series can be in."""
+    if not text:
+        return counts
+    if text.lower() not in YES_NO:
+        raise fail("basket", f"{text!r}: write yes, no, or leave it empty.")
+    if YES_NO[text.lower()] and not counts:
+        raise fail("basket", "yes, but the series does not count: only counted series can.")
+    return YES_NO[text.lower()]
 
 
 def _number(text: str, fail: Any, column: str) -> float | None:
