@@ -8,37 +8,56 @@ Dashboards" (Nature Geoscience, nature.com/articles/ngeo2985), only the table of
 and introduction. Two data sets filled the gap: SDSN's SDR 2025 codebook and indicator scores
 (third-party copy, ``codebook_copy_url``) and the SDR 2023 scores in shared/data/sdr. Marks:
 [V] verified here in text or by reproducing published numbers; [R] recalled (methods.md
-§2.2), not re-read; [S] sdgbridge's own choice.
+§2.2), not re-read; [S] sdgbridge's own choice. Measured against SDR 2023 by
+``scripts/sdr_compare.py`` (docs/progress.md, "SDSN index against SDR 2023").
 
 * [V] Scores 0-100 are "a percentage towards optimal performance" (SDR 2023 A.1).
 * [V] Each SDR indicator has an optimum (= 100), a lower bound (= 0), a green and a red
   threshold, a justification of the optimum ("SDG Target", "Leave no one behind",
   "Technical Optimum", "Average of best performers") and trend years, mostly "2015 - 20xx"
-  (codebook). [R] Score ``100 * (x - lower) / (upper - lower)`` censored to [0, 100]
-  (:func:`normalise`); lower = the 2.5th percentile of the country distribution (from the
-  bad end: the 97.5th when lower is better [S]); upper from the decision tree above, the last
-  step the average of the top 5. [S] Upper = the target of the targets table when given, else
-  the 97.5th percentile (``upper_rule = "top_mean"``: top-5 mean); linear interpolation.
-  SDSN's optimum is often not the SDG target (codebook: under-5 mortality optimum 2.6, the
-  target 25 is the green threshold), so scores here can differ from SDSN's.
+  (codebook). Score ``100 * (x - lower) / (optimum - lower)`` censored to [0, 100]
+  (:func:`normalise`).
+* [S] The profile (``profile`` in the params; default ``sdr-2025``,
+  :mod:`sdgbridge.assessment.profiles`, :mod:`.sdsn_profile`): the UNSD series that measure
+  what an SDR 2025 indicator measures, with the codebook's optimum, lower bound, green and
+  red [V codebook], the goal each counts for and why it is in or out. Those series are
+  scored on these fixed bounds, so a country's score does not depend on the other
+  countries in the store (a region extract scores as the whole database: the tests). A
+  value older than the profile's ``min_year`` (2015: the codebook's "Years used" start in
+  2015 for 76 of 86 global indicators) is no score. Values published as ``<2.5`` or
+  ``>95`` are read as the bound (``Method.censored``).
+* [R] Fallback, for series outside the profile: lower = the 2.5th percentile of the
+  country distribution (from the bad end [S]); upper = the target of the targets table when
+  given, else SDSN's last step, the mean of the 5 best (``upper_rule = "top_mean"``, the
+  default since sdsn-2025.1; ``"percentile"``: the 97.5th) [S]. These bounds depend on
+  the countries in the input, so the method still reads every country (``worldwide``).
 * [V] Goal score = mean of the goal's indicator scores; Index = mean of the goal scores:
   Denmark's 101 SDR 2025 indicator scores give its published Index 85.25660831847891 to all
-  digits (a flat mean of the indicators gives 84.687). A series linked to two goals counts
-  in both [S].
+  digits (a flat mean of the indicators gives 84.687). With a profile only its counted
+  series enter, each for its profile goal; without one, every linked series, a series
+  linked to two goals counting in both [S].
+* [V] Goal 14 is left out for landlocked countries (no goal-14 score in SDR 2023 for
+  exactly the 40 ranked countries of ``reference/data/landlocked.csv``).
 * [V] A goal with no score (SDG 14 when landlocked, SDG 1 or 10 without data) enters the
   SDR 2023 Index as the mean of that goal over the ranked countries of the same SDR region:
   this reproduces all 166 ``overall_score`` values in shared/data/sdr to 1e-6 (the tests);
-  :func:`index` does it when given ``regions``.
+  :func:`index` does it when given ``regions``. [S] The profile's summary does not: a
+  regional mean would depend on the other countries in the store. Goals 10, 12 and 13 have
+  no UNSD series in the profile, so the Index is the mean of the other goals.
 * [V] No Index for a country "missing data on more than 20% of the indicators" (A.1). The
   rule is on the Index, not on goal scores: :func:`goal_scores` keeps every goal × area and
-  flags the area (``in_index``); :func:`index` leaves it out. [S] The basket is every linked
+  flags the area (``in_index``); :func:`index` leaves it out. [S] "The indicators" = the
+  profile's ``basket``: its counted series whose UNSD data from 2015 on cover at least 80 %
+  of SDR's 166 countries ([R] SDR's own coverage criterion for an indicator; 30 of the 40
+  counted series), less goal 14 for a landlocked country. Without a profile: every linked
   series of the results.
 * [V] Dashboards are green / yellow / orange / red (A.1). [R] Yellow and orange split at the
   midpoint of the red and green thresholds; a goal's colour is the mean of its two worst
   indicators on a 0-4 scale (lower bound 0, red 1, midpoint 2, green 3, upper 4), green
-  only if both are green (:func:`goal_dashboard`). [S] Where ``[thresholds]`` (SDSN's values,
-  codebook) has no row: green = the target, else ``green_position`` of the span; red sits
-  ``red_position`` of the way from lower to green (medians of 45 codebook indicators).
+  only if both are green (:func:`goal_dashboard`). Thresholds: the profile's (SDSN's,
+  codebook); [S] elsewhere ``[thresholds]`` of the params if any, else green = the target,
+  else ``green_position`` of the span; red sits ``red_position`` of the way from lower to
+  green (medians of 45 codebook indicators).
   Edges are inclusive: a value at the green threshold is green, at the red one orange.
 * [V] Trend Dashboards say whether a country is on track "based on past performance"
   (A.1); arrows ↑ ➚ → ↓ • (sdsna/sdgindex-data ``config.js``). [R] Linear annual pace
