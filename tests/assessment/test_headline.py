@@ -131,7 +131,7 @@ def test_duplicate_and_missing_columns(tmp_path: Path) -> None:
 
 def test_shipped_rules_load_and_every_rule_has_a_reason() -> None:
     rules = load_rules()
-    assert len(rules) == 35
+    assert len(rules) == 37  # 35, plus SG_REG_BRTH and SL_TLF_CHLDEC (SDR 2025 profile)
     assert {r.rule for r in rules.values()} == {"total", "reference", "sum"}
     assert rules[("SH_DTH_NCD", "name_of_non_communicable_disease")].codes == (
         "CAN", "CAR", "DIA", "RES")

@@ -89,13 +89,18 @@ def test_bounds_percentiles_hand_worked() -> None:
     obs = make_obs({("S", a): {2010: 1000.0, 2020: v}
                     for a, v in zip("abcde", [10, 20, 30, 40, 50], strict=True)})
     # Linear interpolation on 5 sorted values: position 0.025 * 4 = 0.1 -> 10 + 0.1 * 10 = 11;
-    # 0.975 * 4 = 3.9 -> 40 + 0.9 * 10 = 49.
-    up = bounds_from_data(obs, make_targets(("S", "higher", None))).row(0, named=True)
+    # 0.975 * 4 = 3.9 -> 40 + 0.9 * 10 = 49. The upper percentile is no longer the default
+    # (sdsn-2025.1: SDSN's top-5 mean), so it is asked for here.
+    pct = params_with(upper_rule="percentile")
+    up = bounds_from_data(obs, make_targets(("S", "higher", None)), pct).row(0, named=True)
     assert (up["lower"], up["upper"]) == pytest.approx((11, 49))
     green = 11 + 0.836 * (49 - 11)
     assert (up["green"], up["red"]) == pytest.approx((green, 11 + 0.667 * (green - 11)))
-    down = bounds_from_data(obs, make_targets(("S", "lower", None))).row(0, named=True)
+    down = bounds_from_data(obs, make_targets(("S", "lower", None)), pct).row(0, named=True)
     assert (down["lower"], down["upper"]) == pytest.approx((49, 11))
+    # The default: the mean of the 5 best, here all five: (10 + 20 + 30 + 40 + 50) / 5 = 30.
+    top = bounds_from_data(obs, make_targets(("S", "higher", None))).row(0, named=True)
+    assert (top["lower"], top["upper"]) == pytest.approx((11, 30))
     target = bounds_from_data(obs, make_targets(("S", "higher", 60.0))).row(0, named=True)
     assert (target["lower"], target["upper"], target["green"]) == pytest.approx((11, 60, 60))
     assert target["red"] == pytest.approx(11 + 0.667 * (60 - 11))
@@ -137,7 +142,7 @@ def test_assess_hand_worked() -> None:
     assert (row["status"], row["trend"], row["scale"]) == (ON, "↑", "on track")
     assert (row["base_year"], row["base_value"], row["latest_year"], row["n_points"]) == (
         2015, 50, 2020, 3)
-    assert (row["method"], row["params_version"]) == ("sdsn", "sdsn-2023.1")
+    assert (row["method"], row["params_version"]) == ("sdsn", "sdsn-2025.1")
 
 
 @pytest.mark.parametrize(("value", "band", "colour"), [
@@ -293,8 +298,11 @@ def test_scaling_leaves_scores_unchanged(latest: list[float], c: float, target: 
     obs = make_obs({("S", f"a{i}"): {2015: v * 0.9, 2021: v} for i, v in enumerate(latest)})
     scaled = obs.with_columns(pl.col("value") * c)
     scaled_target = None if target is None else target * c
-    base = assess_sdsn(obs, make_targets(("S", direction, target)))
-    other = assess_sdsn(scaled, make_targets(("S", direction, scaled_target)))
+    # The percentile rule: with equal values the top-5 mean may miss them by a rounding
+    # error and flip the zero-span case (score 100 or 0), which is not what is tested here.
+    pct = params_with(upper_rule="percentile")
+    base = assess_sdsn(obs, make_targets(("S", direction, target)), pct)
+    other = assess_sdsn(scaled, make_targets(("S", direction, scaled_target)), pct)
     for column in ("score", "band", "pace_ratio"):
         assert other[column].to_list() == pytest.approx(base[column].to_list(), rel=1e-9,
                                                         abs=1e-9)
@@ -322,8 +330,11 @@ def test_reversing_direction_mirrors_scores(latest: list[float]) -> None:
     assume(max(latest) - min(latest) > 1e-3)  # without a spread there is nothing to mirror
     obs = make_obs({("S", f"a{i}"): {2020: v} for i, v in enumerate(latest)})
     frame = obs.select("series", "area", "value")
-    up = normalise(frame, bounds_from_data(obs, make_targets(("S", "higher", None))))
-    down = normalise(frame, bounds_from_data(obs, make_targets(("S", "lower", None))))
+    # The percentile bounds mirror each other; the top-5 mean (the default) of up to five
+    # values is their mean whichever way is better, so it has no mirror image.
+    pct = params_with(upper_rule="percentile")
+    up = normalise(frame, bounds_from_data(obs, make_targets(("S", "higher", None)), pct))
+    down = normalise(frame, bounds_from_data(obs, make_targets(("S", "lower", None)), pct))
     mirrored = [100 - s for s in up.sort("area")["score"]]
     assert down.sort("area")["score"].to_list() == pytest.approx(mirrored, abs=1e-6)
 

@@ -16,7 +16,7 @@ from importlib.resources import files
 from pathlib import Path
 
 import polars as pl
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import ColumnElement, Connection, Engine, select
 
 from sdgbridge.assessment import headline
 from sdgbridge.assessment.model import OBS_SCHEMA, RELATIVE, TARGET_SCHEMA
@@ -109,19 +109,24 @@ def headline_pairs(conn: Connection, publisher: str,
 
 def assessment_input(engine: Engine, areas: Sequence[str], series: Sequence[str] = (),
                      publisher: str = "UNSD", as_of: int | None = None,
-                     headlines: Path | None = None) -> pl.DataFrame:
+                     headlines: Path | None = None, censored: bool = False) -> pl.DataFrame:
     """Headline observations of ``series`` (all when empty) for ``areas``, one per year,
     with the ``release`` each value came from. A lean query: only the headline rows and
     the columns the methods need leave the database. ``headlines``: a rules table to use
-    instead of the shipped ``data/headlines.csv`` (:mod:`~sdgbridge.assessment.headline`)."""
+    instead of the shipped ``data/headlines.csv`` (:mod:`~sdgbridge.assessment.headline`).
+    ``censored``: a value published only as text beyond a bound (``<2.5``, ``>95``) is read
+    as the bound itself (off by default: most methods leave such values out)."""
     o, s = t.observation.c, t.series.c
     rules = headline.load_rules(headlines)
+    has_value: ColumnElement[bool] = o.value.is_not(None)
+    if censored:
+        has_value = has_value | o.value_text.like("<%") | o.value_text.like(">%")
     with engine.connect() as conn:
         pairs = headline_pairs(conn, publisher, rules)
         stmt = (select(s.code, o.area_code, o.year, o.value, o.units, o.dims_id,
-                       o.release_id)
+                       o.release_id, o.value_text)
                 .join(t.series, s.id == o.series_id)
-                .where(s.publisher == publisher, o.value.is_not(None),
+                .where(s.publisher == publisher, has_value,
                        o.dims_id.in_(pairs["dims_id"].unique().to_list()),
                        validity(conn, as_of)))
         if series:
@@ -131,7 +136,10 @@ def assessment_input(engine: Engine, areas: Sequence[str], series: Sequence[str]
         rows = conn.execute(stmt).all()
     df = pl.DataFrame(rows, orient="row", schema={
         "series": pl.Utf8, "area": pl.Utf8, "year": pl.Int64, "value": pl.Float64,
-        "units": pl.Utf8, "dims_id": pl.Int64, "release": pl.Int64})
+        "units": pl.Utf8, "dims_id": pl.Int64, "release": pl.Int64, "value_text": pl.Utf8})
+    bound = pl.col("value_text").str.extract(r"^\s*[<>]=?\s*([-+]?[0-9]*\.?[0-9]+)\s*$")
+    df = df.with_columns(pl.coalesce("value", bound.cast(pl.Float64))).drop("value_text")
+    df = df.filter(pl.col("value").is_not_null())
     df = headline.combine(df.filter(pl.col("value").is_finite()), pairs, rules)
     unit = (df.group_by("series", "units").len()
             .sort("len", "units", descending=[True, False])

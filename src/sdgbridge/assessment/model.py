@@ -47,9 +47,12 @@ SCALE = ("on track", "needs acceleration", "stagnating", "regressing", "insuffic
 DIRECTIONS = ("higher", "lower")
 
 
-Assess = Callable[[pl.DataFrame, pl.DataFrame], pl.DataFrame]
-#: A method's own aggregates of its results, given the series -> indicator ``links``.
-Summary = Callable[[pl.DataFrame, pl.DataFrame], list[tuple[str, pl.DataFrame]]]
+#: ``assess(obs, targets, params)``: ``params`` as :meth:`Method.params` (None: the shipped).
+Assess = Callable[[pl.DataFrame, pl.DataFrame, dict[str, Any] | None], pl.DataFrame]
+#: A method's own aggregates of its results, given the series -> indicator ``links`` and
+#: the parameters the run used.
+Summary = Callable[[pl.DataFrame, pl.DataFrame, dict[str, Any]],
+                   list[tuple[str, pl.DataFrame]]]
 
 
 @dataclass(frozen=True)
@@ -61,8 +64,10 @@ class Method:
     the shipped file ``params/<name>.toml`` (:meth:`params`, with their ``version``).
     ``worldwide``: the method's input is every country's data (SDSN normalises between
     percentiles over all countries); the results are then kept for the areas asked for.
-    ``summary(results, links)``: the method's own headline aggregates as (title, frame)
-    pairs, beside the common roll-up (None: none).
+    ``summary(results, links, params)``: the method's own headline aggregates as (title,
+    frame) pairs, beside the common roll-up (None: none). ``censored``: the method reads a
+    value published only beyond a bound (``<2.5``) as the bound. A method whose parameters
+    name a ``profile`` (:mod:`sdgbridge.assessment.profiles`) also reads the profile's series.
     """
 
     name: str
@@ -70,6 +75,7 @@ class Method:
     assess: Assess
     worldwide: bool = False
     summary: Summary | None = None
+    censored: bool = False
 
     @property
     def params_file(self) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 from sqlalchemy import Engine, select
@@ -20,6 +21,7 @@ from sdgbridge.assessment.headline import rules_sha256
 from sdgbridge.assessment.inputs import assessment_input, load_targets
 from sdgbridge.assessment.methods import METHODS
 from sdgbridge.assessment.model import SCALE, Method, code_key
+from sdgbridge.assessment.profiles import load_profile
 from sdgbridge.assessment.store import Assessment
 from sdgbridge.assessment.world import load_world, with_world_limits, world_sha256
 from sdgbridge.db import tables as t
@@ -64,7 +66,8 @@ def publisher_has_series(engine: Engine, publisher: str) -> bool:
 
 def assess(engine: Engine, method: str, areas: Sequence[str], series: Sequence[str] = (),
            targets: Path | None = None, as_of: int | None = None, publisher: str = "UNSD",
-           group: str | None = None, headlines: Path | None = None) -> Assessment:
+           group: str | None = None, headlines: Path | None = None,
+           profile: Path | None = None) -> Assessment:
     """Status of every series × area the method can assess (see the method's module), with
     what it was computed from: parameters, target table digest, data releases.
 
@@ -74,30 +77,53 @@ def assess(engine: Engine, method: str, areas: Sequence[str], series: Sequence[s
     more than half of its countries report with 2+ points (ESCAP's selection rule).
     ``headlines``: a headline rules table instead of the shipped one
     (:mod:`~sdgbridge.assessment.headline`); its sha256 is kept with the parameters
-    (``headline_rules_sha256``), as the target table's is. Each series' natural limits
-    and largest magnitude come from the shipped world table
+    (``headline_rules_sha256``), as the target table's is. ``profile``: a profile folder
+    instead of the one the method's parameters name (:mod:`~sdgbridge.assessment.profiles`);
+    its series are read too, and its name, version and sha256 are kept with the parameters.
+    Each series' natural limits and largest magnitude come from the shipped world table
     (:mod:`~sdgbridge.assessment.world`, ``world_table_sha256``) unless the target table
     gives its own.
     """
     m = get_method(method)
+    params = _with_profile(m, profile)
     codes = resolve_areas(engine, [group] if group else areas)
     table = load_targets(targets)
-    wanted = list(series) or table["series"].to_list()
+    wanted = list(series) or sorted(set(table["series"]) | set(params.get("profile_series",
+                                                                          [])))
     _check_series(engine, series, publisher)
     read = codes if not m.worldwide or group else sorted(set(codes) | set(_countries(engine)))
     obs = assessment_input(engine, read, wanted, publisher=publisher, as_of=as_of,
-                           headlines=headlines)
+                           headlines=headlines, censored=m.censored)
     releases = sorted(int(r) for r in obs["release"].unique().to_list())
     obs = obs.drop("release")
     if group:
         obs, codes = group_observations(obs, codes, area=group), [group]
+    params.pop("profile_series", None)
     digest = hashlib.sha256(table.sort("series").write_csv().encode()).hexdigest()
     table = with_world_limits(table.filter(pl.col("series").is_in(wanted)), load_world())
-    result = m.assess(obs, table)
+    result = m.assess(obs, table, params)
     result = result.filter(pl.col("area").is_in(codes))
-    params = m.params() | {"headline_rules_sha256": rules_sha256(headlines),
-                           "world_table_sha256": world_sha256()}
+    params |= {"headline_rules_sha256": rules_sha256(headlines),
+               "world_table_sha256": world_sha256()}
     return Assessment(method, params, result, codes, releases, digest, as_of)
+
+
+def _with_profile(m: Method, profile: Path | None) -> dict[str, Any]:
+    """The method's parameters; where they name a profile (or ``profile`` is given), with
+    the profile's folder, version, sha256 and (for the read) its series."""
+    params = m.params()
+    if profile is not None:
+        if "profile" not in params:
+            takes = [n for n, x in METHODS.items() if "profile" in x.params()]
+            raise SdgBridgeError(f"Method {m.name!r} takes no profile; "
+                                 f"{', '.join(takes)} do.")
+        params["profile"] = str(profile)
+    if "profile" not in params:
+        return params
+    loaded = load_profile(params["profile"], method=m.name)
+    return params | {"profile": loaded.folder if profile else loaded.name,
+                     "profile_version": loaded.version, "profile_sha256": loaded.sha256,
+                     "profile_series": loaded.series["series"].to_list()}
 
 
 def _countries(engine: Engine) -> list[str]:
@@ -139,4 +165,4 @@ def method_summary(a: Assessment, links: pl.DataFrame) -> list[tuple[str, pl.Dat
     ``summary``; e.g. SDSN's goal scores and index, ESCAP's indices); none for a method
     that has none beyond :func:`roll_up`."""
     summary = get_method(a.method).summary
-    return summary(a.results, links) if summary else []
+    return summary(a.results, links, a.params) if summary else []

@@ -103,6 +103,10 @@ def assess(
     headlines: Annotated[Path | None, typer.Option(help="Your headline rules (CSV like "
                                                    "assessment/data/headlines.csv) for series "
                                                    "published only by category.")] = None,
+    profile: Annotated[Path | None, typer.Option(help="Your profile folder (profile.toml, "
+                                                 "series.csv like assessment/profiles/"
+                                                 "sdr-2025) for a method that takes one "
+                                                 "(sdsn).")] = None,
     store: Annotated[bool, typer.Option(help="Keep the run in the store (an ad-hoc run: "
                                         "the pages go on showing the published one).")]
     = False,
@@ -117,14 +121,14 @@ def assess(
     areas = areas or [st.settings.default_group]
     if publish:
         narrowing = {"--series": series, "--targets": targets, "--as-of": as_of,
-                     "--group": group, "--headlines": headlines,
+                     "--group": group, "--headlines": headlines, "--profile": profile,
                      "--publisher": publisher != "UNSD"}
         problem = publication_problem(st.engine, areas, st.settings.default_group,
                                       [name for name, given in narrowing.items() if given])
         if problem:
             raise SdgBridgeError(problem)
     run = run_assess(st.engine, method, areas, series or (), targets, as_of, publisher, group,
-                     headlines)
+                     headlines, profile)
     if store or publish:
         save(st.engine, run, publish=publish)
     links = series_indicators(st.engine)

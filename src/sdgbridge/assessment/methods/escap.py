@@ -340,8 +340,10 @@ def _prefix(column: str, depth: int) -> pl.Expr:
     return pl.col(column).str.split(".").list.slice(0, depth).list.join(".")
 
 
-def summary(results: pl.DataFrame, links: pl.DataFrame) -> list[tuple[str, pl.DataFrame]]:
-    """ESCAP's Current Status Index per goal and Anticipated Progress per target."""
+def summary(results: pl.DataFrame, links: pl.DataFrame,
+            params: dict[str, Any] | None = None) -> list[tuple[str, pl.DataFrame]]:
+    """ESCAP's Current Status Index per goal and Anticipated Progress per target (the
+    run's ``params`` are not needed: the indices follow from the results)."""
     return [("ESCAP Current Status Index per goal", current_status_index(results, links)),
             ("ESCAP Anticipated Progress per target", anticipated_progress(results, links))]
 

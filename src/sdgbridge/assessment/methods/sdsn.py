@@ -8,37 +8,56 @@ Dashboards" (Nature Geoscience, nature.com/articles/ngeo2985), only the table of
 and introduction. Two data sets filled the gap: SDSN's SDR 2025 codebook and indicator scores
 (third-party copy, ``codebook_copy_url``) and the SDR 2023 scores in shared/data/sdr. Marks:
 [V] verified here in text or by reproducing published numbers; [R] recalled (methods.md
-§2.2), not re-read; [S] sdgbridge's own choice.
+§2.2), not re-read; [S] sdgbridge's own choice. Measured against SDR 2023 by
+``scripts/sdr_compare.py`` (docs/progress.md, "SDSN index against SDR 2023").
 
 * [V] Scores 0-100 are "a percentage towards optimal performance" (SDR 2023 A.1).
 * [V] Each SDR indicator has an optimum (= 100), a lower bound (= 0), a green and a red
   threshold, a justification of the optimum ("SDG Target", "Leave no one behind",
   "Technical Optimum", "Average of best performers") and trend years, mostly "2015 - 20xx"
-  (codebook). [R] Score ``100 * (x - lower) / (upper - lower)`` censored to [0, 100]
-  (:func:`normalise`); lower = the 2.5th percentile of the country distribution (from the
-  bad end: the 97.5th when lower is better [S]); upper from the decision tree above, the last
-  step the average of the top 5. [S] Upper = the target of the targets table when given, else
-  the 97.5th percentile (``upper_rule = "top_mean"``: top-5 mean); linear interpolation.
-  SDSN's optimum is often not the SDG target (codebook: under-5 mortality optimum 2.6, the
-  target 25 is the green threshold), so scores here can differ from SDSN's.
+  (codebook). Score ``100 * (x - lower) / (optimum - lower)`` censored to [0, 100]
+  (:func:`normalise`).
+* [S] The profile (``profile`` in the params; default ``sdr-2025``,
+  :mod:`sdgbridge.assessment.profiles`, :mod:`.sdsn_profile`): the UNSD series that measure
+  what an SDR 2025 indicator measures, with the codebook's optimum, lower bound, green and
+  red [V codebook], the goal each counts for and why it is in or out. Those series are
+  scored on these fixed bounds, so a country's score does not depend on the other
+  countries in the store (a region extract scores as the whole database: the tests). A
+  value older than the profile's ``min_year`` (2015: the codebook's "Years used" start in
+  2015 for 76 of 86 global indicators) is no score. Values published as ``<2.5`` or
+  ``>95`` are read as the bound (``Method.censored``).
+* [R] Fallback, for series outside the profile: lower = the 2.5th percentile of the
+  country distribution (from the bad end [S]); upper = the target of the targets table when
+  given, else SDSN's last step, the mean of the 5 best (``upper_rule = "top_mean"``, the
+  default since sdsn-2025.1; ``"percentile"``: the 97.5th) [S]. These bounds depend on
+  the countries in the input, so the method still reads every country (``worldwide``).
 * [V] Goal score = mean of the goal's indicator scores; Index = mean of the goal scores:
   Denmark's 101 SDR 2025 indicator scores give its published Index 85.25660831847891 to all
-  digits (a flat mean of the indicators gives 84.687). A series linked to two goals counts
-  in both [S].
+  digits (a flat mean of the indicators gives 84.687). With a profile only its counted
+  series enter, each for its profile goal; without one, every linked series, a series
+  linked to two goals counting in both [S].
+* [V] Goal 14 is left out for landlocked countries (no goal-14 score in SDR 2023 for
+  exactly the 40 ranked countries of ``reference/data/landlocked.csv``).
 * [V] A goal with no score (SDG 14 when landlocked, SDG 1 or 10 without data) enters the
   SDR 2023 Index as the mean of that goal over the ranked countries of the same SDR region:
   this reproduces all 166 ``overall_score`` values in shared/data/sdr to 1e-6 (the tests);
-  :func:`index` does it when given ``regions``.
+  :func:`index` does it when given ``regions``. [S] The profile's summary does not: a
+  regional mean would depend on the other countries in the store. Goals 10, 12 and 13 have
+  no UNSD series in the profile, so the Index is the mean of the other goals.
 * [V] No Index for a country "missing data on more than 20% of the indicators" (A.1). The
   rule is on the Index, not on goal scores: :func:`goal_scores` keeps every goal × area and
-  flags the area (``in_index``); :func:`index` leaves it out. [S] The basket is every linked
+  flags the area (``in_index``); :func:`index` leaves it out. [S] "The indicators" = the
+  profile's ``basket``: its counted series whose UNSD data from 2015 on cover at least 80 %
+  of SDR's 166 countries ([R] SDR's own coverage criterion for an indicator; 30 of the 40
+  counted series), less goal 14 for a landlocked country. Without a profile: every linked
   series of the results.
 * [V] Dashboards are green / yellow / orange / red (A.1). [R] Yellow and orange split at the
   midpoint of the red and green thresholds; a goal's colour is the mean of its two worst
   indicators on a 0-4 scale (lower bound 0, red 1, midpoint 2, green 3, upper 4), green
-  only if both are green (:func:`goal_dashboard`). [S] Where ``[thresholds]`` (SDSN's values,
-  codebook) has no row: green = the target, else ``green_position`` of the span; red sits
-  ``red_position`` of the way from lower to green (medians of 45 codebook indicators).
+  only if both are green (:func:`goal_dashboard`). Thresholds: the profile's (SDSN's,
+  codebook); [S] elsewhere ``[thresholds]`` of the params if any, else green = the target,
+  else ``green_position`` of the span; red sits ``red_position`` of the way from lower to
+  green (medians of 45 codebook indicators).
   Edges are inclusive: a value at the green threshold is green, at the red one orange.
 * [V] Trend Dashboards say whether a country is on track "based on past performance"
   (A.1); arrows ↑ ➚ → ↓ • (sdsna/sdgindex-data ``config.js``). [R] Linear annual pace
@@ -57,7 +76,10 @@ and introduction. Two data sets filled the gap: SDSN's SDR 2025 codebook and ind
   value carried to 2030 at the pace of each half, base -> middle observation (the
   ``(n - 1) // 2``-th from 2015 on, counting from 0) and middle -> latest, i.e.
   ``x_l + pace_half * (2030 - t_l)``; the smaller and the larger of the two. The overall pace
-  is the time-weighted mean of the halves', so the range contains ``projected_2030``. Null
+  is the time-weighted mean of the halves', so the range contains ``projected_2030``. The
+  displayed projections are held within the series' natural limits and withheld beyond
+  ``[projection] max_multiple`` times the largest magnitude any country has had
+  (``projection_note``; docs/progress.md "Projections"); the arrow rests on the paces. Null
   with fewer than three observations from 2015 on.
 """
 
@@ -67,28 +89,41 @@ from typing import Any
 
 import polars as pl
 
+from sdgbridge.assessment.methods.sdsn_profile import (
+    BOUND_COLUMNS,
+    PROFILE_COLUMNS,
+    profile,
+    profile_bounds,
+    with_profile_targets,
+)
 from sdgbridge.assessment.model import (
+    LIMITS,
     RELATIVE,
     RESULT_COLUMNS,
     SCALE,
     Method,
     area_target,
+    bounded_projections,
     middle_point,
     projection_range,
     read_params,
     target_directions,
 )
+from sdgbridge.assessment.profiles import Profile
 from sdgbridge.errors import ConfigError
+from sdgbridge.reference.landlocked import landlocked_areas
 
 NAME = "sdsn"
 #: Columns after :data:`~sdgbridge.assessment.model.RESULT_COLUMNS`.
 EXTRA_COLUMNS = ("score", "lower", "upper", "green", "red", "band", "rating", "trend",
                  "pace", "pace_needed", "pace_ratio", "projected_2030_low",
-                 "projected_2030_high")
-BOUND_COLUMNS = ("series", "direction", "target", "lower", "upper", "green", "red")
+                 "projected_2030_high", "profile_goal", "counts", "projection_note")
+_PROJECTIONS = ("projected_2030", "projected_2030_low", "projected_2030_high")
+GOAL_14 = 14  # left out for landlocked countries
 ARROWS = ("on_track", "moderate", "stagnating")  # from the best; below: decreasing
 COLOURS = ("green", "yellow", "orange")  # from the best; below: red
 _KEY = ["series", "area"]
+__all__ = ["BOUND_COLUMNS", "PROFILE_COLUMNS", "profile", "profile_bounds", "with_profile_targets"]
 
 
 def load_params(name: str = "sdsn.toml") -> dict[str, Any]:
@@ -178,20 +213,29 @@ def _raw_score(x: pl.Expr) -> pl.Expr:
 
 
 def assess_sdsn(obs: pl.DataFrame, targets: pl.DataFrame,
-                params: dict[str, Any] | None = None) -> pl.DataFrame:
+                params: dict[str, Any] | None = None,
+                prof: Profile | None = None) -> pl.DataFrame:
     """Score, dashboard colour and trend arrow of every series × area of ``obs``.
 
-    ``obs`` and ``targets`` follow :mod:`sdgbridge.assessment.model`; the bounds come from
-    ``obs`` itself (:func:`bounds_from_data`). ``status`` is SDSN's trend label, ``rating``
-    the colour, ``trend`` the arrow symbol; ``scale`` maps the trend to ``model.SCALE``.
+    ``obs`` and ``targets`` follow :mod:`sdgbridge.assessment.model`. A series of the
+    profile (``prof``, else the one ``params`` names) is scored on its fixed bounds, and
+    only on a value from its ``min_year`` on (else no score: grey); any other series on
+    bounds from ``obs`` itself (:func:`bounds_from_data`). ``status`` is SDSN's trend label,
+    ``rating`` the colour, ``trend`` the arrow symbol; ``scale`` maps the trend to
+    ``model.SCALE``; ``profile_goal`` and ``counts`` say where the series counts.
     """
     p = load_params() if params is None else params
+    prof = profile(p) if prof is None else prof
+    targets = with_profile_targets(targets, prof)
     ends = _endpoints(obs, p["base_year"])  # refuses duplicates before anything else
-    relative = target_directions(obs, targets).select("series", RELATIVE)
-    frame = ends.join(bounds_from_data(obs, targets, p), on="series", how="left").join(
+    relative = target_directions(obs, targets).select("series", RELATIVE, *LIMITS)
+    bounds = profile_bounds(bounds_from_data(obs, targets, p), prof, p)
+    frame = ends.join(bounds, on="series", how="left").join(
         relative, on="series", how="left").with_columns(area_target())
     goal = pl.when(pl.col(RELATIVE).is_not_null()).then("target").otherwise("green")
-    frame = frame.with_columns(score=_score(pl.col("latest_value")), band=_band(p), goal=goal)
+    fresh = pl.col("min_year").is_null() | (pl.col("latest_year") >= pl.col("min_year"))
+    frame = frame.with_columns(score=pl.when(fresh).then(_score(pl.col("latest_value"))),
+                               band=pl.when(fresh).then(_band(p)), goal=goal)
     frame = frame.with_columns(rating=_colour(pl.col("band"), p), **_pace(p["target_year"]))
     frame = frame.with_columns(_arrow(p).alias("arrow_key"))
     t = p["trend"]
@@ -200,7 +244,8 @@ def assess_sdsn(obs: pl.DataFrame, targets: pl.DataFrame,
         status=pl.col("arrow_key").replace_strict(t["labels"], return_dtype=pl.Utf8),
         trend=pl.col("arrow_key").replace_strict(t["symbols"], return_dtype=pl.Utf8),
         scale=pl.col("arrow_key").replace_strict(p["scale"], return_dtype=pl.Utf8),
-    ).select(*RESULT_COLUMNS, *EXTRA_COLUMNS).sort(_KEY)
+    ).with_columns(bounded_projections(p["projection"], _PROJECTIONS)).select(
+        *RESULT_COLUMNS, *EXTRA_COLUMNS).sort(_KEY)
 
 
 def _endpoints(obs: pl.DataFrame, base_year: int) -> pl.DataFrame:
@@ -284,31 +329,51 @@ def _arrow(p: dict[str, Any]) -> pl.Expr:
 
 
 def _goals(links: pl.DataFrame) -> pl.DataFrame:
-    """``series, goal`` (Int64) from a series → indicator mapping (``1.2.1`` → goal 1)."""
+    """``series, goal`` (Int64): ``links`` as it is when it has a ``goal`` column (e.g. a
+    profile's counted series), else from its ``indicator`` column (``1.2.1`` → goal 1)."""
+    if "goal" in links.columns:
+        return links.select("series", pl.col("goal").cast(pl.Int64)).unique()
     goal = pl.col("indicator").str.split(".").list.first().cast(pl.Int64)
     return links.select("series", goal.alias("goal")).unique()
 
 
+def _not_landlocked_14(landlocked: frozenset[str]) -> pl.Expr:
+    """False for goal 14 of a landlocked area (SDSN gives those no goal-14 score)."""
+    return ~((pl.col("goal") == GOAL_14) & pl.col("area").is_in(list(landlocked)))
+
+
 def goal_scores(results: pl.DataFrame, links: pl.DataFrame,
-                params: dict[str, Any] | None = None) -> pl.DataFrame:
+                params: dict[str, Any] | None = None, *, basket: pl.DataFrame | None = None,
+                landlocked: frozenset[str] = frozenset()) -> pl.DataFrame:
     """Mean normalised score per goal × area, with coverage and the 20 %-missing flag.
 
     ``results``: ``series, area, score`` (e.g. :func:`assess_sdsn`); ``links``: ``series,
-    indicator``. A series serving two goals counts in each. The basket is every linked
-    series of ``results``; ``missing_share`` = share of it without a score for the area;
+    goal`` or ``series, indicator``. A series serving two goals counts in each. ``basket``
+    (``series, goal``): the indicators the missing-data rule counts (default: every linked
+    series of ``results``); ``missing_share`` = share of the area's basket without a score;
     ``in_index`` = ``missing_share <= [missing] max_share`` (SDR: no Index otherwise).
+    ``landlocked`` areas get no goal-14 score, and goal-14 series leave their basket.
     """
     p = load_params() if params is None else params
-    linked = results.select(*_KEY, "score").join(_goals(links), on="series")
-    n_basket = linked["series"].n_unique()
-    present = linked.filter(pl.col("score").is_not_null()).group_by("area").agg(
-        missing_share=1 - pl.col("series").n_unique() / n_basket)
-    expected = linked.group_by("goal").agg(
+    goals = _goals(links)
+    linked = results.select(*_KEY, "score").join(goals, on="series").filter(
+        _not_landlocked_14(landlocked))
+    basket = goals.join(linked.select("series").unique(), on="series") if basket is None \
+        else _goals(basket)
+    n_all = basket["series"].n_unique()
+    n_14 = basket.filter(pl.col("goal") == GOAL_14)["series"].n_unique()
+    size = pl.when(pl.col("area").is_in(list(landlocked))).then(n_all - n_14).otherwise(n_all)
+    scored = linked.filter(pl.col("score").is_not_null())
+    present = scored.join(basket.select("series").unique(), on="series").group_by(
+        "area").agg(n=pl.col("series").n_unique()).with_columns(
+        missing_share=1 - pl.col("n") / size).drop("n")
+    expected = goals.group_by("goal").agg(
         n_expected=pl.col("series").n_unique().cast(pl.Int64))
-    scores = linked.filter(pl.col("score").is_not_null()).group_by("goal", "area").agg(
+    scores = scored.group_by("goal", "area").agg(
         score=pl.col("score").mean(), n_series=pl.len().cast(pl.Int64))
     limit = p["missing"]["max_share"] + p["edge_tolerance"]
-    return (scores.join(expected, on="goal").join(present, on="area")
+    return (scores.join(expected, on="goal").join(present, on="area", how="left")
+            .with_columns(pl.col("missing_share").fill_null(1.0))
             .with_columns(in_index=pl.col("missing_share") <= limit).sort("goal", "area"))
 
 
@@ -344,16 +409,18 @@ def _impute_regional(frame: pl.DataFrame, regions: pl.DataFrame) -> pl.DataFrame
 
 
 def goal_dashboard(results: pl.DataFrame, links: pl.DataFrame,
-                   params: dict[str, Any] | None = None) -> pl.DataFrame:
+                   params: dict[str, Any] | None = None,
+                   landlocked: frozenset[str] = frozenset()) -> pl.DataFrame:
     """Goal colour per goal × area from the goal's two worst indicators (module docstring).
 
-    ``results``: ``series, area, band`` (:func:`assess_sdsn`). The colour comes from the mean
-    of the two lowest 0-4 values, but is green only if both are green. Returns ``goal, area,
-    band, rating, label, worst_series, n_series``; a goal with one indicator uses that one.
+    ``results``: ``series, area, band`` (:func:`assess_sdsn`); ``links`` as for
+    :func:`goal_scores`. The colour comes from the mean of the two lowest 0-4 values, but is
+    green only if both are green. Returns ``goal, area, band, rating, label, worst_series,
+    n_series``; a goal with one indicator uses that one; no goal 14 for ``landlocked``.
     """
     p = load_params() if params is None else params
     linked = results.select(*_KEY, "band").join(_goals(links), on="series").filter(
-        pl.col("band").is_not_null())
+        pl.col("band").is_not_null() & _not_landlocked_14(landlocked))
     two = pl.col("band").sort().head(2)
     worst = linked.group_by("goal", "area").agg(
         band=two.mean(), floor=two.min(), n_series=pl.len().cast(pl.Int64),
@@ -368,15 +435,31 @@ def goal_dashboard(results: pl.DataFrame, links: pl.DataFrame,
         "goal", "area", "band", "rating", "label", "worst_series", "n_series").sort("goal", "area")
 
 
-def summary(results: pl.DataFrame, links: pl.DataFrame) -> list[tuple[str, pl.DataFrame]]:
-    """SDSN's goal scores with their dashboard colours, and the index."""
-    goals = goal_scores(results, links)
-    colours = goal_dashboard(results, links).select("goal", "area", "rating")
+def summary(results: pl.DataFrame, links: pl.DataFrame,
+            params: dict[str, Any] | None = None) -> list[tuple[str, pl.DataFrame]]:
+    """SDSN's goal scores with their dashboard colours, and the index.
+
+    With a profile (the run's ``params`` name one): the goals are the profile's, only its
+    counted series enter, the missing-data basket is its counted series, and landlocked
+    countries get no goal 14. Without one: ``links`` (series -> indicator), every series.
+    """
+    p = load_params() if params is None else params
+    prof = profile(p)
+    if prof is None:
+        goals = goal_scores(results, links, p)
+        colours = goal_dashboard(results, links, p)
+    else:
+        counted, land = prof.counted(), landlocked_areas()
+        goals = goal_scores(results, counted, p, basket=prof.basket(), landlocked=land)
+        colours = goal_dashboard(results, counted, p, land)
     return [("SDSN goal scores (0-100) and dashboard colours",
-             goals.join(colours, on=["goal", "area"], how="left")),
+             goals.join(colours.select("goal", "area", "rating"), on=["goal", "area"],
+                        how="left")),
             ("SDSN index (mean of goal scores; none where over 20 % is missing)",
              index(goals))]
 
 
-# Normalised between percentiles over all countries: its input is every country's data.
-METHOD = Method(NAME, "SDSN trends", assess_sdsn, worldwide=True, summary=summary)
+# Profile series are scored on fixed bounds; the others between percentiles over all
+# countries, so the input is every country's data.
+METHOD = Method(NAME, "SDSN trends", assess_sdsn, worldwide=True, summary=summary,
+                censored=True)
