@@ -62,10 +62,15 @@ def countries(engine: Any) -> pl.DataFrame:
 
 def all_targets(obs: pl.DataFrame) -> pl.DataFrame:
     from sdgbridge.assessment.inputs import load_targets
+    from sdgbridge.assessment.profiles import load_profile
 
     shipped = load_targets()
+    # a series of the SDR profile keeps the profile's direction; any other: higher is better
+    profiled = load_profile("sdr-2025").series.select("series", profiled="direction")
     others = (obs.select("series").unique().join(shipped, on="series", how="anti")
-              .with_columns(direction=pl.lit("higher"), target=pl.lit(None, pl.Float64),
+              .join(profiled, on="series", how="left")
+              .with_columns(direction=pl.col("profiled").fill_null("higher"),
+                            target=pl.lit(None, pl.Float64),
                             source=pl.lit("benchmark: no target"),
                             relative=pl.lit(None, pl.Float64)))
     return pl.concat([shipped.filter(pl.col("series").is_in(obs["series"].unique()
@@ -152,13 +157,14 @@ def agreement(ours: pl.DataFrame, peer: dict[tuple[str, str], str]) -> dict[str,
 def main(data: Path, limit: int | None) -> None:
     from sdgbridge.assessment.inputs import assessment_input
     from sdgbridge.assessment.methods import METHODS
+    from sdgbridge.assessment.world import load_world, with_world_limits
 
     with tempfile.TemporaryDirectory(prefix="sdgbridge-assess-") as tmp:
         engine = build_store(data, Path(tmp))
         areas = countries(engine)
         obs, t_read = timed(assessment_input, engine, areas["code"].to_list())
         obs = obs.drop("release")
-        targets = all_targets(obs)
+        targets = with_world_limits(all_targets(obs), load_world())
         print(f"read: {obs.height:,} headline observations, {obs['series'].n_unique()} "
               f"series, {obs['area'].n_unique()} countries in {t_read:.2f} s")
         times, results = {}, {}
