@@ -110,7 +110,8 @@ def run_undata(obs: pl.DataFrame, targets: pl.DataFrame, areas: pl.DataFrame,
     undata.analysis.get = fake_get
     # undata takes one target per series: series with a relative target (a value per area)
     # are left out of the comparison.
-    absolute = targets.filter(pl.col("relative").is_null()).drop("relative")
+    absolute = targets.filter(pl.col("relative").is_null()).select(
+        "series", "direction", "target", "source")
     wanted = absolute.head(limit) if limit else absolute
     out: dict[tuple[str, str], str] = {}
     start = time.perf_counter()

@@ -1,11 +1,14 @@
 """Print the goal-level progress of the Centre's six countries for every method, as Markdown
-tables (the dominant status per goal and country, with the number of series behind it), and
-draw the UNSD heatmap. Used to write docs/progress.md:
+tables, as each method publishes goal figures: for UNSD, ESCAP and Open SDG the number of the
+goal's counted series in each status (✓ on track, ! needs acceleration, – stagnating,
+✗ regressing, ? no status; profile ``sdg-goals``); for SDSN the goal score (0-100) and
+dashboard colour (profile ``sdr-2025``). Also draws the UNSD heatmap. Used to write
+docs/progress.md:
 
     python scripts/progress_tables.py STORE.db docs/img/progress-unsd.png
 
-STORE.db must hold the whole UN Global SDG Database (SDSN's bounds are percentiles over all
-countries): `sdgbridge --db sqlite:///STORE.db init` then `sdgbridge --db … ingest
+STORE.db may hold the region or the whole UN Global SDG Database (the figures are the same):
+`sdgbridge --db sqlite:///STORE.db init` then `sdgbridge --db … ingest
 ../shared/data/sdg/unsd_global_ddf_2023-12`.
 """
 
@@ -16,20 +19,30 @@ from pathlib import Path
 
 import polars as pl
 
-from sdgbridge.assessment.charts import dominant, heatmap
+from sdgbridge.assessment.charts import heatmap
+from sdgbridge.assessment.figures import counted_links
 from sdgbridge.assessment.methods import METHODS
-from sdgbridge.assessment.run import assess, roll_up, series_indicators
+from sdgbridge.assessment.model import SCALE
+from sdgbridge.assessment.run import assess, method_summary, roll_up, series_indicators
 from sdgbridge.db.engine import make_engine
 from sdgbridge.reference.catalog import area_table
 
-SHORT = {"on track": "on track", "needs acceleration": "accelerate", "stagnating": "stagnating",
-         "regressing": "regressing", "insufficient data": "no data"}
+SYMBOL = {"on track": "✓", "needs acceleration": "!", "stagnating": "–", "regressing": "✗",
+          "insufficient data": "?"}
 
 
-def table(rolled: pl.DataFrame, names: dict[str, str], areas: list[str]) -> str:
-    goals = sorted(set(rolled["goal"]), key=int)
-    cells = {(r["goal"], r["area"]): f"{SHORT[dominant(r)]} ({r['coverage']})"
-             for r in rolled.iter_rows(named=True)}
+def share_cells(rolled: pl.DataFrame) -> dict[tuple[str, str], str]:
+    return {(r["goal"], r["area"]): " ".join(f"{SYMBOL[s]}{r[s]}" for s in SCALE if r[s])
+            for r in rolled.iter_rows(named=True)}
+
+
+def sdsn_cells(goals: pl.DataFrame) -> dict[tuple[str, str], str]:
+    return {(str(r["goal"]), r["area"]): f"{r['score']:.1f} {r['rating'] or ''}".strip()
+            for r in goals.iter_rows(named=True)}
+
+
+def table(cells: dict[tuple[str, str], str], names: dict[str, str], areas: list[str]) -> str:
+    goals = sorted({g for g, _ in cells}, key=int)
     head = "| goal | " + " | ".join(names[a] for a in areas) + " |"
     rule = "|---|" + "---|" * len(areas)
     rows = [f"| {g} | " + " | ".join(cells.get((g, a), "–") for a in areas) + " |"
@@ -44,9 +57,18 @@ def main(store: str, image: str) -> None:
     links = series_indicators(engine)
     for method in METHODS:
         run = assess(engine, method, areas)
-        rolled = roll_up(run.results, links, "goal")
+        rolled = roll_up(run.results, counted_links(links), "goal")
         print(f"\n### {method} ({run.params_version}; data releases {run.releases})\n")
-        print(table(rolled, names, areas))
+        if method == "sdsn":
+            summary = dict(method_summary(run, links))
+            goals = next(f for t, f in summary.items() if "goal scores" in t)
+            print(table(sdsn_cells(goals), names, areas))
+            index = next(f for t, f in summary.items() if t.startswith("SDSN index"))
+            print("\nindex: " + ", ".join(f"{names[r['area']]} {r['index']:.1f}"
+                                          for r in index.iter_rows(named=True)
+                                          if r["area"] in areas and r["index"] is not None))
+        else:
+            print(table(share_cells(rolled), names, areas))
         if method == "unsd":
             heatmap(rolled, "goal", {a: names[a] for a in areas}, Path(image),
                     f"SDG progress by goal, UNSD method ({run.params_version})")
