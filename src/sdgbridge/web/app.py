@@ -31,7 +31,7 @@ from sdgbridge.kept import Keeper
 from sdgbridge.reference.seed import seed_store
 from sdgbridge.web.api import data, knowledge, orgs, progress, projects, reference
 from sdgbridge.web.fast import FastObservations
-from sdgbridge.web.pages import coordination, country, explore, home
+from sdgbridge.web.pages import coordination, country, explore, goal, home
 from sdgbridge.web.pages import knowledge as knowledge_pages
 from sdgbridge.web.pages.base import STATIC_DIR, error_page
 
@@ -39,7 +39,7 @@ API_PREFIX = "/api/v1"
 # In this order: the reads of each capability, then the writes (behind the bearer token).
 ROUTERS = (reference.router, data.router, progress.router, projects.router, orgs.router,
            orgs.writes, projects.writes, knowledge.router)
-PAGES = (home.router, country.router, explore.router, coordination.router,
+PAGES = (home.router, country.router, goal.router, explore.router, coordination.router,
          knowledge_pages.router)
 
 

@@ -254,3 +254,25 @@ def test_label_check_finds_an_unlabelled_control() -> None:
     doc = html.fromstring('<form><label for="a">A</label><input id="a"><input id="b">'
                           '<label><input type="checkbox"> C</label></form>')
     assert controls_without_label(doc) == ['<input id="b">']
+
+
+@pytest.mark.parametrize("method", ["unsd", "escap", "sdsn", "opensdg"])
+def test_goal_cell_explains_its_series(client: TestClient, engine: Engine, method: str) -> None:
+    """From a goal cell of the home page to the series behind it: each with its values and
+    the rule that decided its status, as the library assessed them."""
+    home = page(client, f"/?method={method}")
+    links = home.xpath("//table[@class='heatmap']//a[@class='cell-link']/@href")
+    assert f"/country/KAZ/goal/7?method={method}" in links
+    doc = page(client, f"/country/KAZ/goal/7?method={method}")
+    rows = doc.xpath("//table[@class='explain']/tbody/tr")
+    res = assess(engine, method, ["CARSDG"]).results.filter(
+        (pl.col("area") == "398") & pl.col("series").is_in(["EG_ACS_ELEC"]))
+    assert res.height == 1 and len(rows) >= 1
+    row = next(r for r in rows if text(r.xpath("th")[0]).startswith("EG_ACS_ELEC"))
+    r = res.row(0, named=True)
+    cells = [text(td) for td in row.xpath("td")]
+    assert cells[0].endswith(r["status"])
+    assert cells[2].startswith(f"{r['latest_value']:g}".split(".")[0])
+    why = cells[5]
+    assert why and why != "–"  # every status names the rule behind it
+    page(client, "/country/KAZ/goal/18", status=404)

@@ -7,7 +7,8 @@ language, rendering, errors), :mod:`.progress` (the current assessment for a pag
 * ``/``: the region's goals × countries heatmap for a method, headline values, the latest
   data release and what it changed (:mod:`.home`);
 * ``/country/{code}``: goal and target status, off-track targets, trends, data gaps, who works
-  there on what with how much (:mod:`.country`);
+  there on what with how much (:mod:`.country`); ``/country/{code}/goal/{goal}``: the series
+  behind a goal cell and the rule that decided each (:mod:`.goal`);
 * ``/indicator``: a series over time per country, by disaggregation, with its 2030 projection
   and target, as a chart and a table, with a CSV download; ``/map``: a choropleth of the
   region for any series (:mod:`.explore`);
