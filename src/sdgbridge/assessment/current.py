@@ -31,7 +31,13 @@ from sqlalchemy import Engine, select
 from sdgbridge.assessment.figures import counted_links
 from sdgbridge.assessment.gaps import data_gaps
 from sdgbridge.assessment.inputs import assessment_input, load_targets
-from sdgbridge.assessment.run import assess, method_params, roll_up, series_indicators
+from sdgbridge.assessment.run import (
+    assess,
+    get_method,
+    method_params,
+    roll_up,
+    series_indicators,
+)
 from sdgbridge.assessment.store import results
 from sdgbridge.db import tables as t
 from sdgbridge.errors import NotFound
@@ -54,6 +60,14 @@ class CurrentAssessment:
     run_id: int | None
     published_at: Any = None
     releases: tuple[int, ...] = ()
+
+    def summary(self) -> list[tuple[str, pl.DataFrame]]:
+        """The method's own aggregates of these results (e.g. SDSN's goal scores with
+        their colours, and the index), as (title, frame) pairs; none for a method without."""
+        method = get_method(self.method)
+        if method.summary is None:
+            return []
+        return method.summary(self.results, self.links, method_params(self.method))
 
     def rolled(self, level: str, area: str | None = None) -> pl.DataFrame:
         """The results (of ``area``, or every area) rolled up to ``level``, of the series

@@ -276,3 +276,28 @@ def test_goal_cell_explains_its_series(client: TestClient, engine: Engine, metho
     why = cells[5]
     assert why and why != "–"  # every status names the rule behind it
     page(client, "/country/KAZ/goal/18", status=404)
+
+
+def test_home_sdsn_shows_goal_scores_colours_and_index(client: TestClient,
+                                                       engine: Engine) -> None:
+    """SDSN's goal figure is its goal score and dashboard colour, and the index under the
+    table: the library's summary of the same run, not a share of trend arrows."""
+    from sdgbridge.assessment.run import method_summary
+
+    run = assess(engine, "sdsn", ["CARSDG"])
+    summary = dict(method_summary(run, series_indicators(engine)))
+    goals = next(f for t, f in summary.items() if "goal scores" in t)
+    assert goals.height > 0
+    doc = page(client, "/?method=sdsn")
+    order = ["4", "398", "417", "762", "795", "860"]
+    rows = {text(r.xpath("th")[0]).split()[0]: r.xpath("td")
+            for r in doc.xpath("//table[@class='heatmap']/tbody/tr")}
+    for r in goals.iter_rows(named=True):
+        td = rows[str(r["goal"])][order.index(r["area"])]
+        assert f"r-{r['rating'] or 'grey'}" in td.get("class")
+        shown = text(td.xpath(".//strong")[0]).replace("\u202f", "")
+        assert float(shown) == pytest.approx(r["score"], abs=0.05)
+    index = dict(next(f for t, f in summary.items() if t.startswith("SDSN index"))
+                 .select("area", "index").iter_rows())
+    foot = [text(td) for td in doc.xpath("//table[@class='heatmap']/tfoot//td")]
+    assert foot == [("–" if index.get(a) is None else f"{index[a]:.1f}") for a in order]

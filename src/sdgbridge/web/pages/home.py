@@ -15,7 +15,7 @@ from sdgbridge.reference.catalog import area_names, goal_codes, group_areas, tit
 from sdgbridge.summary import headline_latest
 from sdgbridge.web.deps import EngineDep, KeptDep, SettingsDep
 from sdgbridge.web.pages.base import LangDep, MethodQ, render
-from sdgbridge.web.pages.progress import cells, progress
+from sdgbridge.web.pages.progress import cells, index_cells, progress, score_cells
 
 router = APIRouter()
 
@@ -30,7 +30,8 @@ def home(request: Request, engine: EngineDep, settings: SettingsDep, lang: LangD
     return render(request, "home.html", method=prog.method, progress=prog,
                   countries=group_areas(engine, group, lang), goals=goal_codes(engine),
                   goal_titles=titles(engine, "goal", lang),
-                  heat=cells(prog.rolled("goal"), "goal"),
+                  heat=cells(prog.rolled("goal"), "goal"), scores=score_cells(prog),
+                  index=index_cells(prog),
                   headline=_headline(engine, group, prog, lang),
                   release=kept.get(engine, "latest release", latest_release_changes,
                                    (group,), on=("releases",)),

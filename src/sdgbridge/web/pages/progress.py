@@ -55,3 +55,23 @@ def titled_targets(engine: Engine, df: pl.DataFrame, lang: str) -> list[dict[str
     ``lang``."""
     names = titles(engine, "target", lang)
     return [{**r, "title": names.get(r["target"], "")} for r in df.to_dicts()]
+
+
+def score_cells(prog: CurrentAssessment) -> dict[tuple[str, str], dict[str, Any]]:
+    """(goal, area) -> {score, rating, n_series} of SDSN's goal scores and dashboard colours
+    (its own goal figure); empty for the other methods."""
+    if prog.method != "sdsn":
+        return {}
+    goals = next(frame for title, frame in prog.summary() if "goal scores" in title)
+    return {(str(r["goal"]), r["area"]): {"score": r["score"], "rating": r["rating"],
+                                          "n_series": r["n_series"]}
+            for r in goals.iter_rows(named=True)}
+
+
+def index_cells(prog: CurrentAssessment) -> dict[str, float | None]:
+    """area -> SDSN index (None where SDSN's missing-data rule gives none); empty for the
+    other methods."""
+    if prog.method != "sdsn":
+        return {}
+    frame = next(frame for title, frame in prog.summary() if title.startswith("SDSN index"))
+    return dict(frame.select("area", "index").iter_rows())
