@@ -28,7 +28,6 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Engine, select
 
-from sdgbridge.assessment.figures import counted_links
 from sdgbridge.assessment.gaps import data_gaps
 from sdgbridge.assessment.inputs import assessment_input, load_targets
 from sdgbridge.assessment.run import (
@@ -71,9 +70,9 @@ class CurrentAssessment:
 
     def rolled(self, level: str, area: str | None = None) -> pl.DataFrame:
         """The results (of ``area``, or every area) rolled up to ``level``, of the series
-        the goal profile counts (:func:`~sdgbridge.assessment.figures.counted_links`)."""
+        the goal profile counts (:func:`~sdgbridge.assessment.run.roll_up`)."""
         res = self.results if area is None else self.results.filter(pl.col("area") == area)
-        return roll_up(res, counted_links(self.links), level)
+        return roll_up(res, self.links, level)
 
 
 def _version(method: str) -> str:

@@ -16,12 +16,13 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Engine, select
 
+from sdgbridge.assessment.figures import counted_links
 from sdgbridge.assessment.groups import group_observations
 from sdgbridge.assessment.headline import rules_sha256
 from sdgbridge.assessment.inputs import assessment_input, load_targets
 from sdgbridge.assessment.methods import METHODS
 from sdgbridge.assessment.model import SCALE, Method, code_key
-from sdgbridge.assessment.profiles import load_profile
+from sdgbridge.assessment.profiles import Profile, load_profile
 from sdgbridge.assessment.store import Assessment
 from sdgbridge.assessment.world import load_world, with_world_limits, world_sha256
 from sdgbridge.db import tables as t
@@ -142,12 +143,17 @@ def series_indicators(engine: Engine) -> pl.DataFrame:
                                                               "indicator": pl.Utf8})
 
 
-def roll_up(results: pl.DataFrame, links: pl.DataFrame, level: str) -> pl.DataFrame:
-    """Counts of each display-scale status per ``level`` × area, with coverage."""
+def roll_up(results: pl.DataFrame, links: pl.DataFrame, level: str,
+            profile: Profile | None = None, *, every_series: bool = False) -> pl.DataFrame:
+    """Counts of each display-scale status per ``level`` × area, with coverage, of the
+    series the goal profile counts (``profile``, else the shipped ``sdg-goals``:
+    :func:`~sdgbridge.assessment.figures.counted_links`); ``every_series``: all of them."""
     if level not in LEVELS:
         raise SdgBridgeError(f"Unknown level {level!r}; choose one of {', '.join(LEVELS)}.")
     if level == "series":
         return results
+    if not every_series:
+        links = counted_links(links, profile)
     df = results.join(links, on="series", how="inner")
     df = df.with_columns(
         pl.col("indicator").str.split(".").list.slice(0, {"indicator": 3, "target": 2,
