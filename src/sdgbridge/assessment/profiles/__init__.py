@@ -99,8 +99,9 @@ def load_profile(ref: str | Path, method: str | None = None,
                           f"{meta['method']!r}, not {method!r}.")
     csv_path = folder / "series.csv"
     frame = read_series(csv_path, require)
-    digest = hashlib.sha256((folder / "profile.toml").read_bytes()
-                            + csv_path.read_bytes()).hexdigest()
+    extra = [folder / str(name) for name in (meta.get("impute") or {}).values()]
+    digest = hashlib.sha256(b"".join(p.read_bytes() for p in [
+        folder / "profile.toml", csv_path, *extra] if p.is_file())).hexdigest()
     return Profile(meta["name"], meta["version"], meta["method"], meta, frame, str(folder),
                    digest)
 
