@@ -68,13 +68,13 @@ def report(goals: pl.DataFrame, idx: pl.DataFrame, sdr_path: Path) -> None:
     missing = goals.group_by("iso3").agg(pl.col("missing_share").first())
     six = overall.filter(pl.col("iso3").is_in(FOCUS)).join(idx, on="iso3", how="left").join(
         missing, on="iso3", how="left").with_columns(diff=pl.col("index") - pl.col("sdr"))
-    print("\n| country | sdgbridge | SDR 2023 | difference | goals | missing share |")
-    print("|---|---|---|---|---|---|")
+    print("\n| country | sdgbridge | SDR 2023 | difference | goals | filled | missing share |")
+    print("|---|---|---|---|---|---|---|")
     for r in six.sort("iso3").iter_rows(named=True):
         ours = "–" if r["index"] is None else f"{r['index']:.2f}"
         diff = "–" if r["diff"] is None else f"{r['diff']:+.2f}"
         print(f"| {r['iso3']} | {ours} | {r['sdr']:.2f} | {diff} | {r['n_goals']} | "
-              f"{r['missing_share']:.2f} |")
+              f"{r['n_imputed']} | {r['missing_share']:.2f} |")
     per_goal = sdr_goals.filter(pl.col("iso3").is_in(FOCUS)).join(
         goals.select("iso3", "goal", "score"), on=["iso3", "goal"], how="full",
         coalesce=True).with_columns(diff=pl.col("score") - pl.col("sdr_goal"))

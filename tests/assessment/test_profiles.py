@@ -75,6 +75,25 @@ def test_loader_errors_name_file_line_and_column(tmp_path: Path, rows: list[str]
     assert f"{folder / 'series.csv'}, {where}" in str(err.value)
 
 
+def test_match_column(tmp_path: Path) -> None:
+    """``match``: same / proxy / different, empty = not stated; a different measure cannot
+    count; the shipped profile marks its two counted proxies."""
+    header = HEADER + ",match"
+    folder = make(tmp_path, ["A,3,x,,10,50,20,30,yes,r,proxy", "B,3,x,,10,50,20,30,yes,r,",
+                             "C,3,,,,,,,no,r,Different"], header=header)
+    assert load_profile(folder).series["match"].to_list() == ["proxy", None, "different"]
+    for cell, what in (("near", "write same, proxy, different"), ("different", "cannot")):
+        bad = make(tmp_path / cell, [f"A,3,x,,10,50,20,30,yes,r,{cell}"], header=header)
+        with pytest.raises(InputError, match=what) as err:
+            load_profile(bad)
+        assert "line 2, column match" in str(err.value)
+    shipped_rows = load_profile("sdr-2025").series
+    proxies = shipped_rows.filter(pl.col("counts") & (pl.col("match") == "proxy"))
+    assert sorted(proxies["series"]) == ["EN_ATM_PM25", "SH_ACS_DTP3"]
+    assert shipped_rows["match"].null_count() == 0
+    assert shipped_rows.filter(pl.col("counts") & (pl.col("match") == "different")).height == 0
+
+
 def test_loader_header_and_toml_errors(tmp_path: Path) -> None:
     folder = make(tmp_path, ["A,3,yes"], header="series,goal,counts")
     with pytest.raises(InputError, match=r"series.csv, line 1: missing column\(s\) reason"):

@@ -179,6 +179,26 @@ def world_table(ctx: typer.Context,
     console.print(f"World table of {frame.height} series written to {out}.")
 
 
+@app.command("sdsn-regional-means")
+def sdsn_regional_means(
+        ctx: typer.Context,
+        out: Annotated[Path, typer.Option(help="The CSV file to write.")],
+        profile: Annotated[Path | None, typer.Option(
+            help="A profile folder instead of the sdsn method's default profile.")] = None,
+) -> None:
+    """Recompute the SDSN profile's regional goal means (SDR 2023's filling of a missing
+    goal) from every country of this store; the shipped ones come from the whole UN Global
+    SDG Database."""
+    from sdgbridge.assessment.methods.sdsn_regions import regional_means_table, write_means
+
+    st = state(ctx)
+    with console.status("Scoring every country of the store…"):
+        frame, prof = regional_means_table(st.engine, profile)
+    write_means(frame, out, prof.version, source=_store_source(st))
+    console.print(f"Regional means ({frame.height} region x goal rows) for profile "
+                  f"{prof.version} written to {out}.")
+
+
 def _store_source(st: CliState) -> str:
     """The store's releases, as the world table's header names its source."""
     from sdgbridge.query.observations import release_table

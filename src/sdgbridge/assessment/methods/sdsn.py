@@ -41,9 +41,13 @@ and introduction. Two data sets filled the gap: SDSN's SDR 2025 codebook and ind
 * [V] A goal with no score (SDG 14 when landlocked, SDG 1 or 10 without data) enters the
   SDR 2023 Index as the mean of that goal over the ranked countries of the same SDR region:
   this reproduces all 166 ``overall_score`` values in shared/data/sdr to 1e-6 (the tests);
-  :func:`index` does it when given ``regions``. [S] The profile's summary does not: a
-  regional mean would depend on the other countries in the store. Goals 10, 12 and 13 have
-  no UNSD series in the profile, so the Index is the mean of the other goals.
+  :func:`index` does it when given ``regions``. [S] A profile with ``[impute]`` (sdr-2025
+  has it) does it in its summary with SDR's regions (SDR 2023's ``region`` column, the
+  grouping the [V] check used) and region × goal means shipped as data
+  (:mod:`.sdsn_regions`), computed once from the whole UN Global SDG Database
+  (``sdgbridge sdsn-regional-means``), so a region-only store gives the same Index.
+  Goals 10, 12, 13 and 17 have no counted UNSD series in the profile: no country has a
+  score, so there is no mean to fill them with, and the Index is the mean of the others.
 * [V] No Index for a country "missing data on more than 20% of the indicators" (A.1). The
   rule is on the Index, not on goal scores: :func:`goal_scores` keeps every goal × area and
   flags the area (``in_index``); :func:`index` leaves it out. [S] "The indicators" = the
@@ -96,6 +100,7 @@ from sdgbridge.assessment.methods.sdsn_profile import (
     profile_bounds,
     with_profile_targets,
 )
+from sdgbridge.assessment.methods.sdsn_regions import shipped_means
 from sdgbridge.assessment.model import (
     LIMITS,
     RELATIVE,
@@ -377,13 +382,16 @@ def goal_scores(results: pl.DataFrame, links: pl.DataFrame,
             .with_columns(in_index=pl.col("missing_share") <= limit).sort("goal", "area"))
 
 
-def index(goals: pl.DataFrame, regions: pl.DataFrame | None = None) -> pl.DataFrame:
+def index(goals: pl.DataFrame, regions: pl.DataFrame | None = None,
+          means: pl.DataFrame | None = None) -> pl.DataFrame:
     """SDG Index per area: the mean of its goal scores (``area, index, n_goals, n_imputed``).
 
     ``goals``: ``goal, area, score`` (:func:`goal_scores`, or published goal scores). Areas
     with ``in_index`` false (when the column is there) get no Index. With ``regions``
     (``area, region``) a goal an area lacks is filled, as in SDR 2023, with the mean of that
-    goal over the Index areas of its region (module docstring).
+    goal over the Index areas of its region (module docstring): the mean of ``means``
+    (``region, goal, score``: a shipped table, :mod:`.sdsn_regions`) when given, else of
+    ``goals`` itself.
     """
     frame = goals.select("goal", "area", "score", *(
         ["in_index"] if "in_index" in goals.columns else []))
@@ -391,19 +399,22 @@ def index(goals: pl.DataFrame, regions: pl.DataFrame | None = None) -> pl.DataFr
         frame = frame.filter(pl.col("in_index")).drop("in_index")
     frame = frame.with_columns(imputed=pl.lit(False))
     if regions is not None:
-        frame = _impute_regional(frame, regions)
+        frame = _impute_regional(frame, regions, means)
     return frame.group_by("area").agg(
         index=pl.col("score").mean(), n_goals=(~pl.col("imputed")).sum().cast(pl.Int64),
         n_imputed=pl.col("imputed").sum().cast(pl.Int64)).sort("area")
 
 
-def _impute_regional(frame: pl.DataFrame, regions: pl.DataFrame) -> pl.DataFrame:
-    """Add each missing goal × area, scored with the goal's mean over the area's region."""
+def _impute_regional(frame: pl.DataFrame, regions: pl.DataFrame,
+                     means: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Add each missing goal × area, scored with the goal's mean over the area's region
+    (from ``means`` when given, else from ``frame``)."""
     areas = frame.select("area").unique().join(regions.select("area", "region"), on="area")
-    grid = areas.join(frame.select("goal").unique(), how="cross")
-    means = frame.join(areas, on="area").group_by("region", "goal").agg(
-        regional=pl.col("score").mean())
-    gaps = grid.join(frame, on=["area", "goal"], how="anti").join(means, on=["region", "goal"])
+    table = (frame.join(areas, on="area").group_by("region", "goal").agg(
+        regional=pl.col("score").mean()) if means is None
+        else means.select("region", "goal", regional="score"))
+    grid = areas.join(table, on="region")
+    gaps = grid.join(frame, on=["area", "goal"], how="anti")
     filled = gaps.select("goal", "area", score=pl.col("regional"), imputed=pl.lit(True))
     return pl.concat([frame, filled])
 
@@ -452,11 +463,12 @@ def summary(results: pl.DataFrame, links: pl.DataFrame,
         counted, land = prof.counted(), landlocked_areas()
         goals = goal_scores(results, counted, p, basket=prof.basket(), landlocked=land)
         colours = goal_dashboard(results, counted, p, land)
+    fill = None if prof is None else shipped_means(prof)
     return [("SDSN goal scores (0-100) and dashboard colours",
              goals.join(colours.select("goal", "area", "rating"), on=["goal", "area"],
                         how="left")),
             ("SDSN index (mean of goal scores; none where over 20 % is missing)",
-             index(goals))]
+             index(goals) if fill is None else index(goals, *fill))]
 
 
 # Profile series are scored on fixed bounds; the others between percentiles over all

@@ -14,7 +14,10 @@ A profile is a folder with two files:
   series' own units; ``direction`` (higher / lower is better) must agree with optimum vs
   lower when both are given, and is derived from them when it is left empty; ``basket``
   (yes/no, empty = as ``counts``) whether a counted series is one of the indicators a
-  missing-data rule counts (a series outside the basket still counts where it has data).
+  missing-data rule counts (a series outside the basket still counts where it has data);
+  ``match`` how the series stands to the source's indicator: ``same`` (measures the same
+  thing), ``proxy`` (a close measure, counted; ``reason`` says how it differs and why it
+  stands in), ``different`` (another measure: it cannot count), empty = not stated.
 
 The package ships its profiles beside this module (``sdr-2025/``); :func:`load_profile`
 reads one by name or any folder in the same layout, and every error names the file, the
@@ -37,14 +40,15 @@ import polars as pl
 from sdgbridge.errors import ConfigError, InputError
 
 REQUIRED = ("series", "goal", "counts", "reason")
-OPTIONAL = ("ref", "direction", "optimum", "lower", "green", "red", "basket")
+OPTIONAL = ("ref", "direction", "optimum", "lower", "green", "red", "basket", "match")
 NUMBERS = ("optimum", "lower", "green", "red")
 SCHEMA = {"series": pl.Utf8, "goal": pl.Int64, "counts": pl.Boolean, "basket": pl.Boolean,
-          "reason": pl.Utf8,
+          "reason": pl.Utf8, "match": pl.Utf8,
           "ref": pl.Utf8, "direction": pl.Utf8, "optimum": pl.Float64, "lower": pl.Float64,
           "green": pl.Float64, "red": pl.Float64}
 TOML_KEYS = ("name", "version", "method", "title")
 YES_NO = {"yes": True, "no": False}
+MATCHES = ("same", "proxy", "different")
 
 
 @dataclass(frozen=True)
@@ -95,8 +99,9 @@ def load_profile(ref: str | Path, method: str | None = None,
                           f"{meta['method']!r}, not {method!r}.")
     csv_path = folder / "series.csv"
     frame = read_series(csv_path, require)
-    digest = hashlib.sha256((folder / "profile.toml").read_bytes()
-                            + csv_path.read_bytes()).hexdigest()
+    extra = [folder / str(name) for name in (meta.get("impute") or {}).values()]
+    digest = hashlib.sha256(b"".join(p.read_bytes() for p in [
+        folder / "profile.toml", csv_path, *extra] if p.is_file())).hexdigest()
     return Profile(meta["name"], meta["version"], meta["method"], meta, frame, str(folder),
                    digest)
 
@@ -174,7 +179,8 @@ def _row(path: Path, line: int, raw: dict[str, Any], require: tuple[str, ...]
     counts = YES_NO[cell["counts"].lower()]
     values: dict[str, Any] = {"series": cell["series"], "goal": int(goal), "counts": counts,
                               "basket": _basket(cell.get("basket", ""), counts, fail),
-                              "reason": cell["reason"], "ref": cell.get("ref") or None}
+                              "reason": cell["reason"], "ref": cell.get("ref") or None,
+                              "match": _match(cell.get("match", ""), counts, fail)}
     for column in NUMBERS:
         values[column] = _number(cell.get(column, ""), fail, column)
     values["direction"] = _direction(cell.get("direction", ""), values, fail)
@@ -193,6 +199,18 @@ def _basket(text: str, counts: bool, fail: Any) -> bool:
     if YES_NO[text.lower()] and not counts:
         raise fail("basket", "yes, but the series does not count: only counted series can.")
     return YES_NO[text.lower()]
+
+
+def _match(text: str, counts: bool, fail: Any) -> str | None:
+    """The ``match`` cell: same / proxy / different or empty; a different measure cannot
+    count."""
+    if not text:
+        return None
+    if text.lower() not in MATCHES:
+        raise fail("match", f"{text!r}: write {', '.join(MATCHES)}, or leave it empty.")
+    if text.lower() == "different" and counts:
+        raise fail("match", "different, but the series counts: a different measure cannot.")
+    return text.lower()
 
 
 def _number(text: str, fail: Any, column: str) -> float | None:
