@@ -1,4 +1,5 @@
-"""Progress towards the 2030 targets on the command line: ``assess``, ``trend``, ``gaps``."""
+"""Progress towards the 2030 targets on the command line: ``assess``, ``trend``, ``gaps``, and
+the shipped tables that need every country (``world-table``, ``escap-benchmarks``)."""
 
 from __future__ import annotations
 
@@ -177,6 +178,22 @@ def world_table(ctx: typer.Context,
         frame = compute(st.engine)
     write_world(frame, out, source=_store_source(st))
     console.print(f"World table of {frame.height} series written to {out}.")
+
+
+@app.command("escap-benchmarks")
+def escap_benchmarks(ctx: typer.Context,
+                     out: Annotated[Path, typer.Option(help="The CSV file to write.")]) -> None:
+    """Recompute ESCAP's regional benchmarks (the mean of the region's best performers in
+    2015, the target of series without one) from this store; the shipped table comes from
+    the whole UN Global SDG Database."""
+    from sdgbridge.assessment.benchmarks import benchmark_table, write_benchmarks
+
+    st = state(ctx)
+    with console.status("Reading the headline values of ESCAP's region…"):
+        frame = benchmark_table(st.engine)
+    write_benchmarks(frame, out, source=_store_source(st))
+    n = frame.filter(pl.col("benchmark").is_not_null()).height
+    console.print(f"ESCAP benchmarks for {n} of {frame.height} series written to {out}.")
 
 
 def _store_source(st: CliState) -> str:
