@@ -186,3 +186,16 @@ def test_region_results_do_not_depend_on_other_countries(region_obs: pl.DataFram
     assert alone.equals(assessed(pl.concat([region_obs, others])))
     by_source = dict(alone.group_by("target_source").len().iter_rows())
     assert by_source[SOURCES["benchmark"]] > by_source[SOURCES["table"]] > 100
+
+
+def test_recomputed_from_a_store_round_trips(sqlite_engine, tmp_path: Path) -> None:
+    from sdgbridge.assessment.benchmarks import benchmark_table, write_benchmarks
+    from sdgbridge.ingest.load import ingest
+
+    ingest(sqlite_engine, Path(__file__).parents[1] / "data" / "ddf")
+    frame = benchmark_table(sqlite_engine)
+    assert frame.columns == list(BENCHMARK_COLUMNS)
+    out = tmp_path / "b.csv"
+    write_benchmarks(frame, out, source="test")
+    assert out.read_text(encoding="utf-8").startswith("# sdgbridge ESCAP regional benchmarks")
+    assert load_benchmarks(out).equals(frame)

@@ -59,6 +59,10 @@ Hence, per series × area (``b`` baseline, ``l`` latest observation, ``TV`` targ
 * a relative target (``relative`` in the targets table, e.g. 0.5 for "halve") is
   ``TV = relative × x_b``, per series × area [R: ESCAP names relative targets among its
   target-setting rules; the baseline is this method's own];
+* no target in the table (neither a number nor a relative one): ESCAP's regional benchmark,
+  the mean of the region's best performers near the base year, from the shipped table
+  (:mod:`sdgbridge.assessment.benchmarks`, ``[benchmark]`` in the params; [R] the exact
+  best-performer rule); ``target_source`` says which rule set each target;
 * target met at the baseline: ``TV - x_b`` has the wrong sign, so both indices are set to
   1 while the latest value (API: the projection, else the latest value) still meets the
   target (on track), else left null with the regression category; no target -> "No target
