@@ -36,7 +36,7 @@ def test_escap_on_the_store(loaded) -> None:
     results = assess(loaded, "escap", ["CARSDG"]).results
     kaz = results.filter((pl.col("series") == "EG_ACS_ELEC") & (pl.col("area") == "398"))
     assert kaz["scale"].item() == "on track"  # 100 % since 2021: the target is met
-    assert set(results["params_version"]) == {"escap-2026.3"}
+    assert set(results["params_version"]) == {"escap-2026.4"}
 
 
 def test_sdsn_bounds_from_every_country_results_for_the_asked(loaded) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Engine, select
 
+from sdgbridge.assessment.benchmarks import benchmarks_sha256
 from sdgbridge.assessment.figures import counted_links
 from sdgbridge.assessment.groups import group_observations
 from sdgbridge.assessment.headline import rules_sha256
@@ -83,7 +84,8 @@ def assess(engine: Engine, method: str, areas: Sequence[str], series: Sequence[s
     its series are read too, and its name, version and sha256 are kept with the parameters.
     Each series' natural limits and largest magnitude come from the shipped world table
     (:mod:`~sdgbridge.assessment.world`, ``world_table_sha256``) unless the target table
-    gives its own.
+    gives its own; ESCAP's regional benchmarks from its shipped table
+    (:mod:`~sdgbridge.assessment.benchmarks`, ``benchmark_table_sha256``).
     """
     m = get_method(method)
     params = _with_profile(m, profile)
@@ -106,6 +108,8 @@ def assess(engine: Engine, method: str, areas: Sequence[str], series: Sequence[s
     result = result.filter(pl.col("area").is_in(codes))
     params |= {"headline_rules_sha256": rules_sha256(headlines),
                "world_table_sha256": world_sha256()}
+    if params.get("benchmark", {}).get("use"):  # ESCAP's shipped regional benchmarks
+        params["benchmark_table_sha256"] = benchmarks_sha256()
     return Assessment(method, params, result, codes, releases, digest, as_of)
 
 

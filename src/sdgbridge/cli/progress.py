@@ -1,4 +1,5 @@
-"""Progress towards the 2030 targets on the command line: ``assess``, ``trend``, ``gaps``."""
+"""Progress towards the 2030 targets on the command line: ``assess``, ``trend``, ``gaps``, and
+the shipped tables that need every country (``world-table``, ``escap-benchmarks``)."""
 
 from __future__ import annotations
 
@@ -189,7 +190,8 @@ def sdsn_regional_means(
     """Recompute the SDSN profile's regional goal means (SDR 2023's filling of a missing
     goal) from every country of this store; the shipped ones come from the whole UN Global
     SDG Database."""
-    from sdgbridge.assessment.methods.sdsn_regions import regional_means_table, write_means
+    from sdgbridge.assessment.methods.sdsn_regions import write_means
+    from sdgbridge.assessment.sdsn_means import regional_means_table
 
     st = state(ctx)
     with console.status("Scoring every country of the store…"):
@@ -197,6 +199,22 @@ def sdsn_regional_means(
     write_means(frame, out, prof.version, source=_store_source(st))
     console.print(f"Regional means ({frame.height} region x goal rows) for profile "
                   f"{prof.version} written to {out}.")
+
+
+@app.command("escap-benchmarks")
+def escap_benchmarks(ctx: typer.Context,
+                     out: Annotated[Path, typer.Option(help="The CSV file to write.")]) -> None:
+    """Recompute ESCAP's regional benchmarks (the mean of the region's best performers in
+    2015, the target of series without one) from this store; the shipped table comes from
+    the whole UN Global SDG Database."""
+    from sdgbridge.assessment.benchmarks import benchmark_table, write_benchmarks
+
+    st = state(ctx)
+    with console.status("Reading the headline values of ESCAP's region…"):
+        frame = benchmark_table(st.engine)
+    write_benchmarks(frame, out, source=_store_source(st))
+    n = frame.filter(pl.col("benchmark").is_not_null()).height
+    console.print(f"ESCAP benchmarks for {n} of {frame.height} series written to {out}.")
 
 
 def _store_source(st: CliState) -> str:

@@ -59,6 +59,10 @@ Hence, per series × area (``b`` baseline, ``l`` latest observation, ``TV`` targ
 * a relative target (``relative`` in the targets table, e.g. 0.5 for "halve") is
   ``TV = relative × x_b``, per series × area [R: ESCAP names relative targets among its
   target-setting rules; the baseline is this method's own];
+* no target in the table (neither a number nor a relative one): ESCAP's regional benchmark,
+  the mean of the region's best performers near the base year, from the shipped table
+  (:mod:`sdgbridge.assessment.benchmarks`, ``[benchmark]`` in the params; [R] the exact
+  best-performer rule); ``target_source`` says which rule set each target;
 * target met at the baseline: ``TV - x_b`` has the wrong sign, so both indices are set to
   1 while the latest value (API: the projection, else the latest value) still meets the
   target (on track), else left null with the regression category; no target -> "No target
@@ -81,6 +85,7 @@ from typing import Any
 
 import polars as pl
 
+from sdgbridge.assessment.benchmarks import base_values, load_benchmarks, with_benchmarks
 from sdgbridge.assessment.model import (
     RESULT_COLUMNS,
     SCALE,
@@ -97,7 +102,8 @@ from sdgbridge.errors import ConfigError
 NAME = "escap"
 #: Columns after :data:`~sdgbridge.assessment.model.RESULT_COLUMNS`.
 EXTRA_COLUMNS = ("csi", "csi_expected", "csi_status", "csi_scale", "api", "api_gap", "slope",
-                 "projected_2030_low", "projected_2030_high", "projection_note")
+                 "projected_2030_low", "projected_2030_high", "projection_note",
+                 "target_source")
 _PROJECTIONS = ("projected_2030", "projected_2030_low", "projected_2030_high")
 _KEY = ["series", "area"]
 _DEPTH = {"indicator": 3, "target": 2, "goal": 1}
@@ -116,25 +122,37 @@ def load_params(name: str = "escap.toml") -> dict[str, Any]:
 
 
 def assess_escap(
-    obs: pl.DataFrame, targets: pl.DataFrame, params: dict[str, Any] | None = None
+    obs: pl.DataFrame, targets: pl.DataFrame, params: dict[str, Any] | None = None,
+    benchmarks: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Assess every series × area of ``obs`` by ESCAP's CSI and API (module docstring).
 
     ``obs`` and ``targets`` follow :mod:`sdgbridge.assessment.model`; every series needs a
-    ``targets`` row with its direction. Returns ``RESULT_COLUMNS`` then
-    :data:`EXTRA_COLUMNS`, one row per series × area, sorted by series and area.
+    ``targets`` row with its direction. Where ``params`` ``[benchmark] use`` is true, a
+    series the table leaves without a target gets ESCAP's regional benchmark
+    (:mod:`sdgbridge.assessment.benchmarks`): from ``benchmarks``, by default the shipped
+    table. Returns ``RESULT_COLUMNS`` then :data:`EXTRA_COLUMNS`, one row per series ×
+    area, sorted by series and area; ``target_source`` says where each target came from.
     """
     p = load_params() if params is None else params
+    if p.get("benchmark", {}).get("use", False):
+        benchmarks = load_benchmarks() if benchmarks is None else benchmarks
+    else:
+        benchmarks = None
+    targets = with_benchmarks(targets, benchmarks)
     window = _window(obs, p)
     frame = (obs.select(_KEY).unique().join(_endpoints(window, p), on=_KEY, how="left")
              .join(_regression(window, p), on=_KEY, how="left")
-             .join(target_directions(obs, targets), on="series", how="left"))
+             .join(target_directions(obs, targets), on="series", how="left")
+             .join(targets.select("series", "target_source"), on="series", how="left"))
     # The API uses the projection held within the natural limits; the shown one is then
     # bounded from the raw value, so that projection_note can say what changed.
     raw = pl.col("projected_2030")
     held = censored(raw) if p["projection"]["censor_at_limits"] else raw
     frame = frame.with_columns(held.alias("projected_2030"), raw.alias("_raw"))
-    frame = frame.with_columns(area_target()).with_columns(_indices(p)).with_columns(
+    frame = frame.with_columns(area_target()).with_columns(
+        pl.when(pl.col("target").is_not_null()).then("target_source").alias("target_source")
+    ).with_columns(_indices(p)).with_columns(
         *_statuses(p), api_gap=(1 - pl.col("api")).clip(lower_bound=0.0))
     frame = frame.with_columns(pl.col("_raw").alias("projected_2030")).with_columns(
         bounded_projections(p["projection"], _PROJECTIONS))
@@ -155,11 +173,8 @@ def _window(obs: pl.DataFrame, p: dict[str, Any]) -> pl.DataFrame:
 
 def _endpoints(window: pl.DataFrame, p: dict[str, Any]) -> pl.DataFrame:
     """Baseline (nearest the base year, ties to the later year) and latest observation."""
-    base, year = p["base_year"], pl.col("year")
-    distance = (year - base).abs()
-    rank = distance * 2 + (year < base).cast(pl.Int64)  # equal distance: later year first
-    near = window.filter(distance <= p["base_max_distance"]).group_by(_KEY).agg(
-        base_year=year.sort_by(rank).first(), base_value=pl.col("value").sort_by(rank).first())
+    year = pl.col("year")
+    near = base_values(window, p)
     last = window.group_by(_KEY).agg(
         latest_year=year.max(), latest_value=pl.col("value").sort_by("year").last(),
         n_points=pl.len().cast(pl.Int64))

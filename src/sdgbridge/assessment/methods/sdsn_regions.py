@@ -5,7 +5,8 @@ data) into its Index as the mean of that goal over the ranked countries of its S
 ([V]: reproduces all 166 published indexes, ``tests/assessment/test_sdsn.py``). Those means
 need every country's goal scores, so a store holding one region cannot compute them: a
 profile that fills (``[impute]`` in its ``profile.toml``) ships them as data, computed once
-from the whole UN Global SDG Database by :func:`regional_means_table`
+from the whole UN Global SDG Database by
+:func:`sdgbridge.assessment.sdsn_means.regional_means_table`
 (``sdgbridge sdsn-regional-means --out FILE``), beside the region of each country:
 
 * ``regions`` (``m49, iso3, region``): SDR's regions (SDR 2023 file's ``region`` column);
@@ -21,7 +22,6 @@ from datetime import date
 from pathlib import Path
 
 import polars as pl
-from sqlalchemy import Engine
 
 from sdgbridge.assessment.profiles import Profile
 from sdgbridge.errors import ConfigError, InputError
@@ -88,28 +88,6 @@ def shipped_means(prof: Profile) -> tuple[pl.DataFrame, pl.DataFrame] | None:
     if paths is None:
         return None
     return load_regions(paths[0]), load_means(paths[1], prof.version)
-
-
-def regional_means_table(engine: Engine, profile: Path | None = None) -> tuple[
-        pl.DataFrame, Profile]:
-    """The regional means of the sdsn method's profile (or ``profile``) from every country
-    of the store: a store holding the whole UN Global SDG Database gives the shipped one."""
-    from sdgbridge.assessment.methods.sdsn import goal_scores
-    from sdgbridge.assessment.profiles import load_profile
-    from sdgbridge.assessment.run import assess
-    from sdgbridge.reference.catalog import area_table
-    from sdgbridge.reference.landlocked import landlocked_areas
-
-    countries = area_table(engine).filter(pl.col("kind") == "country")["code"].to_list()
-    run = assess(engine, "sdsn", countries, profile=profile)
-    prof = load_profile(str(run.params["profile"]), method="sdsn")
-    paths = impute_files(prof)
-    if paths is None:
-        raise ConfigError(f"{prof.folder}: the profile fills no missing goals (no [impute] "
-                          "in its profile.toml).")
-    goals = goal_scores(run.results, prof.counted(), run.params, basket=prof.basket(),
-                        landlocked=landlocked_areas())
-    return regional_means(goals, load_regions(paths[0])), prof
 
 
 def write_means(frame: pl.DataFrame, out: Path, version: str, source: str) -> None:
