@@ -85,3 +85,33 @@ def test_publish_takes_the_whole_table_for_the_whole_region(store: Path) -> None
         "CARSDG.")
     wider = cli_output("assess", "--publish", "--areas", "CARSDG", "--areas", "RUS")
     assert "and published" in wider
+
+
+def test_cli_recomputes_the_shipped_tables(tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """world-table, escap-benchmarks and sdsn-regional-means write files in the shipped
+    tables' formats from the store they run on (here a slice of the region)."""
+    from sdgbridge.assessment.benchmarks import load_benchmarks
+    from sdgbridge.assessment.world import load_world
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SDGBRIDGE_DATABASE_URL", f"sqlite:///{tmp_path / 'a.db'}")
+    runner = CliRunner()
+    assert runner.invoke(app, ["init"]).exit_code == 0
+    assert runner.invoke(app, ["ingest", str(derived_slice(tmp_path / "s.csv",
+                                                          SERIES))]).exit_code == 0
+    out = runner.invoke(app, ["world-table", "--out", str(tmp_path / "world.csv")])
+    assert out.exit_code == 0, out.output
+    world = load_world(tmp_path / "world.csv")
+    assert set(world["series"]) == set(SERIES)
+    assert world.filter(pl.col("series") == "EG_ACS_ELEC")["upper_limit"].item() == 100.0
+    first = (tmp_path / "world.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert first.startswith("# sdgbridge world table: 4 series, from release 1:")
+    bench = runner.invoke(app, ["escap-benchmarks", "--out", str(tmp_path / "bench.csv")])
+    assert bench.exit_code == 0, bench.output
+    assert load_benchmarks(tmp_path / "bench.csv").height > 0
+    means = runner.invoke(app, ["sdsn-regional-means", "--out", str(tmp_path / "means.csv")])
+    assert means.exit_code == 0, means.output
+    assert "for profile sdr-2025" in means.output
+    assert (tmp_path / "means.csv").read_text(encoding="utf-8").startswith(
+        "# sdgbridge regional goal means for profile sdr-2025")
