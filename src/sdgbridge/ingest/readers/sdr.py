@@ -121,6 +121,7 @@ class SdrReader(Reader):
                              "edition's year, e.g. --edition 2023.")
         return edition
 
+
 def _observations(df: pl.DataFrame, scores: dict[str, str], source: str, path: Path
                   ) -> pl.DataFrame:
     """One observation per non-blank score cell, in file order."""
