@@ -95,13 +95,16 @@ def ingest(
                                                   "code.")] = None,
     country: Annotated[str | None, typer.Option(help="Open SDG: the country's M49 code.")]
     = None,
+    edition: Annotated[int | None, typer.Option(help="SDR scores: the edition's year (else "
+                                                "the file name's year).")] = None,
 ) -> None:
     """Load a file or folder of official SDG data as a new release."""
     if rejects is not None and not partial:
         raise SdgBridgeError("--rejects names where --partial writes the rejected rows: add "
                              "--partial, or leave --rejects out.")
     options = {k: v for k, v in {"structure": structure, "publisher": publisher,
-                                 "country": country}.items() if v is not None}
+                                 "country": country, "edition": edition}.items()
+               if v is not None}
     _load(state(ctx), path, get_reader(path, fmt, **options), source, partial, rejects)
 
 

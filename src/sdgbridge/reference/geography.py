@@ -13,6 +13,7 @@ import csv
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from importlib.resources import files
 
 from sqlalchemy import Connection, Engine, delete, insert, or_, select
@@ -50,6 +51,13 @@ class GeographyCounts:
 def _m49_rows() -> list[dict[str, str]]:
     text = files("sdgbridge.reference").joinpath("data/m49.csv").read_text(encoding="utf-8")
     return list(csv.DictReader(text.splitlines()))
+
+
+@cache
+def iso3_to_m49() -> dict[str, str]:
+    """ISO 3166 alpha-3 code -> M49 code (no leading zeros) of the countries in the shipped
+    M49 table (``KGZ`` -> ``417``), for sources that name countries by ISO3."""
+    return {r["iso3"]: r["m49"] for r in _m49_rows() if r["iso3"]}
 
 
 def _regions(rows: list[dict[str, str]]) -> dict[str, tuple[str, str, list[str]]]:

@@ -6,5 +6,8 @@ from sdgbridge.ingest.readers.ddf import DdfReader
 from sdgbridge.ingest.readers.opensdg import OpenSdgReader
 from sdgbridge.ingest.readers.sdg_api import SdgApiReader
 from sdgbridge.ingest.readers.sdmx import SdmxReader
+from sdgbridge.ingest.readers.sdr import SdrReader
 
-READERS: list[type[Reader]] = [DdfReader, SdgApiReader, OpenSdgReader, SdmxReader]
+# SdrReader last: it takes only CSV files with the SDR score columns, so the order never
+# matters for it, and the other formats keep their precedence.
+READERS: list[type[Reader]] = [DdfReader, SdgApiReader, OpenSdgReader, SdmxReader, SdrReader]
