@@ -301,3 +301,22 @@ def test_home_sdsn_shows_goal_scores_colours_and_index(client: TestClient,
                  .select("area", "index").iter_rows())
     foot = [text(td) for td in doc.xpath("//table[@class='heatmap']/tfoot//td")]
     assert foot == [("–" if index.get(a) is None else f"{index[a]:.1f}") for a in order]
+
+
+def test_sdsn_pages_show_published_sdr_scores_once_loaded(client: TestClient,
+                                                          engine: Engine) -> None:
+    doc = page(client, "/?method=sdsn")
+    assert not doc.xpath("//small[@class='published']")  # nothing loaded: nothing shown
+    ingest(engine, Path(__file__).parents[2] / "data" / "sdr" /
+           "sustainable_development_report_2023.csv")
+    doc = page(client, "/?method=sdsn")
+    foot = doc.xpath("//table[@class='heatmap']/tfoot//td")
+    order = ["4", "398", "417", "762", "795", "860"]
+    # the specimen's (made-up) indexes: AFG 45.5, KAZ 66.125, KGZ 70.25
+    for code, shown in (("4", "45.5"), ("398", "66.1"), ("417", "70.2")):
+        td = foot[order.index(code)]
+        assert text(td.xpath(".//small[@class='published']")[0]) == f"SDR 2023: {shown}"
+    assert not foot[order.index("762")].xpath(".//small")  # no SDR row for Tajikistan
+    goal = page(client, "/country/KGZ/goal/9?method=sdsn")
+    assert "Sustainable Development Report 2023" in text(goal) and "92.3" in text(
+        goal.xpath("//p[@class='published']")[0])

@@ -9,6 +9,7 @@ from typing import Any
 import polars as pl
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
+from sqlalchemy import Engine
 
 from sdgbridge.assessment.explain import decided_by, rule_numbers
 from sdgbridge.assessment.figures import goal_profile
@@ -17,6 +18,7 @@ from sdgbridge.assessment.model import code_key
 from sdgbridge.assessment.profiles import load_profile
 from sdgbridge.assessment.world import load_world
 from sdgbridge.errors import NotFound
+from sdgbridge.query.published import sdr_published
 from sdgbridge.reference.catalog import area_entry, titles
 from sdgbridge.web.deps import EngineDep, KeptDep, SettingsDep
 from sdgbridge.web.pages.base import LangDep, MethodQ, render
@@ -37,7 +39,16 @@ def goal_cell(request: Request, code: str, goal: int, engine: EngineDep,
                   goal=goal, goal_title=titles(engine, "goal", lang).get(str(goal), ""),
                   rows=_rows(prog.results, prog.links, area["code"], goal, method,
                              titles(engine, "indicator", lang)),
-                  edges=rule_numbers(method, METHODS[method].params()))
+                  edges=rule_numbers(method, METHODS[method].params()),
+                  published=_published(engine, method, area["code"], goal))
+
+
+def _published(engine: Engine, method: str, area: str, goal: int) -> dict[str, Any] | None:
+    """SDSN's published score for this goal and country (SDR), where loaded; SDSN only."""
+    if method != "sdsn":
+        return None
+    df = sdr_published(engine, [area]).filter((pl.col("goal") == goal) & (pl.col("area") == area))
+    return df.row(0, named=True) if df.height else None
 
 
 def _rows(results: pl.DataFrame, links: pl.DataFrame, area: str, goal: int, method: str,

@@ -15,7 +15,13 @@ from sdgbridge.reference.catalog import area_names, goal_codes, group_areas, tit
 from sdgbridge.summary import headline_latest
 from sdgbridge.web.deps import EngineDep, KeptDep, SettingsDep
 from sdgbridge.web.pages.base import LangDep, MethodQ, render
-from sdgbridge.web.pages.progress import cells, index_cells, progress, score_cells
+from sdgbridge.web.pages.progress import (
+    cells,
+    index_cells,
+    progress,
+    published_cells,
+    score_cells,
+)
 
 router = APIRouter()
 
@@ -31,7 +37,7 @@ def home(request: Request, engine: EngineDep, settings: SettingsDep, lang: LangD
                   countries=group_areas(engine, group, lang), goals=goal_codes(engine),
                   goal_titles=titles(engine, "goal", lang),
                   heat=cells(prog.rolled("goal"), "goal"), scores=score_cells(prog),
-                  index=index_cells(prog),
+                  index=index_cells(prog), published=published_cells(engine, prog, group),
                   headline=_headline(engine, group, prog, lang),
                   release=kept.get(engine, "latest release", latest_release_changes,
                                    (group,), on=("releases",)),

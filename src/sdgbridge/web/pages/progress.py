@@ -17,6 +17,7 @@ from sdgbridge.assessment.methods import METHODS
 from sdgbridge.assessment.model import SCALE
 from sdgbridge.errors import SdgBridgeError
 from sdgbridge.kept import Keeper
+from sdgbridge.query.published import sdr_published
 from sdgbridge.reference.catalog import titles
 
 
@@ -75,3 +76,15 @@ def index_cells(prog: CurrentAssessment) -> dict[str, float | None]:
         return {}
     frame = next(frame for title, frame in prog.summary() if title.startswith("SDSN index"))
     return dict(frame.select("area", "index").iter_rows())
+
+
+def published_cells(engine: Engine, prog: CurrentAssessment, group: str
+                    ) -> dict[tuple[str, str], dict[str, Any]]:
+    """(goal, area) -> {value, year} of SDSN's published SDR scores, where the user has
+    loaded them (:func:`sdgbridge.query.published.sdr_published`; goal "0" = the index);
+    empty for the other methods."""
+    if prog.method != "sdsn":
+        return {}
+    df = sdr_published(engine, [group])
+    return {(str(r["goal"]), r["area"]): {"value": r["value"], "year": r["year"]}
+            for r in df.iter_rows(named=True)}
