@@ -101,6 +101,7 @@ from sdgbridge.assessment.methods.sdsn_profile import (
     with_profile_targets,
 )
 from sdgbridge.assessment.methods.sdsn_regions import shipped_means
+from sdgbridge.assessment.methods.sdsn_trends import goal_trends
 from sdgbridge.assessment.model import (
     LIMITS,
     RELATIVE,
@@ -448,7 +449,8 @@ def goal_dashboard(results: pl.DataFrame, links: pl.DataFrame,
 
 def summary(results: pl.DataFrame, links: pl.DataFrame,
             params: dict[str, Any] | None = None) -> list[tuple[str, pl.DataFrame]]:
-    """SDSN's goal scores with their dashboard colours, and the index.
+    """SDSN's goal scores with their dashboard colours and trend arrows
+    (:mod:`.sdsn_trends`), and the index.
 
     With a profile (the run's ``params`` name one): the goals are the profile's, only its
     counted series enter, the missing-data basket is its counted series, and landlocked
@@ -464,9 +466,11 @@ def summary(results: pl.DataFrame, links: pl.DataFrame,
         goals = goal_scores(results, counted, p, basket=prof.basket(), landlocked=land)
         colours = goal_dashboard(results, counted, p, land)
     fill = None if prof is None else shipped_means(prof)
-    return [("SDSN goal scores (0-100) and dashboard colours",
+    trends = goal_trends(results, _goals(links) if prof is None else prof.counted(), p)
+    return [("SDSN goal scores (0-100), dashboard colours and trends",
              goals.join(colours.select("goal", "area", "rating"), on=["goal", "area"],
-                        how="left")),
+                        how="left").join(trends.select("goal", "area", "trend", "trend_key"),
+                                         on=["goal", "area"], how="left")),
             ("SDSN index (mean of goal scores; none where over 20 % is missing)",
              index(goals) if fill is None else index(goals, *fill))]
 

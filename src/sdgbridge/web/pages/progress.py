@@ -59,13 +59,14 @@ def titled_targets(engine: Engine, df: pl.DataFrame, lang: str) -> list[dict[str
 
 
 def score_cells(prog: CurrentAssessment) -> dict[tuple[str, str], dict[str, Any]]:
-    """(goal, area) -> {score, rating, n_series} of SDSN's goal scores and dashboard colours
-    (its own goal figure); empty for the other methods."""
+    """(goal, area) -> {score, rating, n_series, trend, trend_key} of SDSN's goal scores,
+    dashboard colours and trend arrows (its own goal figure); empty for the other methods."""
     if prog.method != "sdsn":
         return {}
     goals = next(frame for title, frame in prog.summary() if "goal scores" in title)
     return {(str(r["goal"]), r["area"]): {"score": r["score"], "rating": r["rating"],
-                                          "n_series": r["n_series"]}
+                                          "n_series": r["n_series"], "trend": r["trend"],
+                                          "trend_key": r["trend_key"]}
             for r in goals.iter_rows(named=True)}
 
 
