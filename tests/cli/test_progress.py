@@ -115,3 +115,30 @@ def test_cli_recomputes_the_shipped_tables(tmp_path: Path,
     assert "for profile sdr-2025" in means.output
     assert (tmp_path / "means.csv").read_text(encoding="utf-8").startswith(
         "# sdgbridge regional goal means for profile sdr-2025")
+
+
+def test_goal_profile_chooses_the_series_the_roll_up_counts(store: Path) -> None:
+    """``--goal-profile`` (a shipped name or a folder) decides which series count in the
+    displayed goal figures; the run itself is the same. A method's own profile is refused."""
+    cli_output("ingest", str(derived_slice(store / "s.csv", SERIES)))
+    folder = store / "mine"
+    folder.mkdir()
+    (folder / "profile.toml").write_text('name = "mine"\nversion = "mine.1"\nmethod = "unsd"\n'
+                                         'title = "Electricity only"\n', encoding="utf-8")
+    (folder / "series.csv").write_text(
+        "series,goal,counts,reason\nEG_ACS_ELEC,7,yes,access\n"
+        "EG_FEC_RNEW,7,no,not in this chart\n", encoding="utf-8")
+
+    def goal7(*extra: str) -> int:
+        shown = cli_output("assess", "--areas", "KAZ", "--format", "csv", *extra)
+        table = pl.read_csv(shown.encode())
+        return int(table.filter(pl.col("goal").cast(pl.Utf8) == "7")["coverage"].item())
+
+    assert goal7() == goal7("--goal-profile", "unsd-progress-chart") == 2
+    assert goal7("--goal-profile", str(folder)) == 1
+    title = cli_output("assess", "--areas", "KAZ", "--goal-profile", "unsd-progress-chart")
+    assert "goal profile unsd-progress-chart-2022.1" in title
+    assert "goal profile sdg-goals-" in cli_output("assess", "--areas", "KAZ")
+    assert refused("assess", "--goal-profile", "sdr-2025").endswith(
+        "the profile is for method 'sdsn', not 'unsd'.")
+    assert refused("assess", "--goal-profile", "nowhere").startswith("No profile 'nowhere'")

@@ -12,7 +12,9 @@ import polars as pl
 import typer
 
 from sdgbridge.assessment.current import publication_problem
+from sdgbridge.assessment.figures import goal_profile as goal_profile_default
 from sdgbridge.assessment.gaps import target_table_gaps
+from sdgbridge.assessment.profiles import Profile, load_profile
 from sdgbridge.assessment.run import assess as run_assess
 from sdgbridge.assessment.run import (
     method_summary,
@@ -64,7 +66,7 @@ def _kept_as(run: Assessment) -> str:
 
 
 def _show_run(run: Assessment, table: pl.DataFrame, extra: list[tuple[str, pl.DataFrame]],
-              level: str, fmt: str) -> None:
+              level: str, fmt: str, counting: Profile | None = None) -> None:
     """The rolled-up results and the method's own aggregates, as tables or one JSON doc."""
     if fmt == "json" and extra:  # one JSON document: the results and each aggregate
         doc = {"results": table.to_dicts(), **{t: f.to_dicts() for t, f in extra}}
@@ -75,6 +77,8 @@ def _show_run(run: Assessment, table: pl.DataFrame, extra: list[tuple[str, pl.Da
                              "projected_2030", "status", "scale")
     title = (f"{run.method} method, {level} level: {run.results.height} series × area "
              f"results, parameters {run.params_version}, data releases {run.releases}"
+             + ("" if level == "series" else
+                f", goal profile {(counting or goal_profile_default()).version}")
              + _kept_as(run))
     show(table, fmt, title=title, limit=200)
     for extra_title, frame in extra:
@@ -108,6 +112,10 @@ def assess(
                                                  "series.csv like assessment/profiles/"
                                                  "sdr-2025) for a method that takes one "
                                                  "(sdsn).")] = None,
+    goal_profile: Annotated[str | None, typer.Option(
+        "--goal-profile", help="The goal profile of the displayed roll-up: a shipped name "
+        "(sdg-goals, the default; unsd-progress-chart) or a folder like assessment/profiles/"
+        "sdg-goals. Which series count in the indicator, target and goal figures.")] = None,
     store: Annotated[bool, typer.Option(help="Keep the run in the store (an ad-hoc run: "
                                         "the pages go on showing the published one).")]
     = False,
@@ -119,6 +127,7 @@ def assess(
     """Progress towards the 2030 targets by a published method, with coverage."""
     st = state(ctx)
     _refuse_before_the_run(st, series, publisher, summary, fmt, heatmap)
+    counting = load_profile(goal_profile, method="unsd") if goal_profile else None
     areas = areas or [st.settings.default_group]
     if publish:
         narrowing = {"--series": series, "--targets": targets, "--as-of": as_of,
@@ -133,8 +142,9 @@ def assess(
     if store or publish:
         save(st.engine, run, publish=publish)
     links = series_indicators(st.engine)
-    _show_run(run, with_area_names(st.engine, roll_up(run.results, links, level)),
-              method_summary(run, links) if summary else [], level, fmt)
+    _show_run(run, with_area_names(st.engine, roll_up(run.results, links, level,
+                                                           counting)),
+              method_summary(run, links) if summary else [], level, fmt, counting)
     if heatmap is not None:
         from sdgbridge.assessment.charts import goal_heatmap
 
