@@ -13,8 +13,10 @@ Targets: the shipped target table where it has the series; every other series is
 without a target, higher is better (the same table for sdgbridge and undata).
 
 Targets of the issue: all methods ≤ 2× the read time; sdgbridge's UNSD method ≥ 100× faster
-than undata; statuses agree wherever both assess (the one documented difference aside: a
-target met at the latest year with a value ≤ 0 is "on track" here and "insufficient" there).
+than undata; statuses agree wherever both assess (two documented differences aside: a
+target met at the latest year with a value ≤ 0 is "on track" here and "insufficient" there;
+a series without a target at its natural limit is "on track" here and banded on its growth
+there).
 
     python bench/assess_global.py [--data ../shared/data/sdg/unsd_global_ddf_2023-12]
                                   [--series N]   # only N series for undata (extrapolated)
@@ -126,12 +128,20 @@ def run_undata(obs: pl.DataFrame, targets: pl.DataFrame, areas: pl.DataFrame,
 
 
 def documented_difference(r: dict[str, Any], theirs: str) -> bool:
-    """The one known difference (tests/assessment/test_unsd.py): the target is met at the
-    latest year but a value is <= 0, so there is no growth rate: sdgbridge says on track,
-    undata insufficient data."""
+    """The two known differences: (1) the target is met at the latest year but a value is
+    <= 0, so there is no growth rate: sdgbridge says on track, undata insufficient data
+    (tests/assessment/test_unsd.py); (2) a series without a target at its natural limit on
+    the good side (100 % of a share where higher is better, 0 where lower is better):
+    sdgbridge says on track or target met, undata bands its growth (stagnation, marginal,
+    or insufficient data where the value is 0) (docs/progress.md, "Projections")."""
     values = [v for v in (r["base_value"], r["latest_value"]) if v is not None]
-    return (r["status"].startswith("On track") and theirs.startswith("Insufficient")
-            and bool(values) and min(values) <= 0)
+    ours_on_track = r["status"].startswith("On track")
+    no_growth = ours_on_track and theirs.startswith("Insufficient") and bool(values) \
+        and min(values) <= 0
+    good = r.get("upper_limit") if r["direction"] == "higher" else r.get("lower_limit")
+    at_limit = ours_on_track and r["target"] is None and good is not None \
+        and r["latest_value"] == good
+    return no_growth or at_limit
 
 
 def agreement(ours: pl.DataFrame, peer: dict[tuple[str, str], str]) -> dict[str, int]:
@@ -175,7 +185,8 @@ def main(data: Path, limit: int | None) -> None:
         peer, t_undata, n_series = run_undata(obs, targets, areas, limit)
         engine.dispose()
     full = t_undata * targets.filter(pl.col("relative").is_null()).height / n_series
-    agree = agreement(results["unsd"], peer)
+    limits = targets.select("series", "lower_limit", "upper_limit")
+    agree = agreement(results["unsd"].join(limits, on="series", how="left"), peer)
     report = {
         "read_s": t_read, "methods_s": times, "all_methods_s": sum(times.values()),
         "ratio_methods_to_read": sum(times.values()) / t_read,
@@ -208,8 +219,8 @@ def print_report(r: dict[str, Any]) -> None:
     a = r["agreement"]
     print(f"agreement with undata: {a['agree']:,} of {a['compared']:,} series × countries "
           f"agree ({a['both_trend']:,} with a trend status from both); {a['differ']} differ, "
-          f"{a['documented']} of them by the documented rule (target met at the latest year, "
-          f"a value <= 0); e.g. {a['examples'][:3]}")
+          f"{a['documented']} of them by the documented rules (target met with a value <= 0; "
+          f"a share at its natural limit); e.g. {a['examples'][:3]}")
     print(f"peak RSS: {r['peak_rss_mb']:.0f} MB")
 
 
