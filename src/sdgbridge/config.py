@@ -90,6 +90,17 @@ class Settings(BaseSettings):
         "summary) each server process keeps in memory until the next release; 0: none.",
     )
 
+    max_body_bytes: int = Field(
+        10 * 1024 * 1024, ge=1,
+        description="The largest request body the web server accepts (bytes); a larger one "
+        "is refused with 413 before it is read.",
+    )
+    max_header_bytes: int = Field(
+        64 * 1024, ge=1024,
+        description="The largest request head (request line and headers, bytes) `sdgbridge "
+        "serve` accepts; a larger one is refused with 431 and the connection closed.",
+    )
+
     @field_validator("api_token")
     @classmethod
     def _strong_token(cls, v: SecretStr | None) -> SecretStr | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -23,15 +23,19 @@ def serve(ctx: typer.Context,
     import uvicorn
 
     from sdgbridge.web.app import create_app
+    from sdgbridge.web.protocol import HeadLimitHttpTools
 
     st = state(ctx)
     engine = st.engine  # the store is created and seeded once, before any worker starts
+    # httptools, with the head of a request bounded by max_header_bytes (HeadLimitHttpTools
+    # reads uvicorn's h11 setting; plain httptools has no limit).
+    common: dict[str, Any] = {
+        "host": host, "port": port, "loop": "asyncio", "http": HeadLimitHttpTools,
+        "h11_max_incomplete_event_size": st.settings.max_header_bytes}
     if workers > 1:
-        uvicorn.run("sdgbridge.web.app:app_factory", factory=True, host=host, port=port,
-                    workers=workers, loop="asyncio", http="httptools")
+        uvicorn.run("sdgbridge.web.app:app_factory", factory=True, workers=workers, **common)
     else:
-        uvicorn.run(create_app(st.settings, engine), host=host, port=port,
-                    loop="asyncio", http="httptools")
+        uvicorn.run(create_app(st.settings, engine), **common)
 
 
 @app.command("settings")

@@ -31,6 +31,7 @@ from sdgbridge.kept import Keeper
 from sdgbridge.reference.seed import seed_store
 from sdgbridge.web.api import data, knowledge, orgs, progress, projects, reference
 from sdgbridge.web.fast import FastObservations
+from sdgbridge.web.limits import BodyLimit, TokenFirst
 from sdgbridge.web.pages import coordination, country, explore, goal, home
 from sdgbridge.web.pages import knowledge as knowledge_pages
 from sdgbridge.web.pages.base import STATIC_DIR, error_page
@@ -39,6 +40,7 @@ API_PREFIX = "/api/v1"
 # In this order: the reads of each capability, then the writes (behind the bearer token).
 ROUTERS = (reference.router, data.router, progress.router, projects.router, orgs.router,
            orgs.writes, projects.writes, knowledge.router)
+WRITES = (orgs.writes, projects.writes, knowledge.writes)  # behind the token
 PAGES = (home.router, country.router, goal.router, explore.router, coordination.router,
          knowledge_pages.router)
 
@@ -61,6 +63,9 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_api_route("/api/docs", api_docs, include_in_schema=False)
     app.add_middleware(FastObservations)  # the API's most frequent question, before FastAPI
+    # A write's token, before its body is read; then max_body_bytes, outermost (last added).
+    app.add_middleware(TokenFirst, prefix=API_PREFIX, routers=WRITES)
+    app.add_middleware(BodyLimit)
     app.add_exception_handler(SdgBridgeError, _library_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)

@@ -13,6 +13,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security.utils import get_authorization_scheme_param
+from pydantic import SecretStr
 
 from sdgbridge.config import TOKEN_HOWTO
 from sdgbridge.errors import SdgBridgeError
@@ -37,18 +39,31 @@ class WritesDisabled(SdgBridgeError):
 
 async def require_token(request: Request, credentials: Credentials) -> None:
     """Let the request through only with the configured bearer token."""
-    configured = request.app.state.settings.api_token
+    check_token(request.app.state.settings.api_token,
+                None if credentials is None else credentials.credentials)
+
+
+def check_token(configured: SecretStr | None, given: str | None) -> None:
+    """Refuse (raise :class:`WritesDisabled` or :class:`Unauthorized`) unless ``given`` (the
+    bearer token sent, None without one) is the ``configured`` one. Also run before a write's
+    body is read (:class:`sdgbridge.web.limits.TokenFirst`)."""
     if configured is None:
         raise WritesDisabled("This server is read-only: no API token is configured. To allow "
                              f"writes, {TOKEN_HOWTO} on the server, then restart it.")
-    if credentials is None:
+    if not given:
         raise Unauthorized("This endpoint changes data: send the server's API token as "
                            "`Authorization: Bearer <token>` (the api_token setting, "
                            "SDGBRIDGE_API_TOKEN).")
-    given = credentials.credentials.encode()
-    if not hmac.compare_digest(given, configured.get_secret_value().encode()):
+    if not hmac.compare_digest(given.encode(), configured.get_secret_value().encode()):
         raise Unauthorized("Wrong API token. Send the token of the server's api_token setting "
                            "(SDGBRIDGE_API_TOKEN) as `Authorization: Bearer <token>`.")
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header (None for another scheme),
+    as :data:`bearer` reads it."""
+    scheme, token = get_authorization_scheme_param(authorization)
+    return token if scheme.lower() == "bearer" and token else None
 
 
 TokenDep = Depends(require_token)
