@@ -18,6 +18,7 @@ from rich.text import Text
 
 from sdgbridge.cli.output import FormatOpt, console, progress_bar, say, show
 from sdgbridge.cli.state import CliState, state
+from sdgbridge.csvsafe import write_csv
 from sdgbridge.errors import SdgBridgeError
 from sdgbridge.knowledge.align import align_plan
 from sdgbridge.knowledge.embed import Embedder, get_embedder
@@ -250,7 +251,7 @@ def docs_align(
                                                        "passage"), limit=200)
     say(f"Not addressed ({len(a.uncovered)}): {', '.join(a.uncovered)}")
     if out:
-        a.table().write_csv(out)
+        write_csv(a.table(), out)
         say(f"Wrote the {len(a.targets)}-target table to {out}.")
 
 

@@ -21,6 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from sdgbridge.assessment.methods import METHODS
+from sdgbridge.csvsafe import write_csv
 from sdgbridge.errors import SdgBridgeError
 from sdgbridge.projects.store import ImportReport
 from sdgbridge.query.export import export_frame
@@ -54,7 +55,7 @@ def show(df: pl.DataFrame, fmt: str = "table", title: str | None = None,
     standard output."""
     check_format(fmt)
     if fmt == "csv":
-        sys.stdout.write(df.write_csv())
+        sys.stdout.write(write_csv(df) or "")
     elif fmt == "json":
         sys.stdout.write(json.dumps(df.to_dicts(), default=str, ensure_ascii=False, indent=1))
         sys.stdout.write("\n")

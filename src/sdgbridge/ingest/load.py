@@ -20,6 +20,7 @@ from pathlib import Path
 import polars as pl
 from sqlalchemy import Connection, Engine, insert, select, update
 
+from sdgbridge.csvsafe import write_csv
 from sdgbridge.db import tables as t
 from sdgbridge.db.bulk import bulk_transaction
 from sdgbridge.db.values import render_value
@@ -161,7 +162,7 @@ def _write_rejects(rejected: pl.DataFrame, target: Path | None, source: Path) ->
     out = output_path(target or Path(f"{source.name}.rejected.csv"), "rejected rows' file")
     cols = ["_file", "_line", "field", "message"] + [
         c for c in rejected.columns if c not in ("_file", "_line", "field", "message")]
-    rejected.select(cols).rename({"_file": "file", "_line": "line"}).write_csv(out)
+    write_csv(rejected.select(cols).rename({"_file": "file", "_line": "line"}), out)
     return out
 
 

@@ -21,6 +21,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 
+from sdgbridge.csvsafe import write_csv
 from sdgbridge.db import tables as t
 from sdgbridge.db.bulk import insert_frame, insert_rows
 from sdgbridge.errors import IngestRejected, Rejection
@@ -210,6 +211,6 @@ def _child_counts(conn: Connection, batch: IatiBatch, ident: str) -> dict[str, l
 
 def _write_rejects(rejections: list[Rejection], target: Path | None) -> Path:
     out = output_path(target or Path("iati.rejected.csv"), "rejected activities' file")
-    pl.DataFrame([{"file": r.file, "line": str(r.line), "field": r.field,
-                   "message": r.message} for r in rejections]).write_csv(out)
+    write_csv(pl.DataFrame([{"file": r.file, "line": str(r.line), "field": r.field,
+                             "message": r.message} for r in rejections]), out)
     return out

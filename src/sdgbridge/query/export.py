@@ -6,6 +6,7 @@ from pathlib import Path
 
 import polars as pl
 
+from sdgbridge.csvsafe import write_csv
 from sdgbridge.errors import SdgBridgeError
 from sdgbridge.outputs import output_path
 
@@ -31,7 +32,7 @@ def export_frame(df: pl.DataFrame, path: Path, fmt: str | None = None) -> Path:
         )
     path = output_path(path, "export")
     if fmt == "csv":
-        df.write_csv(path)
+        write_csv(df, path)
     elif fmt == "parquet":
         df.write_parquet(path)
     else:

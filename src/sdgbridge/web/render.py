@@ -13,6 +13,8 @@ import polars as pl
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import Response
 
+from sdgbridge.csvsafe import write_csv
+
 JSON = "application/json"
 _ISO = "%Y-%m-%dT%H:%M:%S%.f%:z"
 
@@ -58,7 +60,7 @@ def json_response(content: Any, status: int = 200) -> Response:
 def csv_response(df: pl.DataFrame, total: int | None = None) -> Response:
     """``df`` as text/csv; the unpaged row count in ``X-Total-Count``."""
     headers = {"X-Total-Count": str(df.height if total is None else total)}
-    return Response(json_safe(df).write_csv(), media_type="text/csv; charset=utf-8",
+    return Response(write_csv(json_safe(df)), media_type="text/csv; charset=utf-8",
                     headers=headers)
 
 
