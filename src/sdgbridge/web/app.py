@@ -13,6 +13,7 @@ page with the same status.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -31,6 +32,7 @@ from sdgbridge.kept import Keeper
 from sdgbridge.reference.seed import seed_store
 from sdgbridge.web.api import data, knowledge, orgs, progress, projects, reference
 from sdgbridge.web.fast import FastObservations
+from sdgbridge.web.headers import SecurityHeaders, csp_with_scripts
 from sdgbridge.web.limits import BodyLimit, TokenFirst
 from sdgbridge.web.pages import coordination, country, explore, goal, home
 from sdgbridge.web.pages import knowledge as knowledge_pages
@@ -66,6 +68,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     # A write's token, before its body is read; then max_body_bytes, outermost (last added).
     app.add_middleware(TokenFirst, prefix=API_PREFIX, routers=WRITES)
     app.add_middleware(BodyLimit)
+    app.add_middleware(SecurityHeaders)  # on every answer, the refusals above included
     app.add_exception_handler(SdgBridgeError, _library_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
@@ -99,7 +102,10 @@ async def api_docs(request: Request) -> Response:
         swagger_ui_parameters={"validatorUrl": None})
     html = bytes(page.body).decode().replace("<html>", '<html lang="en">', 1)
     contrast = '<link type="text/css" rel="stylesheet" href="/static/swagger-contrast.css">'
-    return HTMLResponse(html.replace("</head>", f"{contrast}\n</head>", 1))
+    # Its one inline script (the set-up of Swagger UI) runs by its hash, no other.
+    scripts = re.findall(r"<script>(.*?)</script>", html, flags=re.S)
+    return HTMLResponse(html.replace("</head>", f"{contrast}\n</head>", 1),
+                        headers={"Content-Security-Policy": csp_with_scripts(*scripts)})
 
 
 def error_body(message: str, status: int, errors: list[dict[str, Any]] | None = None
