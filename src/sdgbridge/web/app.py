@@ -8,11 +8,13 @@ Every :class:`~sdgbridge.errors.SdgBridgeError` under ``/api`` becomes
 ``{"ok": false, "error": <message>, "errors": [], "status": <code>}`` with the class's status;
 a request validation error the same shape with status 422, the offending fields named in
 ``error`` and listed in ``errors``. On the HTML pages the same message is shown on an error
-page with the same status.
+page with the same status. A store that does not answer (a dropped or refused connection,
+a locked SQLite file) is 503 with ``Retry-After``, in the same shape or on the error page.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
@@ -23,6 +25,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException
 
 from sdgbridge.config import Settings, load_settings
@@ -39,6 +42,10 @@ from sdgbridge.web.pages import knowledge as knowledge_pages
 from sdgbridge.web.pages.base import STATIC_DIR, error_page
 
 API_PREFIX = "/api/v1"
+RETRY_AFTER = 5  # seconds: a dropped connection is back in well under that (issue 13)
+STORE_DOWN = ("The database is not answering (its connection dropped, or it is busy). "
+              f"Try again in {RETRY_AFTER} seconds.")
+log = logging.getLogger(__name__)
 # In this order: the reads of each capability, then the writes (behind the bearer token).
 ROUTERS = (reference.router, data.router, progress.router, projects.router, orgs.router,
            orgs.writes, projects.writes, knowledge.router)
@@ -72,6 +79,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.add_exception_handler(SdgBridgeError, _library_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(DBAPIError, _store_error)
     return app
 
 
@@ -144,6 +152,23 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         return await http_exception_handler(request, exc)
     return error_page(request, f"There is no page at {request.url.path}. Start from the "
                       "region's page (/).", 404)
+
+
+async def _store_error(request: Request, exc: Exception) -> Response:
+    """The store unreachable (a dropped or refused connection, a locked SQLite file): 503
+    with ``Retry-After``, in the API's error shape or on an error page. Other database
+    errors are faults of the program: they stay 500s."""
+    assert isinstance(exc, DBAPIError)
+    if not (isinstance(exc, OperationalError | InterfaceError) or exc.connection_invalidated):
+        raise exc
+    log.error("the store did not answer %s %s: %s", request.method, request.url.path,
+              exc.orig or exc)
+    headers = {"Retry-After": str(RETRY_AFTER)}
+    if not _is_api(request):
+        page = error_page(request, STORE_DOWN, 503)
+        page.headers.update(headers)
+        return page
+    return JSONResponse(error_body(STORE_DOWN, 503), 503, headers=headers)
 
 
 def _field(loc: tuple[Any, ...] | list[Any]) -> str:

@@ -1,0 +1,58 @@
+"""Issue 13, finding 9: a store that does not answer is 503 with ``Retry-After``, in the
+API's error shape (and on an error page for the pages), not a plain-text 500."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+
+import pytest
+from fastapi import Request
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine
+from sqlalchemy.exc import IntegrityError
+
+from sdgbridge.config import Settings
+from sdgbridge.web import app as web_app
+from sdgbridge.web.app import create_app
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])  # nothing listens once the socket closes
+
+
+@pytest.fixture
+def client() -> TestClient:
+    # A PostgreSQL server that is gone: every connection is refused.
+    url = f"postgresql+psycopg://sdg@127.0.0.1:{_closed_port()}/gone?connect_timeout=2"
+    app = create_app(Settings(database_url=url), engine=create_engine(url))
+    return TestClient(app, raise_server_exceptions=False)
+
+
+@pytest.mark.parametrize("path", ["/api/v1/goals", "/api/v1/releases",
+                                  "/api/v1/observations?series=EG_ACS_ELEC&areas=KAZ",
+                                  "/api/v1/projects"])
+def test_the_api_answers_503_in_its_error_shape(client: TestClient, path: str) -> None:
+    r = client.get(path)
+    assert r.status_code == 503, r.text
+    assert r.headers["retry-after"] == "5"
+    body = r.json()
+    assert (body["ok"], body["status"], body["errors"]) == (False, 503, [])
+    assert body["error"].startswith("The database is not answering")
+
+
+def test_a_page_answers_503_on_the_error_page(client: TestClient) -> None:
+    r = client.get("/country/KAZ")
+    assert r.status_code == 503 and r.headers["retry-after"] == "5"
+    assert r.headers["content-type"].startswith("text/html")
+    assert "The database is not answering" in r.text
+
+
+def test_other_database_errors_stay_server_errors() -> None:
+    request = Request({"type": "http", "method": "GET", "path": "/api/v1/goals",
+                       "headers": [], "query_string": b""})
+    fault = IntegrityError("INSERT", {}, Exception("UNIQUE constraint failed"))
+    with pytest.raises(IntegrityError):
+        asyncio.run(web_app._store_error(request, fault))
