@@ -27,9 +27,16 @@ from dataclasses import dataclass
 
 
 class SdgBridgeError(Exception):
-    """Base of all expected errors; ``status`` is the HTTP status for the web layer."""
+    """Base of all expected errors; ``status`` is the HTTP status for the web layer;
+    ``public``, when set, the message public answers (the web) give instead of ``str(self)``,
+    which may name what only a local user should see (a server path)."""
 
     status = 400
+    public: str | None = None
+
+    def public_message(self) -> str:
+        """The message for a public answer."""
+        return self.public if self.public is not None else str(self)
 
 
 class ConfigError(SdgBridgeError):

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from sdgbridge.errors import SdgBridgeError
+from sdgbridge.files import public_name
 from sdgbridge.knowledge.search import SearchHit, show_document
 from sdgbridge.knowledge.service import area_codes
 from sdgbridge.knowledge.store import SearchFilters, document_tags
@@ -54,6 +55,7 @@ def document_record(engine: Engine, doc_id: int) -> dict[str, Any]:
     """A document's metadata, countries, chunk count, tags and corrections, dates as ISO
     text."""
     doc = {str(k): v for k, v in show_document(engine, doc_id).items() if k != "sha256"}
+    doc["source"] = public_name(doc.get("source"))  # the file's name, not the server's path
     for key in ("added_at", "tagged_at"):
         doc[key] = doc[key].isoformat() if doc[key] is not None else None
     doc["tags"] = tag_records(doc["tags"])

@@ -18,7 +18,7 @@ organisation and at least one activity date.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -28,6 +28,7 @@ from sqlalchemy.engine import RowMapping
 
 from sdgbridge.db import tables as t
 from sdgbridge.errors import NotFound, SdgBridgeError
+from sdgbridge.files import public_name
 from sdgbridge.projects.model import FRAMES, IatiBatch
 from sdgbridge.projects.orgs import (
     Codelists,
@@ -145,9 +146,10 @@ def _activity(conn: Connection, identifier: str) -> RowMapping:
     if row is None:
         raise NotFound(f"No project {identifier!r}. `sdgbridge projects list` lists them.")
     if row["source_file"] != MANUAL:
-        raise SdgBridgeError(f"Project {identifier!r} was imported from {row['source_file']}: "
-                             "change it at its publisher and import it again. Only projects "
-                             "made with `sdgbridge projects create` are edited here.")
+        raise _naming_file(lambda file: (
+            f"Project {identifier!r} was imported from {file}: change it at its publisher "
+            "and import it again. Only projects made with `sdgbridge projects create` are "
+            "edited here."), row["source_file"])
     return row
 
 
@@ -238,14 +240,24 @@ def _ensure_new(conn: Connection, ident: str) -> None:
     found = conn.execute(select(a.source_file, a.archived).where(a.iati_identifier == ident)
                          ).first()
     if found is not None:
-        where = "made by hand" if found.source_file == MANUAL else \
-            f"imported from {found.source_file}"
         state = ", archived" if found.archived else ""
-        change = (f"change that project with `sdgbridge projects update {ident}`"
-                  if found.source_file == MANUAL else
-                  "change it in its IATI file and import the file again")
-        raise SdgBridgeError(f"identifier {ident!r} is already a project ({where}{state}). "
-                             f"Choose another identifier, or {change}.")
+        if found.source_file == MANUAL:
+            raise SdgBridgeError(
+                f"identifier {ident!r} is already a project (made by hand{state}). Choose "
+                f"another identifier, or change that project with `sdgbridge projects update "
+                f"{ident}`.")
+        raise _naming_file(lambda file: (
+            f"identifier {ident!r} is already a project (imported from {file}{state}). "
+            "Choose another identifier, or change it in its IATI file and import the file "
+            "again."), found.source_file)
+
+
+def _naming_file(message: Callable[[str], str], source_file: str) -> SdgBridgeError:
+    """The error ``message(file)`` naming a project's file: its whole path for the command
+    line, its name only for public answers (no server paths)."""
+    error = SdgBridgeError(message(source_file))
+    error.public = message(public_name(source_file) or "")
+    return error
 
 
 def _insert(conn: Connection, row: dict[str, Any], children: dict[str, pl.DataFrame]) -> None:

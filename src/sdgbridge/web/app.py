@@ -129,8 +129,8 @@ def _is_api(request: Request) -> bool:
 async def _library_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, SdgBridgeError)
     if not _is_api(request):
-        return error_page(request, str(exc), exc.status)
-    return JSONResponse(error_body(str(exc), exc.status), status_code=exc.status,
+        return error_page(request, exc.public_message(), exc.status)
+    return JSONResponse(error_body(exc.public_message(), exc.status), status_code=exc.status,
                         headers=getattr(exc, "headers", None))
 
 

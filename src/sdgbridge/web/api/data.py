@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 
 import sdgbridge.web.api.models as m
 from sdgbridge import summary as summ
+from sdgbridge.files import public_names
 from sdgbridge.kept import releases_stamp
 from sdgbridge.query.observations import ObservationQuery, query_observations, release_table
 from sdgbridge.query.series_area import is_lean, series_area_rows
@@ -86,7 +87,7 @@ def _series_area(engine: Engine, q: ObservationQuery, limit: int, offset: int) -
 @router.get("/releases", responses=m.page_of(m.Release), summary="Releases")
 def list_releases(engine: EngineDep) -> Response:
     """Releases (every ingest) with their counts, newest first."""
-    return table_response(release_table(engine))
+    return table_response(release_table(engine).with_columns(public_names("location")))
 
 
 @router.get("/summary", responses={200: {"model": m.Summary}},

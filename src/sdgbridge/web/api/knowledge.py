@@ -23,6 +23,7 @@ from sqlalchemy import Engine
 import sdgbridge.web.api.models as m
 from sdgbridge import knowledge as kb
 from sdgbridge.errors import SdgBridgeError
+from sdgbridge.files import public_names
 from sdgbridge.knowledge.records import (
     document_record,
     hit_records,
@@ -83,7 +84,10 @@ def list_documents(engine: EngineDep, country: Country = None, goal: Codes = Non
     passages), filtered, paged by ``limit``/``offset``."""
     found = kb.list_documents(engine, _filters(engine, country, goal, target, org, year,
                                               language, kind))
-    return table_response(found.slice(offset, limit), found.height)
+    page = found.slice(offset, limit)
+    if "source" in page.columns:  # the file's name, not the server's path
+        page = page.with_columns(public_names("source"))
+    return table_response(page, found.height)
 
 
 @reads.get("/documents/{doc_id}", responses={200: {"model": m.DocumentDetail}},

@@ -140,6 +140,8 @@ class Release(Row):
     rows_loaded: int
     rows_rejected: int
     partial: bool
+    location: str = Field(description="What was read: a file's name (never the server's "
+                          "folders) or a URL.")
 
 
 class Summary(BaseModel):
@@ -367,7 +369,7 @@ class Document(BaseModel):
     year: Int
     language: Text
     licence: Text
-    source: Text
+    source: Text = Field(description="The file the text came from: its name only.")
     format: str
     chars: int
     pages: int

@@ -17,6 +17,7 @@ from fastapi.responses import Response
 
 import sdgbridge.web.api.models as m
 from sdgbridge.errors import NotFound
+from sdgbridge.files import public_name
 from sdgbridge.projects.coordination import money_against_progress, projects_frame
 from sdgbridge.projects.editing import archive_project, create_project, update_project
 from sdgbridge.projects.overlaps import DEFAULT_SIMILARITY, overlaps, partner_network
@@ -101,6 +102,8 @@ def show_project(engine: EngineDep, identifier: str) -> Response:
     detail = project_detail(engine, identifier)
     if detail is None:
         raise NotFound(f"No project {identifier!r}. GET /api/v1/projects lists them.")
+    project = detail["project"]
+    project["source_file"] = public_name(project["source_file"])  # not the server's folders
     return json_response({"ok": True, **detail,
                           "history": rows(project_history(engine, identifier))})
 
