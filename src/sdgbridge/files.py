@@ -38,6 +38,6 @@ def public_name(location: str | None) -> str | None:
 
 def public_names(column: str) -> pl.Expr:
     """:func:`public_name` of each value of a text ``column``."""
-    col = pl.col(column)
+    col = pl.col(column).cast(pl.String)  # an empty frame's column may be of type Null
     return pl.when(col.str.contains("://", literal=True)).then(col).otherwise(
         col.str.replace(_FOLDERS, "")).alias(column)

@@ -67,6 +67,12 @@ def test_an_edit_refusal_names_the_file_only(client: TestClient, tmp_path: Path)
     _no_folders(r.text, tmp_path)
 
 
+def test_an_empty_store_has_no_releases_to_name(sqlite_engine: Engine) -> None:
+    settings = Settings(database_url="sqlite:///unused.db", iati_codelists=IATI_CODELISTS)
+    r = TestClient(create_app(settings, sqlite_engine)).get("/api/v1/releases")
+    assert r.status_code == 200 and r.json()["rows"] == []
+
+
 @pytest.mark.parametrize(("given", "shown"), [
     ("/srv/data/slice.csv", "slice.csv"), ("../shared/data/x.xml", "x.xml"),
     ("C:\\data\\x.csv", "x.csv"), ("slice.csv", "slice.csv"), ("manual", "manual"),
