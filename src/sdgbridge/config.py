@@ -90,6 +90,12 @@ class Settings(BaseSettings):
         "summary) each server process keeps in memory until the next release; 0: none.",
     )
 
+    statement_timeout: float = Field(
+        600.0, ge=0,
+        description="PostgreSQL: seconds any one SQL statement of sdgbridge (ingest, web, "
+        "commands) may run before the server ends it; 0: no limit.",
+    )
+
     @field_validator("api_token")
     @classmethod
     def _strong_token(cls, v: SecretStr | None) -> SecretStr | None:

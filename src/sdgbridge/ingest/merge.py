@@ -23,8 +23,9 @@ from dataclasses import dataclass
 import polars as pl
 from sqlalchemy import Connection
 
-from sdgbridge.db.bulk import copy_frame, stage_frame
+from sdgbridge.db.bulk import copy_frame, stage_frame, unchecked_references
 from sdgbridge.ingest.model import ATTRIBUTES
+from sdgbridge.ingest.write import indexes_rebuilt_for
 
 KEY = ("series_id", "area_code", "period", "dims_id", "units")
 COMPARED = ("value", "value_text", *ATTRIBUTES)
@@ -102,7 +103,8 @@ def merge_observations(conn: Connection, incoming: pl.DataFrame, release_id: int
     """Merge ``incoming`` (the observation table's columns, less ids) as ``release_id``."""
     sql = merge_statements(conn.dialect.name, _stage(conn, incoming), release_id)
     gone = conn.exec_driver_sql(sql["supersede"]).rowcount
-    loaded = conn.exec_driver_sql(sql["insert"]).rowcount
+    with indexes_rebuilt_for(conn, incoming.height), unchecked_references(conn):
+        loaded = conn.exec_driver_sql(sql["insert"]).rowcount
     changed = conn.exec_driver_sql(sql["changed"]).scalar_one()
     return MergeCounts(loaded=loaded, superseded=changed, removed=gone - changed,
                        unchanged=incoming.height - loaded)
