@@ -363,8 +363,8 @@ def print_table(best: dict[str, dict[str, object]], checks: dict[str, dict[str, 
         print(f"{label:<36} {c['value']:9.2f}  target {c['target']:<14} {verdict}")
     for key, c in checks.items():
         if key.startswith("postgres_vs_sqlite"):
-            label = "PostgreSQL / SQLite " + key.removeprefix("postgres_vs_sqlite ")
-            print(f"{label:<36} {c['value']:9.2f}  target {c['target']:<14} "
+            label = "PostgreSQL / SQLite, " + key.removeprefix("postgres_vs_sqlite ")
+            print(f"{label:<44} {c['value']:9.2f}  target {c['target']:<14} "
                   f"{'PASS' if c['pass'] else 'MISS'}")
 
 

@@ -6,11 +6,18 @@ blocked the next one.
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
+import time
+import uuid
+
 import pytest
+from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from sdgbridge.config import Settings
-from sdgbridge.db.engine import make_engine
+from sdgbridge.db.engine import CHECK_INTERVAL_MS, make_engine
 
 
 @pytest.mark.postgres
@@ -43,3 +50,44 @@ def test_no_statement_timeout_unless_set(postgres_url: str) -> None:
 
 def test_statement_timeout_setting_defaults_to_ten_minutes() -> None:
     assert Settings().statement_timeout == 600.0
+
+
+KILLED = """
+from sdgbridge.db.engine import make_engine
+with make_engine({url!r}, migrate=False).connect() as conn:
+    conn.exec_driver_sql("SELECT pg_sleep(60) AS {tag}")
+"""
+
+
+@pytest.mark.postgres
+def test_a_killed_clients_statement_ends_on_the_server(postgres_url: str) -> None:
+    """kill -9 of a client in the middle of a statement: the server ends the statement
+    within client_connection_check_interval, instead of running on with its locks."""
+    tag = f"killed_{uuid.uuid4().hex[:8]}"
+    engine = make_engine(postgres_url, migrate=False)
+    watch = text("SELECT count(*) FROM pg_stat_activity WHERE query LIKE :q "
+                 "AND state = 'active' AND pid <> pg_backend_pid()")
+
+    def running(conn) -> int:  # pg_stat_activity is a snapshot per transaction
+        n = conn.execute(watch, {"q": f"%AS {tag}%"}).scalar_one()
+        conn.rollback()
+        return int(n)
+
+    proc = subprocess.Popen([sys.executable, "-c", KILLED.format(url=postgres_url, tag=tag)])
+    try:
+        with engine.connect() as conn:
+            if conn.exec_driver_sql("SHOW server_version_num").scalar_one() < "140000":
+                pytest.skip("client_connection_check_interval needs PostgreSQL 14")
+            deadline = time.monotonic() + 20
+            while not running(conn):
+                assert time.monotonic() < deadline, "the statement never started"
+                time.sleep(0.1)
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            deadline = time.monotonic() + CHECK_INTERVAL_MS / 1000 + 5
+            while running(conn):
+                assert time.monotonic() < deadline, "the killed client's statement runs on"
+                time.sleep(0.2)
+    finally:
+        proc.kill()
+        engine.dispose()

@@ -105,8 +105,8 @@ def indexes_rebuilt_for(conn: Connection, rows: int) -> Iterator[None]:
     """When ``rows`` observations are more than the store holds (and over 50,000), the
     observation indexes are dropped for the writes inside and rebuilt after them (inside the
     same transaction): building an index once is cheaper than growing it row by row."""
-    stored = conn.execute(select(func.count()).select_from(t.observation)).scalar_one()
-    rebuild = rows > max(stored, 50_000)
+    rebuild = rows > 50_000 and rows > conn.execute(
+        select(func.count()).select_from(t.observation)).scalar_one()
     if rebuild:
         for index in t.observation.indexes:
             index.drop(conn)
