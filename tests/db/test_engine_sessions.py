@@ -17,6 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from sdgbridge.config import Settings
+from sdgbridge.db.bulk import unchecked_references
 from sdgbridge.db.engine import CHECK_INTERVAL_MS, make_engine
 
 
@@ -90,4 +91,35 @@ def test_a_killed_clients_statement_ends_on_the_server(postgres_url: str) -> Non
                 time.sleep(0.2)
     finally:
         proc.kill()
+        engine.dispose()
+
+
+@pytest.mark.postgres
+def test_foreign_key_checks_stay_on_for_roles_not_allowed_to_skip_them(
+        postgres_url: str) -> None:
+    """A role that may not set session_replication_role keeps the checks, and the ingest's
+    transaction goes on (the refused SET is undone by its savepoint)."""
+    engine = make_engine(postgres_url, migrate=False)
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("DO $$ BEGIN CREATE ROLE sdgbridge_plain NOLOGIN; "
+                                 "EXCEPTION WHEN duplicate_object THEN NULL; END $$")
+            conn.commit()
+            with conn.begin():
+                with unchecked_references(conn) as off:
+                    assert off is True  # the test server's user is a superuser
+                    assert conn.exec_driver_sql(
+                        "SHOW session_replication_role").scalar_one() == "replica"
+                assert conn.exec_driver_sql(
+                    "SHOW session_replication_role").scalar_one() == "origin"
+                conn.exec_driver_sql("SET LOCAL ROLE sdgbridge_plain")
+                with unchecked_references(conn) as off:
+                    assert off is False
+                assert conn.exec_driver_sql("SELECT 1").scalar_one() == 1
+                assert conn.exec_driver_sql(
+                    "SHOW session_replication_role").scalar_one() == "origin"
+    finally:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("DROP ROLE IF EXISTS sdgbridge_plain")
+            conn.commit()
         engine.dispose()
