@@ -11,6 +11,14 @@ What is measured (each contender in its own fresh child process, so the numbers 
 * ``duckdb``: ``CREATE TABLE t_<n> AS SELECT * FROM read_csv_auto('<file>')`` per file into a
   fresh DuckDB database file.
 * ``sdgbridge-reingest``: ingesting the identical package again (must load 0 rows, no release).
+* ``sdgbridge-update``: the package with one value changed (the merge path).
+* ``sqlite-populated``: the package into a fresh SQLite store already holding the region's
+  release (``../shared/data/sdg/derived/…central_asia_afg_sdg_layout.csv``, not timed).
+* ``postgres``, ``postgres-update``, ``postgres-populated``: ``sdgbridge``, ``sdgbridge-update``
+  and ``sqlite-populated`` on PostgreSQL (throwaway databases on the server named by
+  ``SDGBRIDGE_BENCH_POSTGRES_URL``, default postgres@127.0.0.1:5432, dropped afterwards);
+  each is printed as a ratio to its SQLite twin of the same run (target <= 3). ``--no-postgres``
+  skips them.
 
 Targets (from the project's issue): sdgbridge ingest time <= 8x the raw Polars parse, faster
 than DuckDB, peak memory under 2 GB. After the timings, not timed: every source value must come
@@ -20,6 +28,7 @@ dimension codes and units; ``nature`` and ``observation_status`` are checked as 
 Run from the repository root::
 
     python bench/ingest_global.py [--data ../shared/data/sdg/unsd_global_ddf_2023-12] [--repeat 1]
+                                  [--no-postgres]
 
 Results are printed and written to ``bench/results/ingest_global.json``.
 """
@@ -39,16 +48,19 @@ from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 
+from ingest_stores import end_run, pg_ratios, populated, start_run, store_url, timed_ingest
+
 DEFAULT_DATA = Path("../shared/data/sdg/unsd_global_ddf_2023-12")
-FRAMEWORK = Path("../shared/data/text/sdg_framework")
 RESULTS = Path(__file__).resolve().parent / "results" / "ingest_global.json"
 EXPECTED_ROWS = 2_113_257
 TARGET_TIME_VS_POLARS = 8.0  # sdgbridge time / raw Polars parse time: at most
 TARGET_TIME_VS_DUCKDB = 1.0  # sdgbridge time / DuckDB load time: below
 TARGET_PEAK_MB = 2048.0  # sdgbridge peak RSS: below
 # Order matters: the re-ingest runs on the store the ingest before it just filled.
-CONTENDERS = ("sdgbridge", "sdgbridge-reingest", "sdgbridge-update", "polars", "polars-text",
-              "duckdb")
+SQLITE_CONTENDERS = ("sdgbridge", "sdgbridge-reingest", "sdgbridge-update", "polars",
+                     "polars-text", "duckdb", "sqlite-populated")
+PG_CONTENDERS = ("postgres", "postgres-update", "postgres-populated")
+CONTENDERS = SQLITE_CONTENDERS + PG_CONTENDERS
 LABELS = {
     "sdgbridge": "sdgbridge ingest (SQLite)",
     "sdgbridge-reingest": "sdgbridge re-ingest, identical",
@@ -56,6 +68,10 @@ LABELS = {
     "polars": "polars read_csv (inferred)",
     "polars-text": "polars read_csv (infer_schema=False)",
     "duckdb": "duckdb read_csv_auto -> tables",
+    "sqlite-populated": "sdgbridge into region's store (SQLite)",
+    "postgres": "sdgbridge ingest (PostgreSQL)",
+    "postgres-update": "PostgreSQL re-ingest, 1 value changed",
+    "postgres-populated": "PostgreSQL into region's store",
 }
 ATTRIBUTE_DIMS = {"units": "units", "nature": "nature", "observation_status": "obs_status"}
 KEY = ["series", "area", "period", "dims", "units"]
@@ -73,37 +89,13 @@ def peak_rss_mb() -> float:
 # --- contenders: each function runs inside a fresh child process -------------------------
 
 
-def run_sdgbridge(data: Path, work: Path) -> dict[str, object]:
-    from sdgbridge.db.engine import make_engine
-    from sdgbridge.ingest.load import ingest
-    from sdgbridge.reference import load_framework, load_geography
-
-    for old in work.glob("sdgbridge.db*"):
-        old.unlink()
-    engine = make_engine(f"sqlite:///{work / 'sdgbridge.db'}")
-    load_geography(engine)
-    load_framework(engine, FRAMEWORK)
-    start = time.perf_counter()
-    report = ingest(engine, data)
-    wall = time.perf_counter() - start
-    engine.dispose()
-    return {"wall_s": wall, "rows": report.rows_loaded, "rows_read": report.rows_read,
-            "rows_rejected": report.rows_rejected, "release_id": report.release_id}
+def run_sdgbridge(data: Path, work: Path, store: str = "sqlite-empty") -> dict[str, object]:
+    return timed_ingest(store_url(work, store, fresh=True), data, setup=True)
 
 
-def _ingest_again(source: Path, work: Path) -> dict[str, object]:
+def _ingest_again(source: Path, work: Path, store: str = "sqlite-empty") -> dict[str, object]:
     """Time an ingest of ``source`` into the store the first contender filled."""
-    from sdgbridge.db.engine import make_engine
-    from sdgbridge.ingest.load import ingest
-
-    engine = make_engine(f"sqlite:///{work / 'sdgbridge.db'}")
-    start = time.perf_counter()
-    report = ingest(engine, source)
-    wall = time.perf_counter() - start
-    engine.dispose()
-    return {"wall_s": wall, "rows": report.rows_loaded, "rows_read": report.rows_read,
-            "rows_rejected": report.rows_rejected, "rows_unchanged": report.rows_unchanged,
-            "rows_superseded": report.rows_superseded, "release_id": report.release_id}
+    return timed_ingest(store_url(work, store, fresh=False), source)
 
 
 def run_sdgbridge_reingest(data: Path, work: Path) -> dict[str, object]:
@@ -127,8 +119,9 @@ def changed_copy(data: Path, work: Path) -> Path:
     return copy
 
 
-def run_sdgbridge_update(data: Path, work: Path) -> dict[str, object]:
-    return _ingest_again(changed_copy(data, work), work)
+def run_sdgbridge_update(data: Path, work: Path, store: str = "sqlite-empty"
+                         ) -> dict[str, object]:
+    return _ingest_again(changed_copy(data, work), work, store)
 
 
 def run_polars(data: Path, work: Path, *, infer: bool = True) -> dict[str, object]:
@@ -178,6 +171,10 @@ RUNNERS = {
     "polars": run_polars,
     "polars-text": lambda data, work: run_polars(data, work, infer=False),
     "duckdb": run_duckdb,
+    "sqlite-populated": lambda data, work: populated(work, data, "sqlite-populated"),
+    "postgres": lambda data, work: run_sdgbridge(data, work, "postgres-empty"),
+    "postgres-update": lambda data, work: run_sdgbridge_update(data, work, "postgres-empty"),
+    "postgres-populated": lambda data, work: populated(work, data, "postgres-populated"),
 }
 
 
@@ -297,13 +294,13 @@ def compare_chunk(engine, files: list[Path], names: dict[str, str],
     return joined.with_columns(pl.lit(dup).alias("source_duplicates"))
 
 
-def verify(db: Path, data: Path, chunk: int = 40) -> dict[str, object]:
+def verify(url: str, data: Path, chunk: int = 40) -> dict[str, object]:
     """Compare every source value with the store's ``value_text``, ``chunk`` series a time."""
     import polars as pl
 
     from sdgbridge.db.engine import make_engine
 
-    engine = make_engine(f"sqlite:///{db}", migrate=False)
+    engine = make_engine(url, migrate=False)
     entities, names, files = load_entities(data), series_codes(data), datapoint_files(data)
     counts = dict.fromkeys(("source", "exact", "missing", "extra", "value_diff",
                             "attr_diff", "source_duplicates"), 0)
@@ -337,7 +334,9 @@ def verify(db: Path, data: Path, chunk: int = 40) -> dict[str, object]:
 def print_table(best: dict[str, dict[str, object]], checks: dict[str, dict[str, object]]) -> None:
     print(f"\n{'contender':<38} {'wall s':>9} {'peak RSS MB':>12} {'rows':>11}")
     for name in ("sdgbridge", "polars", "polars-text", "duckdb", "sdgbridge-reingest",
-                 "sdgbridge-update"):
+                 "sdgbridge-update", "sqlite-populated", *PG_CONTENDERS):
+        if name not in best:
+            continue
         r = best[name]
         print(f"{LABELS[name]:<38} {r['wall_s']:9.2f} {r['peak_rss_mb']:12.0f} {r['rows']:>11,}")
     sdg = best["sdgbridge"]
@@ -362,6 +361,11 @@ def print_table(best: dict[str, dict[str, object]], checks: dict[str, dict[str, 
         c = checks[key]
         verdict = "" if c["pass"] is None else ("PASS" if c["pass"] else "MISS")
         print(f"{label:<36} {c['value']:9.2f}  target {c['target']:<14} {verdict}")
+    for key, c in checks.items():
+        if key.startswith("postgres_vs_sqlite"):
+            label = "PostgreSQL / SQLite, " + key.removeprefix("postgres_vs_sqlite ")
+            print(f"{label:<44} {c['value']:9.2f}  target {c['target']:<14} "
+                  f"{'PASS' if c['pass'] else 'MISS'}")
 
 
 def print_verification(v: dict[str, object]) -> None:
@@ -380,29 +384,42 @@ def environment(data: Path, repeat: int) -> dict[str, object]:
             "when": datetime.now(UTC).isoformat(timespec="seconds")}
 
 
-def main(data: Path, repeat: int) -> int:
+def main(data: Path, repeat: int, postgres: bool = True) -> int:
     if not datapoint_files(data):
         sys.exit(f"{data}: no ddf--datapoints--*.csv files; pass --data")
     print(f"warming the page cache: {warm_cache(data) / 1e6:.0f} MB read (not timed)")
-    runs: dict[str, list[dict[str, object]]] = {n: [] for n in CONTENDERS}
+    contenders = CONTENDERS if postgres else SQLITE_CONTENDERS
+    runs: dict[str, list[dict[str, object]]] = {n: [] for n in contenders}
     with tempfile.TemporaryDirectory(prefix="sdgbridge-bench-") as tmp:
         work = Path(tmp)
-        for rep in range(1, repeat + 1):
-            print(f"run {rep} of {repeat}")
-            for name in CONTENDERS:
-                runs[name].append(run_child(name, data, work))
-        print("verifying every value through query_observations (not timed) ...", flush=True)
-        checked = verify(work / "sdgbridge.db", data)
+        start_run(work)
+        try:
+            for rep in range(1, repeat + 1):
+                print(f"run {rep} of {repeat}")
+                for name in contenders:
+                    runs[name].append(run_child(name, data, work))
+            print("verifying every value through query_observations (not timed) ...",
+                  flush=True)
+            checked = verify(store_url(work, "sqlite-empty", fresh=False), data)
+            if postgres:
+                checked_pg = verify(store_url(work, "postgres-empty", fresh=False), data)
+                checked = {**checked, "postgres": checked_pg}
+        finally:
+            end_run(work)
     best = best_runs(runs)
-    checks = ratios(best)
+    checks = {**ratios(best), **pg_ratios(best)}
     print_table(best, checks)
     print_verification(checked)
+    if "postgres" in checked:
+        print("PostgreSQL store:", end="")
+        print_verification(checked["postgres"])  # type: ignore[arg-type]
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps({"environment": environment(data, repeat), "best": best,
                                    "ratios": checks, "verification": checked, "runs": runs},
                                   indent=2, default=str) + "\n", encoding="utf-8")
     print(f"\nwritten {RESULTS}")
-    ok = checked["exact"] == checked["source"] and not (checked["extra"] or checked["attr_diff"])
+    ok = all(c["exact"] == c["source"] and not (c["extra"] or c["attr_diff"])
+             for c in (checked, checked.get("postgres", checked)))
     return 0 if ok and best["sdgbridge"]["rows_rejected"] == 0 else 1
 
 
@@ -412,6 +429,9 @@ def parse_args() -> argparse.Namespace:
                    help="the DDF package folder (default: %(default)s)")
     p.add_argument("--repeat", type=int, default=1,
                    help="runs per contender; the fastest is reported (default: 1)")
+    p.add_argument("--no-postgres", action="store_true",
+                   help="SQLite only (default: also PostgreSQL, on $SDGBRIDGE_BENCH_POSTGRES_URL "
+                   "or postgres@127.0.0.1:5432)")
     p.add_argument("--contender", choices=CONTENDERS, help=argparse.SUPPRESS)
     p.add_argument("--work", type=Path, help=argparse.SUPPRESS)
     return p.parse_args()
@@ -422,4 +442,4 @@ if __name__ == "__main__":
     if args.contender:
         child_main(args.contender, args.data, args.work)
     else:
-        sys.exit(main(args.data, args.repeat))
+        sys.exit(main(args.data, args.repeat, postgres=not args.no_postgres))

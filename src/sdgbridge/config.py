@@ -100,6 +100,11 @@ class Settings(BaseSettings):
         description="The largest request head (request line and headers, bytes) `sdgbridge "
         "serve` accepts; a larger one is refused with 431 and the connection closed.",
     )
+    statement_timeout: float = Field(
+        600.0, ge=0,
+        description="PostgreSQL: seconds any one SQL statement of sdgbridge (ingest, web, "
+        "commands) may run before the server ends it; 0: no limit.",
+    )
 
     @field_validator("api_token")
     @classmethod

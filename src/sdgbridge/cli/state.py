@@ -31,7 +31,8 @@ class CliState:
     @property
     def engine(self) -> Engine:
         if self._engine is None:
-            self._engine = make_engine(self.settings.database_url)
+            self._engine = make_engine(self.settings.database_url,
+                                       statement_timeout=self.settings.statement_timeout)
             seed_store(self._engine)
         return self._engine
 

@@ -18,6 +18,7 @@ from typing import Any
 import adbc_driver_sqlite.dbapi as adbc_sqlite
 import polars as pl
 from sqlalchemy import Connection, Engine, Table
+from sqlalchemy.exc import DBAPIError
 
 STAGES = 4  # staging files attached to a bulk transaction on SQLite
 
@@ -93,12 +94,45 @@ def stage_frame(conn: Connection, name: str, df: pl.DataFrame,
     return f"stage{slot}.{name}"
 
 
-def copy_frame(conn: Connection, table: str, df: pl.DataFrame) -> None:
-    """PostgreSQL: ``COPY`` the rows of ``df`` into ``table``."""
+def copy_frame(conn: Connection, table: str, df: pl.DataFrame, chunk: int = 100_000) -> None:
+    """PostgreSQL: ``COPY`` the rows of ``df`` into ``table``, as CSV written by Polars
+    (``chunk`` rows at a time): no Python object per value. Polars quotes empty strings and
+    writes nulls as nothing, which is how PostgreSQL's CSV format tells them apart; floats
+    are written in their shortest exact form."""
+    columns = ", ".join(f'"{c}"' for c in df.columns)
     with conn.connection.driver_connection.cursor() as cur:  # type: ignore[union-attr]
-        with cur.copy(f"COPY {table} ({', '.join(df.columns)}) FROM STDIN") as cp:
-            for row in df.iter_rows():
-                cp.write_row(row)
+        with cur.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT csv)") as cp:
+            for start in range(0, df.height, chunk):
+                cp.write(df.slice(start, chunk).write_csv(include_header=False))
+
+
+@contextmanager
+def unchecked_references(conn: Connection) -> Iterator[bool]:
+    """PostgreSQL: no per-row foreign-key checks for the bulk writes inside; yields whether
+    they are off.
+
+    PostgreSQL checks each foreign key of each inserted row by a trigger, one lookup at a
+    time: four per observation, 70 % of the time of a 2-million-row load. Like the SQLite
+    bulk transaction (``PRAGMA foreign_keys=OFF``), a bulk ingest writes only ids that its
+    own transaction has just looked up or created, so the checks are switched off for it,
+    by ``SET LOCAL session_replication_role = replica``: no lock, and only for this
+    transaction. That setting is allowed to superusers and to roles granted it
+    (``GRANT SET ON PARAMETER session_replication_role TO <role>``, PostgreSQL 15); other
+    roles keep the checks (slower, as correct). Elsewhere a no-op that yields False.
+    """
+    if conn.dialect.name != "postgresql":
+        yield False
+        return
+    try:
+        with conn.begin_nested():
+            conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
+    except DBAPIError:  # not allowed to this role
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        conn.exec_driver_sql("SET LOCAL session_replication_role = origin")
 
 
 def insert_frame(conn: Connection, table: Table, df: pl.DataFrame) -> None:

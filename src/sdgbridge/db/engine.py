@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -27,8 +29,39 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.close()
 
 
-def make_engine(url: str, *, migrate: bool = True) -> Engine:
-    """An engine for ``url``; with ``migrate`` the schema is brought to the newest version."""
+CHECK_INTERVAL_MS = 5000  # PostgreSQL: how often a running statement checks its client
+
+
+def _postgres_session(statement_timeout: float | None) -> Callable[[Any, Any], None]:
+    """A connect hook bounding what a PostgreSQL session's statements can outlive.
+
+    ``client_connection_check_interval`` (PostgreSQL 14+): a statement whose client is gone
+    (killed, or its network dropped) is ended within that interval, with its transaction and
+    locks, instead of running to its end. ``statement_timeout`` (the setting of that name, in
+    seconds; 0 or None: none) ends any statement running longer.
+    """
+    def hook(dbapi_conn: Any, _record: Any) -> None:
+        settings = {}
+        if dbapi_conn.info.server_version >= 140000:
+            settings["client_connection_check_interval"] = CHECK_INTERVAL_MS
+        if statement_timeout:
+            settings["statement_timeout"] = max(1, round(statement_timeout * 1000))
+        if not settings:
+            return
+        with dbapi_conn.cursor() as cur:
+            for name, ms in settings.items():
+                cur.execute(f"SET {name} = {int(ms)}")
+        dbapi_conn.commit()  # SET in psycopg's implicit transaction: keep it past the pool's reset
+
+    return hook
+
+
+def make_engine(url: str, *, migrate: bool = True,
+                statement_timeout: float | None = None) -> Engine:
+    """An engine for ``url``; with ``migrate`` the schema is brought to the newest version.
+
+    PostgreSQL sessions get ``client_connection_check_interval`` and, when given,
+    ``statement_timeout`` (seconds): see :func:`_postgres_session`."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -39,6 +72,7 @@ def make_engine(url: str, *, migrate: bool = True) -> Engine:
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
         engine = create_engine(parsed, pool_pre_ping=True)
+        event.listen(engine, "connect", _postgres_session(statement_timeout))
     if migrate:
         upgrade(engine)
     return engine

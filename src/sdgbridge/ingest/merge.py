@@ -1,8 +1,8 @@
 """Merging a release into the store, inside the database.
 
 The incoming rows go to a staging table (SQLite: the attached staging file, written through
-ADBC; PostgreSQL: a temporary table filled by COPY), indexed on the observation key. Then, in
-the ingest's transaction:
+ADBC and indexed on the observation key; PostgreSQL: a temporary table filled by COPY). Then,
+in the ingest's transaction:
 
 1. every current observation of the (series, area) pairs the input covers that has no
    identical incoming row (same key, value and attributes) is marked ``superseded_by`` the
@@ -10,6 +10,13 @@ the ingest's transaction:
 2. every incoming row without an identical current observation is inserted;
 3. the counts follow from the row counts of those two statements and one more count of the
    keys that were changed rather than removed.
+
+Staging and observation are joined on the key columns with ``=`` (they are NOT NULL), the
+value and attributes compared null-safely inside that join: PostgreSQL runs hash joins
+(SQLite seeks the key index), never a nested loop over both tables. On PostgreSQL a release
+larger than the store rebuilds the key index after its insert (an exclusive lock on
+``observation`` until the commit, as a first load takes), and the insert skips the per-row
+foreign-key checks where the role may (:func:`sdgbridge.db.bulk.unchecked_references`).
 
 Nothing is read back into Python, so a release of millions of rows merges in the memory of
 the database engine, not of the process.
@@ -23,8 +30,9 @@ from dataclasses import dataclass
 import polars as pl
 from sqlalchemy import Connection
 
-from sdgbridge.db.bulk import copy_frame, stage_frame
+from sdgbridge.db.bulk import copy_frame, stage_frame, unchecked_references
 from sdgbridge.ingest.model import ATTRIBUTES
+from sdgbridge.ingest.write import indexes_rebuilt_for
 
 KEY = ("series_id", "area_code", "period", "dims_id", "units")
 COMPARED = ("value", "value_text", *ATTRIBUTES)
@@ -42,10 +50,22 @@ class MergeCounts:
     unchanged: int
 
 
-def _same(conn: Connection, a: str, b: str, columns: tuple[str, ...]) -> str:
-    """SQL: the columns of rows ``a`` and ``b`` are equal, nulls equal to nulls."""
-    op = "IS" if conn.dialect.name == "sqlite" else "IS NOT DISTINCT FROM"
-    return " AND ".join(f"{a}.{c} {op} {b}.{c}" for c in columns)
+def _same(dialect: str, a: str, b: str, key: tuple[str, ...],
+          compared: tuple[str, ...] = ()) -> str:
+    """SQL: rows ``a`` and ``b`` have the same ``key`` and the same ``compared`` columns
+    (there, nulls equal to nulls).
+
+    The key columns are NOT NULL in ``observation`` (and so in every incoming row), so they
+    are compared with plain ``=``: PostgreSQL can only hash, merge or index-join on ``=``;
+    a join on ``IS NOT DISTINCT FROM`` alone is a nested loop over both tables (a release
+    into a populated store of 2 million rows never finished). The compared columns (value,
+    attributes) may be null: ``IS NOT DISTINCT FROM`` is then only a filter inside the
+    equi-join. SQLite's ``IS`` uses its indexes either way and keeps its plan.
+    """
+    if dialect == "sqlite":
+        return " AND ".join(f"{a}.{c} IS {b}.{c}" for c in (*key, *compared))
+    return " AND ".join([*(f"{a}.{c} = {b}.{c}" for c in key),
+                         *(f"{a}.{c} IS NOT DISTINCT FROM {b}.{c}" for c in compared)])
 
 
 def _stage(conn: Connection, incoming: pl.DataFrame) -> str:
@@ -58,29 +78,43 @@ def _stage(conn: Connection, incoming: pl.DataFrame) -> str:
     conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {name} "
                          f"({', '.join(f'{c} {ty}' for c, ty in types.items())}) ON COMMIT DROP")
     copy_frame(conn, name, df)
-    conn.exec_driver_sql(f"CREATE INDEX {name}_key ON {name} ({', '.join(KEY)})")
+    # No index: the merge hash-joins the whole staging table (an index on a temporary
+    # table is built in the session's small temp_buffers, and took 8 s for 2 million rows).
     conn.exec_driver_sql(f"ANALYZE {name}")
     return name
+
+
+def merge_statements(dialect: str, inc: str, release_id: int) -> dict[str, str]:
+    """The merge's three statements for staging table ``inc``: ``supersede`` (an UPDATE),
+    ``insert`` and ``changed`` (a count); each joins ``inc`` and ``observation`` on the key."""
+    rel = int(release_id)
+    scope = _same(dialect, "i", "o", ("series_id", "area_code"))
+    same_row = _same(dialect, "i", "o", KEY, COMPARED)
+    cols = ", ".join(COLUMNS)
+    return {
+        "supersede": f"UPDATE observation AS o SET superseded_by = {rel} "
+                     f"WHERE o.superseded_by IS NULL "
+                     f"AND EXISTS (SELECT 1 FROM {inc} i WHERE {scope}) "
+                     f"AND NOT EXISTS (SELECT 1 FROM {inc} i WHERE {same_row})",
+        "insert": f"INSERT INTO observation (release_id, {cols}) "
+                  f"SELECT {rel}, {', '.join(f'i.{c}' for c in COLUMNS)} FROM {inc} i "
+                  f"WHERE NOT EXISTS (SELECT 1 FROM observation o "
+                  f"WHERE o.superseded_by IS NULL AND {same_row})",
+        "changed": f"SELECT count(*) FROM observation o WHERE o.superseded_by = {rel} "
+                   f"AND EXISTS (SELECT 1 FROM {inc} i WHERE {_same(dialect, 'i', 'o', KEY)})",
+    }
 
 
 def merge_observations(conn: Connection, incoming: pl.DataFrame, release_id: int
                        ) -> MergeCounts:
     """Merge ``incoming`` (the observation table's columns, less ids) as ``release_id``."""
-    inc = _stage(conn, incoming)
-    scope = "i.series_id = o.series_id AND i.area_code = o.area_code"
-    gone = conn.exec_driver_sql(
-        f"UPDATE observation AS o SET superseded_by = {int(release_id)} "
-        f"WHERE o.superseded_by IS NULL AND EXISTS (SELECT 1 FROM {inc} i WHERE {scope}) "
-        f"AND NOT EXISTS (SELECT 1 FROM {inc} i WHERE {_same(conn, 'i', 'o', KEY + COMPARED)})"
-    ).rowcount
-    cols = ", ".join(COLUMNS)
-    loaded = conn.exec_driver_sql(
-        f"INSERT INTO observation (release_id, {cols}) "
-        f"SELECT {int(release_id)}, {', '.join(f'i.{c}' for c in COLUMNS)} FROM {inc} i "
-        f"WHERE NOT EXISTS (SELECT 1 FROM observation o WHERE o.superseded_by IS NULL "
-        f"AND {_same(conn, 'i', 'o', KEY + COMPARED)})").rowcount
-    changed = conn.exec_driver_sql(
-        f"SELECT count(*) FROM observation o WHERE o.superseded_by = {int(release_id)} "
-        f"AND EXISTS (SELECT 1 FROM {inc} i WHERE {_same(conn, 'i', 'o', KEY)})").scalar_one()
+    sql = merge_statements(conn.dialect.name, _stage(conn, incoming), release_id)
+    gone = conn.exec_driver_sql(sql["supersede"]).rowcount
+    # PostgreSQL hash-joins the staging table, so a large release rebuilds the key index
+    # after its insert; SQLite's NOT EXISTS seeks that index for every incoming row.
+    rows = incoming.height if conn.dialect.name == "postgresql" else 0
+    with indexes_rebuilt_for(conn, rows), unchecked_references(conn):
+        loaded = conn.exec_driver_sql(sql["insert"]).rowcount
+    changed = conn.exec_driver_sql(sql["changed"]).scalar_one()
     return MergeCounts(loaded=loaded, superseded=changed, removed=gone - changed,
                        unchanged=incoming.height - loaded)

@@ -7,14 +7,15 @@ than ORM-style inserts for millions of rows.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import polars as pl
 from sqlalchemy import Connection, func, insert, select, update
 
 from sdgbridge.db import tables as t
-from sdgbridge.db.bulk import STAGES, copy_frame, has_stages, stage_frame
+from sdgbridge.db.bulk import STAGES, copy_frame, has_stages, stage_frame, unchecked_references
 from sdgbridge.ingest.model import ATTRIBUTES
 from sdgbridge.reference.framework import ensure_indicators
 
@@ -90,18 +91,33 @@ def insert_observations(conn: Connection, df: pl.DataFrame,
                         progress: Callable[[str, int, int], None] | None = None) -> None:
     """Insert rows fast through the driver (multi-row INSERT on SQLite, COPY on PostgreSQL).
 
-    Columns that are null in every row are left to their default. When the load is larger
-    than what is stored, the observation indexes are dropped and rebuilt after the load
-    (inside the same transaction): building an index once is cheaper than growing it row by
-    row.
+    Columns that are null in every row are left to their default. A load larger than what
+    is stored rebuilds the indexes (:func:`indexes_rebuilt_for`).
     """
     cols = [c for c in OBS_INSERT if df[c].null_count() < df.height]
     df = df.select(cols)
-    stored = conn.execute(select(func.count()).select_from(t.observation)).scalar_one()
-    rebuild = df.height > max(stored, 50_000)
+    with indexes_rebuilt_for(conn, df.height), unchecked_references(conn):
+        _write(conn, cols, df, progress)
+
+
+@contextmanager
+def indexes_rebuilt_for(conn: Connection, rows: int) -> Iterator[None]:
+    """When ``rows`` observations are more than the store holds (and over 50,000), the
+    observation indexes are dropped for the writes inside and rebuilt after them (inside the
+    same transaction): building an index once is cheaper than growing it row by row."""
+    rebuild = rows > 50_000 and rows > conn.execute(
+        select(func.count()).select_from(t.observation)).scalar_one()
     if rebuild:
         for index in t.observation.indexes:
             index.drop(conn)
+    yield
+    if rebuild:
+        for index in t.observation.indexes:
+            index.create(conn)
+
+
+def _write(conn: Connection, cols: list[str], df: pl.DataFrame,
+           progress: Callable[[str, int, int], None] | None) -> None:
     if has_stages(conn) and df.height >= STAGE_ROWS:
         _staged_insert(conn, cols, df)
         if progress:
@@ -112,9 +128,6 @@ def insert_observations(conn: Connection, df: pl.DataFrame,
             write(conn, cols, df.slice(start, CHUNK))
             if progress:
                 progress("write", min(start + CHUNK, df.height), df.height)
-    if rebuild:
-        for index in t.observation.indexes:
-            index.create(conn)
 
 
 def _staged_insert(conn: Connection, cols: list[str], df: pl.DataFrame) -> None:

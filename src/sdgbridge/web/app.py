@@ -61,7 +61,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
                   openapi_url=f"{API_PREFIX}/openapi.json", docs_url=None, redoc_url=None)
     app.state.settings = settings
     if engine is None:
-        engine = make_engine(settings.database_url)
+        engine = make_engine(settings.database_url,
+                             statement_timeout=settings.statement_timeout)
         seed_store(engine)
     app.state.engine = engine
     app.state.kept = Keeper()  # frames derived from the store, for pages, API, fast path
