@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Query, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from sqlalchemy import Engine
 from starlette.convertors import PathConvertor, register_url_convertor
 
@@ -86,8 +88,33 @@ register_url_convertor("key", KeyConvertor())
 
 
 def request_key(request: Request) -> tuple[object, ...]:
-    """The path and the query parameters, in a fixed order."""
-    return (request.url.path, tuple(sorted(request.query_params.multi_items())))
+    """The path and the query parameters the route declares, in a fixed order: a parameter
+    the route ignores (``?cachebust=N``) does not change the answer, so it must not make a
+    new cache entry (issue 13, finding 4)."""
+    declared = declared_query(request.scope.get("route"))
+    items = [(k, v) for k, v in request.query_params.multi_items()
+             if declared is None or k in declared]
+    return (request.url.path, tuple(sorted(items)))
+
+
+def declared_query(route: object) -> frozenset[str] | None:
+    """The names (aliases) of the query parameters ``route`` and its dependencies take;
+    None for a route that is not a FastAPI one (then every parameter counts)."""
+    if not isinstance(route, APIRoute):
+        return None
+    names = getattr(route, "_sdgbridge_query", None)
+    if names is None:
+        names = frozenset(_query_names(route.dependant))
+        route._sdgbridge_query = names  # type: ignore[attr-defined]
+    return names
+
+
+def _query_names(dependant: Dependant) -> set[str]:
+    """The query parameter names of ``dependant`` and of its dependencies, all the way."""
+    names = {p.alias for p in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
 
 
 async def no_nul_characters(request: Request) -> None:

@@ -255,3 +255,20 @@ def test_concurrent_requests_for_one_answer_make_it_once(size: int, made: int) -
     assert len(calls) == made
     assert [a.body for a in answers] == [b'{"ok":true}'] * 8
     assert len({id(a) for a in answers}) == 8  # each request its own response object
+
+
+def test_answer_cache_ignores_parameters_the_route_does_not_take(client: TestClient) -> None:
+    """`?cachebust=N` changes nothing in the answer, so it must not keep a new copy of it
+    each time (issue 13, finding 4: up to about 1 GiB of copies)."""
+    url = "/api/v1/observations?areas=KAZ&limit=5&format=csv"
+    first = client.get(url)
+    assert first.status_code == 200
+    cache = client.app.state.answer_cache  # type: ignore[attr-defined]  # made on first use
+    kept = len(cache.kept)
+    assert kept >= 1
+    for n in range(5):
+        again = client.get(f"{url}&cachebust={n}")
+        assert again.status_code == 200 and again.content == first.content
+    assert len(cache.kept) == kept  # the same entry answered all six
+    other = client.get("/api/v1/observations?areas=KAZ&limit=6&format=csv")
+    assert other.status_code == 200 and len(cache.kept) == kept + 1  # a real parameter counts
