@@ -30,9 +30,7 @@ region's countries:
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Collection
-from datetime import date
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -43,8 +41,8 @@ from sqlalchemy import Engine
 from sdgbridge.assessment.figures import goal_profile
 from sdgbridge.assessment.inputs import assessment_input, load_targets
 from sdgbridge.assessment.model import RELATIVE, read_params, with_relative
+from sdgbridge.assessment.shipped import read_table, table_sha256, write_table
 from sdgbridge.assessment.world import load_world
-from sdgbridge.errors import InputError
 from sdgbridge.reference.escap import escap_region
 
 BENCHMARK_COLUMNS = ("series", "direction", "benchmark", "base_year", "n_countries", "top_n",
@@ -140,9 +138,8 @@ def benchmark_table(engine: Engine, params: dict[str, Any] | None = None,
 def write_benchmarks(frame: pl.DataFrame, out: Path, source: str) -> None:
     """``frame`` as a benchmark file: a ``#`` header naming its source and date, then CSV."""
     n = frame.filter(pl.col("benchmark").is_not_null()).height
-    header = (f"# sdgbridge ESCAP regional benchmarks: {n} of {frame.height} series, from "
-              f"{source}, computed {date.today().isoformat()} by `sdgbridge escap-benchmarks`\n")
-    out.write_text(header + frame.write_csv(float_precision=6), encoding="utf-8")
+    write_table(frame, out, f"ESCAP regional benchmarks: {n} of {frame.height} series, from "
+                f"{source}", "escap-benchmarks")
 
 
 def _source(path: Path | None) -> Any:
@@ -151,22 +148,13 @@ def _source(path: Path | None) -> Any:
 
 def load_benchmarks(path: Path | None = None) -> pl.DataFrame:
     """The benchmark table: the shipped ``data/escap_benchmarks.csv`` unless ``path``."""
-    source = _source(path)
-    try:
-        frame = pl.read_csv(source.read_bytes(), comment_prefix="#", schema_overrides=_SCHEMA)
-    except (pl.exceptions.PolarsError, OSError) as exc:
-        raise InputError(f"{source}: cannot read the ESCAP benchmark table ({exc}); "
-                         "recompute it with `sdgbridge escap-benchmarks --out FILE`.") from exc
-    missing = [c for c in BENCHMARK_COLUMNS if c not in frame.columns]
-    if missing:
-        raise InputError(f"{source}: missing column(s) {', '.join(missing)}; recompute it "
-                         "with `sdgbridge escap-benchmarks --out FILE`.")
-    return frame.select(BENCHMARK_COLUMNS)
+    return read_table(_source(path), _SCHEMA, BENCHMARK_COLUMNS, "ESCAP benchmark table",
+                      "escap-benchmarks")
 
 
 def benchmarks_sha256(path: Path | None = None) -> str:
     """The sha256 of the benchmark table's bytes (kept with a run's parameters)."""
-    return hashlib.sha256(_source(path).read_bytes()).hexdigest()
+    return table_sha256(_source(path))
 
 
 def with_benchmarks(targets: pl.DataFrame, benchmarks: pl.DataFrame | None) -> pl.DataFrame:

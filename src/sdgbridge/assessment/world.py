@@ -20,18 +20,17 @@ Columns (:data:`WORLD_COLUMNS`), per series over the headline values of every co
 
 from __future__ import annotations
 
-import hashlib
-from datetime import date
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 from sqlalchemy import Engine, func, select
 
 from sdgbridge.assessment.inputs import assessment_input
 from sdgbridge.assessment.model import LIMITS
+from sdgbridge.assessment.shipped import read_table, table_sha256, write_table
 from sdgbridge.db import tables as t
-from sdgbridge.errors import InputError
 
 WORLD_COLUMNS = ("series", "units", "n_countries", "min", "max", "max_magnitude",
                  "lower_limit", "upper_limit", "p2_5", "p97_5", "top5_low", "top5_high")
@@ -93,31 +92,21 @@ def world_from_observations(obs: pl.DataFrame, units: pl.DataFrame) -> pl.DataFr
 
 def write_world(frame: pl.DataFrame, out: Path, source: str) -> None:
     """``frame`` as a world table file: a ``#`` header naming its source and date, then CSV."""
-    header = (f"# sdgbridge world table: {frame.height} series, from {source}, computed "
-              f"{date.today().isoformat()} by `sdgbridge world-table`\n")
-    out.write_text(header + frame.write_csv(float_precision=6), encoding="utf-8")
+    write_table(frame, out, f"world table: {frame.height} series, from {source}", "world-table")
+
+
+def _source(path: Path | None) -> Any:
+    return path or files("sdgbridge.assessment").joinpath("data/world.csv")
 
 
 def load_world(path: Path | None = None) -> pl.DataFrame:
     """The world table: the shipped ``assessment/data/world.csv`` unless ``path`` is given."""
-    source = path or files("sdgbridge.assessment").joinpath("data/world.csv")
-    try:
-        raw = source.read_bytes()
-        frame = pl.read_csv(raw, comment_prefix="#", schema_overrides=_SCHEMA)
-    except (pl.exceptions.PolarsError, OSError) as exc:
-        raise InputError(f"{source}: cannot read the world table ({exc}); recompute it "
-                         "with `sdgbridge world-table --out FILE`.") from exc
-    missing = [c for c in WORLD_COLUMNS if c not in frame.columns]
-    if missing:
-        raise InputError(f"{source}: missing column(s) {', '.join(missing)}; recompute it "
-                         "with `sdgbridge world-table --out FILE`.")
-    return frame.select(WORLD_COLUMNS)
+    return read_table(_source(path), _SCHEMA, WORLD_COLUMNS, "world table", "world-table")
 
 
 def world_sha256(path: Path | None = None) -> str:
     """The sha256 of the world table's bytes (kept with a run's parameters)."""
-    source = path or files("sdgbridge.assessment").joinpath("data/world.csv")
-    return hashlib.sha256(source.read_bytes()).hexdigest()
+    return table_sha256(_source(path))
 
 
 def with_world_limits(targets: pl.DataFrame, world: pl.DataFrame) -> pl.DataFrame:

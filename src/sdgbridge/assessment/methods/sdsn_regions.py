@@ -18,12 +18,12 @@ from the whole UN Global SDG Database by
 from __future__ import annotations
 
 import re
-from datetime import date
 from pathlib import Path
 
 import polars as pl
 
 from sdgbridge.assessment.profiles import Profile
+from sdgbridge.assessment.shipped import write_table
 from sdgbridge.errors import ConfigError, InputError
 
 MEANS_COLUMNS = ("region", "goal", "score", "n_countries")
@@ -93,7 +93,5 @@ def shipped_means(prof: Profile) -> tuple[pl.DataFrame, pl.DataFrame] | None:
 def write_means(frame: pl.DataFrame, out: Path, version: str, source: str) -> None:
     """``frame`` as a regional means file: a ``#`` header naming the profile version, the
     source and the date, then CSV."""
-    header = (f"# sdgbridge regional goal means for profile {version} ({frame.height} region "
-              f"x goal rows), from {source}, computed {date.today().isoformat()} by "
-              "`sdgbridge sdsn-regional-means`\n")
-    out.write_text(header + frame.write_csv(float_precision=6), encoding="utf-8")
+    write_table(frame, out, f"regional goal means for profile {version} ({frame.height} "
+                f"region x goal rows), from {source}", "sdsn-regional-means")
