@@ -49,7 +49,7 @@ def test_postgres_merge_joins_on_the_key_without_nested_loops(engine, tmp_path: 
     with nested loops disabled, none is left (with a join on IS NOT DISTINCT FROM only, a
     nested loop is the only plan PostgreSQL has, whatever the cost)."""
     if engine.dialect.name != "postgresql":
-        pytest.skip("PostgreSQL's plans")
+        pytest.skip("a PostgreSQL query plan: SQLite has no such planner choice to check")
     ingest(engine, derived_slice(tmp_path / "v1.csv", SERIES))
     incoming = _current(engine)
     with bulk_transaction(engine) as conn:
