@@ -66,6 +66,9 @@ def _show_ingest(r: load.IngestReport) -> None:
                   f"repeated {r.rows_repeated:,}  "
                   f"({r.series} series, "
                   f"{r.areas} areas)", markup=False)
+    if r.files_read is not None:
+        console.print(f"  incremental: read {r.files_read:,} of {r.files_total:,} data files; "
+                      f"the others are identical to release {r.files_base}'s", markup=False)
     if r.rejects_file:
         console.print(f"  rejected rows with reasons: {r.rejects_file}")
 

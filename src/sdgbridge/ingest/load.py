@@ -26,6 +26,7 @@ from sdgbridge.db.bulk import bulk_transaction
 from sdgbridge.db.values import render_value
 from sdgbridge.errors import IngestRejected, InputError, Rejection
 from sdgbridge.files import fingerprint
+from sdgbridge.ingest.incremental import plan_release
 from sdgbridge.ingest.merge import MergeCounts, merge_observations
 from sdgbridge.ingest.model import ATTRIBUTES, OBS_COLUMNS, Batch, Reader
 from sdgbridge.ingest.registry import get_reader
@@ -53,18 +54,25 @@ class IngestReport:
     series: int = 0
     areas: int = 0
     rejects_file: Path | None = None
+    # An incremental release (:mod:`sdgbridge.ingest.incremental`): the data files read, of
+    # how many, the others identical to release ``files_base``'s. None: the whole input.
+    files_read: int | None = None
+    files_total: int | None = None
+    files_base: int | None = None
 
     @property
     def changed(self) -> bool:
         return bool(self.rows_loaded or self.rows_removed)
 
 
-def read_all(reader: Reader, path: Path, progress: Progress | None = None) -> Batch:
-    """Read every batch and combine them into one."""
+def read_all(reader: Reader, path: Path, progress: Progress | None = None,
+             only: frozenset[Path] | None = None) -> Batch:
+    """Read every batch (of the data files ``only``, if given) and combine them into one."""
     frames, series, areas, rejections = [], [], [], []
     codelists: dict[str, frozenset[str]] = {}
-    total = max(reader.expected_batches(path), 1)
-    for i, batch in enumerate(reader.read(path), start=1):
+    total = max(reader.expected_batches(path, only), 1)
+    batches = reader.read(path) if only is None else reader.read_files(path, only)
+    for i, batch in enumerate(batches, start=1):
         frames.append(batch.observations)
         series.append(batch.series)
         areas += batch.areas
@@ -114,7 +122,11 @@ def ingest(engine: Engine, path: Path, *, fmt: str | None = None, source: str | 
         return IngestReport(None, source or reader.default_source(path), reader.name,
                             rows_read=same.rows_read, rows_unchanged=same.rows_loaded
                             + same.rows_unchanged, rows_rejected=same.rows_rejected)
-    batch = read_all(reader, path, progress)
+    plan = plan_release(engine, reader, path, entries, partial)
+    if plan is not None and not plan.read:  # only files no observation comes from changed
+        return IngestReport(None, source or reader.default_source(path), reader.name,
+                            files_read=0, files_total=plan.total, files_base=plan.base)
+    batch = read_all(reader, path, progress, plan.read if plan else None)
     with engine.connect() as conn:
         known = list(conn.execute(select(t.area.c.code)).scalars())
     known = sorted(set(known) | {str(a["code"]) for a in batch.areas})
@@ -124,6 +136,9 @@ def ingest(engine: Engine, path: Path, *, fmt: str | None = None, source: str | 
     report = IngestReport(None, source or reader.default_source(path), reader.name,
                           rows_read=batch.observations.height + len(batch.rejections),
                           rows_rejected=n_rejected, rows_repeated=repeats)
+    if plan is not None:
+        report.files_read, report.files_total = len(plan.read), plan.total
+        report.files_base = plan.base
     if n_rejected and not partial:
         raise IngestRejected(batch.rejections + [
             _rejection(r) for r in rejected.head(1000).iter_rows(named=True)])

@@ -37,6 +37,7 @@ from sdgbridge.ingest.write import indexes_rebuilt_for
 KEY = ("series_id", "area_code", "period", "dims_id", "units")
 COMPARED = ("value", "value_text", *ATTRIBUTES)
 COLUMNS = (*KEY, "year", *COMPARED)
+NARROW_ROWS = 100_000  # a release of up to this many rows merges through the key index
 PG_TYPES = {"series_id": "bigint", "dims_id": "bigint", "year": "integer",
             "value": "double precision", "lower_bound": "double precision",
             "upper_bound": "double precision"}
@@ -84,23 +85,31 @@ def _stage(conn: Connection, incoming: pl.DataFrame) -> str:
     return name
 
 
-def merge_statements(dialect: str, inc: str, release_id: int) -> dict[str, str]:
+def merge_statements(dialect: str, inc: str, release_id: int, narrow: bool = False
+                     ) -> dict[str, str]:
     """The merge's three statements for staging table ``inc``: ``supersede`` (an UPDATE),
-    ``insert`` and ``changed`` (a count); each joins ``inc`` and ``observation`` on the key."""
+    ``insert`` and ``changed`` (a count); each joins ``inc`` and ``observation`` on the key.
+
+    ``narrow`` (for a small release) reads only the release's series' rows of ``observation``,
+    through the key index, instead of scanning every current observation: an incremental
+    release of one series of the global database then merges in milliseconds. A large
+    release scans: a seek per series of the whole table is slower than one pass."""
     rel = int(release_id)
     scope = _same(dialect, "i", "o", ("series_id", "area_code"))
     same_row = _same(dialect, "i", "o", KEY, COMPARED)
     cols = ", ".join(COLUMNS)
+    series = f"o.series_id IN (SELECT DISTINCT series_id FROM {inc})" if narrow else "TRUE"
     return {
         "supersede": f"UPDATE observation AS o SET superseded_by = {rel} "
-                     f"WHERE o.superseded_by IS NULL "
+                     f"WHERE {series} AND o.superseded_by IS NULL "
                      f"AND EXISTS (SELECT 1 FROM {inc} i WHERE {scope}) "
                      f"AND NOT EXISTS (SELECT 1 FROM {inc} i WHERE {same_row})",
         "insert": f"INSERT INTO observation (release_id, {cols}) "
                   f"SELECT {rel}, {', '.join(f'i.{c}' for c in COLUMNS)} FROM {inc} i "
                   f"WHERE NOT EXISTS (SELECT 1 FROM observation o "
                   f"WHERE o.superseded_by IS NULL AND {same_row})",
-        "changed": f"SELECT count(*) FROM observation o WHERE o.superseded_by = {rel} "
+        "changed": f"SELECT count(*) FROM observation o WHERE {series} "
+                   f"AND o.superseded_by = {rel} "
                    f"AND EXISTS (SELECT 1 FROM {inc} i WHERE {_same(dialect, 'i', 'o', KEY)})",
     }
 
@@ -108,7 +117,8 @@ def merge_statements(dialect: str, inc: str, release_id: int) -> dict[str, str]:
 def merge_observations(conn: Connection, incoming: pl.DataFrame, release_id: int
                        ) -> MergeCounts:
     """Merge ``incoming`` (the observation table's columns, less ids) as ``release_id``."""
-    sql = merge_statements(conn.dialect.name, _stage(conn, incoming), release_id)
+    sql = merge_statements(conn.dialect.name, _stage(conn, incoming), release_id,
+                           narrow=incoming.height <= NARROW_ROWS)
     gone = conn.exec_driver_sql(sql["supersede"]).rowcount
     # PostgreSQL hash-joins the staging table, so a large release rebuilds the key index
     # after its insert; SQLite's NOT EXISTS seeks that index for every incoming row.

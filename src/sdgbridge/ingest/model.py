@@ -82,6 +82,9 @@ class Reader(ABC):
 
     name: ClassVar[str]  # used with --format
     title: ClassVar[str]  # one line for `sdgbridge formats`
+    # Whether a release may read only the changed files (:mod:`sdgbridge.ingest.incremental`):
+    # the reader then implements ``scope`` and ``read_files``.
+    incremental: ClassVar[bool] = False
 
     @classmethod
     @abstractmethod
@@ -96,9 +99,21 @@ class Reader(ABC):
     def read(self, path: Path) -> Iterator[Batch]:
         """Yield batches of observations; raise InputError for input that cannot be read."""
 
-    def expected_batches(self, path: Path) -> int:
-        """How many batches ``read`` will yield (for progress bars)."""
-        return len(self.files(path))
+    def expected_batches(self, path: Path, only: frozenset[Path] | None = None) -> int:
+        """How many batches ``read`` (or ``read_files(path, only)``) will yield (for progress
+        bars)."""
+        return len(only if only is not None else self.files(path))
+
+    def scope(self, file: Path) -> str | None:
+        """For incremental releases: the group of a data file (its path inside the input),
+        such that files of different groups never hold observations of the same (series,
+        area) pair; None for a file every data file depends on (a code list, the series'
+        descriptions)."""
+        raise NotImplementedError(f"the {self.name} reader reads whole inputs only")
+
+    def read_files(self, path: Path, only: frozenset[Path]) -> Iterator[Batch]:
+        """``read``, restricted to the data files ``only`` (with the files they depend on)."""
+        raise NotImplementedError(f"the {self.name} reader reads whole inputs only")
 
     def default_source(self, path: Path) -> str:
         return path.name

@@ -29,11 +29,13 @@ from sdgbridge.ingest.model import (
 # DDF columns that are attributes (or the key) in the SDG API, not dimensions.
 ATTRIBUTE_COLUMNS = {"units": "units", "nature": "nature", "observation_status": "obs_status"}
 KEY_COLUMNS = {"geo_area", "year"}
+DATAPOINTS = "ddf--datapoints--"
 
 
 class DdfReader(Reader):
     name = "ddf"
     title = "DDF data package of the UN Global SDG Indicators Database (open-numbers layout)"
+    incremental = True  # one series per datapoints file: a release reads the changed ones
 
     @classmethod
     def handles(cls, path: Path) -> bool:
@@ -50,7 +52,17 @@ class DdfReader(Reader):
             return f"UN Global SDG Database (DDF {info.get('version', path.name)})"
         return f"UN Global SDG Database (DDF {path.name})"
 
+    def scope(self, file: Path) -> str | None:
+        """A datapoints file's series (a series split over files by dimensions is one
+        group); None for the concepts, entities and ``datapackage.json``."""
+        if not file.name.startswith(DATAPOINTS):
+            return None
+        return file.name.removeprefix(DATAPOINTS).partition("--by--")[0]
+
     def read(self, path: Path) -> Iterator[Batch]:
+        return self.read_files(path, None)
+
+    def read_files(self, path: Path, only: frozenset[Path] | None) -> Iterator[Batch]:
         if not (path / "ddf--concepts--continuous.csv").is_file():
             raise InputError(f"{path}: not a DDF data package (no ddf--concepts--continuous.csv "
                              "in it); check the path, or --format.")
@@ -65,7 +77,9 @@ class DdfReader(Reader):
                  for c, n in entities.get("geo_area", {}).items()]
         names = dict(zip(concepts["concept"], concepts["name"], strict=True))
         groups: dict[tuple[str, ...], list[Path]] = {}
-        for file in sorted(path.glob("ddf--datapoints--*--by--*.csv")):
+        for file in sorted(path.glob(f"{DATAPOINTS}*--by--*.csv")):
+            if only is not None and file not in only:
+                continue
             groups.setdefault(self._check(file, names), []).append(file)
         # The files with the same dimensions are scanned as one (Polars reads them in one go)
         # and their codes resolved once per group: far faster than file by file.
@@ -75,8 +89,9 @@ class DdfReader(Reader):
             yield (Batch(obs, series, areas, codelists) if i == 0
                    else Batch(obs, codelists=codelists))
 
-    def expected_batches(self, path: Path) -> int:
-        return len({f.name.split("--by--")[1] for f in path.glob("ddf--datapoints--*--by--*")})
+    def expected_batches(self, path: Path, only: frozenset[Path] | None = None) -> int:
+        return len({f.name.split("--by--")[1] for f in path.glob(f"{DATAPOINTS}*--by--*")
+                    if only is None or f in only})
 
     @staticmethod
     def _check(file: Path, names: dict[str, str]) -> tuple[str, ...]:
