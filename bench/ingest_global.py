@@ -11,7 +11,9 @@ What is measured (each contender in its own fresh child process, so the numbers 
 * ``duckdb``: ``CREATE TABLE t_<n> AS SELECT * FROM read_csv_auto('<file>')`` per file into a
   fresh DuckDB database file.
 * ``sdgbridge-reingest``: ingesting the identical package again (must load 0 rows, no release).
-* ``sdgbridge-update``: the package with one value changed (the merge path).
+* ``sdgbridge-update``: the package with one value changed, in a copy beside it: an
+  incremental release (it reads the one changed series' file and merges it; target <= 1 s on
+  both databases).
 * ``sqlite-populated``: the package into a fresh SQLite store already holding the region's
   release (``../shared/data/sdg/derived/…central_asia_afg_sdg_layout.csv``, not timed).
 * ``postgres``, ``postgres-update``, ``postgres-populated``: ``sdgbridge``, ``sdgbridge-update``
@@ -104,7 +106,7 @@ def run_sdgbridge_reingest(data: Path, work: Path) -> dict[str, object]:
 
 def changed_copy(data: Path, work: Path) -> Path:
     """The package as links to the source files, but one value of SI_POV_DAY1 changed: a new
-    fingerprint, so the ingest compares all 2.1M rows with the store (the merge path)."""
+    fingerprint, so the ingest is an incremental release (one series' file read and merged)."""
     copy = work / "changed"
     shutil.rmtree(copy, ignore_errors=True)
     copy.mkdir()
@@ -351,8 +353,9 @@ def print_table(best: dict[str, dict[str, object]], checks: dict[str, dict[str, 
           f"loaded, release {re['release_id']} (expected 0 rows, no release)")
     up = best["sdgbridge-update"]
     print(f"re-ingest with one value changed: {up['wall_s']:.2f} s, {up['rows']:,} loaded, "
-          f"{up['rows_superseded']:,} superseded, {up['rows_unchanged']:,} unchanged "
-          "(expected 1, 1, all others)")
+          f"{up['rows_superseded']:,} superseded, {up['rows_unchanged']:,} unchanged, "
+          f"{up.get('files_read')} of {up.get('files_total')} data files read "
+          "(expected 1, 1, the rest of the series' rows, 1 file)")
     print()
     for label, key in (("sdgbridge time / Polars raw time", "time_vs_polars"),
                        ("sdgbridge time / Polars text time", "time_vs_polars_text"),
@@ -362,8 +365,10 @@ def print_table(best: dict[str, dict[str, object]], checks: dict[str, dict[str, 
         verdict = "" if c["pass"] is None else ("PASS" if c["pass"] else "MISS")
         print(f"{label:<36} {c['value']:9.2f}  target {c['target']:<14} {verdict}")
     for key, c in checks.items():
-        if key.startswith("postgres_vs_sqlite"):
-            label = "PostgreSQL / SQLite, " + key.removeprefix("postgres_vs_sqlite ")
+        if key.startswith(("postgres_vs_sqlite", "one_value_release_s")):
+            label = ("PostgreSQL / SQLite, " + key.removeprefix("postgres_vs_sqlite ")
+                     if key.startswith("postgres") else
+                     "one-value release s, " + key.removeprefix("one_value_release_s "))
             print(f"{label:<44} {c['value']:9.2f}  target {c['target']:<14} "
                   f"{'PASS' if c['pass'] else 'MISS'}")
 

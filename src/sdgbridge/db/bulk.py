@@ -9,6 +9,8 @@ both write this way.
 
 from __future__ import annotations
 
+import os
+import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -20,7 +22,14 @@ import polars as pl
 from sqlalchemy import Connection, Engine, Table
 from sqlalchemy.exc import DBAPIError
 
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: staging folders are not swept
+    fcntl = None  # type: ignore[assignment]
+
 STAGES = 4  # staging files attached to a bulk transaction on SQLite
+STAGING = "sdgbridge-staging-"  # the staging folders' names, in the temporary folder
+LOCK = ".lock"  # in a staging folder: locked while its ingest lives
 
 
 @contextmanager
@@ -32,10 +41,10 @@ def bulk_transaction(engine: Engine) -> Iterator[Connection]:
     loads (it must be set outside a transaction): each observation row would otherwise look
     up four parent rows. The ids written all come from the same transaction's own lookups.
     """
-    with engine.connect() as conn, tempfile.TemporaryDirectory(prefix="sdgbridge-") as tmp:
+    with engine.connect() as conn, _staging_folder(conn.dialect.name == "sqlite") as tmp:
         sqlite = conn.dialect.name == "sqlite"
         if sqlite:
-            _attach_stages(conn, Path(tmp))
+            _attach_stages(conn, tmp)
         try:
             with conn.begin():
                 yield conn
@@ -45,6 +54,53 @@ def bulk_transaction(engine: Engine) -> Iterator[Connection]:
                 for i in range(len(conn.info.pop("stages", []))):
                     conn.exec_driver_sql(f"DETACH DATABASE stage{i}")
                 conn.commit()
+
+
+@contextmanager
+def _staging_folder(needed: bool) -> Iterator[Path]:
+    """A folder for the staging files of one SQLite bulk transaction, deleted after it.
+
+    A killed ingest (kill -9, a power cut) cannot delete its folder, and the files in it
+    hold a whole release (170 MB for the global database). So the folder holds a lock file
+    locked for as long as its ingest lives (the kernel releases the lock of a dead process),
+    and every bulk transaction first deletes the staging folders whose lock it can take:
+    those of ingests that died (:func:`sweep_staging`). The folder is locked before it gets
+    its sweepable name, so a sweep never meets a live folder unlocked."""
+    if not needed:
+        yield Path(tempfile.gettempdir())
+        return
+    sweep_staging()
+    fresh = Path(tempfile.mkdtemp(prefix=f".{STAGING}new-"))
+    with (fresh / LOCK).open("w") as lock:
+        if fcntl is not None:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        folder = fresh.with_name(STAGING + fresh.name.removeprefix(f".{STAGING}new-"))
+        os.replace(fresh, folder)
+        try:
+            yield folder
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def sweep_staging(root: Path | None = None) -> list[Path]:
+    """Delete the staging folders (in ``root``, by default the temporary folder) left by
+    ingests that died; return them. A live ingest's folder is locked and kept."""
+    if fcntl is None:  # pragma: no cover
+        return []
+    swept = []
+    for folder in Path(root or tempfile.gettempdir()).glob(f"{STAGING}*"):
+        try:
+            lock = (folder / LOCK).open("r+")
+        except OSError:  # not a staging folder (or just deleted by its ingest)
+            continue
+        with lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:  # its ingest is alive
+                continue
+            shutil.rmtree(folder, ignore_errors=True)
+            swept.append(folder)
+    return swept
 
 
 def _attach_stages(conn: Connection, folder: Path) -> None:
