@@ -15,6 +15,7 @@
      │    └── DocumentError          a document (PDF, DOCX, HTML, ...) whose text cannot be read
      ├── IngestRejected (422)        rows failed validation; nothing was written
      ├── DatabaseError (503)         the store cannot be reached or is not migrated
+     │    └── StoreFull (507)        a disk filled up while writing; nothing was written
      └── SyncError (502)             the UNSD SDG API answered badly
 
 Anything that is not an ``SdgBridgeError`` is a bug and is left to raise.
@@ -135,6 +136,19 @@ class IngestRejected(SdgBridgeError):
 
 class DatabaseError(SdgBridgeError):
     status = 503
+
+
+class StoreFull(DatabaseError):
+    """A disk filled up while writing: the store's, or the temporary folder's."""
+
+    status = 507
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The disk is full: the store (or the temporary folder a load writes its staging "
+            "files to) could not grow. Nothing was written: the store is as it was before this "
+            "command. Free some space (`sdgbridge settings` shows database_url; TMPDIR sets "
+            "the temporary folder), then run the command again.")
 
 
 class SyncError(SdgBridgeError):

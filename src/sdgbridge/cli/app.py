@@ -19,6 +19,7 @@ from rich.console import Console
 from sdgbridge.cli import data, knowledge, progress, projects, reference, serve
 from sdgbridge.cli.state import CliState
 from sdgbridge.config import load_settings
+from sdgbridge.db.faults import disk_full_error
 from sdgbridge.errors import SdgBridgeError
 
 app = typer.Typer(help="sdgbridge: official SDG data, with provenance, for a regional SDG centre.",
@@ -61,6 +62,11 @@ def main() -> None:
         if exc.filename is None:  # e.g. Polars: "expected a file path; 'x' is a directory"
             _error(f"{exc}.")
         _error(f"cannot use {exc.filename}: {_PATH_PROBLEMS[type(exc)]}.")
+    except Exception as exc:  # a full disk (whichever driver met it) is told in words
+        full = disk_full_error(exc)
+        if full is None:
+            raise
+        _error(str(full))
 
 
 def _error(message: str) -> NoReturn:
