@@ -130,7 +130,9 @@ def _current(engine: Engine, method: str, codes: tuple[str, ...]) -> CurrentAsse
     links = series_indicators(engine)
     run_id = current_run(engine, method, codes)
     if run_id is not None:
-        res = results(engine, run_id).filter(pl.col("area").is_in(codes))
+        # A stored run's results, in the shape of a fresh run's (with their method).
+        res = results(engine, run_id, details=True).filter(
+            pl.col("area").is_in(codes)).with_columns(pl.lit(method).alias("method"))
         r = t.assessment_run.c
         with engine.connect() as conn:
             when, releases = conn.execute(select(r.published_at, r.releases)

@@ -86,9 +86,10 @@ def runs(engine: Engine) -> pl.DataFrame:
                                 .order_by(r.id.desc()), conn)
 
 
-def results(engine: Engine, run_id: int | None = None, method: str | None = None
-            ) -> pl.DataFrame:
-    """Stored results of a run (by default the latest run, of ``method`` if given)."""
+def results(engine: Engine, run_id: int | None = None, method: str | None = None,
+            details: bool = False) -> pl.DataFrame:
+    """Stored results of a run (by default the latest run, of ``method`` if given);
+    ``details``: with the method's own columns too (SDSN's scores, UNSD's growth rates)."""
     r, res = t.assessment_run.c, t.assessment_result.c
     with engine.connect() as conn:
         if run_id is None:
@@ -96,8 +97,21 @@ def results(engine: Engine, run_id: int | None = None, method: str | None = None
             run_id = conn.execute(stmt.where(r.method == method) if method else stmt).scalar()
         if run_id is None:
             raise NotFound("No assessment has been run yet. Run `sdgbridge assess` first.")
-        stmt = select(*[getattr(res, c) for c in STORED]).where(res.run_id == run_id)
-        return pl.read_database(stmt.order_by(res.series, res.area), conn,
-                                schema_overrides={"target": pl.Float64,
-                                                  "projected_2030": pl.Float64,
-                                                  "direction": pl.Utf8})
+        columns = [getattr(res, c) for c in STORED] + ([res.details] if details else [])
+        stmt = select(*columns).where(res.run_id == run_id)
+        df = pl.read_database(stmt.order_by(res.series, res.area), conn,
+                              schema_overrides={"target": pl.Float64,
+                                                "projected_2030": pl.Float64,
+                                                "direction": pl.Utf8, "details": pl.Utf8})
+    return _with_details(df) if details else df
+
+
+def _with_details(df: pl.DataFrame) -> pl.DataFrame:
+    """The method's own columns (kept as JSON in ``details``) back as columns: a stored
+    run's results in the shape of a fresh run's."""
+    extra = [json.loads(d) if d else {} for d in df["details"].to_list()]
+    if not any(extra):
+        return df.drop("details")
+    more = pl.DataFrame(extra, infer_schema_length=None)
+    return pl.concat([df.drop("details"), more.select(
+        [c for c in more.columns if c not in df.columns])], how="horizontal")

@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 from sdgbridge.assessment.charts import dominant
 from sdgbridge.assessment.figures import counted_links
 from sdgbridge.assessment.run import assess, roll_up, series_indicators
+from sdgbridge.assessment.store import save
 from sdgbridge.config import Settings
 from sdgbridge.ingest.load import ingest
 from sdgbridge.projects.queries import three_w
@@ -256,10 +257,15 @@ def test_label_check_finds_an_unlabelled_control() -> None:
     assert controls_without_label(doc) == ['<input id="b">']
 
 
+@pytest.mark.parametrize("published", [False, True], ids=["assessed", "published"])
 @pytest.mark.parametrize("method", ["unsd", "escap", "sdsn", "opensdg"])
-def test_goal_cell_explains_its_series(client: TestClient, engine: Engine, method: str) -> None:
+def test_goal_cell_explains_its_series(client: TestClient, engine: Engine, method: str,
+                                       published: bool) -> None:
     """From a goal cell of the home page to the series behind it: each with its values and
-    the rule that decided its status, as the library assessed them."""
+    the rule that decided its status, as the library assessed them; from a published run
+    (stored results) as from a fresh one."""
+    if published:
+        save(engine, assess(engine, method, ["CARSDG"]), publish=True)
     home = page(client, f"/?method={method}")
     links = home.xpath("//table[@class='heatmap']//a[@class='cell-link']/@href")
     assert f"/country/KAZ/goal/7?method={method}" in links
