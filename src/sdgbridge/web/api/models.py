@@ -225,6 +225,8 @@ class Organisation(Row):
     type: Text
     un_entity: Text
     countries: Text
+    contacts: Text = Field(description="JSON list of {name, email, phone, role}; without the "
+                           "bearer token, {role} only (personal data is not public).")
     archived: bool
 
 
