@@ -142,8 +142,8 @@ class Settings(BaseSettings):
     )
     align_max_chars_public: int = Field(
         20_000, ge=1,
-        description="The longest plan text (characters) POST /api/v1/align aligns without the "
-        "API token (413 above it); with the token, up to 100,000.",
+        description="The longest plan text or stored document (characters) POST /api/v1/align "
+        "aligns without the API token (413 above it); with the token, a text up to 100,000.",
     )
 
     @field_validator("trusted_proxies")

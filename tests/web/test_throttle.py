@@ -150,9 +150,16 @@ def test_a_public_plan_over_the_cap_is_413(sqlite_engine: Engine,
             "The plan's text is 501 characters long; without the API token this server "
             "aligns at most 500 (the align_max_chars_public setting). Send less (a chapter "
             "at a time), or send the request with `Authorization: Bearer <token>` (up to "
-            "100,000 characters).")
+            "100,000 characters of text).")
         assert client.post("/api/v1/align", json={"text": "x" * 500}).status_code == 200
         assert client.post("/api/v1/align", json=long, headers=AUTH).status_code == 200
+        stored = client.post("/api/v1/documents", headers=AUTH, json={
+            "title": "A long plan", "text": "Clean water for every village. " * 20})
+        plan = {"document_id": stored.json()["id"]}
+        r = client.post("/api/v1/align", json=plan)
+        assert r.status_code == 413
+        assert r.json()["error"].startswith(f"Document {plan['document_id']} is 6")
+        assert client.post("/api/v1/align", json=plan, headers=AUTH).status_code == 200
 
 
 def test_a_cheap_route_stays_fast_while_alignments_run(

@@ -34,6 +34,7 @@ from sdgbridge.knowledge.records import (
     search_filters,
     tag_records,
 )
+from sdgbridge.knowledge.store import require_document
 from sdgbridge.web.auth import TokenDep, Trusted
 from sdgbridge.web.deps import (
     CLEAN,
@@ -136,16 +137,25 @@ class PlanTooLong(SdgBridgeError):
     status = 413
 
 
-def check_plan_length(text: str | None, trusted: bool, settings: Settings) -> None:
-    """Refuse (413) a plan's text over ``align_max_chars_public`` from a public caller."""
+def check_plan_length(engine: Engine, body: m.AlignRequest, trusted: bool,
+                      settings: Settings) -> None:
+    """Refuse (413) a plan over ``align_max_chars_public`` characters from a public caller:
+    a text, or a stored document (its length as stored)."""
     cap = settings.align_max_chars_public
-    if text is None or trusted or len(text) <= cap:
+    if trusted:
         return
-    raise PlanTooLong(f"The plan's text is {len(text):,} characters long; without the API "
-                      f"token this server aligns at most {cap:,} (the align_max_chars_public "
-                      "setting). Send less (a chapter at a time), or send the request with "
-                      "`Authorization: Bearer <token>` (up to "
-                      f"{m.ALIGN_MAX_CHARS:,} characters).")
+    if body.text is not None:
+        what, length = "The plan's text is", len(body.text)
+    else:
+        with engine.connect() as conn:
+            length = int(require_document(conn, int(body.document_id or 0))["chars"])
+        what = f"Document {body.document_id} is"
+    if length > cap:
+        raise PlanTooLong(f"{what} {length:,} characters long; without the API token this "
+                          f"server aligns at most {cap:,} (the align_max_chars_public "
+                          "setting). Send less (a chapter at a time), or send the request "
+                          "with `Authorization: Bearer <token>` (up to "
+                          f"{m.ALIGN_MAX_CHARS:,} characters of text).")
 
 
 @reads.post("/align", responses={200: {"model": m.AlignAnswer},
@@ -163,7 +173,7 @@ def align(engine: EngineDep, settings: SettingsDep, trusted: Trusted, emb: Embed
     ``Retry-After`` when a turn does not come free soon)."""
     if (body.text is None) == (body.document_id is None):
         raise SdgBridgeError("Give the plan's `text` or a stored `document_id` (one of them).")
-    check_plan_length(body.text, trusted, settings)
+    check_plan_length(engine, body, trusted, settings)
     plan = body.text if body.text is not None else body.document_id
     a = kb.align_plan(plan, engine=engine, embedder=emb,  # type: ignore[arg-type]
                       threshold=body.threshold)
