@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 from sdgbridge import knowledge as kb
 from sdgbridge.config import Settings
 from sdgbridge.web.app import create_app
-from sdgbridge.web.throttle import Buckets, client_address, costly, proxy_networks
+from sdgbridge.web.throttle import Buckets, Slots, client_address, costly, proxy_networks
 
 TOKEN = "Vb7-Qk2xLp_9RtMw4Nc8YdH3sFg6Je5Z"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -67,6 +67,21 @@ def test_a_bucket_refills_at_its_rate() -> None:
     now[0] = 10.0
     assert buckets.take("a") == 0
     assert buckets.take("a") > 0
+
+
+def test_slots_hand_a_freed_turn_to_the_first_waiter() -> None:
+    async def run() -> list[object]:
+        slots = Slots(1)
+        seen: list[object] = [await slots.acquire(0), await slots.acquire(0.05)]
+        waiter = asyncio.ensure_future(slots.acquire(5))
+        await asyncio.sleep(0.01)
+        slots.release()  # handed to the waiter, not freed
+        seen += [await waiter, slots.busy, await slots.acquire(0)]
+        slots.release()
+        seen.append(slots.busy)
+        return seen
+
+    assert asyncio.run(run()) == [True, False, True, 1, False, 0]
 
 
 def test_x_forwarded_for_counts_only_from_a_trusted_proxy() -> None:
