@@ -9,6 +9,7 @@ came from; ``docs/settings.md`` documents each one (a test keeps it complete).
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from pathlib import Path
@@ -105,6 +106,56 @@ class Settings(BaseSettings):
         description="PostgreSQL: seconds any one SQL statement of sdgbridge (ingest, web, "
         "commands) may run before the server ends it; 0: no limit.",
     )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses or networks (CIDR) of the reverse proxies in front of the web "
+        "server: only a request from one of them has its client taken from X-Forwarded-For "
+        "(for the rate limits); otherwise the peer's address is the client.",
+    )
+    rate_limit_per_minute: float = Field(
+        30.0, ge=0,
+        description="Expensive requests (plan alignment, knowledge search, observation pages "
+        "over 1,000 rows, CSV exports) one client (IP address) may make per minute without "
+        "the API token, after a burst of rate_limit_burst; more are answered 429 with "
+        "Retry-After. 0: no rate limit.",
+    )
+    rate_limit_burst: int = Field(
+        10, ge=1,
+        description="Expensive requests one client may make at once before "
+        "rate_limit_per_minute applies (the size of its token bucket).",
+    )
+    align_concurrency: int = Field(
+        2, ge=1,
+        description="Plan alignments (POST /api/v1/align) each server process computes at "
+        "once; more wait up to concurrency_wait seconds, then are answered 503.",
+    )
+    heavy_read_concurrency: int = Field(
+        4, ge=1,
+        description="Knowledge searches, and (apart) large observation pages and CSV exports, "
+        "each server process answers at once; more wait up to concurrency_wait seconds, then "
+        "are answered 503.",
+    )
+    concurrency_wait: float = Field(
+        2.0, ge=0,
+        description="Seconds an expensive request waits for its turn when align_concurrency "
+        "or heavy_read_concurrency are taken, before it is answered 503 with Retry-After.",
+    )
+    align_max_chars_public: int = Field(
+        20_000, ge=1,
+        description="The longest plan text or stored document (characters) POST /api/v1/align "
+        "aligns without the API token (413 above it); with the token, a text up to 100,000.",
+    )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, v: list[str]) -> list[str]:
+        for text in v:
+            try:
+                ipaddress.ip_network(text.strip(), strict=False)
+            except ValueError:
+                raise ValueError(f"{text!r} is not an IP address or network; write e.g. "
+                                 "127.0.0.1 or 10.0.0.0/8") from None
+        return [text.strip() for text in v]
 
     @field_validator("api_token")
     @classmethod

@@ -164,9 +164,14 @@ def _find(conn: Connection, id_or_ref: int | str) -> RowMapping:
         where = o.ref == id_or_ref
     row = conn.execute(select(t.organisation).where(where)).mappings().first()
     if row is None:
-        raise NotFound(f"No organisation {id_or_ref!r}. Name one by its ref or as org:<id>; "
-                       "`sdgbridge orgs list --include-archived` lists them.")
+        raise no_such_org(id_or_ref)
     return row
+
+
+def no_such_org(id_or_ref: int | str) -> NotFound:
+    """The error of an organisation not found (also of one a reader may not see)."""
+    return NotFound(f"No organisation {id_or_ref!r}. Name one by its ref or as org:<id>; "
+                    "`sdgbridge orgs list --include-archived` lists them.")
 
 
 def _ensure_ref_free(conn: Connection, ref: str | None, org_id: int | None = None) -> None:

@@ -45,6 +45,8 @@ def project_table(engine: Engine, country: str | None = None,
 
 
 def project_history(engine: Engine, identifier: str) -> pl.DataFrame:
+    """The changes of one project (record type ``activity``), oldest first: never another
+    record's that has the same key (an organisation's ref, with its contacts)."""
     ch = t.record_change.c
     with engine.connect() as conn:
         exists = conn.execute(select(t.iati_activity.c.iati_identifier).where(
@@ -52,7 +54,8 @@ def project_history(engine: Engine, identifier: str) -> pl.DataFrame:
         if exists is None:
             raise NotFound(f"No project {identifier!r}. `sdgbridge projects list` lists them.")
         return pl.read_database(select(ch.changed_at, ch.origin, ch.change, ch.details)
-                                .where(ch.record_key == identifier).order_by(ch.id), conn,
+                                .where(ch.record_type == "activity", ch.record_key == identifier)
+                                .order_by(ch.id), conn,
                                 infer_schema_length=None)
 
 

@@ -40,6 +40,7 @@ from sdgbridge.web.limits import BodyLimit, TokenFirst
 from sdgbridge.web.pages import coordination, country, explore, goal, home
 from sdgbridge.web.pages import knowledge as knowledge_pages
 from sdgbridge.web.pages.base import STATIC_DIR, error_page
+from sdgbridge.web.throttle import Throttle
 
 API_PREFIX = "/api/v1"
 RETRY_AFTER = 5  # seconds: a dropped connection is back in well under that (issue 13)
@@ -73,6 +74,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_api_route("/api/docs", api_docs, include_in_schema=False)
     app.add_middleware(FastObservations)  # the API's most frequent question, before FastAPI
+    app.add_middleware(Throttle, prefix=API_PREFIX)  # expensive routes: rate, turns in flight
     # A write's token, before its body is read; then max_body_bytes, outermost (last added).
     app.add_middleware(TokenFirst, prefix=API_PREFIX, routers=WRITES)
     app.add_middleware(BodyLimit)

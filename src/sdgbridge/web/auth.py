@@ -1,6 +1,8 @@
 """Bearer-token protection of the write endpoints (until accounts exist).
 
-Reads are public. A write needs ``Authorization: Bearer <token>`` with the token of the
+Reads are public, but a public reader does not see personal data (organisations'
+contacts, :mod:`sdgbridge.projects.privacy`): a read sent with the token
+(:func:`trusted_reader`) does. A write needs ``Authorization: Bearer <token>`` with the token of the
 ``api_token`` setting (compared in constant time); without the header or with another token
 it answers 401, and 503 when no token is configured (the API is then read-only). The
 setting itself refuses weak tokens at start-up (:func:`sdgbridge.config.token_problem`).
@@ -59,6 +61,33 @@ def check_token(configured: SecretStr | None, given: str | None) -> None:
                            "(SDGBRIDGE_API_TOKEN) as `Authorization: Bearer <token>`.")
 
 
+def token_valid(configured: SecretStr | None, given: str | None) -> bool:
+    """Whether ``given`` is the ``configured`` token (never when none is configured)."""
+    try:
+        check_token(configured, given)
+    except SdgBridgeError:
+        return False
+    return True
+
+
+async def trusted_reader(request: Request) -> bool:
+    """Whether a read comes from a trusted reader: True with the configured token, False
+    without a token (a public reader); another token is refused (401), so that a caller who
+    meant to be trusted is not served the public answer without knowing it. The header is
+    read here, not through :data:`bearer`: the OpenAPI document marks only the writes as
+    secured (the reads are public; their descriptions say what the token adds)."""
+    given = bearer_token(request.headers.get("authorization"))
+    if given is None:
+        return False
+    configured = request.app.state.settings.api_token
+    if configured is None:
+        raise Unauthorized("This server has no API token configured, so it accepts none: "
+                           "send the request without `Authorization` (public reads leave "
+                           "out personal data).")
+    check_token(configured, given)
+    return True
+
+
 def bearer_token(authorization: str | None) -> str | None:
     """The token of an ``Authorization: Bearer <token>`` header (None for another scheme),
     as :data:`bearer` reads it."""
@@ -67,3 +96,4 @@ def bearer_token(authorization: str | None) -> str | None:
 
 
 TokenDep = Depends(require_token)
+Trusted = Annotated[bool, Depends(trusted_reader)]

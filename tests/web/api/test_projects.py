@@ -95,11 +95,12 @@ def test_organisation_lifecycle(client: TestClient, engine: Engine) -> None:
                            headers=AUTH))["archived"] is True
     assert _ok(client.post("/api/v1/organisations/XM-TEST-0001/archive",
                            headers=AUTH))["archived"] is False
-    history = _ok(client.get("/api/v1/organisations/XM-TEST-0001/history"))["rows"]
+    history = _ok(client.get("/api/v1/organisations/XM-TEST-0001/history",
+                             headers=AUTH))["rows"]
     assert [(h["change"], h["origin"]) for h in history] == [
         ("created", "api"), ("updated", "api"), ("archived", "api")]
     assert _ok(client.get("/api/v1/organisations"))["total"] == 0
-    assert _ok(client.get("/api/v1/organisations?archived=true"))["total"] == 1
+    assert _ok(client.get("/api/v1/organisations?archived=true", headers=AUTH))["total"] == 1
 
 
 @pytest.mark.parametrize(("body", "status", "message"), [

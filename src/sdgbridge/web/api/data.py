@@ -41,7 +41,7 @@ router = APIRouter(tags=["observations"], dependencies=[CLEAN], responses=m.READ
 
 @router.get("/observations", response_model=None, summary="Observations",
             responses={200: {"model": m.Page[m.Observation], "content": {
-                "text/csv": {"schema": {"type": "string"}}}}})
+                "text/csv": {"schema": {"type": "string"}}}}, **m.THROTTLED})
 async def list_observations(
         request: Request, engine: EngineDep, settings: SettingsDep, cache: CacheDep,
         goal: Codes = None, target: Codes = None, indicator: Codes = None,
@@ -57,7 +57,9 @@ async def list_observations(
         format: Annotated[Literal["json", "csv"], Query()] = "json") -> Response:
     """Observations, one row per observation with every dimension as a member, paged by
     ``limit``/``offset`` (``total`` counts them all); ``format=csv`` for a CSV file
-    (the total in ``X-Total-Count``)."""
+    (the total in ``X-Total-Count``). Pages over 1,000 rows and CSV exports are expensive:
+    without the token a client may ask a few a minute (429 with ``Retry-After``), and a few
+    are answered at once per server process (503 with ``Retry-After``)."""
     q = ObservationQuery(goals=codes(goal), targets=codes(target), indicators=codes(indicator),
                          series=codes(series), publishers=codes(publisher),
                          areas=resolve_areas(engine, area_codes(areas, settings)),

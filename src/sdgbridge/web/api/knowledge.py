@@ -4,8 +4,11 @@ tag corrections, typed-in records and plan alignment, over :mod:`sdgbridge.knowl
 Reads are public. Adding a record and correcting a tag need the bearer token (as every write,
 :mod:`sdgbridge.web.auth`) and go through the same lock as the other writes. Plan alignment
 (``POST /align``) is public: it computes a table from the text in the body and writes
-nothing, like a search; the body is capped at ``ALIGN_MAX_CHARS`` characters so that one
-request costs seconds of CPU, not minutes.
+nothing, like a search; the text is capped at ``ALIGN_MAX_CHARS`` characters so that one
+request costs seconds of CPU, not minutes, and without the token at the
+``align_max_chars_public`` setting's (:func:`check_plan_length`). Its rate per client and
+the alignments in flight are bounded by :mod:`sdgbridge.web.throttle`; the route is a plain
+``def``, so its CPU-bound work runs in the thread pool, never on the event loop.
 
 The embedder is the ``embedder`` setting's (one per process). The records answered are
 made by :mod:`sdgbridge.knowledge.records`, as the pages' (:mod:`~sdgbridge.web.pages.knowledge`)
@@ -22,6 +25,7 @@ from sqlalchemy import Engine
 
 import sdgbridge.web.api.models as m
 from sdgbridge import knowledge as kb
+from sdgbridge.config import Settings
 from sdgbridge.errors import SdgBridgeError
 from sdgbridge.files import public_names
 from sdgbridge.knowledge.records import (
@@ -30,7 +34,8 @@ from sdgbridge.knowledge.records import (
     search_filters,
     tag_records,
 )
-from sdgbridge.web.auth import TokenDep
+from sdgbridge.knowledge.store import require_document
+from sdgbridge.web.auth import TokenDep, Trusted
 from sdgbridge.web.deps import (
     CLEAN,
     MAX_ID,
@@ -39,6 +44,7 @@ from sdgbridge.web.deps import (
     DocumentKind,
     EmbedderDep,
     EngineDep,
+    SettingsDep,
     codes,
 )
 from sdgbridge.web.render import json_response, table_response
@@ -98,7 +104,7 @@ def get_document(engine: EngineDep, doc_id: DocId) -> Response:
     return json_response({"ok": True, "document": document_record(engine, doc_id)})
 
 
-@reads.get("/documents/{doc_id}/similar", responses={200: {"model": m.Hits}},
+@reads.get("/documents/{doc_id}/similar", responses={200: {"model": m.Hits}, **m.THROTTLED},
                summary="More like this")
 def similar_documents(engine: EngineDep, emb: EmbedderDep, doc_id: DocId,
                       limit: Limit = 10) -> Response:
@@ -108,7 +114,8 @@ def similar_documents(engine: EngineDep, emb: EmbedderDep, doc_id: DocId,
     return json_response({"ok": True, "total": len(hits), "rows": hit_records(engine, hits)})
 
 
-@reads.get("/search", responses={200: {"model": m.Hits}}, summary="Search the documents")
+@reads.get("/search", responses={200: {"model": m.Hits}, **m.THROTTLED},
+           summary="Search the documents")
 def search_documents(
         engine: EngineDep, emb: EmbedderDep,
         q: Annotated[str, Query(min_length=1, max_length=1000, description="Words in any "
@@ -124,14 +131,49 @@ def search_documents(
     return json_response({"ok": True, "total": len(hits), "rows": hit_records(engine, hits)})
 
 
-@reads.post("/align", responses={200: {"model": m.AlignAnswer}},
-                summary="Align a plan with the SDG targets")
-def align(engine: EngineDep, emb: EmbedderDep,
+class PlanTooLong(SdgBridgeError):
+    """A plan's text over what this caller may have aligned."""
+
+    status = 413
+
+
+def check_plan_length(engine: Engine, body: m.AlignRequest, trusted: bool,
+                      settings: Settings) -> None:
+    """Refuse (413) a plan over ``align_max_chars_public`` characters from a public caller:
+    a text, or a stored document (its length as stored)."""
+    cap = settings.align_max_chars_public
+    if trusted:
+        return
+    if body.text is not None:
+        what, length = "The plan's text is", len(body.text)
+    else:
+        with engine.connect() as conn:
+            length = int(require_document(conn, int(body.document_id or 0))["chars"])
+        what = f"Document {body.document_id} is"
+    if length > cap:
+        raise PlanTooLong(f"{what} {length:,} characters long; without the API token this "
+                          f"server aligns at most {cap:,} (the align_max_chars_public "
+                          "setting). Send less (a chapter at a time), or send the request "
+                          "with `Authorization: Bearer <token>` (up to "
+                          f"{m.ALIGN_MAX_CHARS:,} characters of text).")
+
+
+@reads.post("/align", responses={200: {"model": m.AlignAnswer},
+                                 413: {"model": m.ErrorBody, "description": "The text is "
+                                       "over align_max_chars_public (without the token)."},
+                                 **m.THROTTLED},
+            summary="Align a plan with the SDG targets")
+def align(engine: EngineDep, settings: SettingsDep, trusted: Trusted, emb: EmbedderDep,
           body: Annotated[m.AlignRequest, Body()]) -> Response:
     """UNDP's Rapid Integrated Assessment, automated: the targets a plan's passages address
-    (with those passages) and the targets it leaves uncovered. Writes nothing."""
+    (with those passages) and the targets it leaves uncovered. Writes nothing. Without the
+    bearer token the text is capped at the ``align_max_chars_public`` setting's characters
+    (413 above it), and each client may make a few expensive requests a minute (429 with
+    ``Retry-After``); a few alignments run at once per server process (503 with
+    ``Retry-After`` when a turn does not come free soon)."""
     if (body.text is None) == (body.document_id is None):
         raise SdgBridgeError("Give the plan's `text` or a stored `document_id` (one of them).")
+    check_plan_length(engine, body, trusted, settings)
     plan = body.text if body.text is not None else body.document_id
     a = kb.align_plan(plan, engine=engine, embedder=emb,  # type: ignore[arg-type]
                       threshold=body.threshold)

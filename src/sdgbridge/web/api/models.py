@@ -63,6 +63,11 @@ def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 READ_ERRORS = errors(400, 404, 422)
+THROTTLED: dict[int | str, dict[str, Any]] = {  # the expensive routes (web/throttle.py)
+    429: {"model": ErrorBody, "description": "Too many expensive requests from this client "
+          "without the token (rate_limit_per_minute); `Retry-After` says when to retry."},
+    503: {"model": ErrorBody, "description": "The server is busy with as many of these as it "
+          "runs at once, or the store is unreachable; `Retry-After` says when to retry."}}
 WRITE_ERRORS = errors(400, 401, 404, 422, 503)
 
 
@@ -225,6 +230,8 @@ class Organisation(Row):
     type: Text
     un_entity: Text
     countries: Text
+    contacts: Text = Field(description="JSON list of {name, email, phone, role}; without the "
+                           "bearer token, {role} only (personal data is not public).")
     archived: bool
 
 

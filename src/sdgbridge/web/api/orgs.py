@@ -5,6 +5,11 @@ writes (register, change, archive: :data:`writes`), through the same library fun
 
 An organisation is named by its ref or ``org:<id>``; the key takes the rest of the path
 (the ``key`` convertor of :mod:`sdgbridge.web.deps`).
+
+Reads are public, but personal data is not: without the token, contacts show their role
+only (in the history too) and archived organisations are not found; with the token
+(:data:`~sdgbridge.web.auth.Trusted`) all is shown. The rule is
+:mod:`sdgbridge.projects.privacy`'s (issue 13, finding 8).
 """
 
 from __future__ import annotations
@@ -24,7 +29,8 @@ from sdgbridge.projects.orgs import (
     org_key,
     update_org,
 )
-from sdgbridge.web.auth import TokenDep
+from sdgbridge.projects.privacy import public_history, public_org, public_orgs
+from sdgbridge.web.auth import TokenDep, Trusted
 from sdgbridge.web.deps import CLEAN, WRITE_ORIGIN, WRITER, CodelistsDep, EngineDep
 from sdgbridge.web.render import json_response, rows, table_response, written
 
@@ -32,33 +38,55 @@ router = APIRouter(tags=["projects"], dependencies=[CLEAN], responses=m.READ_ERR
 writes = APIRouter(tags=["writes"], dependencies=[TokenDep, CLEAN], responses=m.WRITE_ERRORS)
 
 
-@router.get("/organisations", responses=m.page_of(m.Organisation), summary="Organisations")
+PUBLIC_NOTE = ("Without the bearer token, contacts show their role only (no name, e-mail "
+               "or phone: personal data), in the history too, and archived organisations "
+               "are left out; with the token (`Authorization: Bearer <token>`) everything "
+               "is shown.")
+
+
+@router.get("/organisations", responses=m.page_of(m.Organisation), summary="Organisations",
+            description="The partner registry: organisations with their IATI ref, names, "
+            "type, UN entity, countries and contacts (JSON text). " + PUBLIC_NOTE)
 def list_organisations(
-        engine: EngineDep,
+        engine: EngineDep, trusted: Trusted,
         type: Annotated[str | None, Query(description="IATI OrganisationType code.")] = None,
         country: Annotated[str | None, Query(description="ISO alpha-2: those working "
                                              "there.")] = None,
-        archived: Annotated[bool, Query(description="Also the archived ones.")] = False
+        archived: Annotated[bool, Query(description="Also the archived ones (with the "
+                                        "token only; without it they stay out).")] = False
         ) -> Response:
-    """The partner registry: organisations with their IATI ref, names, type, UN entity,
-    countries and contacts (JSON text)."""
-    return table_response(list_orgs(engine, type, country, archived))
+    found = list_orgs(engine, type, country, archived and trusted)
+    return _private(table_response(found)) if trusted else table_response(public_orgs(found))
 
 
 @router.get("/organisations/{key:key}/history", responses=m.page_of(m.Change),
-            summary="An organisation's history")
-def organisation_changes(engine: EngineDep, key: str) -> Response:
-    """Every change of an organisation (named by its ref or ``org:<id>``), oldest first."""
-    return table_response(org_history(engine, key))
+            summary="An organisation's history",
+            description="Every change of an organisation (named by its ref or ``org:<id>``), "
+            "oldest first, each with its details (field -> [old, new]). " + PUBLIC_NOTE)
+def organisation_changes(engine: EngineDep, trusted: Trusted, key: str) -> Response:
+    if trusted:
+        return _private(table_response(org_history(engine, key)))
+    public_org(one_org(engine, key), key)  # NotFound for an archived one
+    return table_response(public_history(org_history(engine, key)))
 
 
 @router.get("/organisations/{key:key}", responses={200: {"model": m.OrganisationDetail}},
-            summary="One organisation")
-def show_organisation(engine: EngineDep, key: str) -> Response:
-    """One organisation (by its ref or ``org:<id>``) with its history."""
-    history = org_history(engine, key)  # NotFound with the library's message
-    return json_response({"ok": True, "organisation": rows(one_org(engine, key))[0],
-                          "history": rows(history)})
+            summary="One organisation",
+            description="One organisation (by its ref or ``org:<id>``) with its history. "
+            + PUBLIC_NOTE)
+def show_organisation(engine: EngineDep, trusted: Trusted, key: str) -> Response:
+    org, history = one_org(engine, key), org_history(engine, key)  # NotFound: no such one
+    if not trusted:
+        org, history = public_org(org, key), public_history(history)
+    answer = json_response({"ok": True, "organisation": rows(org)[0],
+                            "history": rows(history)})
+    return _private(answer) if trusted else answer
+
+
+def _private(response: Response) -> Response:
+    """An answer with personal data: kept by no cache on the way."""
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 # ---- writes -----------------------------------------------------------------------------
