@@ -108,7 +108,7 @@ def mix(base: str) -> list[tuple[str, str]]:
     if not keys:
         raise SystemExit("the demo store has no organisations to change")
     series = ("SI_POV_DAY1", "SH_H2O_SAFE", "EG_ACS_ELEC", "EG_FEC_RNEW", "IT_MOB_4GNTWK",
-              "SH_STA_STNT", "SE_TOT_CPLR", "EN_ATM_CO2")
+              "SH_STA_STNT", "SH_DYN_MORT", "EN_ATM_CO2")
     out: list[tuple[str, str]] = []
     for i in range(120):
         c, a, s = COUNTRIES[i % 6], M49[i % 6], series[i % len(series)]

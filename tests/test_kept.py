@@ -77,7 +77,24 @@ def test_each_source_has_its_stamp(engine: Engine, tmp_path: Path) -> None:
                     embedder=get_embedder("hashing"), tag=False)
     assert stamp(engine, "documents") != before["documents"]
     assert stamp(engine) == (*stamp(engine, "releases"), *stamp(engine, "projects"),
-                             *stamp(engine, "runs"), *stamp(engine, "documents"))
+                             *stamp(engine, "organisations"), *stamp(engine, "runs"),
+                             *stamp(engine, "documents"))
+
+
+def test_an_organisations_edit_keeps_the_projects_frames(engine: Engine, cl: dict) -> None:
+    """The partner registry is a source of its own: an edit of an organisation (a new
+    Russian name, a contact) leaves the projects' frames (money, 3W, overlaps) kept; an
+    edit of a project does not."""
+    create_org(engine, name_en="UNDP", type="40", ref=UNDP, codelists=cl)
+    create_project(engine, identifier=f"{UNDP}-3", title_en="Wells", reporting_org_ref=UNDP,
+                   status="2", countries=["TJ"], sectors=["14030"],
+                   planned_start="2024-01-01", codelists=cl, origin="test")
+    projects, orgs = stamp(engine, "projects"), stamp(engine, "organisations")
+    update_org(engine, UNDP, cl, "test", name_ru="ПРООН")
+    assert stamp(engine, "projects") == projects and stamp(engine, "organisations") != orgs
+    assert projects_stamp(engine) != (*projects, *orgs)  # both, for what reads both
+    update_project(engine, f"{UNDP}-3", cl, "test", title_en="Wells and pumps")
+    assert stamp(engine, "projects") != projects
 
 
 def test_a_value_is_kept_until_its_sources_change(engine: Engine, tmp_path: Path) -> None:

@@ -25,14 +25,14 @@ from sqlalchemy import Engine, ScalarSelect, func, select
 from sdgbridge.db import tables as t
 
 T = TypeVar("T")
-Source = Literal["releases", "projects", "runs", "documents"]
-SOURCES: tuple[Source, ...] = ("releases", "projects", "runs", "documents")
+Source = Literal["releases", "projects", "organisations", "runs", "documents"]
+SOURCES: tuple[Source, ...] = ("releases", "projects", "organisations", "runs", "documents")
 ENTRIES = 512  # values a keeper holds by default
 
 
-def _newest_and_count(table: Any) -> list[ScalarSelect[Any]]:
-    return [select(func.max(table.c.id)).scalar_subquery(),
-            select(func.count()).select_from(table).scalar_subquery()]
+def _newest_and_count(table: Any, *where: Any) -> list[ScalarSelect[Any]]:
+    return [select(func.max(table.c.id)).where(*where).scalar_subquery(),
+            select(func.count()).select_from(table).where(*where).scalar_subquery()]
 
 
 def _counters(source: Source) -> list[ScalarSelect[Any]]:
@@ -40,19 +40,27 @@ def _counters(source: Source) -> list[ScalarSelect[Any]]:
 
     * releases: every ingest adds a ``release`` row, a removal takes one away;
     * projects: each IATI import adds an ``iati_import`` row, each edit, archive or restore
-      of a project or an organisation a ``record_change`` row (:mod:`.projects.editing`,
-      :mod:`.projects.orgs`, a changed activity in :mod:`.projects.store`); the count of
-      activities besides;
+      of a project an ``activity`` row of ``record_change`` (:mod:`.projects.editing`, a
+      changed activity in :mod:`.projects.store`); the count of activities besides;
+    * organisations: the partner registry (:mod:`.projects.orgs`): each organisation added,
+      and each edit, archive or restore (an ``organisation`` row of ``record_change``). Kept
+      apart from the projects: a partner's new phone number does not make the projects'
+      frames again (their money, overlaps and 3W read no organisation record);
     * runs: every stored assessment run (``sdgbridge assess``) adds an ``assessment_run``;
     * documents: a document added or removed, tagged again (new ``document_tag`` rows) or
       corrected (a ``tag_correction`` row).
     """
+    change = t.record_change
+    if source == "projects":
+        return [*_newest_and_count(t.iati_import),
+                *_newest_and_count(change, change.c.record_type != "organisation"),
+                select(func.count()).select_from(t.iati_activity).scalar_subquery()]
+    if source == "organisations":
+        return [*_newest_and_count(t.organisation),
+                *_newest_and_count(change, change.c.record_type == "organisation")]
     tables = {"releases": [t.release], "runs": [t.assessment_run],
-              "projects": [t.iati_import, t.record_change],
               "documents": [t.document, t.document_tag, t.tag_correction]}[source]
     counters = [c for table in tables for c in _newest_and_count(table)]
-    if source == "projects":
-        counters.append(select(func.count()).select_from(t.iati_activity).scalar_subquery())
     return counters
 
 
@@ -70,7 +78,7 @@ def releases_stamp(engine: Engine) -> tuple[object, ...]:
 
 def projects_stamp(engine: Engine) -> tuple[object, ...]:
     """What changes with every change to the projects and organisations."""
-    return stamp(engine, "projects")
+    return stamp(engine, "projects", "organisations")
 
 
 class Keeper:

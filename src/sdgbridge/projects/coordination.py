@@ -27,7 +27,7 @@ from sqlalchemy import Engine
 
 from sdgbridge.assessment.current import current_assessment
 from sdgbridge.assessment.model import SCALE, code_key
-from sdgbridge.kept import NOTHING_KEPT, Keeper
+from sdgbridge.kept import NOTHING_KEPT, Keeper, Source
 from sdgbridge.projects.sdg import flat_export, load_mapping
 from sdgbridge.reference.catalog import iso2_to_m49
 from sdgbridge.reference.geography import resolve_areas
@@ -104,11 +104,13 @@ def _money_against(engine: Engine, method: str, codes: tuple[str, ...], kept: Ke
 
 
 def projects_frame(engine: Engine, make: Callable[[Engine], pl.DataFrame],
-                   kept: Keeper = NOTHING_KEPT) -> pl.DataFrame:
+                   kept: Keeper = NOTHING_KEPT,
+                   on: tuple[Source, ...] = ("projects",)) -> pl.DataFrame:
     """``make(engine)``, a frame of the projects (:func:`~.sdg.flat_export`,
-    :func:`~.queries.three_w`, :func:`~.overlaps.overlaps` at the default similarity,
-    :func:`~.overlaps.partner_network`), kept under its name until the projects change."""
-    return kept.get(engine, make.__name__, make, on=("projects",))
+    :func:`~.queries.three_w`, :func:`~.overlaps.overlaps` at the default similarity),
+    kept under its name until the projects change; ``on`` names what else it reads
+    (:func:`~.overlaps.partner_network` reads the organisations' UN entities)."""
+    return kept.get(engine, make.__name__, make, on=on)
 
 
 def partners_in(three_w: pl.DataFrame, iso2: str, limit: int = 25) -> pl.DataFrame:

@@ -84,7 +84,8 @@ def projects_overlaps(engine: EngineDep, kept: KeptDep,
 @router.get("/projects/network", responses=m.page_of(m.Row), summary="Partner network")
 def projects_network(engine: EngineDep, kept: KeptDep) -> Response:
     """Who co-funds, co-implements or funds whom (USD disbursements); UN joint work."""
-    return table_response(projects_frame(engine, partner_network, kept))
+    return table_response(projects_frame(engine, partner_network, kept,
+                                         on=("projects", "organisations")))
 
 
 @router.get("/projects/{identifier:key}/history", responses=m.page_of(m.Change),
