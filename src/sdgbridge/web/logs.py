@@ -139,6 +139,7 @@ def logging_config(settings: Settings) -> dict[str, Any]:
             "uvicorn": {"handlers": [], "propagate": True, "level": settings.log_level},
             "uvicorn.error": {"handlers": [], "propagate": True, "level": settings.log_level},
             "uvicorn.access": {"handlers": [], "propagate": False, "level": "WARNING"},
+            "alembic": {"level": "WARNING"},  # its start-up chatter, in every worker
         },
         "root": {"handlers": ["stderr"], "level": settings.log_level},
     }

@@ -78,10 +78,13 @@ def route_of(scope: Scope, known: frozenset[str]) -> str:
     """The template of the route that answered (``{code}``, not ``KAZ``); a path of
     ``known`` answered before routing (the fast path) is its own template; else
     :data:`UNMATCHED`."""
-    route = scope.get("route")
-    path = getattr(route, "path", None)
-    if isinstance(path, str):
-        return path
+    # Recent FastAPI (0.165 here) keeps the route of an included router as declared (without
+    # the router's prefix) and the route as mounted, prefix and all, in its own context.
+    effective = (scope.get("fastapi") or {}).get("effective_route_context")
+    for holder in (effective, scope.get("route")):
+        path = getattr(holder, "path", None)
+        if isinstance(path, str):
+            return path
     return scope["path"] if scope["path"] in known else UNMATCHED
 
 
