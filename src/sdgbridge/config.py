@@ -125,6 +125,11 @@ class Settings(BaseSettings):
         False, description="/metrics asks for the api_token as a bearer token (else it "
         "is public, like the reads).")
 
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, v: object) -> object:
+        return v.upper() if isinstance(v, str) else v
+
     @field_validator("database_read_url")
     @classmethod
     def _known_read_backend(cls, v: str | None) -> str | None:

@@ -4,8 +4,11 @@ line, Prometheus metrics, and reads from the read replica."""
 from __future__ import annotations
 
 import logging
+import os
 import re
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -149,6 +152,34 @@ def test_health_checks_are_logged_at_debug(client: TestClient,
     assert not [line for line in lines if line["logger"] == "sdgbridge.access"]
 
 
+LOG_SCRIPT = """
+import logging, logging.config, sys
+from sdgbridge.config import Settings
+from sdgbridge.web.logs import logging_config, request_id
+logging.config.dictConfig(logging_config(Settings(log_format=sys.argv[1], log_level="info")))
+request_id.set("abc-1")
+logging.getLogger("sdgbridge.somewhere").info("hello")
+logging.getLogger("uvicorn.access").info("uvicorn's access line")
+logging.getLogger("sdgbridge.somewhere").debug("too detailed")
+"""
+
+
+@pytest.mark.parametrize("log_format", ["json", "text"])
+def test_the_server_log_of_the_settings(log_format: str) -> None:
+    done = subprocess.run([sys.executable, "-c", LOG_SCRIPT, log_format], env={
+        **os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")},
+        capture_output=True, text=True, timeout=60, check=True)
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1, done.stderr  # uvicorn's access log off, DEBUG below the level
+    if log_format == "json":
+        line = orjson.loads(lines[0])
+        assert (line["level"], line["logger"], line["request_id"], line["message"]) == (
+            "INFO", "sdgbridge.somewhere", "abc-1", "hello")
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT[\d:.]+\+00:00", line["time"])
+    else:
+        assert lines[0].endswith(" INFO [abc-1] sdgbridge.somewhere: hello")
+
+
 # Metrics
 
 
@@ -188,6 +219,8 @@ def test_checked_out_connections_are_gauged(client: TestClient,
                                             sqlite_engine: Engine) -> None:
     key = ("sdgbridge_db_pool_checked_out", frozenset({"engine": "primary"}.items()))
     idle = samples(client)[key]
+    sqlite_engine.dispose()  # a new pool with the same events, then another app on it:
+    create_app(Settings(database_url="sqlite:///unused.db"), engine=sqlite_engine)
     with sqlite_engine.connect():
         assert samples(client)[key] == idle + 1
     assert samples(client)[key] == idle

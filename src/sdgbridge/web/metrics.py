@@ -66,7 +66,7 @@ OPERATIONS = Histogram("sdgbridge_operation_duration_seconds",
                        "Duration of the library's long operations (ingest, assessment).",
                        ["operation", "outcome"],
                        buckets=(.1, .5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800))
-_instrumented: WeakSet[Any] = WeakSet()  # the pools whose connections are counted
+_instrumented: WeakSet[Engine] = WeakSet()  # the engines whose connections are counted
 
 
 def status_class(status: int) -> str:
@@ -120,17 +120,17 @@ class Metrics:
 
 def watch_pool(engine: Engine, name: str) -> None:
     """Gauge ``engine``'s pool: its size (when it has one) and its checked-out
-    connections, counted by the pool's events (once per pool)."""
-    pool = engine.pool
-    if pool in _instrumented:
+    connections, counted by the pool's events (once per engine: the events stay with the
+    engine's pool when :meth:`~sqlalchemy.engine.Engine.dispose` makes a new one)."""
+    if engine in _instrumented:
         return
-    _instrumented.add(pool)
-    size = getattr(pool, "size", None)
+    _instrumented.add(engine)
+    size = getattr(engine.pool, "size", None)
     if callable(size):
         POOL_SIZE.labels(name).set(size())
     gauge = CHECKED_OUT.labels(name)
-    event.listen(pool, "checkout", lambda *_: gauge.inc())
-    event.listen(pool, "checkin", lambda *_: gauge.dec())
+    event.listen(engine, "checkout", lambda *_: gauge.inc())
+    event.listen(engine, "checkin", lambda *_: gauge.dec())
 
 
 def record_operation(operation: str, seconds: float, ok: bool) -> None:
