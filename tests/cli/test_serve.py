@@ -42,6 +42,30 @@ def test_serve_bounds_the_head(store: Path, monkeypatch: pytest.MonkeyPatch,
     assert seen["h11_max_incomplete_event_size"] == 20000
 
 
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_serve_logs_as_the_settings_say(store: Path, monkeypatch: pytest.MonkeyPatch,
+                                        workers: str) -> None:
+    seen: dict[str, Any] = {}
+
+    def run(app: Any, **kw: Any) -> None:
+        seen.update(kw, multiproc=os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+        if seen["multiproc"]:
+            seen["existed"] = Path(seen["multiproc"]).is_dir()
+
+    monkeypatch.setattr(uvicorn, "run", run)
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    monkeypatch.setenv("SDGBRIDGE_LOG_FORMAT", "json")
+    result = runner.invoke(app, ["serve", "--workers", workers])
+    assert result.exit_code == 0, result.output
+    assert seen["access_log"] is False  # the app's access line replaces uvicorn's
+    assert seen["log_config"]["formatters"]["sdgbridge"]["()"].__name__ == "JsonFormatter"
+    if workers == "1":
+        assert seen["multiproc"] is None
+    else:  # made for the workers, removed when the server stops
+        assert seen["existed"] and not Path(seen["multiproc"]).exists()
+        assert "PROMETHEUS_MULTIPROC_DIR" not in os.environ
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
