@@ -56,6 +56,12 @@ def test_healthz_and_readyz_on_a_live_store(client: TestClient) -> None:
     assert not {"/healthz", "/readyz", "/metrics"} & set(schema["paths"])
 
 
+def test_readyz_on_either_store(engine: Engine) -> None:
+    app = create_app(Settings(database_url="sqlite:///unused.db"), engine=engine)
+    r = TestClient(app).get("/readyz")
+    assert (r.status_code, r.json()) == (200, {"ok": True})
+
+
 def test_readyz_is_503_when_the_store_does_not_answer() -> None:
     dead = _dead_client()
     assert dead.get("/healthz").json() == {"ok": True}  # alive, without touching the store
