@@ -84,10 +84,11 @@ def create_app(settings: Settings, engine: Engine | None = None,
             settings.database_read_url, migrate=False,
             statement_timeout=settings.statement_timeout)
     app.state.engine, app.state.read_engine = engine, read_engine
-    metrics.watch_pool(engine, "primary")
-    if read_engine is not engine:
-        metrics.watch_pool(read_engine, "replica")
-    metrics.start_recording_operations()
+    if settings.metrics:
+        metrics.watch_pool(engine, "primary")
+        if read_engine is not engine:
+            metrics.watch_pool(read_engine, "replica")
+        metrics.start_recording_operations()
     app.state.kept = Keeper()  # frames derived from the store, for pages, API, fast path
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
@@ -98,11 +99,13 @@ def create_app(settings: Settings, engine: Engine | None = None,
     app.include_router(health.router)
     app.add_api_route("/metrics", metrics.metrics_endpoint, include_in_schema=False)
     app.add_middleware(FastObservations)  # the API's most frequent question, before FastAPI
-    # A write's token, before its body is read; then max_body_bytes, outermost (last added).
+    # A write's token, before its body is read; max_body_bytes before that (the last added
+    # runs first).
     app.add_middleware(TokenFirst, prefix=API_PREFIX, routers=WRITES)
     app.add_middleware(BodyLimit)
     app.add_middleware(SecurityHeaders)  # on every answer, the refusals above included
-    app.add_middleware(metrics.Metrics, known=frozenset({FAST_PATH}))
+    if settings.metrics:
+        app.add_middleware(metrics.Metrics, known=frozenset({FAST_PATH}))
     app.add_middleware(RequestLog)  # outermost: every answer gets its id and access line
     app.add_exception_handler(SdgBridgeError, _library_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
