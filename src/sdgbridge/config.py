@@ -13,7 +13,7 @@ import ipaddress
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -156,6 +156,35 @@ class Settings(BaseSettings):
                 raise ValueError(f"{text!r} is not an IP address or network; write e.g. "
                                  "127.0.0.1 or 10.0.0.0/8") from None
         return [text.strip() for text in v]
+    database_read_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL of a read replica of the store: the web app's GET and HEAD "
+        "requests (pages and API reads) read from it; writes and every command use "
+        "database_url. Unset: everything uses database_url.",
+    )
+    log_format: Literal["text", "json"] = Field(
+        "text",
+        description="How `sdgbridge serve` writes its log: text lines, or one JSON object a "
+        "line (with the request id) for a log collector.",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="The least severe log records `sdgbridge serve` writes.")
+    metrics: bool = Field(
+        True, description="Serve Prometheus metrics at /metrics (requests, latency, "
+        "database pool, ingest and assessment durations).")
+    metrics_token_required: bool = Field(
+        False, description="/metrics asks for the api_token as a bearer token (else it "
+        "is public, like the reads).")
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, v: object) -> object:
+        return v.upper() if isinstance(v, str) else v
+
+    @field_validator("database_read_url")
+    @classmethod
+    def _known_read_backend(cls, v: str | None) -> str | None:
+        return None if v is None else cls._known_backend(v)
 
     @field_validator("api_token")
     @classmethod

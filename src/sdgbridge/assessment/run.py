@@ -29,6 +29,7 @@ from sdgbridge.assessment.world import load_world, with_world_limits, world_sha2
 from sdgbridge.db import tables as t
 from sdgbridge.errors import SdgBridgeError, UnknownSeries
 from sdgbridge.reference.geography import resolve_areas
+from sdgbridge.timing import timed
 
 LEVELS = ("series", "indicator", "target", "goal")
 
@@ -66,6 +67,7 @@ def publisher_has_series(engine: Engine, publisher: str) -> bool:
             t.series.c.publisher == publisher).limit(1)).first() is not None
 
 
+@timed("assessment")
 def assess(engine: Engine, method: str, areas: Sequence[str], series: Sequence[str] = (),
            targets: Path | None = None, as_of: int | None = None, publisher: str = "UNSD",
            group: str | None = None, headlines: Path | None = None,

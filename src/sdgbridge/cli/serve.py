@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any
 
 import typer
@@ -19,10 +24,11 @@ def serve(ctx: typer.Context,
           workers: Annotated[int, typer.Option(help="Worker processes (settings then come "
                                                "from the environment and sdgbridge.toml).",
                                                min=1)] = 1) -> None:
-    """Serve the dashboard (/) and the JSON API (/api/v1, docs at /api/docs) with uvicorn."""
+    """Serve the dashboard (/) and the JSON API (/api/v1, docs at /api/docs) with uvicorn;
+    health checks at /healthz and /readyz, Prometheus metrics at /metrics."""
     import uvicorn
 
-    from sdgbridge.web.app import create_app
+    from sdgbridge.web.logs import logging_config
     from sdgbridge.web.protocol import HeadLimitHttpTools
 
     st = state(ctx)
@@ -31,11 +37,41 @@ def serve(ctx: typer.Context,
     # reads uvicorn's h11 setting; plain httptools has no limit).
     common: dict[str, Any] = {
         "host": host, "port": port, "loop": "asyncio", "http": HeadLimitHttpTools,
-        "h11_max_incomplete_event_size": st.settings.max_header_bytes}
+        "h11_max_incomplete_event_size": st.settings.max_header_bytes,
+        # The log of the log_format and log_level settings, in every worker; the app's own
+        # access line (with the request id) replaces uvicorn's.
+        "log_config": logging_config(st.settings), "access_log": False}
     if workers > 1:
-        uvicorn.run("sdgbridge.web.app:app_factory", factory=True, workers=workers, **common)
+        with metrics_dir():
+            uvicorn.run("sdgbridge.web.app:app_factory", factory=True, workers=workers,
+                        **common)
     else:
+        from sdgbridge.web.app import create_app  # not in the parent of workers: see metrics_dir
+
         uvicorn.run(create_app(st.settings, engine), **common)
+
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+@contextmanager
+def metrics_dir() -> Iterator[str]:
+    """The folder where the workers write their metrics for ``/metrics`` to sum
+    (``PROMETHEUS_MULTIPROC_DIR``, which the workers inherit: it must be set before they
+    start, and before this process imports :mod:`sdgbridge.web.metrics`, or it would write
+    files of its own). One given in the environment is used as it is (empty it before
+    starting the server); else a new temporary one, removed when the server stops."""
+    given = os.environ.get(MULTIPROC_ENV)
+    if given:
+        yield given
+        return
+    folder = tempfile.mkdtemp(prefix="sdgbridge-metrics-")
+    os.environ[MULTIPROC_ENV] = folder
+    try:
+        yield folder
+    finally:
+        del os.environ[MULTIPROC_ENV]
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @app.command("settings")

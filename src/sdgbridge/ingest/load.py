@@ -34,6 +34,7 @@ from sdgbridge.ingest.validate import drop_repeats, validate
 from sdgbridge.ingest.write import has_current, insert_observations, map_dimension_sets, map_series
 from sdgbridge.outputs import output_path
 from sdgbridge.reference.geography import declare_areas
+from sdgbridge.timing import timed
 
 Progress = Callable[[str, int, int], None]
 MERGE_KEY = ["series_id", "area_code", "period", "dims_id", "units"]
@@ -99,6 +100,7 @@ def _merge_series(ser: pl.DataFrame) -> pl.DataFrame:
     return first.join(inds, on=["code", "publisher"], how="left").select(ser.columns)
 
 
+@timed("ingest")
 def ingest(engine: Engine, path: Path, *, fmt: str | None = None, source: str | None = None,
            partial: bool = False, rejects_path: Path | None = None,
            progress: Progress | None = None, reader: Reader | None = None) -> IngestReport:

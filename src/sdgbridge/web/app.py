@@ -10,12 +10,20 @@ a request validation error the same shape with status 422, the offending fields 
 ``error`` and listed in ``errors``. On the HTML pages the same message is shown on an error
 page with the same status. A store that does not answer (a dropped or refused connection,
 a locked SQLite file) is 503 with ``Retry-After``, in the same shape or on the error page.
+
+Operations (``docs/deployment.md``): ``/healthz`` and ``/readyz``
+(:mod:`~sdgbridge.web.health`), ``/metrics`` (:mod:`~sdgbridge.web.metrics`), a request id
+and one access line per request (:mod:`~sdgbridge.web.logs`), and reads (GET, HEAD) from
+the read replica of ``database_read_url`` when it is set (``app.state.read_engine``).
 """
 
 from __future__ import annotations
 
 import logging
+import logging.config
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -33,10 +41,13 @@ from sdgbridge.db.engine import make_engine
 from sdgbridge.errors import SdgBridgeError
 from sdgbridge.kept import Keeper
 from sdgbridge.reference.seed import seed_store
+from sdgbridge.web import health, metrics
 from sdgbridge.web.api import data, knowledge, orgs, progress, projects, reference
+from sdgbridge.web.fast import PATH as FAST_PATH
 from sdgbridge.web.fast import FastObservations
 from sdgbridge.web.headers import SecurityHeaders, csp_with_scripts
 from sdgbridge.web.limits import BodyLimit, TokenFirst
+from sdgbridge.web.logs import RequestLog, logging_config
 from sdgbridge.web.pages import coordination, country, explore, goal, home
 from sdgbridge.web.pages import knowledge as knowledge_pages
 from sdgbridge.web.pages.base import STATIC_DIR, error_page
@@ -55,17 +66,30 @@ PAGES = (home.router, country.router, goal.router, explore.router, coordination.
          knowledge_pages.router)
 
 
-def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
+def create_app(settings: Settings, engine: Engine | None = None,
+               read_engine: Engine | None = None) -> FastAPI:
     """The sdgbridge web app on ``engine`` (by default one made from the settings: the store
-    is created, or upgraded, and a new one gets its geography and SDG framework)."""
+    is created, or upgraded, and a new one gets its geography and SDG framework). Reads go
+    to ``read_engine``: by default one on ``database_read_url`` (a replica, never migrated
+    from here), or ``engine`` when that is unset."""
     app = FastAPI(title="sdgbridge", summary="SDG data, assessments and projects.",
-                  openapi_url=f"{API_PREFIX}/openapi.json", docs_url=None, redoc_url=None)
+                  openapi_url=f"{API_PREFIX}/openapi.json", docs_url=None, redoc_url=None,
+                  lifespan=_lifespan)
     app.state.settings = settings
     if engine is None:
         engine = make_engine(settings.database_url,
                              statement_timeout=settings.statement_timeout)
         seed_store(engine)
-    app.state.engine = engine
+    if read_engine is None:
+        read_engine = engine if settings.database_read_url is None else make_engine(
+            settings.database_read_url, migrate=False,
+            statement_timeout=settings.statement_timeout)
+    app.state.engine, app.state.read_engine = engine, read_engine
+    if settings.metrics:
+        metrics.watch_pool(engine, "primary")
+        if read_engine is not engine:
+            metrics.watch_pool(read_engine, "replica")
+        metrics.start_recording_operations()
     app.state.kept = Keeper()  # frames derived from the store, for pages, API, fast path
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
@@ -73,12 +97,18 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         app.include_router(page, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_api_route("/api/docs", api_docs, include_in_schema=False)
+    app.include_router(health.router)
+    app.add_api_route("/metrics", metrics.metrics_endpoint, include_in_schema=False)
     app.add_middleware(FastObservations)  # the API's most frequent question, before FastAPI
     app.add_middleware(Throttle, prefix=API_PREFIX)  # expensive routes: rate, turns in flight
-    # A write's token, before its body is read; then max_body_bytes, outermost (last added).
+    # A write's token, before its body is read; max_body_bytes before that (the last added
+    # runs first).
     app.add_middleware(TokenFirst, prefix=API_PREFIX, routers=WRITES)
     app.add_middleware(BodyLimit)
     app.add_middleware(SecurityHeaders)  # on every answer, the refusals above included
+    if settings.metrics:
+        app.add_middleware(metrics.Metrics, known=frozenset({FAST_PATH}))
+    app.add_middleware(RequestLog)  # outermost: every answer gets its id and access line
     app.add_exception_handler(SdgBridgeError, _library_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
@@ -87,9 +117,18 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
 
 
 def app_factory() -> FastAPI:
-    """The app with the settings of the environment and ``sdgbridge.toml``:
-    ``uvicorn --factory sdgbridge.web.app:app_factory --workers 2``."""
-    return create_app(load_settings())
+    """The app with the settings of the environment and ``sdgbridge.toml``, logging as
+    the ``log_format`` and ``log_level`` settings say:
+    ``uvicorn --factory sdgbridge.web.app:app_factory --workers 2 --no-access-log``."""
+    settings = load_settings()
+    logging.config.dictConfig(logging_config(settings))
+    return create_app(settings)
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    metrics.worker_stopped()
 
 
 SWAGGER_DIR = STATIC_DIR / "vendor" / "swagger-ui"

@@ -1,7 +1,7 @@
-"""Dependency aliases (the engine, the settings, the IATI code lists, the keeper of derived
-frames, the answer cache and the embedder, stored on the app by ``create_app`` or made on
-first use), and the parameter types, bounds and locks the routers share. A leaf of the web
-package: it imports no router or page.
+"""Dependency aliases (the engine, the read replica's for GET and HEAD; the settings, the
+IATI code lists, the keeper of derived frames, the answer cache and the embedder, stored on
+the app by ``create_app`` or made on first use), and the parameter types, bounds and locks
+the routers share. A leaf of the web package: it imports no router or page.
 
 The dependencies are ``async``: they do not block, and a plain ``def`` would cost each
 request a trip through the thread pool per dependency (which, under load, is most of the
@@ -25,10 +25,15 @@ from sdgbridge.kept import Keeper
 from sdgbridge.projects.iati.codelists import load_codelists
 from sdgbridge.web.answers import AnswerCache
 
+READ_METHODS = frozenset({"GET", "HEAD"})
+
 
 async def get_engine(request: Request) -> Engine:
-    """The store's engine."""
-    return request.app.state.engine
+    """The store's engine: for a read (GET, HEAD) the read replica's
+    (``app.state.read_engine``: the ``database_read_url`` setting; the primary when it is
+    unset), for anything else the primary's (``app.state.engine``)."""
+    state = request.app.state
+    return state.read_engine if request.method in READ_METHODS else state.engine
 
 
 async def get_settings(request: Request) -> Settings:

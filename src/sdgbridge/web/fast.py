@@ -331,7 +331,7 @@ class FastObservations:
         params = parse(scope["query_string"])
         if params is None:
             return None
-        engine = state.engine
+        engine = state.read_engine  # a read: the replica's when there is one
         if engine not in self.readers:
             self.readers[engine] = make_reader(engine, state.kept)
         reader = self.readers[engine]
