@@ -15,6 +15,7 @@
      │    └── DocumentError          a document (PDF, DOCX, HTML, ...) whose text cannot be read
      ├── IngestRejected (422)        rows failed validation; nothing was written
      ├── DatabaseError (503)         the store cannot be reached or is not migrated
+     ├── BackupError                 a backup that cannot be made or restored
      └── SyncError (502)             the UNSD SDG API answered badly
 
 Anything that is not an ``SdgBridgeError`` is a bug and is left to raise.
@@ -135,6 +136,11 @@ class IngestRejected(SdgBridgeError):
 
 class DatabaseError(SdgBridgeError):
     status = 503
+
+
+class BackupError(SdgBridgeError):
+    """A backup cannot be made, or restored (damaged, too new, other dialect, a target
+    that is not empty); the message names the file or store."""
 
 
 class SyncError(SdgBridgeError):
