@@ -13,7 +13,9 @@ from rich.table import Table
 
 from sdgbridge.cli.output import console, progress_bar, say
 from sdgbridge.cli.state import state
-from sdgbridge.db.backup import Manifest, backup as backup_store, restore as restore_store
+from sdgbridge.db.backup import Manifest
+from sdgbridge.db.backup import backup as backup_store
+from sdgbridge.db.backup import restore as restore_store
 
 app = typer.Typer()
 
