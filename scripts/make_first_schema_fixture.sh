@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Re-create tests/data/stores/first_schema.sqlite: a small store made by the first code that
+# Re-create tests/data/stores/first_schema.sqlite.gz (gzip: the specimens stay under 64 KB): a small store made by the first code that
 # could set one up (commit b3b5f33, the first with `sdgbridge init` and `ingest`; its store
 # tables and migration 0001 are those of the very first commit, be47835, which had neither),
 # holding two series of the hand-made DDF specimen in tests/data/ddf.
@@ -12,7 +12,7 @@ set -euo pipefail
 COMMIT=b3b5f33860a7554be7efc2ae226e54b4ba10ea34
 ROOT=$(git rev-parse --show-toplevel)
 PYTHON=${1:-$ROOT/.venv/bin/python}
-OUT=$ROOT/tests/data/stores/first_schema.sqlite
+OUT=$ROOT/tests/data/stores/first_schema.sqlite.gz
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
@@ -44,9 +44,8 @@ old --db "$STORE" init
 old --db "$STORE" ingest "$WORK/ddf" --source "first-schema specimen"
 
 # One self-contained, compact file: rollback journal instead of WAL, vacuumed.
-rm -f "$OUT"
 mkdir -p "$(dirname "$OUT")"
-"$PYTHON" - "$WORK/first.sqlite" "$OUT" <<'PY'
+"$PYTHON" - "$WORK/first.sqlite" "$WORK/fixture.sqlite" <<'PY'
 import sqlite3, sys
 src = sqlite3.connect(sys.argv[1])
 src.execute("VACUUM INTO ?", (sys.argv[2],))
@@ -55,4 +54,5 @@ dst = sqlite3.connect(sys.argv[2])
 dst.execute("PRAGMA journal_mode=DELETE")
 dst.close()
 PY
+gzip -9 -n -c "$WORK/fixture.sqlite" > "$OUT"
 ls -l "$OUT"

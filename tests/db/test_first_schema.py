@@ -1,9 +1,10 @@
-"""A store made by the first code (``tests/data/stores/first_schema.sqlite``, see its README)
+"""A store made by the first code (``tests/data/stores/first_schema.sqlite.gz``, see its README)
 opens with the current code: it is upgraded to the current schema, exactly, and its data
 survives; a backup of it restores into a current store."""
 
 from __future__ import annotations
 
+import gzip
 import shutil
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from sdgbridge.query.observations import ObservationQuery, query_observations
 from sdgbridge.web.app import create_app
 from tests.helpers import SPECIMENS, snapshot
 
-FIRST = SPECIMENS / "stores" / "first_schema.sqlite"
+FIRST = SPECIMENS / "stores" / "first_schema.sqlite.gz"
 
 
 def schema_diffs(engine: Engine) -> list[object]:
@@ -31,12 +32,13 @@ def schema_diffs(engine: Engine) -> list[object]:
 
 def first_store(tmp_path: Path) -> Path:
     path = tmp_path / "first.sqlite"
-    shutil.copy(FIRST, path)
+    with gzip.open(FIRST) as src, path.open("wb") as dst:
+        shutil.copyfileobj(src, dst)
     return path
 
 
 def test_fixture_is_small_and_of_the_first_schema(tmp_path: Path) -> None:
-    assert FIRST.stat().st_size < 500_000
+    assert FIRST.stat().st_size < 64_000
     old = make_engine(f"sqlite:///{first_store(tmp_path)}", migrate=False)
     assert current_revision(old) == "0001"
     assert schema_diffs(old)  # not today's schema: there is something to upgrade

@@ -410,6 +410,9 @@ def _restore_sqlite(data: Path, target: Path) -> None:
     try:
         dest.execute("PRAGMA busy_timeout=30000")
         source.backup(dest, pages=0)
+    except sqlite3.Error as exc:  # e.g. locked by a writer, or a WAL target of another page size
+        raise BackupError(f"Cannot write {target}: {exc}. Stop what uses this store (the "
+                          "server), or restore into a new file.") from exc
     finally:
         dest.close()
         source.close()
