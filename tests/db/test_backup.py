@@ -138,6 +138,10 @@ def test_newer_schema_and_other_dialect_are_refused(engine: Engine, tmp_path: Pa
     with pytest.raises(BackupError, match="across dialects is not supported"):
         restore(tmp_path / "bk", other)
     assert not (tmp_path / "other.db").exists()
+    if engine.dialect.name == "postgresql":
+        missing = engine.url.set(database="sdgbridge_no_such_db").render_as_string(False)
+        with pytest.raises(BackupError, match="sdgbridge_no_such_db.*createdb"):
+            restore(tmp_path / "bk", missing)
     path = tmp_path / "bk" / MANIFEST
     path.write_text(path.read_text().replace(f'"{code_head()}"', '"9999_future"'))
     with new_store(engine, tmp_path) as url:
@@ -215,6 +219,13 @@ def test_missing_pg_dump_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(BackupError, match="pg_dump is not on PATH.*postgresql-client"):
         backup("postgresql://postgres@127.0.0.1:1/none", tmp_path / "bk")
+    assert not (tmp_path / "bk").exists()
+
+
+def test_unreachable_server_is_named(tmp_path: Path) -> None:
+    with pytest.raises(BackupError, match=r"Cannot open the store postgresql\+psycopg://"
+                                          "nobody@127.0.0.1:1/none"):
+        backup("postgresql://nobody@127.0.0.1:1/none", tmp_path / "bk")
     assert not (tmp_path / "bk").exists()
 
 

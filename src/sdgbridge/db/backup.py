@@ -35,6 +35,7 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, inspect, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError as DriverError
 
 from sdgbridge import __version__
 from sdgbridge.db.engine import MIGRATIONS, current_revision, make_engine
@@ -256,7 +257,15 @@ def _backup_postgres(engine_or_url: Engine | str, target: Path,
     engine = make_engine(engine_or_url, migrate=False) if isinstance(engine_or_url, str) \
         else engine_or_url
     try:
-        with engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
+        conn = engine.connect()
+    except DriverError as exc:
+        if owned:
+            engine.dispose()
+        raise BackupError(f"Cannot open the store {_shown(engine.url)}: {exc.orig}. Check "
+                          "--db or SDGBRIDGE_DATABASE_URL and that the server is "
+                          "running.") from exc
+    try:
+        with conn.execution_options(isolation_level="REPEATABLE READ"):
             with conn.begin():
                 # The dump reads the snapshot this transaction exported: the counts and the
                 # revision read here are those of the dumped data.
@@ -361,8 +370,13 @@ def restore(src_dir: Path | str, url: str, force: bool = False,
         _program("pg_restore")
     data = folder / manifest.files[0].name
     with _target(url) as engine:
-        with engine.connect() as conn:
-            tables = inspect(conn).get_table_names()
+        try:
+            with engine.connect() as conn:
+                tables = inspect(conn).get_table_names()
+        except DriverError as exc:
+            raise BackupError(f"Cannot open the target {_shown(target)}: {exc.orig}. Check "
+                              "--db or SDGBRIDGE_DATABASE_URL; a PostgreSQL database must "
+                              "exist (createdb NAME) and the server be running.") from exc
         if tables and not force:
             raise BackupError(
                 f"{_shown(target)} is not empty ({len(tables)} tables): restoring would "
