@@ -160,6 +160,20 @@ def test_backup_goes_into_a_new_folder(sqlite_engine: Engine, tmp_path: Path) ->
         restore(tmp_path / "nothing", f"sqlite:///{tmp_path / 'r.db'}")
 
 
+def test_damaged_manifest_is_refused(sqlite_engine: Engine, tmp_path: Path) -> None:
+    backup(sqlite_engine, tmp_path / "bk")
+    path = tmp_path / "bk" / MANIFEST
+    good = path.read_text()
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    path.write_text(good.replace('"store.sqlite"', '"../store.sqlite"'))
+    with pytest.raises(BackupError, match="'../store.sqlite', which is not a file of the"):
+        restore(tmp_path / "bk", url)
+    path.write_text(good[:-20])
+    with pytest.raises(BackupError, match=f"{path} cannot be read.*damaged"):
+        restore(tmp_path / "bk", url)
+    assert not (tmp_path / "r.db").exists()
+
+
 def test_backup_while_another_connection_writes_is_consistent(
         sqlite_engine: Engine, tmp_path: Path) -> None:
     """A writer adds two record_change rows per transaction without pause; every backup holds

@@ -97,6 +97,11 @@ class Manifest:
         except (ValueError, KeyError, TypeError) as exc:
             raise BackupError(f"{path} cannot be read ({exc!r}): the manifest is damaged. "
                               "Use another backup.") from exc
+        strange = [f.name for f in files if Path(f.name).name != f.name or f.name in ("", ".",
+                                                                               "..")]
+        if strange:
+            raise BackupError(f"{path} lists {strange[0]!r}, which is not a file of the "
+                              "backup's folder: the manifest is damaged. Use another backup.")
         if manifest.format != FORMAT:
             raise BackupError(f"{path}: backup format {manifest.format}; this sdgbridge "
                               f"reads format {FORMAT}. Restore it with the sdgbridge that "
@@ -340,9 +345,11 @@ def verify(src_dir: Path | str, progress: Progress = _no_progress) -> Manifest:
                               "is damaged or was changed. Nothing was restored; use another "
                               "backup.")
     progress("verify", len(manifest.files), len(manifest.files))
-    if manifest.dialect not in DIALECT_FILES or not manifest.files:
-        raise BackupError(f"{folder / MANIFEST}: a {manifest.dialect} backup with "
-                          f"{len(manifest.files)} file(s) is not one sdgbridge makes.")
+    if manifest.dialect not in DIALECT_FILES or [f.name for f in manifest.files] != [
+            DIALECT_FILES[manifest.dialect]]:
+        raise BackupError(f"{folder / MANIFEST}: a {manifest.dialect} backup of "
+                          f"{', '.join(f.name for f in manifest.files) or 'no files'} is not "
+                          "one sdgbridge makes. Use a folder `sdgbridge backup` made.")
     if manifest.alembic_revision not in _known_revisions():
         raise BackupError(
             f"{folder}: the backup's schema revision {manifest.alembic_revision} is newer than "
