@@ -155,6 +155,10 @@ def test_backup_goes_into_a_new_folder(sqlite_engine: Engine, tmp_path: Path) ->
     with pytest.raises(BackupError, match="not an empty folder"):
         backup(sqlite_engine, tmp_path / "used")
     assert [p.name for p in (tmp_path / "used").iterdir()] == ["x"]
+    (tmp_path / "not-a-store.db").write_text("no database")
+    with pytest.raises(BackupError, match="not-a-store.db.*Is it an SQLite store"):
+        backup(f"sqlite:///{tmp_path / 'not-a-store.db'}", tmp_path / "bk")
+    assert not (tmp_path / "bk").exists()
     (tmp_path / "nothing").mkdir()
     with pytest.raises(BackupError, match=f"{MANIFEST} is missing"):
         restore(tmp_path / "nothing", f"sqlite:///{tmp_path / 'r.db'}")

@@ -198,19 +198,23 @@ def backup(engine_or_url: Engine | str, dest_dir: Path | str,
             revision, counts = _backup_sqlite(_sqlite_path(url), target, progress)
         else:
             revision, counts = _backup_postgres(engine_or_url, target, progress)
+        progress("checksum", 0, 1)
+        files = [BackupFile(target.name, sha256_file(target), target.stat().st_size)]
+        progress("checksum", 1, 1)
+        manifest = Manifest(sdgbridge_version=__version__, alembic_revision=revision,
+                            dialect=dialect, created_at=datetime.now(UTC).isoformat(
+                                timespec="seconds"),
+                            files=files, row_counts=counts)
+        # The manifest comes last and whole: a folder without one is no backup.
+        partial = dest / f".{MANIFEST}.partial"
+        partial.write_text(manifest.to_json(), encoding="utf-8")
+        os.replace(partial, dest / MANIFEST)
     except BaseException:
-        target.unlink(missing_ok=True)  # no half backup left behind to be mistaken for one
+        for left in (target, dest / f".{MANIFEST}.partial"):
+            left.unlink(missing_ok=True)  # no half backup left to be mistaken for one
         if created:
             shutil.rmtree(dest, ignore_errors=True)
         raise
-    progress("checksum", 0, 1)
-    files = [BackupFile(target.name, sha256_file(target), target.stat().st_size)]
-    progress("checksum", 1, 1)
-    manifest = Manifest(sdgbridge_version=__version__, alembic_revision=revision,
-                        dialect=dialect, created_at=datetime.now(UTC).isoformat(
-                            timespec="seconds"),
-                        files=files, row_counts=counts)
-    (dest / MANIFEST).write_text(manifest.to_json(), encoding="utf-8")
     return manifest
 
 
@@ -242,12 +246,16 @@ def _backup_sqlite(src: Path, target: Path, progress: Progress) -> tuple[str, di
         # however hard other connections write); a stepped copy could restart forever.
         source.backup(copy, pages=0)
         copy.execute("PRAGMA journal_mode=DELETE")  # one self-contained file, no -wal beside it
+    except sqlite3.DatabaseError as exc:
+        raise BackupError(f"Cannot back up {src}: {exc}. Is it an SQLite store made by "
+                          "sdgbridge? Check --db or SDGBRIDGE_DATABASE_URL.") from exc
     finally:
         copy.close()
         source.close()
     progress("copy", 1, 1)
-    # Read the copy without make_engine's pragmas (they would switch it back to WAL).
-    engine = create_engine(f"sqlite:///file:{target}?mode=ro&uri=true")
+    # Read the copy, read-only, without make_engine's pragmas (they would make it WAL again).
+    uri = f"{target.resolve().as_uri()}?mode=ro"
+    engine = create_engine("sqlite://", creator=lambda: sqlite3.connect(uri, uri=True))
     try:
         with engine.connect() as conn:
             revision = _revision_or_refuse(conn, str(src))
