@@ -16,6 +16,7 @@
      ├── IngestRejected (422)        rows failed validation; nothing was written
      ├── DatabaseError (503)         the store cannot be reached or is not migrated
      │    └── StoreFull (507)        a disk filled up while writing; nothing was written
+     ├── BackupError                 a backup that cannot be made or restored
      └── SyncError (502)             the UNSD SDG API answered badly
 
 Anything that is not an ``SdgBridgeError`` is a bug and is left to raise.
@@ -149,6 +150,11 @@ class StoreFull(DatabaseError):
             "files to) could not grow. Nothing was written: the store is as it was before this "
             "command. Free some space (`sdgbridge settings` shows database_url; TMPDIR sets "
             "the temporary folder), then run the command again.")
+
+
+class BackupError(SdgBridgeError):
+    """A backup cannot be made, or restored (damaged, too new, other dialect, a target
+    that is not empty); the message names the file or store."""
 
 
 class SyncError(SdgBridgeError):

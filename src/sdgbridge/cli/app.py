@@ -4,8 +4,8 @@ engine on first use, kept in Typer's context), the command groups mounted on it,
 
 Each group is a module that imports only :mod:`.output` and :mod:`.state`: reference data
 (:mod:`.reference`), the SDG data (:mod:`.data`), progress (:mod:`.progress`), serving
-(:mod:`.serve`), projects and organisations (:mod:`.projects`) and the knowledge base
-(:mod:`.knowledge`).
+(:mod:`.serve`), backups (:mod:`.admin`), projects and organisations (:mod:`.projects`)
+and the knowledge base (:mod:`.knowledge`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Annotated, NoReturn
 import typer
 from rich.console import Console
 
-from sdgbridge.cli import data, knowledge, progress, projects, reference, serve
+from sdgbridge.cli import admin, data, knowledge, progress, projects, reference, serve
 from sdgbridge.cli.state import CliState
 from sdgbridge.config import load_settings
 from sdgbridge.db.faults import disk_full_error
@@ -34,7 +34,7 @@ def _root(ctx: typer.Context, database_url: Annotated[str | None, typer.Option(
 
 
 # Top-level commands (groups without a name), then the named groups.
-for group in (reference.app, data.app, progress.app, serve.app):
+for group in (reference.app, data.app, progress.app, serve.app, admin.app):
     app.add_typer(group)
 app.add_typer(reference.groups_app, name="groups")
 app.add_typer(reference.framework_app, name="framework")

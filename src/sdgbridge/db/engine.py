@@ -14,6 +14,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DatabaseError as DriverDatabaseError
 
+from sdgbridge.db.early import complete_0001
 from sdgbridge.errors import DatabaseError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -100,6 +101,8 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         ) from exc
     if revision == "head" and current == head:
         return
+    if current == "0001" and revision != "0001":
+        complete_0001(engine)  # a store of the first day's 0001: see sdgbridge.db.early
     command.upgrade(cfg, revision)
 
 
