@@ -9,7 +9,7 @@ import socket
 import pytest
 from fastapi import Request
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import IntegrityError
 
 from sdgbridge.config import Settings
@@ -56,3 +56,28 @@ def test_other_database_errors_stay_server_errors() -> None:
     fault = IntegrityError("INSERT", {}, Exception("UNIQUE constraint failed"))
     with pytest.raises(IntegrityError):
         asyncio.run(web_app._store_error(request, fault))
+
+
+def test_a_write_to_a_full_store_is_507_and_writes_nothing(sqlite_engine: Engine) -> None:
+    """SQLite's SQLITE_FULL (a full disk, here a store not allowed to grow by a page) is
+    507 in the API's error shape, saying nothing was written; the store is as before."""
+    with sqlite_engine.connect() as conn:
+        pages = conn.execute(text("PRAGMA page_count")).scalar_one()
+
+    @event.listens_for(sqlite_engine, "connect")
+    def _no_room(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+        dbapi_conn.execute(f"PRAGMA max_page_count = {pages}")
+
+    sqlite_engine.dispose()
+    token = "full-disk-token-0123456789abcdef"
+    app = create_app(Settings(database_url="sqlite:///unused.db", api_token=token),
+                     engine=sqlite_engine)
+    client = TestClient(app, raise_server_exceptions=False)
+    auth = {"Authorization": f"Bearer {token}"}
+    before = client.get("/api/v1/organisations", headers=auth).json()["total"]
+    body = {"name_en": "A" * 900, "type": "21", "name_ru": "Б" * 900,
+            "contacts": [{"name": "C" * 900, "email": "c@example.org"}] * 20}
+    r = client.post("/api/v1/organisations", json=body, headers=auth)
+    assert r.status_code == 507, r.text
+    assert r.json()["ok"] is False and "Nothing was written" in r.json()["error"]
+    assert client.get("/api/v1/organisations", headers=auth).json()["total"] == before

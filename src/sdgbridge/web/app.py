@@ -38,6 +38,7 @@ from starlette.exceptions import HTTPException
 
 from sdgbridge.config import Settings, load_settings
 from sdgbridge.db.engine import make_engine
+from sdgbridge.db.faults import disk_full_error
 from sdgbridge.errors import SdgBridgeError
 from sdgbridge.kept import Keeper
 from sdgbridge.reference.seed import seed_store
@@ -198,9 +199,15 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 async def _store_error(request: Request, exc: Exception) -> Response:
     """The store unreachable (a dropped or refused connection, a locked SQLite file): 503
-    with ``Retry-After``, in the API's error shape or on an error page. Other database
-    errors are faults of the program: they stay 500s."""
+    with ``Retry-After``, in the API's error shape or on an error page; its disk full: 507
+    saying nothing was written. Other database errors are faults of the program: they
+    stay 500s."""
     assert isinstance(exc, DBAPIError)
+    full = disk_full_error(exc)
+    if full is not None:  # the store's disk is full: the write was rolled back
+        log.error("the store's disk is full: %s %s: %s", request.method, request.url.path,
+                  exc.orig or exc)
+        return await _library_error(request, full)
     if not (isinstance(exc, OperationalError | InterfaceError) or exc.connection_invalidated):
         raise exc
     log.error("the store did not answer %s %s: %s", request.method, request.url.path,
