@@ -138,3 +138,14 @@ def test_a_keeper_of_no_entries_keeps_nothing(engine: Engine) -> None:
     for _ in range(2):
         kept.get(engine, "one", lambda eng: made.append(1))
     assert len(made) == 2 and len(kept) == 0
+
+
+def test_a_keeper_with_a_budget_keeps_at_most_its_weight() -> None:
+    kept = Keeper(entries=100, budget=10, weigh=len)
+    for i in range(6):
+        kept.keep(i, "x" * 3)  # 3 units each: at most three fit in 10
+        assert kept.weight <= 10
+    assert len(kept) == 3 and kept.weight == 9
+    assert kept.find(2) is None and kept.find(3) == "xxx"  # the oldest went first
+    kept.keep(5, "y" * 8)  # replaced: its old weight is given back first
+    assert kept.weight == 8 and len(kept) == 1 and kept.find(5) == "y" * 8

@@ -90,6 +90,12 @@ class Settings(BaseSettings):
         description="How many answers of the JSON API's data endpoints (observations, "
         "summary) each server process keeps in memory until the next release; 0: none.",
     )
+    api_cache_bytes: int = Field(
+        64 * 1024 * 1024, ge=0,
+        description="The most bytes those kept answers take together in each server "
+        "process (the least recently used go first): the cache's memory is bounded whatever "
+        "the requests ask.",
+    )
 
     max_body_bytes: int = Field(
         10 * 1024 * 1024, ge=1,

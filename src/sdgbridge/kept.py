@@ -87,8 +87,13 @@ class Keeper:
     may be made twice (the second kept). With ``entries=0`` nothing is kept: every
     :meth:`get` makes its value, without reading a stamp."""
 
-    def __init__(self, entries: int = ENTRIES) -> None:
+    def __init__(self, entries: int = ENTRIES, budget: int | None = None,
+                 weigh: Callable[[Any], int] | None = None) -> None:
+        """At most ``entries`` values; with ``budget``, also at most that total ``weigh``
+        of them (bytes of kept answers, say), the least recently used out first."""
         self.entries = entries
+        self.budget, self._weigh = budget, weigh or (lambda _value: 0)
+        self.weight = 0
         self._kept: OrderedDict[Hashable, Any] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -119,10 +124,14 @@ class Keeper:
         """Keep ``value`` under ``key``, making room; returns it."""
         if self.entries:
             with self._lock:
+                if key in self._kept:
+                    self.weight -= self._weigh(self._kept[key])
                 self._kept[key] = value
+                self.weight += self._weigh(value)
                 self._kept.move_to_end(key)
-                while len(self._kept) > self.entries:
-                    self._kept.popitem(last=False)
+                while len(self._kept) > self.entries or (
+                        self.budget is not None and self.weight > self.budget):
+                    self.weight -= self._weigh(self._kept.popitem(last=False)[1])
         return value
 
 

@@ -25,13 +25,15 @@ Key = tuple[object, ...]
 
 class AnswerCache:
     """Encoded answers by key (see the module docstring); answers over ``MAX_BODY`` bytes
-    and failures are not kept."""
+    and failures are not kept, and the kept ones together hold at most ``budget`` bytes
+    (the ``api_cache_bytes`` setting): however the parameters are varied, the cache of a
+    process never holds more."""
 
     MAX_BODY = 4 << 20
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, budget: int | None = None) -> None:
         self.size = size
-        self.kept = Keeper(size)
+        self.kept = Keeper(size, budget=budget, weigh=lambda r: len(r.body))
         self._making: dict[Key, asyncio.Future[Response]] = {}  # the event loop's
 
     async def answer_in_thread(self, key: Key, make: Callable[[], Response]) -> Response:

@@ -52,7 +52,8 @@ async def get_cache(request: Request) -> AnswerCache:
     state = request.app.state
     cache = getattr(state, "answer_cache", None)
     if cache is None:
-        cache = state.answer_cache = AnswerCache(state.settings.api_cache_entries)
+        cache = state.answer_cache = AnswerCache(state.settings.api_cache_entries,
+                                                 state.settings.api_cache_bytes)
     return cache
 
 

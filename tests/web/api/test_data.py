@@ -272,3 +272,17 @@ def test_answer_cache_ignores_parameters_the_route_does_not_take(client: TestCli
     assert len(cache.kept) == kept  # the same entry answered all six
     other = client.get("/api/v1/observations?areas=KAZ&limit=6&format=csv")
     assert other.status_code == 200 and len(cache.kept) == kept + 1  # a real parameter counts
+
+
+def test_answer_cache_holds_at_most_its_byte_budget(client: TestClient) -> None:
+    """Real parameters varied (every page size) still keep no more than api_cache_bytes."""
+    client.get("/api/v1/observations?areas=KAZ&limit=1")
+    cache = client.app.state.answer_cache  # type: ignore[attr-defined]  # made on first use
+    cache.kept.budget = 20_000
+    sizes = []
+    for limit in range(2, 40):
+        answer = client.get(f"/api/v1/observations?areas=KAZ&limit={limit}")
+        assert answer.status_code == 200
+        sizes.append(len(answer.content))
+        assert cache.kept.weight <= 20_000
+    assert sum(sizes) > 2 * 20_000 and len(cache.kept) < len(sizes)
