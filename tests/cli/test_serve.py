@@ -118,8 +118,12 @@ def test_serve_with_workers_sums_their_metrics(tmp_path: Path, sqlite_template: 
         assert pool == 2 * SQLITE_POOL  # a sum over the two workers, whichever answers
         for _ in range(20):
             assert _get(f"{base}/api/v1/goals")[0] == 200
-        counted = _count(_get(f"{base}/metrics")[1], "sdgbridge_http_requests_total",
-                         route="/api/v1/goals")
+        # A request is counted once its answer is sent: the last may be counted a moment
+        # after the client has it.
+        deadline = time.monotonic() + 5
+        while (counted := _count(_get(f"{base}/metrics")[1], "sdgbridge_http_requests_total",
+                                 route="/api/v1/goals")) < 20 and time.monotonic() < deadline:
+            time.sleep(0.1)
         assert counted == 20  # whichever workers answered them
     finally:
         server.send_signal(signal.SIGINT)
