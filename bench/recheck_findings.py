@@ -110,7 +110,8 @@ def build_store(url: str, tmp: Path) -> None:
     shutil.copy(PRACTICES / "green_aral_sea_initiative.md", docs)
     (tmp / "formula.csv").write_text(FORMULA_ROW, encoding="utf-8")
     steps = (["init"], ["ingest", SDG_FILE], ["projects", "import", IATI_DIR],
-             ["orgs", "seed-from-iati"], ["docs", "add", str(docs / "green_aral_sea_initiative.md")],
+             ["orgs", "seed-from-iati"],
+             ["docs", "add", str(docs / "green_aral_sea_initiative.md")],
              ["ingest", str(tmp / "formula.csv"), "--source", "recheck"])
     for step in steps:
         print(f"  sdgbridge {' '.join(step)}", flush=True)
@@ -294,7 +295,8 @@ def finding_3(port: int, pid: int) -> dict[str, Any]:
           and mem.peak - mem.before < 150 and auth["status"] == 413
           and head["status"] in (431, "closed", 400) and head["mb_sent"] < 50)
     now = (f"16 POSTs: {counted(statuses)}, slowest {max(p['seconds'] for p in posts)} s, "
-           f"server took at most {max(p['mb_sent'] for p in posts)} MB of each; {mem.text()}; "
+           f"at most {max(p['mb_sent'] for p in posts)} MB of each sent (socket buffers) before "
+           f"the answer; {mem.text()}; "
            f"with token: {auth['status']} after {auth['mb_sent']} MB; 50 MB header: "
            f"{head['status']} after {head['mb_sent']} MB sent")
     return row("3", "16 concurrent unauthenticated 50 MB POSTs /api/v1/organisations (8 "
@@ -353,11 +355,11 @@ def finding_4_flood(base: str, pid: int) -> dict[str, Any]:
     stop.set()
     prober.join()
     wall = time.monotonic() - t0
-    p50, worst = statistics.median(lat), max(lat)
+    p50, p95, worst = statistics.median(lat), sorted(lat)[int(len(lat) * 0.95)], max(lat)
     ok = all(s in (200, 429, 503) for s in statuses) and worst < 2
     now = (f"aligns: {counted(statuses)} in {wall:.1f} s (server CPU {cpu_s(pid) - cpu0:.1f}"
            f" s); GET /api/v1/goals ×{len(lat)} meanwhile: p50 {p50 * 1000:.0f} ms, "
-           f"max {worst:.2f} s")
+           f"p95 {p95 * 1000:.0f} ms, max {worst:.2f} s")
     return row("4b", "48 concurrent aligns of 19,000 characters (no token) while GET "
                "/api/v1/goals is timed", "GET /api/v1/goals took 11.5 s", now, ok,
                statuses=statuses, goals_latency=lat)
@@ -393,27 +395,36 @@ def finding_4_observations(base: str, pid: int) -> dict[str, Any]:
                memory=[vars_of(mem1), vars_of(mem2)])
 
 
-def repeat_pages(base: str, paths: list[str]) -> list[int]:
+def repeat_pages(base: str, paths: list[str]) -> tuple[list[int], float]:
+    """The statuses of ``paths`` asked one after another (with the token), and the mean
+    seconds per answer."""
+    t0 = time.monotonic()
     with httpx.Client(timeout=60, headers=AUTH) as c:
-        return [c.get(base + p).status_code for p in paths]
+        statuses = [c.get(base + p).status_code for p in paths]
+    return statuses, (time.monotonic() - t0) / len(paths)
 
 
 def finding_4_cachebust(base: str, pid: int) -> dict[str, Any]:
-    page = "/api/v1/observations?limit=10000"
+    """Run on a fresh server (before the floods, whose freed memory the allocator would
+    reuse): a page just under the answer cache's 4 MiB bound, as the attacker's 4 MB one."""
+    full = len(httpx.get(f"{base}/api/v1/observations?limit=10000", headers=AUTH,
+                         timeout=60).content)
+    page = f"/api/v1/observations?limit={int(10000 * 3.5 * MB / full)}"
     size = len(httpx.get(base + page, headers=AUTH, timeout=60).content) / MB
     with Peak(pid) as bust:
-        statuses = repeat_pages(base, [f"{page}&cachebust={n}" for n in range(200)])
+        statuses, bust_s = repeat_pages(base, [f"{page}&cachebust={n}" for n in range(200)])
     with Peak(pid) as control:
-        ctrl = repeat_pages(base, [f"{page}&offset={n}" for n in range(1000, 1012)])
+        ctrl, ctrl_s = repeat_pages(base, [f"{page}&offset={n}" for n in range(1, 31)])
     grew, ctrl_grew = bust.after - bust.before, control.after - control.before
-    ok = set(statuses) == {200} and grew < 50 and ctrl_grew > grew
-    now = (f"200 × a {size:.1f} MB page: {counted(statuses)}, RSS {bust.before:,.0f} -> "
-           f"{bust.after:,.0f} MB ({grew:+.0f}); control, 12 distinct offsets: "
-           f"{counted(ctrl)}, {ctrl_grew:+.0f} MB")
-    return row("4d", "one 10,000-row page with 200 distinct ?cachebust=N (token: not rate-"
-               "limited); control: 12 distinct offsets", "a new 4 MB copy kept per value",
-               now, ok, statuses=statuses, page_mb=size, memory=vars_of(bust),
-               control=vars_of(control))
+    ok = set(statuses) == {200} and grew < 25 and ctrl_grew > 40
+    now = (f"200 × a {size:.1f} MB page: {counted(statuses)}, {bust_s * 1000:.0f} ms each, "
+           f"RSS {bust.before:,.0f} -> {bust.after:,.0f} MB ({grew:+.0f}); control, 30 "
+           f"distinct offsets: {counted(ctrl)}, {ctrl_s * 1000:.0f} ms each, "
+           f"{ctrl_grew:+.0f} MB")
+    return row("4d", "one ~3.5 MB observations page with 200 distinct ?cachebust=N (token: not "
+               "rate-limited); control: 30 distinct offsets (each a new kept answer)",
+               "a new 4 MB copy kept per value", now, ok, statuses=statuses, page_mb=size,
+               memory=vars_of(bust), control=vars_of(control))
 
 
 # ---- finding 5: CSV formulas ---------------------------------------------------------------
@@ -429,7 +440,7 @@ def finding_5(base: str, url: str, tmp: Path) -> dict[str, Any]:
             httpx.post(f"{base}/api/v1/projects", headers=AUTH, timeout=30, json={
                 "identifier": "XM-RECHECK-1-P1", "title_en": FORMULA, "status": "2",
                 "reporting_org_ref": "XM-RECHECK-1", "countries": ["KZ"],
-                "sectors": ["15110"]})]
+                "sectors": ["15110"], "planned_start": "2024-01-01"})]
     files = {"API observations?format=csv": httpx.get(
         f"{base}/api/v1/observations?series=SI_POV_DAY1&areas=KAZ&format=csv",
         headers=AUTH, timeout=60).text,
@@ -616,6 +627,17 @@ def staging(folder: Path) -> list[Path]:
     return sorted(folder.glob("sdgbridge-staging-*"))
 
 
+def staged_mb(folder: Path) -> float:
+    """MB in the staging folders under ``folder`` (0 while they are being made)."""
+    total = 0
+    for d in staging(folder):
+        try:
+            total += sum(f.stat().st_size for f in d.iterdir())
+        except OSError:
+            continue
+    return total / MB
+
+
 def finding_10(tmp: Path) -> dict[str, Any]:
     temp = tmp / "tmpdir"
     temp.mkdir()
@@ -627,21 +649,22 @@ def finding_10(tmp: Path) -> dict[str, Any]:
                               stderr=subprocess.DEVNULL)
     t0 = time.monotonic()
     while time.monotonic() - t0 < 30 and ingest.poll() is None and \
-            (time.monotonic() - t0 < 1 or not staging(temp)):
+            (time.monotonic() - t0 < 1 or staged_mb(temp) < 1):
         time.sleep(0.05)
     waited = time.monotonic() - t0
     os.kill(ingest.pid, signal.SIGKILL)
     ingest.wait()
     left = len(staging(temp))
-    size = sum(f.stat().st_size for d in staging(temp) for f in d.iterdir()) / MB
+    size = staged_mb(temp)
     sdgbridge(url, "ingest", SDG_FILE, env=env)
     after = len(staging(temp))
     ok = left > 0 and after == 0
     now = (f"killed after {waited:.1f} s: {left} staging folder(s) left ({size:.0f} MB); "
            f"after the next ingest: {after}"
            + ("" if left else " (kill came too late/early: check void)"))
-    return row("10", "SQLite ingest of the region's file killed -9 while staging (TMPDIR a "
-               "temp folder), then ingested again", "staging folders left for ever", now, ok,
+    return row("10", "SQLite ingest of the region's file killed -9 once its staging files "
+               "hold 1 MB (TMPDIR a temp folder), then ingested again",
+               "staging folders left for ever", now, ok,
                left=left, after=after, waited=waited)
 
 
@@ -661,13 +684,14 @@ def vars_of(mem: Peak) -> dict[str, float]:
 
 def attacks(base: str, port: int, pid: int, url: str, tmp: Path,
             database: str | None) -> list[dict[str, Any]]:
-    steps: list[Callable[[], dict[str, Any]]] = [
-        lambda: finding_3(port, pid), lambda: finding_4_big(base, pid),
-        lambda: finding_4_flood(base, pid), lambda: finding_4_observations(base, pid),
-        lambda: finding_4_cachebust(base, pid), lambda: finding_5(base, url, tmp),
+    steps: list[Callable[[], dict[str, Any]]] = [  # 4d first: on a fresh server
+        lambda: finding_4_cachebust(base, pid), lambda: finding_3(port, pid),
+        lambda: finding_4_big(base, pid), lambda: finding_4_flood(base, pid),
+        lambda: finding_4_observations(base, pid), lambda: finding_5(base, url, tmp),
         lambda: finding_6(base), lambda: finding_7(base, url, tmp), lambda: finding_8(base),
         lambda: finding_9(base, database), lambda: finding_10(tmp)]
-    return [step() for step in steps]
+    done = [step() for step in steps]
+    return sorted(done, key=lambda r: (int(r["finding"].rstrip("abcd")), r["finding"]))
 
 
 def table(rows: list[dict[str, Any]]) -> str:
@@ -725,8 +749,10 @@ def main() -> None:
     print(f"\n{sum(r['verdict'] == 'PASS' for r in rows)} PASS, "
           f"{sum(r['verdict'] == 'MISS' for r in rows)} MISS in {time.monotonic() - t0:.0f} s")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps({"store": "postgresql" if args.postgres else "sqlite",
-                                   "rows": rows}, indent=1, default=str), encoding="utf-8")
+    kept = json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.exists() else {}
+    kept["postgresql" if args.postgres else "sqlite"] = {
+        "when": time.strftime("%Y-%m-%d %H:%M:%S"), "rows": rows}
+    RESULTS.write_text(json.dumps(kept, indent=1, default=str), encoding="utf-8")
     sys.exit(1 if any(r["verdict"] == "MISS" for r in rows) else 0)
 
 
