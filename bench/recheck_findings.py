@@ -407,9 +407,9 @@ def repeat_pages(base: str, paths: list[str]) -> tuple[list[int], float]:
 def finding_4_cachebust(base: str, pid: int) -> dict[str, Any]:
     """Run on a fresh server (before the floods, whose freed memory the allocator would
     reuse): a page just under the answer cache's 4 MiB bound, as the attacker's 4 MB one."""
-    full = len(httpx.get(f"{base}/api/v1/observations?limit=10000", headers=AUTH,
-                         timeout=60).content)
-    page = f"/api/v1/observations?limit={int(10000 * 3.5 * MB / full)}"
+    small = len(httpx.get(f"{base}/api/v1/observations?limit=1000", headers=AUTH,
+                          timeout=60).content)
+    page = f"/api/v1/observations?limit={int(1000 * 3.5 * MB / small)}"
     size = len(httpx.get(base + page, headers=AUTH, timeout=60).content) / MB
     with Peak(pid) as bust:
         statuses, bust_s = repeat_pages(base, [f"{page}&cachebust={n}" for n in range(200)])
@@ -483,10 +483,25 @@ def finding_6(base: str) -> dict[str, Any]:
 
 # ---- finding 7: server paths ---------------------------------------------------------------
 
+def stored_paths(url: str) -> str:
+    """The paths the store keeps (releases' locations and files, activities' source files,
+    documents' sources): what a public answer must not show."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return " ".join(str(v) for q in (
+                "SELECT location FROM release", "SELECT path FROM release_file",
+                "SELECT DISTINCT source_file FROM iati_activity", "SELECT source FROM document")
+                for v in conn.execute(text(q)).scalars())
+    finally:
+        engine.dispose()
+
+
 def finding_7(base: str, url: str, tmp: Path) -> dict[str, Any]:
     needles = [str(tmp), "../shared", str((ROOT.parent / "shared").resolve())]
-    held = sdgbridge(url, "releases", "--format", "csv").stdout + \
-        sdgbridge(url, "docs", "list", "--format", "csv", check=False).stdout
+    held = stored_paths(url)
     ident = httpx.get(f"{base}/api/v1/projects?limit=1", timeout=30).json()["rows"][0]
     ident = ident.get("iati_identifier") or ident.get("identifier")
     doc = httpx.get(f"{base}/api/v1/documents", timeout=30).json()["rows"][0]["id"]
