@@ -411,14 +411,18 @@ def finding_4_cachebust(base: str, pid: int) -> dict[str, Any]:
                           timeout=60).content)
     page = f"/api/v1/observations?limit={int(1000 * 3.5 * MB / small)}"
     size = len(httpx.get(base + page, headers=AUTH, timeout=60).content) / MB
+    warm, _ = repeat_pages(base, [f"{page}&cachebust={n}" for n in range(20)])
+    time.sleep(1)  # the first answers' frames freed before the memory is read
     with Peak(pid) as bust:
-        statuses, bust_s = repeat_pages(base, [f"{page}&cachebust={n}" for n in range(200)])
+        more, bust_s = repeat_pages(base, [f"{page}&cachebust={n}" for n in range(20, 200)])
+    statuses = warm + more
     with Peak(pid) as control:
         ctrl, ctrl_s = repeat_pages(base, [f"{page}&offset={n}" for n in range(1, 31)])
     grew, ctrl_grew = bust.after - bust.before, control.after - control.before
-    ok = set(statuses) == {200} and grew < 25 and ctrl_grew > 40
+    ok = set(statuses) == {200} and bust.peak - bust.before < 25 and ctrl_grew > 40
     now = (f"200 × a {size:.1f} MB page: {counted(statuses)}, {bust_s * 1000:.0f} ms each, "
-           f"RSS {bust.before:,.0f} -> {bust.after:,.0f} MB ({grew:+.0f}); control, 30 "
+           f"RSS over the last 180 {bust.before:,.0f} -> {bust.after:,.0f} MB ({grew:+.0f}, "
+           f"peak {bust.peak:,.0f}); control, 30 "
            f"distinct offsets: {counted(ctrl)}, {ctrl_s * 1000:.0f} ms each, "
            f"{ctrl_grew:+.0f} MB")
     return row("4d", "one ~3.5 MB observations page with 200 distinct ?cachebust=N (token: not "
