@@ -292,6 +292,7 @@ def finding_3(port: int, pid: int) -> dict[str, Any]:
     head = big_header(port)
     statuses = [p["status"] for p in posts]
     ok = (all(s in (401, 413) for s in statuses) and max(p["seconds"] for p in posts) < 10
+          and max(p["mb_sent"] for p in posts) < 40  # the bodies were not read
           and mem.peak - mem.before < 150 and auth["status"] == 413
           and head["status"] in (431, "closed", 400) and head["mb_sent"] < 50)
     now = (f"16 POSTs: {counted(statuses)}, slowest {max(p['seconds'] for p in posts)} s, "
