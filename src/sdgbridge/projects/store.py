@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, Engine, delete, insert, select, update
+from sqlalchemy import Connection, Engine, Table, delete, insert, select, update
 
 from sdgbridge.csvsafe import write_csv
 from sdgbridge.db import tables as t
@@ -51,7 +51,7 @@ class ImportReport:
     rejects_file: Path | None = None
 
 
-def _keys(table: t.Table) -> list[str]:
+def _keys(table: Table) -> list[str]:
     return [c.name for c in table.primary_key.columns]
 
 
