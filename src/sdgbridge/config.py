@@ -90,6 +90,15 @@ class Settings(BaseSettings):
         description="How many answers of the JSON API's data endpoints (observations, "
         "summary) each server process keeps in memory until the next release; 0: none.",
     )
+    page_cache_entries: int = Field(
+        256, ge=0,
+        description="How many pages (as anonymous visitors see them) each server process "
+        "keeps until the store changes; 0: none.",
+    )
+    page_cache_bytes: int = Field(
+        32 * 1024 * 1024, ge=0,
+        description="The most bytes the kept pages take together in each server process.",
+    )
     api_cache_bytes: int = Field(
         64 * 1024 * 1024, ge=0,
         description="The most bytes those kept answers take together in each server "

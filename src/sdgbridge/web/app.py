@@ -49,6 +49,7 @@ from sdgbridge.web.fast import FastObservations
 from sdgbridge.web.headers import SecurityHeaders, csp_with_scripts
 from sdgbridge.web.limits import BodyLimit, TokenFirst
 from sdgbridge.web.logs import RequestLog, logging_config
+from sdgbridge.web.page_cache import PageCache
 from sdgbridge.web.pages import coordination, country, explore, goal, home
 from sdgbridge.web.pages import knowledge as knowledge_pages
 from sdgbridge.web.pages.base import STATIC_DIR, error_page
@@ -101,6 +102,7 @@ def create_app(settings: Settings, engine: Engine | None = None,
     app.include_router(health.router)
     app.add_api_route("/metrics", metrics.metrics_endpoint, include_in_schema=False)
     app.add_middleware(FastObservations)  # the API's most frequent question, before FastAPI
+    app.add_middleware(PageCache)  # anonymous pages, until the store changes
     app.add_middleware(Throttle, prefix=API_PREFIX)  # expensive routes: rate, turns in flight
     # A write's token, before its body is read; max_body_bytes before that (the last added
     # runs first).
