@@ -218,6 +218,27 @@ def test_after_the_last_attempt_the_message_is_kept_as_failed(
     assert [e.state for e in mail.outbox(engine)] == ["sent"]
 
 
+def test_a_message_whose_worker_died_on_the_last_attempt_is_given_up(
+        engine: Engine, collector: Collector, server: int) -> None:
+    [id] = enqueue(engine, ("a@ngo.example.org", "Claimed", "Body"))
+    with engine.begin() as conn:  # claimed by the last attempt, then nothing was recorded
+        conn.execute(update(t.mail_outbox).values(attempts=2))
+    report = mail.send_due(engine, settings_for(server, mail_max_attempts=2), now=NOW)
+    assert report.given_up == 1 and collector.messages == []
+    assert mail.outbox(engine, "failed")[0].id == id
+
+
+def test_times_in_another_zone_are_kept_in_utc(engine: Engine, collector: Collector,
+                                               server: int) -> None:
+    almaty = dt.timezone(timedelta(hours=5))
+    with engine.begin() as conn:
+        id = mail.queue(conn, "a@ngo.example.org", "Zone", "Body", now=NOW.astimezone(almaty))
+    assert mail.send_due(engine, settings_for(server),
+                         now=NOW.astimezone(almaty) - timedelta(seconds=1)).sent == []
+    assert mail.send_due(engine, settings_for(server), now=NOW.astimezone(almaty)).sent == [id]
+    assert aware(row(engine, id).sent_at) == NOW
+
+
 def test_a_queue_in_a_rolled_back_transaction_sends_nothing(
         engine: Engine, collector: Collector, server: int) -> None:
     with pytest.raises(RuntimeError), engine.begin() as conn:

@@ -135,13 +135,19 @@ def queue(conn: Connection, to: str, subject: str, body: str,
         except UnicodeEncodeError as exc:
             raise MailError(f"the {part} of a message is not valid text ({exc.reason} at "
                             f"character {exc.start}).") from None
-    at = now or datetime.now(UTC)
+    at = _now(now)
     return int(conn.execute(insert(t.mail_outbox).values(
         to_address=address, subject=subject.strip(), body=body, created_at=at, attempts=0,
         next_attempt_at=at).returning(t.mail_outbox.c.id)).scalar_one())
 
 
 # ---- the message -------------------------------------------------------------------------
+
+def _now(now: datetime | None) -> datetime:
+    """``now`` (or the clock) in UTC: the outbox's times are all UTC (SQLite keeps them
+    as text, compared as such)."""
+    return (now or datetime.now(UTC)).astimezone(UTC)
+
 
 def _utc(value: datetime) -> datetime:
     """SQLite gives its timestamps back without a zone: they are UTC."""
@@ -218,9 +224,9 @@ def _sign_in(server: smtplib.SMTP, username: str, password: str) -> None:
 def _describe(exc: BaseException, settings: Settings) -> str:
     """The error stored with a failed attempt: class and text, credentials blotted out."""
     text = f"{type(exc).__name__}: {exc}"
-    secrets = [settings.smtp_password.get_secret_value() if settings.smtp_password else "",
-               settings.smtp_username or ""]
-    for secret in secrets:
+    password = settings.smtp_password.get_secret_value() if settings.smtp_password else ""
+    username = settings.smtp_username or ""
+    for secret in (password, username if len(username) >= 4 else ""):  # not every "a"
         if secret:
             text = text.replace(secret, "***")
     return text[:MAX_ERROR_CHARS]
@@ -270,7 +276,7 @@ def send_due(engine: Engine, settings: Settings, now: datetime | None = None,
     for its next attempt; after ``mail_max_attempts`` it is kept as failed. When the server
     cannot be reached the run stops after that message (the rest wait for the next run)."""
     check_address(settings.mail_from, "the mail_from setting")  # before any attempt counts
-    at = now or datetime.now(UTC)
+    at = _now(now)
     report = SendReport()
     sender = _Sender(settings)
     try:
@@ -388,7 +394,7 @@ def retry(engine: Engine, ids: Sequence[int] | None = None,
     o = t.mail_outbox.c
     change = (update(t.mail_outbox)
               .where(o.sent_at.is_(None), o.next_attempt_at >= GIVEN_UP)
-              .values(attempts=0, next_attempt_at=now or datetime.now(UTC)))
+              .values(attempts=0, next_attempt_at=_now(now)))
     if ids is not None:
         change = change.where(o.id.in_(list(ids)))
     with engine.begin() as conn:
