@@ -191,6 +191,27 @@ class Settings(BaseSettings):
         False, description="/metrics asks for the api_token as a bearer token (else it "
         "is public, like the reads).")
 
+    # Mail (sdgbridge.mail): queued in the store's outbox, sent by `sdgbridge mail worker`.
+    smtp_host: str = Field("localhost", description="The SMTP server the mail worker hands "
+                           "the outbox's mail to.")
+    smtp_port: int = Field(25, ge=1, le=65535, description="Its port: 25 or 587 (starttls), "
+                           "465 (tls).")
+    smtp_security: Literal["none", "starttls", "tls"] = Field(
+        "none", description="How the connection is protected: none, starttls (upgrade a "
+        "plain connection) or tls (TLS from the first byte).")
+    smtp_username: str | None = Field(None, description="User name to sign in to the SMTP "
+                                      "server with (AUTH); unset: no sign-in.")
+    smtp_password: SecretStr | None = Field(None, description="Password of smtp_username.")
+    smtp_timeout: float = Field(30.0, gt=0, description="Seconds to wait for the SMTP "
+                                "server at each step.")
+    smtp_ca_file: Path | None = Field(None, description="PEM file of the certificate "
+                                      "authorities trusted for the SMTP server's certificate "
+                                      "(unset: the system's).")
+    mail_from: str = Field("sdgbridge@localhost", description="The From address of the "
+                           "mail sdgbridge sends.")
+    mail_max_attempts: int = Field(10, ge=1, description="Attempts to send one message "
+                                   "before it is kept as failed.")
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper_level(cls, v: object) -> object:
