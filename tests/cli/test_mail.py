@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from sdgbridge import mail
 from sdgbridge.cli import app
+from sdgbridge.cli.output import console
 from sdgbridge.db import tables as t
 from tests.helpers import cli_output, refused
 from tests.test_mail import Collector, free_port, smtp_server
@@ -27,7 +28,7 @@ def smtp(sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[Col
     monkeypatch.setenv("SDGBRIDGE_SMTP_HOST", "127.0.0.1")
     monkeypatch.setenv("SDGBRIDGE_MAIL_FROM", "centre@sdg.example.org")
     monkeypatch.setenv("SDGBRIDGE_SMTP_TIMEOUT", "5")
-    monkeypatch.setenv("COLUMNS", "250")
+    monkeypatch.setattr(console, "width", 250)  # the console may be made before COLUMNS is set
     with smtp_server(collector) as port:
         monkeypatch.setenv("SDGBRIDGE_SMTP_PORT", str(port))
         yield collector
