@@ -118,7 +118,8 @@ def mix(base: str) -> list[tuple[str, str]]:
                 ("GET", "/api/v1/summary"),
                 ("GET", f"/?lang={lang}"),
                 ("GET", f"/country/{c}?lang={lang}"),
-                ("GET", f"/api/v1/assessments/latest?method=unsd&limit={20 + i}"),
+                ("GET", "/api/v1/assessments/latest?method=unsd&level="
+                        + ("series", "target", "goal")[i % 3]),
                 ("PATCH", f"/api/v1/organisations/{keys[i % len(keys)]}"),
                 ("GET", f"/country/{c}/goal/{i % 17 + 1}?lang={lang}"),
                 ("GET", "/api/v1/releases"),

@@ -7,7 +7,8 @@ query string, the language negotiated for the request (``?lang=``, the ``lang`` 
 ``Accept-Language``) and the stamp of the whole store (:func:`sdgbridge.kept.stamp`: every
 release, project, organisation, assessment run and document change makes a new stamp). So
 a page is never answered from before a change, and a visitor always gets the page in the
-language they would have got.
+language they would have got. (The partner registry is left out of the stamp: no page shows
+it; :data:`PAGE_SOURCES`.)
 
 Only requests that cannot be personal are answered from it: ``GET``/``HEAD`` of a page (not
 the API, the static files or the operations routes), without an ``Authorization`` header
@@ -30,7 +31,7 @@ from typing import Any
 from sqlalchemy.exc import DBAPIError
 from starlette.concurrency import run_in_threadpool
 
-from sdgbridge.kept import Keeper, stamp
+from sdgbridge.kept import SOURCES, Keeper, stamp
 from sdgbridge.web import i18n
 
 Scope = MutableMapping[str, Any]
@@ -40,6 +41,9 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 NOT_PAGES = ("/api/", "/static/", "/healthz", "/readyz", "/metrics")
 MAX_PAGE = 1 << 20  # a larger answer is passed on, not kept
+# What the pages read: every source but the partner registry, which no page shows (a test
+# holds this), so that a partner's edit of its record does not make every page again.
+PAGE_SOURCES = tuple(s for s in SOURCES if s != "organisations")
 
 
 class PageCache:
@@ -60,7 +64,7 @@ class PageCache:
             await self.app(scope, receive, send)
             return
         try:
-            full = (*key, await run_in_threadpool(stamp, state.read_engine))
+            full = (*key, await run_in_threadpool(stamp, state.read_engine, *PAGE_SOURCES))
         except DBAPIError:  # the store does not answer: the page says so, not kept
             await self.app(scope, receive, send)
             return

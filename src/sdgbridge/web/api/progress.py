@@ -22,6 +22,7 @@ from sdgbridge.web.deps import (
     MAX_ID,
     Areas,
     EngineDep,
+    KeptDep,
     MethodName,
     SettingsDep,
     area_codes,
@@ -52,13 +53,19 @@ def list_runs(engine: EngineDep, method: Annotated[Method | None, Query(
 
 @router.get("/assessments/latest", responses=RESULTS,
             summary="Results of a method's current run")
-def latest_results(engine: EngineDep, method: Annotated[Method, Query()] = "unsd",
-                   level: Level = "series", areas: AreaFilter = None) -> Response:
+def latest_results(engine: EngineDep, kept: KeptDep,
+                   method: Annotated[Method, Query()] = "unsd", level: Level = "series",
+                   areas: AreaFilter = None) -> Response:
     """The results of the current stored run of ``method``, at ``level``, for ``areas``:
     the newest run made after the latest data release, not as of an earlier release, with
     the method's parameters, covering ``areas`` (the pages show the same run)."""
     run_id = current_run_id(engine, method, codes(areas))
-    return table_response(run_results(engine, run_id, level, codes(areas)))
+    if areas:  # a group may be redefined between two releases: resolved afresh
+        return table_response(run_results(engine, run_id, level, codes(areas)))
+    # A stored run never changes: its results at a level are kept until the runs or the
+    # releases (the series' indicators) change.
+    return table_response(kept.get(engine, "run results", run_results, run_id, level,
+                                   on=("runs", "releases")))
 
 
 @router.get("/assessments/{run_id}", responses=RESULTS, summary="Results of one run")
