@@ -179,8 +179,8 @@ class Settings(BaseSettings):
         True, description="Serve Prometheus metrics at /metrics (requests, latency, "
         "database pool, ingest and assessment durations).")
     metrics_token_required: bool = Field(
-        False, description="/metrics asks for the api_token as a bearer token (else it "
-        "is public, like the reads).")
+        False, description="/metrics asks for an API key with the admin scope, or the "
+        "api_token, as a bearer token (else it is public, like the reads).")
     sign_in_max_failures: int = Field(
         5, ge=1, description="Wrong passwords in a row after which an account is locked "
         "(sign_in_lockout_minutes).")

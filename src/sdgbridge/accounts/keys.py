@@ -117,6 +117,14 @@ def _state(row: object, moment: datetime) -> str:
     return "expired" if expires is not None and expires <= moment else "active"
 
 
+def any_live_key(engine: Engine) -> bool:
+    """Whether some key is not revoked (a server without one, nor a shared token, takes no
+    writes at all)."""
+    with engine.connect() as conn:
+        return conn.execute(select(t.api_key.c.id).where(t.api_key.c.revoked_at.is_(None))
+                            .limit(1)).first() is not None
+
+
 def revoke_key(engine: Engine, key_id: int) -> bool:
     """Revoke a key (its next request is refused); False when it already was."""
     k = t.api_key.c
