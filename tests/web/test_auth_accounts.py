@@ -87,6 +87,8 @@ def test_a_read_only_key_may_not_write(client: TestClient, engine: Engine,
     assert r.status_code == 403
     assert r.json()["error"].startswith("This API key lacks the 'write' scope (it has: read).")
     assert _name(engine, OWN) == f"Organisation {OWN}"
+    assert _refusals(engine) == [("ed@own.org", "write", "request",
+                                  f"PATCH /api/v1/organisations/{OWN}")]
 
 
 def test_a_partner_editor_changes_its_own_organisation_only(
@@ -159,6 +161,7 @@ def test_the_shared_token_still_works_and_warns(engine: Engine, setup: dict[str,
     monkeypatch.setattr(auth, "_warned", [])
     with caplog.at_level(logging.WARNING, "sdgbridge.web.auth"), \
             _client(engine, api_token=TOKEN) as c:
+        assert any("deprecated" in rec.message for rec in caplog.records)  # at start-up
         for _ in range(2):
             r = c.patch(f"/api/v1/organisations/{OTHER}", json={"name_en": "By token"},
                         headers=_as(TOKEN))
@@ -187,6 +190,17 @@ def test_trusted_reads_by_role(client: TestClient, setup: dict[str, str]) -> Non
     assert "a@x.org" in str(contact(TOKEN))
     assert "a@x.org" not in str(contact(setup["read"]))  # a partner editor: public view
     assert "a@x.org" not in str(contact(None))
+
+
+def test_a_live_key_is_not_rate_limited(engine: Engine, setup: dict[str, str]) -> None:
+    with _client(engine, rate_limit_per_minute=1, rate_limit_burst=1) as c:
+        for _ in range(3):
+            assert c.get("/api/v1/search?q=water", headers=_as(setup["read"])).status_code \
+                != 429
+        assert c.get("/api/v1/search?q=water").status_code != 429
+        assert c.get("/api/v1/search?q=water").status_code == 429
+        assert c.get("/api/v1/search?q=water",
+                     headers=_as(setup["revoked"])).status_code == 429
 
 
 def test_metrics_by_admin_key(engine: Engine, setup: dict[str, str]) -> None:

@@ -104,10 +104,17 @@ def check_token(configured: SecretStr | None, given: str | None) -> None:
                            "`Authorization: Bearer <token>`.")
 
 
-def writer(settings: Settings, engine: Engine, header: str | None) -> Actor:
-    """The actor of a write: identified, with the ``write`` scope (else Forbidden)."""
+def writer(settings: Settings, engine: Engine, header: str | None,
+           request: str | None = None) -> Actor:
+    """The actor of a write: identified, with the ``write`` scope (else Forbidden; the
+    refusal of ``request``, "PATCH /api/v1/…", is recorded in the audit trail)."""
     actor = identify(settings, engine, bearer_token(header))
-    need_scope(actor, "write")
+    try:
+        need_scope(actor, "write")
+    except Forbidden as exc:
+        if request is not None:
+            audit.refused(engine, "write", "request", request, str(exc), actor=actor)
+        raise
     return actor
 
 

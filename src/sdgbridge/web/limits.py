@@ -28,7 +28,7 @@ from starlette.routing import compile_path
 
 from sdgbridge.actors import acting_as
 from sdgbridge.errors import SdgBridgeError
-from sdgbridge.web.auth import require_token, writer
+from sdgbridge.web.auth import require_token, warn_legacy, writer
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -136,12 +136,15 @@ class TokenFirst:
                        and any(d.call is require_token for d in r.dependant.dependencies)]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":  # start-up: say so if the shared token is in use
+            warn_legacy(scope["app"].state.settings)
         if scope["type"] == "http" and scope["method"] not in READS and self._is_write(scope):
             header = next((v.decode("latin-1") for k, v in scope["headers"]
                            if k == b"authorization"), None)
             state = scope["app"].state
             try:  # a key is looked up in the store: off the event loop
-                actor = await run_in_threadpool(writer, state.settings, state.engine, header)
+                actor = await run_in_threadpool(writer, state.settings, state.engine, header,
+                                                f"{scope['method']} {scope['path']}")
             except SdgBridgeError as exc:
                 return await send_error(send, exc.status, str(exc),
                                         getattr(exc, "headers", None))
