@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import Engine, select, update
 
-from sdgbridge.accounts import users
+from sdgbridge.accounts import passwords, users
 from sdgbridge.accounts.links import LinkRefused
 from sdgbridge.accounts.passwords import WeakPassword
 from sdgbridge.accounts.tokens import digest, now
@@ -152,3 +152,21 @@ def test_memberships(engine: Engine, orgs: dict[str, int]) -> None:
     assert events[1][2:] == ('{"country": null, "role": "partner_editor"}',
                              '{"country": null, "role": "reader"}')
     assert key in {e["record_key"] for e in _events(engine)}
+
+
+def test_an_unknown_account_is_checked_as_slowly_as_a_known_one(
+        engine: Engine, acc_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    checked: list[str] = []
+    real = passwords._verify
+
+    def spy(stored: str, password: str) -> bool:
+        checked.append(stored)
+        return real(stored, password)
+
+    monkeypatch.setattr(passwords, "_verify", spy)
+    with pytest.raises(users.SignInRefused):
+        users.sign_in(engine, "nobody@x.org", PASSWORD, acc_settings)
+    users.create_account(engine, EMAIL, "Ann")  # invited, no password yet
+    with pytest.raises(users.SignInRefused):
+        users.sign_in(engine, EMAIL, PASSWORD, acc_settings)
+    assert len(checked) == 2 and all(h.startswith("$argon2id$") for h in checked)

@@ -11,6 +11,7 @@ from sdgbridge.errors import SdgBridgeError
 
 MIN_LENGTH = 12
 _hasher = PasswordHasher()
+_dummy: list[str] = []  # a hash to check against when there is none (made once)
 
 
 class WeakPassword(SdgBridgeError):
@@ -33,9 +34,18 @@ def hash_password(password: str) -> str:
 
 
 def verify(stored: str | None, password: str) -> bool:
-    """Whether ``password`` matches the ``stored`` hash (never when there is none)."""
+    """Whether ``password`` matches the ``stored`` hash (never when there is none: a hash
+    is then checked all the same, so that an unknown account answers as slowly as a known
+    one and the timing tells no one which addresses have accounts)."""
     if not stored:
+        if not _dummy:
+            _dummy.append(_hasher.hash("no account has this password"))
+        _verify(_dummy[0], password)
         return False
+    return _verify(stored, password)
+
+
+def _verify(stored: str, password: str) -> bool:
     try:
         return _hasher.verify(stored, password)
     except (VerificationError, InvalidHashError):
