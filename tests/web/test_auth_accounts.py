@@ -209,3 +209,24 @@ def test_metrics_by_admin_key(engine: Engine, setup: dict[str, str]) -> None:
         refused = c.get("/metrics", headers=_as(setup["read"]))
         assert refused.status_code == 403 and "'admin' scope" in refused.json()["error"]
         assert c.get("/metrics").status_code == 503
+
+
+def test_documents_by_role(engine: Engine, setup: dict[str, str]) -> None:
+    users.create_account(engine, "re@own.org", "Re")
+    users.set_membership(engine, "re@own.org", OTHER, "reader")
+    reader = keys.create_key(engine, "re@own.org", "w", ["read", "write"]).secret
+    record = {"title": "Drip irrigation in Fergana", "kind": "practice",
+              "text": "Drip irrigation cut water use by a third on cotton farms."}
+    with _client(engine, embedder="hashing") as c:
+        refused = c.post("/api/v1/documents", json=record, headers=_as(reader))
+        assert refused.status_code == 403
+        assert refused.json()["error"].startswith("re@own.org (role reader) may not create "
+                                                  "document Drip irrigation in Fergana.")
+        added = c.post("/api/v1/documents", json=record, headers=_as(setup["write"]))
+        assert added.status_code == 201, added.text
+        doc_id = added.json()["id"]
+        # not the partner's: the API does not yet record a document's organisation
+        tag = c.post(f"/api/v1/documents/{doc_id}/tags", json={"code": "6", "action": "set"},
+                     headers=_as(setup["write"]))
+        assert tag.status_code == 403
+    assert ("ed@own.org", "update", "document", str(doc_id)) in _refusals(engine)

@@ -26,3 +26,12 @@ def project_owner(engine: Engine, identifier: str) -> int | None:
         ref = conn.execute(select(a.reporting_org_ref).where(a.iati_identifier == identifier)
                            ).scalar()
     return org_by_ref(engine, ref)
+
+
+def document_owner(engine: Engine, doc_id: int) -> int | None:
+    """The organisation a document of the knowledge base belongs to (None: the Centre's,
+    or no such document)."""
+    with engine.connect() as conn:
+        found = conn.execute(select(t.document.c.organisation_id)
+                             .where(t.document.c.id == doc_id)).scalar()
+    return None if found is None else int(found)
