@@ -64,6 +64,9 @@ def test_users(cli: typer.Typer, engine: Engine) -> None:
                 input="short\nshort\n", code=1)
     assert "Disabled ann@unicef.org." in _run(cli, "users", "disable", "ann@unicef.org")
     _run(cli, "users", "role", "nobody@x.org", "--org", OWN, "--role", "reader", code=1)
+    _run(cli, "users", "add", "b@x.org", "--name", "B", "--org", OWN, "--role", "boss", code=1)
+    _run(cli, "users", "add", "b@x.org", "--name", "B", "--org", "XM-NONE", code=1)
+    assert "b@x.org" not in _run(cli, "users", "list", "--format", "csv")
 
 
 def test_keys(cli: typer.Typer, engine: Engine) -> None:

@@ -101,13 +101,19 @@ def list_keys(engine: Engine, email: str | None = None) -> pl.DataFrame:
         "id": r["id"], "email": r["email"], "name": r["name"],
         "prefix": PREFIX + r["prefix"] + "…", "scopes": r["scopes"],
         "organisation": None if r["org_id"] is None else r["ref"] or f"org:{r['org_id']}",
-        "state": _state(r, moment), "created_at": aware(r["created_at"]),
-        "expires_at": aware(r["expires_at"]), "last_used_at": aware(r["last_used_at"]),
+        "state": _state(r, moment), "created_at": _second(r["created_at"]),
+        "expires_at": _second(r["expires_at"]), "last_used_at": _second(r["last_used_at"]),
     } for r in found], schema={
         "id": pl.Int64, "email": pl.String, "name": pl.String, "prefix": pl.String,
         "scopes": pl.String, "organisation": pl.String, "state": pl.String,
         "created_at": pl.Datetime("us", "UTC"), "expires_at": pl.Datetime("us", "UTC"),
         "last_used_at": pl.Datetime("us", "UTC")})
+
+
+def _second(moment: datetime | None) -> datetime | None:
+    """A stored time, in UTC, to the second (as listings show it)."""
+    found = aware(moment)
+    return None if found is None else found.replace(microsecond=0)
 
 
 def _state(row: object, moment: datetime) -> str:

@@ -210,7 +210,8 @@ def org_id(engine: Engine, key: int | str) -> int:
     return int(one_org(engine, key)["id"][0])
 
 
-def _check_role(role: str) -> str:
+def check_role(role: str) -> str:
+    """``role`` when a membership may have it; else a message listing them."""
     if role not in MEMBER_ROLES:
         raise SdgBridgeError(f"role {role!r}: one of {', '.join(MEMBER_ROLES)} (an "
                              "administrator is an account flag: --admin).")
@@ -225,7 +226,7 @@ def set_membership(engine: Engine, email: str, organisation: int | str, role: st
                    country: str | None = None) -> bool:
     """Make ``email`` a member of ``organisation`` in ``role`` (a focal point with its
     ``country``, ISO alpha-3), or change the role; True when it was new."""
-    _check_role(role)
+    check_role(role)
     if role == "focal_point" and not country:
         raise SdgBridgeError("a focal_point acts for a country: give it (--country KAZ).")
     code = country.strip().upper() if country else None

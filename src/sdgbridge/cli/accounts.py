@@ -14,10 +14,12 @@ from sdgbridge.accounts.keys import create_key, list_keys, revoke_key
 from sdgbridge.accounts.links import link_path
 from sdgbridge.accounts.users import (
     MEMBER_ROLES,
+    check_role,
     create_account,
     disable_account,
     invite,
     list_accounts,
+    org_id,
     remove_membership,
     set_membership,
     set_password,
@@ -55,6 +57,9 @@ def users_add(ctx: typer.Context, email: str,
                   )] = False) -> None:
     """Add an account, a member of --org in --role (an invitation link with --invite)."""
     st = state(ctx)
+    if org is not None:  # checked first: a refused membership leaves no account behind
+        check_role(role)
+        org_id(st.engine, org)
     create_account(st.engine, email, name, languages, administrator=admin)
     if org is not None:
         set_membership(st.engine, email, org, role, country)
