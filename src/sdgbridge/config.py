@@ -188,8 +188,20 @@ class Settings(BaseSettings):
         True, description="Serve Prometheus metrics at /metrics (requests, latency, "
         "database pool, ingest and assessment durations).")
     metrics_token_required: bool = Field(
-        False, description="/metrics asks for the api_token as a bearer token (else it "
-        "is public, like the reads).")
+        False, description="/metrics asks for an API key with the admin scope, or the "
+        "api_token, as a bearer token (else it is public, like the reads).")
+    sign_in_max_failures: int = Field(
+        5, ge=1, description="Wrong passwords in a row after which an account is locked "
+        "(sign_in_lockout_minutes).")
+    sign_in_lockout_minutes: int = Field(
+        15, ge=1, description="How long an account stays locked after too many wrong "
+        "passwords.")
+    invitation_days: int = Field(
+        7, ge=1, description="Days an invitation link stays valid.")
+    reset_hours: int = Field(
+        2, ge=1, description="Hours a password-reset link stays valid.")
+    session_hours: int = Field(
+        12, ge=1, description="Hours a web session lasts after sign-in.")
 
     # Mail (sdgbridge.mail): queued in the store's outbox, sent by `sdgbridge mail worker`.
     smtp_host: str = Field("localhost", description="The SMTP server the mail worker hands "

@@ -13,7 +13,8 @@
      │    ├── NoReader               no reader handles the file
      │    ├── UnsafeXml              entity expansion / external entities refused
      │    └── DocumentError          a document (PDF, DOCX, HTML, ...) whose text cannot be read
-     ├── IngestRejected (422)        rows failed validation; nothing was written
+     ├── Forbidden (403)             the actor's role does not allow this (accounts.roles)
+ ├── IngestRejected (422)        rows failed validation; nothing was written
      ├── DatabaseError (503)         the store cannot be reached or is not migrated
      │    └── StoreFull (507)        a disk filled up while writing; nothing was written
      ├── BackupError                 a backup that cannot be made or restored
@@ -133,6 +134,13 @@ class IngestRejected(SdgBridgeError):
             "Fix the rows above, or load the valid rows with --partial "
             "(the rejected ones are then written with their reasons to a file)."
         )
+
+
+class Forbidden(SdgBridgeError):
+    """The actor may not do this (:mod:`sdgbridge.accounts.roles`); the message says what
+    it may not do and whom to ask for the right."""
+
+    status = 403
 
 
 class DatabaseError(SdgBridgeError):

@@ -16,7 +16,17 @@ from typing import Annotated, NoReturn
 import typer
 from rich.console import Console
 
-from sdgbridge.cli import admin, data, knowledge, mail, progress, projects, reference, serve
+from sdgbridge.cli import (
+    accounts,
+    admin,
+    data,
+    knowledge,
+    mail,
+    progress,
+    projects,
+    reference,
+    serve,
+)
 from sdgbridge.cli.state import CliState
 from sdgbridge.config import load_settings
 from sdgbridge.db.faults import disk_full_error
@@ -42,6 +52,8 @@ app.add_typer(projects.app, name="projects")
 app.add_typer(projects.orgs_app, name="orgs")
 app.add_typer(knowledge.app, name="docs")
 app.add_typer(mail.app, name="mail")
+for name, group in accounts.GROUPS:  # users, keys
+    app.add_typer(group, name=name)
 
 # Errors of the file system that a path given on the command line causes, in words.
 _PATH_PROBLEMS: dict[type[OSError], str] = {

@@ -8,7 +8,8 @@
 * :class:`TokenFirst` checks the bearer token of a write (a route behind
   :func:`~sdgbridge.web.auth.require_token`) before its body is read: FastAPI reads and
   parses the body before it runs a route's dependencies, so without it anyone could make
-  the server read and parse a write's body.
+  the server read and parse a write's body. The write then runs as the token's actor
+  (:func:`sdgbridge.actors.acting_as`), so the audit trail names who wrote.
 
 The size of a request's head (request line and headers) is bounded by the server:
 :class:`sdgbridge.web.protocol.HeadLimitHttpTools`.
@@ -22,10 +23,12 @@ from typing import Any
 import orjson
 from fastapi import APIRouter
 from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
 from starlette.routing import compile_path
 
+from sdgbridge.actors import acting_as
 from sdgbridge.errors import SdgBridgeError
-from sdgbridge.web.auth import bearer_token, check_token, require_token
+from sdgbridge.web.auth import require_token, warn_legacy, writer
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -122,8 +125,8 @@ class _Counted:
 class TokenFirst:
     """Check the bearer token of a write (a route of ``routers`` behind
     :func:`~sdgbridge.web.auth.require_token`, mounted under ``prefix``) before its body is
-    read: a refusal (401, or 503 when the server has no token) answers at once, in the API's
-    error shape."""
+    read: a refusal (401; 403 for a key without the write scope; 503 for a shared token
+    the server does not have) answers at once, in the API's error shape."""
 
     def __init__(self, app: ASGIApp, prefix: str, routers: Sequence[APIRouter]) -> None:
         self.app = app
@@ -133,14 +136,20 @@ class TokenFirst:
                        and any(d.call is require_token for d in r.dependant.dependencies)]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":  # start-up: say so if the shared token is in use
+            warn_legacy(scope["app"].state.settings)
         if scope["type"] == "http" and scope["method"] not in READS and self._is_write(scope):
             header = next((v.decode("latin-1") for k, v in scope["headers"]
                            if k == b"authorization"), None)
-            try:
-                check_token(scope["app"].state.settings.api_token, bearer_token(header))
+            state = scope["app"].state
+            try:  # a key is looked up in the store: off the event loop
+                actor = await run_in_threadpool(writer, state.settings, state.engine, header,
+                                                f"{scope['method']} {scope['path']}")
             except SdgBridgeError as exc:
                 return await send_error(send, exc.status, str(exc),
                                         getattr(exc, "headers", None))
+            with acting_as(actor):
+                return await self.app(scope, receive, send)
         await self.app(scope, receive, send)
 
     def _is_write(self, scope: Scope) -> bool:

@@ -38,8 +38,10 @@ from prometheus_client import (
     multiprocess,
 )
 from sqlalchemy import Engine, event
+from starlette.concurrency import run_in_threadpool
 
 from sdgbridge import timing
+from sdgbridge.accounts.keys import authenticate
 from sdgbridge.web.auth import bearer_token
 
 Scope = MutableMapping[str, Any]
@@ -161,21 +163,31 @@ def worker_stopped() -> None:
 
 
 async def metrics_endpoint(request: Request) -> Response:
-    """``GET /metrics``: 404 when the ``metrics`` setting is off; 401 (503 without an
-    ``api_token``) when ``metrics_token_required`` is on and the token is not sent."""
+    """``GET /metrics``: 404 when the ``metrics`` setting is off; when
+    ``metrics_token_required`` is on, a personal API key with the ``admin`` scope (403
+    without it) or the shared token is needed (401; 503 without an ``api_token``)."""
     settings = request.app.state.settings
     if not settings.metrics:
         return _refusal(404, "Metrics are off on this server (the metrics setting).")
     if settings.metrics_token_required:
         configured = settings.api_token
         given = bearer_token(request.headers.get("authorization"))
+        key = None if not given else await run_in_threadpool(
+            authenticate, request.app.state.engine, given)
+        if key is not None:
+            if "admin" not in key.scopes:
+                return _refusal(403, "This API key lacks the 'admin' scope, which /metrics "
+                                "needs (metrics_token_required is set).")
+            return Response(exposition(), media_type=CONTENT_TYPE_LATEST)
         if configured is None:
             return _refusal(503, "metrics_token_required is set but the server has no "
-                            "api_token: set SDGBRIDGE_API_TOKEN, or turn the requirement off.")
+                            "api_token: send a personal API key with the admin scope, set "
+                            "SDGBRIDGE_API_TOKEN, or turn the requirement off.")
         if not given or not hmac.compare_digest(given.encode(),
                                                 configured.get_secret_value().encode()):
-            return _refusal(401, "Send the server's API token as `Authorization: Bearer "
-                            "<token>` (metrics_token_required is set).",
+            return _refusal(401, "Send an API key with the admin scope, or the server's API "
+                            "token, as `Authorization: Bearer <token>` (metrics_token_required "
+                            "is set).",
                             {"WWW-Authenticate": "Bearer"})
     return Response(exposition(), media_type=CONTENT_TYPE_LATEST)
 

@@ -11,7 +11,8 @@ before the app sees it:
   (:class:`Buckets`; ``rate_limit_per_minute``, ``rate_limit_burst``); empty, the request is
   answered 429 with ``Retry-After``. The client is the peer, or for a peer listed in
   ``trusted_proxies`` the rightmost address of ``X-Forwarded-For`` that is not a proxy
-  (:func:`client_address`). With the token there is no rate limit.
+  (:func:`client_address`). With a live API key (or the shared token) there is no rate
+  limit.
 * **a bound in flight per process**, per kind (:class:`Slots`; ``align_concurrency``,
   ``heavy_read_concurrency``), for everyone: a request past it waits on the event loop (no
   thread) up to ``concurrency_wait`` seconds for a turn, then is answered 503 with
@@ -33,6 +34,8 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Sequence
 from urllib.parse import parse_qs
+
+from starlette.concurrency import run_in_threadpool
 
 from sdgbridge.config import Settings
 from sdgbridge.web.auth import bearer_token, token_valid
@@ -196,7 +199,7 @@ class Throttle:
             return await self.app(scope, receive, send)
         settings: Settings = scope["app"].state.settings
         buckets = self._ready(settings)
-        if buckets is not None and not self._trusted(scope, settings):
+        if buckets is not None and not await self._trusted(scope, settings):
             wait = buckets.take(client_address(scope, self._proxies))
             if wait > 0:
                 return await send_error(send, 429, too_many(wait, settings),
@@ -223,7 +226,12 @@ class Throttle:
         return self._buckets
 
     @staticmethod
-    def _trusted(scope: Scope, settings: Settings) -> bool:
+    async def _trusted(scope: Scope, settings: Settings) -> bool:
+        """Whether the request carries a live API key or the shared token."""
         header = next((v.decode("latin-1") for k, v in scope["headers"]
                        if k == b"authorization"), None)
-        return token_valid(settings.api_token, bearer_token(header))
+        given = bearer_token(header)
+        if given is None:
+            return False
+        return await run_in_threadpool(token_valid, settings, scope["app"].state.engine,
+                                       given)

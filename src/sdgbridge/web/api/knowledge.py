@@ -25,6 +25,7 @@ from sqlalchemy import Engine
 
 import sdgbridge.web.api.models as m
 from sdgbridge import knowledge as kb
+from sdgbridge.accounts.owners import document_owner
 from sdgbridge.config import Settings
 from sdgbridge.errors import SdgBridgeError
 from sdgbridge.files import public_names
@@ -35,7 +36,7 @@ from sdgbridge.knowledge.records import (
     tag_records,
 )
 from sdgbridge.knowledge.store import require_document
-from sdgbridge.web.auth import TokenDep, Trusted
+from sdgbridge.web.auth import TokenDep, Trusted, Writer, permit
 from sdgbridge.web.deps import (
     CLEAN,
     MAX_ID,
@@ -190,10 +191,12 @@ def align(engine: EngineDep, settings: SettingsDep, trusted: Trusted, emb: Embed
                        responses={201: {"model": m.Added}, 409: {"model": m.ErrorBody,
                                   "description": "The text is already stored."}},
                        summary="Add a record typed in")
-def add_record(engine: EngineDep, emb: EmbedderDep,
+def add_record(engine: EngineDep, emb: EmbedderDep, actor: Writer,
                body: Annotated[m.DocumentCreate, Body()]) -> Response:
     """Add a practice, report, plan … typed in: chunked, embedded and tagged with SDG goals
-    and targets. The same text stored already is refused (409) and nothing is written."""
+    and targets. The same text stored already is refused (409) and nothing is written.
+    An administrator, an analyst or a partner editor (for its organisation) adds one."""
+    permit(engine, actor, "create", "document", actor.organisation_id, body.title)
     values = body.model_dump()
     values["countries"] = tuple(values["countries"])
     with WRITER:
@@ -207,10 +210,12 @@ def add_record(engine: EngineDep, emb: EmbedderDep,
 
 @writes.post("/documents/{doc_id}/tags", responses={200: {"model": m.Tags}},
                        summary="Correct a document's SDG tag")
-def correct(engine: EngineDep, doc_id: DocId,
+def correct(engine: EngineDep, doc_id: DocId, actor: Writer,
             body: Annotated[m.TagCorrection, Body()]) -> Response:
     """A user's correction: ``set`` or ``remove`` a goal or target. It wins over the model,
-    now and after every re-tagging. Answers the tags in force."""
+    now and after every re-tagging. Answers the tags in force. An administrator or analyst
+    corrects any document, a partner editor its organisation's."""
+    permit(engine, actor, "update", "document", document_owner(engine, doc_id), str(doc_id))
     with WRITER:
         tags = kb.correct_tag(engine, doc_id, body.code, body.action)
     return json_response({"ok": True, "tags": tag_records(tags)})

@@ -1,7 +1,9 @@
 """Organisations, the partner registry: listings, one organisation with its history; and the
 writes (register, change, archive: :data:`writes`), through the same library functions as
-``sdgbridge orgs …``, recorded with origin ``api``. Every write needs the bearer token
-(:mod:`sdgbridge.web.auth`); writes go one at a time (``WRITER``: SQLite has one writer).
+``sdgbridge orgs …``, recorded with origin ``api``. Every write needs an API key with the
+write scope (:mod:`sdgbridge.web.auth`) whose role may make it
+(:mod:`sdgbridge.accounts.roles`: a partner editor changes its own organisation only);
+writes go one at a time (``WRITER``: SQLite has one writer).
 
 An organisation is named by its ref or ``org:<id>``; the key takes the rest of the path
 (the ``key`` convertor of :mod:`sdgbridge.web.deps`).
@@ -20,6 +22,7 @@ from fastapi import APIRouter, Body, Query
 from fastapi.responses import Response
 
 import sdgbridge.web.api.models as m
+from sdgbridge.accounts.users import org_id
 from sdgbridge.projects.orgs import (
     archive_org,
     create_org,
@@ -30,7 +33,7 @@ from sdgbridge.projects.orgs import (
     update_org,
 )
 from sdgbridge.projects.privacy import public_history, public_org, public_orgs
-from sdgbridge.web.auth import TokenDep, Trusted
+from sdgbridge.web.auth import TokenDep, Trusted, Writer, permit
 from sdgbridge.web.deps import CLEAN, WRITE_ORIGIN, WRITER, CodelistsDep, EngineDep
 from sdgbridge.web.render import json_response, rows, table_response, written
 
@@ -93,9 +96,10 @@ def _private(response: Response) -> Response:
 
 @writes.post("/organisations", status_code=201, responses=m.CREATED,
              summary="Register an organisation")
-def add_organisation(engine: EngineDep, codelists: CodelistsDep,
+def add_organisation(engine: EngineDep, codelists: CodelistsDep, actor: Writer,
                      body: Annotated[m.OrganisationCreate, Body()]) -> Response:
     """Register an organisation; its codes are checked against the IATI code lists."""
+    permit(engine, actor, "create", "organisation", None, body.ref or body.name_en)
     with WRITER:
         org_id = create_org(engine, codelists=codelists, origin=WRITE_ORIGIN,
                             **body.model_dump())
@@ -104,10 +108,12 @@ def add_organisation(engine: EngineDep, codelists: CodelistsDep,
 
 @writes.patch("/organisations/{key:key}", responses=m.WRITTEN,
               summary="Change an organisation")
-def change_organisation(engine: EngineDep, codelists: CodelistsDep, key: str,
+def change_organisation(engine: EngineDep, codelists: CodelistsDep, key: str, actor: Writer,
                         body: Annotated[m.OrganisationUpdate, Body()]) -> Response:
     """Change the fields given (``null`` empties one); answers what changed as
-    field -> [old, new] (nothing when the values are the stored ones)."""
+    field -> [old, new] (nothing when the values are the stored ones). An administrator
+    or analyst changes any organisation, a partner editor its own."""
+    permit(engine, actor, "update", "organisation", org_id(engine, key), key)
     changes = body.model_dump(exclude_unset=True)
     with WRITER:
         diff = update_org(engine, key, codelists, WRITE_ORIGIN, **changes)
@@ -117,9 +123,10 @@ def change_organisation(engine: EngineDep, codelists: CodelistsDep, key: str,
 
 @writes.post("/organisations/{key:key}/archive", responses=m.WRITTEN,
              summary="Archive an organisation")
-def archive_organisation(engine: EngineDep, key: str) -> Response:
+def archive_organisation(engine: EngineDep, key: str, actor: Writer) -> Response:
     """Archive an organisation (kept with its history, left out of lists); ``archived`` is
     false when it already was."""
+    permit(engine, actor, "archive", "organisation", org_id(engine, key), key)
     with WRITER:
         archived = archive_org(engine, key, WRITE_ORIGIN)
     return written(key, archived=archived)

@@ -16,13 +16,14 @@ from fastapi import APIRouter, Body, Query
 from fastapi.responses import Response
 
 import sdgbridge.web.api.models as m
+from sdgbridge.accounts.owners import org_by_ref, project_owner
 from sdgbridge.errors import NotFound
 from sdgbridge.files import public_name
 from sdgbridge.projects.coordination import money_against_progress, projects_frame
 from sdgbridge.projects.editing import archive_project, create_project, update_project
 from sdgbridge.projects.overlaps import DEFAULT_SIMILARITY, overlaps, partner_network
 from sdgbridge.projects.queries import project_detail, project_history, project_table, three_w
-from sdgbridge.web.auth import TokenDep
+from sdgbridge.web.auth import TokenDep, Writer, permit
 from sdgbridge.web.deps import (
     CLEAN,
     WRITE_ORIGIN,
@@ -112,10 +113,12 @@ def show_project(engine: EngineDep, identifier: str) -> Response:
 # ---- writes -----------------------------------------------------------------------------
 
 @writes.post("/projects", status_code=201, responses=m.CREATED, summary="Create a project")
-def add_project(engine: EngineDep, codelists: CodelistsDep,
+def add_project(engine: EngineDep, codelists: CodelistsDep, actor: Writer,
                 body: Annotated[m.ProjectCreate, Body()]) -> Response:
     """Create a project by hand (not from an IATI file); the reporting and participating
-    organisations must be registered."""
+    organisations must be registered. A partner editor creates its own organisation's."""
+    permit(engine, actor, "create", "project", org_by_ref(engine, body.reporting_org_ref),
+           body.identifier)
     values = body.model_dump()
     values["participants"] = [(p["role"], p["ref"]) for p in values["participants"]]
     with WRITER:
@@ -126,9 +129,10 @@ def add_project(engine: EngineDep, codelists: CodelistsDep,
 
 @writes.patch("/projects/{identifier:key}", responses=m.WRITTEN, summary="Change a project")
 def change_project(engine: EngineDep, codelists: CodelistsDep, identifier: str,
-                   body: Annotated[m.ProjectUpdate, Body()]) -> Response:
+                   actor: Writer, body: Annotated[m.ProjectUpdate, Body()]) -> Response:
     """Change fields of a project made by hand (``null`` empties one); answers what
-    changed as field -> [old, new]."""
+    changed as field -> [old, new]. A partner editor changes its own organisation's."""
+    permit(engine, actor, "update", "project", project_owner(engine, identifier), identifier)
     changes = body.model_dump(exclude_unset=True)
     with WRITER:
         diff = update_project(engine, identifier, codelists, WRITE_ORIGIN, **changes)
@@ -137,8 +141,9 @@ def change_project(engine: EngineDep, codelists: CodelistsDep, identifier: str,
 
 @writes.post("/projects/{identifier:key}/archive", responses=m.WRITTEN,
              summary="Archive a project")
-def archive_one_project(engine: EngineDep, identifier: str) -> Response:
+def archive_one_project(engine: EngineDep, identifier: str, actor: Writer) -> Response:
     """Archive a project made by hand (kept with its history)."""
+    permit(engine, actor, "archive", "project", project_owner(engine, identifier), identifier)
     with WRITER:
         archived = archive_project(engine, identifier, WRITE_ORIGIN)
     return written(identifier, archived=archived)
