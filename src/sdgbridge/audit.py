@@ -25,7 +25,7 @@ first), :func:`write_events_csv` (formula-safe CSV, :mod:`sdgbridge.csvsafe`).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -43,10 +43,11 @@ from sdgbridge.errors import SdgBridgeError
 OUTCOMES = ("done", "refused")
 COLUMNS = ("id", "at", "actor", "via", "account_id", "organisation_id", "action",
            "record_type", "record_key", "outcome", "before", "after", "message")
-SCHEMA = {"id": pl.Int64, "at": pl.Datetime("us", "UTC"), "actor": pl.Utf8, "via": pl.Utf8,
-          "account_id": pl.Int64, "organisation_id": pl.Int64, "action": pl.Utf8,
-          "record_type": pl.Utf8, "record_key": pl.Utf8, "outcome": pl.Utf8,
-          "before": pl.Utf8, "after": pl.Utf8, "message": pl.Utf8}
+SCHEMA: dict[str, Any] = {
+    "id": pl.Int64, "at": pl.Datetime("us", "UTC"), "actor": pl.Utf8, "via": pl.Utf8,
+    "account_id": pl.Int64, "organisation_id": pl.Int64, "action": pl.Utf8,
+    "record_type": pl.Utf8, "record_key": pl.Utf8, "outcome": pl.Utf8, "before": pl.Utf8,
+    "after": pl.Utf8, "message": pl.Utf8}
 MAX_LIMIT = 10_000
 
 
@@ -150,7 +151,7 @@ def _moment(value: date | datetime | str | None, end: bool = False) -> datetime 
     return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _frame(rows: list[Any]) -> pl.DataFrame:
+def _frame(rows: Sequence[Any]) -> pl.DataFrame:
     out = []
     for r in rows:
         row = dict(r._mapping)
@@ -160,6 +161,20 @@ def _frame(rows: list[Any]) -> pl.DataFrame:
     return pl.DataFrame(out, schema=SCHEMA)
 
 
+def _where(record_type: str | None, record_key: object, actor: str | None,
+           since: date | datetime | str | None, until: date | datetime | str | None,
+           outcome: str | None) -> list[Any]:
+    if outcome is not None and outcome not in OUTCOMES:
+        raise SdgBridgeError(f"outcome {outcome!r}: use one of {', '.join(OUTCOMES)}.")
+    e = t.audit_event.c
+    where = [column == value for column, value in (
+        (e.record_type, record_type), (e.actor, actor), (e.outcome, outcome),
+        (e.record_key, None if record_key is None else str(record_key)))
+        if value is not None]
+    start, end = _moment(since), _moment(until, end=True)
+    return where + ([e.at >= start] if start else []) + ([e.at < end] if end else [])
+
+
 def events(engine: Engine, record_type: str | None = None, record_key: object = None,
            actor: str | None = None, since: date | datetime | str | None = None,
            until: date | datetime | str | None = None, outcome: str | None = None,
@@ -167,26 +182,24 @@ def events(engine: Engine, record_type: str | None = None, record_key: object = 
     """The events matching every filter given, newest first (``limit`` at most
     :data:`MAX_LIMIT`). ``actor``: the label exactly (``cli:amina``, ``iati import 3``);
     ``since`` / ``until``: a date (``until`` includes that day) or a datetime."""
-    if outcome is not None and outcome not in OUTCOMES:
-        raise SdgBridgeError(f"outcome {outcome!r}: use one of {', '.join(OUTCOMES)}.")
     if not 0 < limit <= MAX_LIMIT or offset < 0:
         raise SdgBridgeError(f"limit {limit}, offset {offset}: the limit is 1 to "
                              f"{MAX_LIMIT} and the offset not negative.")
-    e = t.audit_event.c
-    stmt = select(t.audit_event)
-    for column, value in ((e.record_type, record_type), (e.actor, actor),
-                          (e.outcome, outcome),
-                          (e.record_key, None if record_key is None else str(record_key))):
-        if value is not None:
-            stmt = stmt.where(column == value)
-    start, end = _moment(since), _moment(until, end=True)
-    if start is not None:
-        stmt = stmt.where(e.at >= start)
-    if end is not None:
-        stmt = stmt.where(e.at < end)
+    where = _where(record_type, record_key, actor, since, until, outcome)
+    stmt = select(t.audit_event).where(*where).order_by(t.audit_event.c.id.desc())
     with engine.connect() as conn:
-        rows = conn.execute(stmt.order_by(e.id.desc()).limit(limit).offset(offset)).all()
+        rows = conn.execute(stmt.limit(limit).offset(offset)).all()
     return _frame(rows)
+
+
+def count(engine: Engine, record_type: str | None = None, record_key: object = None,
+          actor: str | None = None, since: date | datetime | str | None = None,
+          until: date | datetime | str | None = None, outcome: str | None = None) -> int:
+    """How many events match the filters (of :func:`events`): all of them without any."""
+    where = _where(record_type, record_key, actor, since, until, outcome)
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(t.audit_event)
+                                .where(*where)).scalar_one())
 
 
 def history(engine: Engine, record_type: str, record_key: object) -> pl.DataFrame:
@@ -196,12 +209,6 @@ def history(engine: Engine, record_type: str, record_key: object) -> pl.DataFram
         rows = conn.execute(select(t.audit_event).where(
             e.record_type == record_type, e.record_key == str(record_key)).order_by(e.id)).all()
     return _frame(rows)
-
-
-def count(engine: Engine) -> int:
-    """How many events the trail holds."""
-    with engine.connect() as conn:
-        return int(conn.execute(select(func.count()).select_from(t.audit_event)).scalar_one())
 
 
 def write_events_csv(found: pl.DataFrame, file: str | Path | IO[str] | IO[bytes] | None = None
