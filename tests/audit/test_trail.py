@@ -6,11 +6,12 @@ not), a rolled-back write leaves no event, the store refuses to change or delete
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, delete, update
+from sqlalchemy import Engine, delete, select, update
 from sqlalchemy.exc import DBAPIError
 from typer.testing import CliRunner
 
@@ -22,10 +23,12 @@ from sdgbridge.db import tables as t
 from sdgbridge.errors import NotFound, SdgBridgeError
 from sdgbridge.projects.editing import update_project
 from sdgbridge.projects.iati.codelists import load_codelists
+from sdgbridge.projects.iati.parse import parse_activities
 from sdgbridge.projects.orgs import archive_org, create_org
+from sdgbridge.projects.store import ImportReport, import_batch
 from sdgbridge.reference.geography import define_group, delete_group
 from sdgbridge.web.app import create_app
-from tests.helpers import IATI_CODELISTS, import_specimens
+from tests.helpers import IATI_ACTIVITIES, IATI_CODELISTS, import_specimens
 
 TOKEN = "k7Jx-2vQp_9ZsLw4Rt8YbN3mHc6FdGe1"
 AMINA = Actor("cli:amina", "cli")
@@ -157,3 +160,25 @@ def test_api_lists_the_trail_with_the_token_only(engine: Engine) -> None:
         assert "cli:amina" in csv.text and csv.headers["x-total-count"] == "1"
         assert client.get("/api/v1/audit", params={"since": "soon"},
                           headers=auth).status_code == 400
+
+
+def test_a_reimport_records_what_changed(engine: Engine, tmp_path: Path) -> None:
+    copy = tmp_path / "usda-kazakhstan.xml"
+    shutil.copy(IATI_ACTIVITIES / copy.name, copy)
+    _import(engine, copy)
+    with engine.connect() as conn:
+        ident, title = conn.execute(select(t.iati_activity.c.iati_identifier,
+                                           t.iati_activity.c.title_en).limit(1)).one()
+    copy.write_text(copy.read_text(encoding="utf-8").replace(title, "A renamed project", 1),
+                    encoding="utf-8")
+    report = _import(engine, copy)
+    found = audit.history(engine, "activity", ident)
+    assert found["action"].to_list() == ["created", "updated"]
+    assert found["actor"][1] == f"iati import {report.import_id}"
+    assert json.loads(found["before"][1])["title_en"] == title
+    assert json.loads(found["after"][1])["title_en"] == "A renamed project"
+
+
+def _import(engine: Engine, path: Path) -> ImportReport:
+    batch = parse_activities([path], load_codelists(IATI_CODELISTS), None)
+    return import_batch(engine, batch, [path])

@@ -133,8 +133,20 @@ def _audit(conn: Connection, report: ImportReport, new: list[str],
                       [(ident, None, {"import_id": report.import_id}) for ident in new],
                       actor=who)
     audit.record_many(conn, "updated", "activity", [
-        (ident, {k: v[0] for k, v in diff.items()}, {k: v[1] for k, v in diff.items()})
-        for ident, diff in diffs.items()], actor=who)
+        (ident, *_sides(diff)) for ident, diff in diffs.items()], actor=who)
+
+
+def _sides(diff: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A change's (before, after): field -> old and field -> new (``children``: the child
+    rows' counts by kind)."""
+    sides: tuple[dict[str, Any], dict[str, Any]] = ({}, {})
+    for field, change in diff.items():
+        if field != "children":
+            sides[0][field], sides[1][field] = change
+    for kind, (old, new) in diff.get("children", {}).items():
+        sides[0].setdefault("children", {})[kind] = old
+        sides[1].setdefault("children", {})[kind] = new
+    return sides
 
 
 def _import_row(conn: Connection, batch: IatiBatch, files: list[Path], r: ImportReport,
