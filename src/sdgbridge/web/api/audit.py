@@ -40,7 +40,9 @@ class AuditEvent(BaseModel):
     message: str | None
 
 
-@router.get("/audit", responses=m.page_of(AuditEvent), summary="The audit trail",
+@router.get("/audit", response_model=None, summary="The audit trail",
+            responses={200: {"model": m.Page[AuditEvent], "content": {
+                "text/csv": {"schema": {"type": "string"}}}}},
             description="Every write and every refused write that reached a rule, newest "
             "first, filtered by record type, key, actor, dates and outcome. Needs the bearer "
             "token. `format=csv`: CSV (formula-safe).")
