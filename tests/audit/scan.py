@@ -8,9 +8,10 @@ import ast
 from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "sdgbridge"
-# The shells (they call the library), the store's own machinery, the accounts (another
-# helper's, audited there), and the trail itself.
-SKIPPED = ("cli", "web", "db", "accounts", "audit.py", "testing.py")
+# The shells (they call the library), the store's own machinery, the trail itself, the
+# mail outbox (operational state, not a record) and the accounts (audited by their own
+# module's tests; to be added here once they declare their specimens).
+SKIPPED = ("cli", "web", "db", "accounts", "audit.py", "testing.py", "mail.py")
 
 
 def _opens_write(node: ast.AST) -> bool:

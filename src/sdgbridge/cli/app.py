@@ -25,6 +25,7 @@ from sdgbridge.config import load_settings
 from sdgbridge.db.faults import disk_full_error
 from sdgbridge.errors import SdgBridgeError
 
+SHELLS = ("serve",)  # commands that run another shell: they do not act as the cli user
 app = typer.Typer(help="sdgbridge: official SDG data, with provenance, for a regional SDG centre.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
 
@@ -38,8 +39,10 @@ def _root(ctx: typer.Context, database_url: Annotated[str | None, typer.Option(
               "name).")] = None) -> None:
     ctx.obj = CliState(load_settings(**({"database_url": database_url} if database_url
                                         else {})))
-    # The command runs as the named local user; the root context closes after it.
-    ctx.with_resource(acting_as(cli_actor(user or ctx.obj.settings.cli_user)))
+    # The command runs as the named local user (the root context closes after it); not the
+    # server, whose requests act as the web says (each request its own actor).
+    if ctx.invoked_subcommand not in SHELLS:
+        ctx.with_resource(acting_as(cli_actor(user or ctx.obj.settings.cli_user)))
 
 
 # Top-level commands (groups without a name), then the named groups.
