@@ -101,12 +101,13 @@ def refused(engine: Engine, action: str, record_type: str, record_key: object,
 @contextmanager
 def refusing(engine: Engine, action: str, record_type: str, record_key: object
              ) -> Iterator[None]:
-    """Run a write; a :class:`Refusal` raised in it is recorded (:func:`refused`), then
-    raised on."""
+    """Run a write; a :class:`Refusal` raised in it is recorded (:func:`refused`, with the
+    message the public may read: no server paths, since the trail is served), then raised
+    on."""
     try:
         yield
     except Refusal as exc:
-        refused(engine, action, record_type, record_key, str(exc))
+        refused(engine, action, record_type, record_key, exc.public_message())
         raise
 
 

@@ -5,8 +5,10 @@ not), a rolled-back write leaves no event, the store refuses to change or delete
 
 from __future__ import annotations
 
+import importlib
 import json
 import shutil
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -49,7 +51,7 @@ def test_refusal_by_a_rule_is_recorded_and_nothing_else(engine: Engine) -> None:
     assert found.select("actor", "action", "record_type", "record_key").rows() == [
         ("cli:amina", "removed", "group", "M49_143"),
         ("cli:amina", "updated", "activity", ident)]
-    assert "imported from" in found["message"][1]
+    assert "imported from usda-kazakhstan.xml:" in found["message"][1]  # no server path
 
 
 def test_not_found_and_bad_input_are_not_recorded(engine: Engine) -> None:
@@ -98,6 +100,9 @@ def test_reading_filters_and_history(engine: Engine) -> None:
     assert audit.events(engine, record_type="group", since="2000-01-01",
                         until="2000-12-31").is_empty()
     assert audit.count(engine, record_type="group") == 3
+    today = datetime.now(UTC).date()
+    assert audit.count(engine, record_type="group", since=today, until=today) == 3
+    assert audit.count(engine, record_type="group", since=today + timedelta(days=1)) == 0
     with pytest.raises(SdgBridgeError, match="yyyy-mm-dd"):
         audit.events(engine, since="yesterday")
 
@@ -182,3 +187,16 @@ def test_a_reimport_records_what_changed(engine: Engine, tmp_path: Path) -> None
 def _import(engine: Engine, path: Path) -> ImportReport:
     batch = parse_activities([path], load_codelists(IATI_CODELISTS), None)
     return import_batch(engine, batch, [path])
+
+
+def test_the_server_does_not_act_as_the_cli_user(cli_store: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """``sdgbridge serve``'s requests act as the web says, not as whoever started it."""
+    root = importlib.import_module("sdgbridge.cli.app")
+    entered: list[str] = []
+    monkeypatch.setattr(root, "acting_as", lambda who: entered.append(who.label) or
+                        acting_as(who))
+    _run("serve", "--help")
+    assert entered == []
+    _run("--as", "amina", "groups", "list")
+    assert entered == ["cli:amina"]
