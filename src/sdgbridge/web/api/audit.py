@@ -18,7 +18,7 @@ from sdgbridge.web.deps import CLEAN, EngineDep
 from sdgbridge.web.render import csv_response, table_response
 
 router = APIRouter(tags=["audit"], dependencies=[TokenDep, CLEAN],
-                   responses=m.errors(400, 401, 422, 503))
+                   responses=m.WRITE_ERRORS)  # the errors of a request with the token
 
 
 class AuditEvent(BaseModel):
