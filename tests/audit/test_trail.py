@@ -23,6 +23,9 @@ from sdgbridge.cli import app
 from sdgbridge.config import Settings
 from sdgbridge.db import tables as t
 from sdgbridge.errors import NotFound, SdgBridgeError
+from sdgbridge.ingest.load import ingest
+from sdgbridge.knowledge.embed import HashingEmbedder
+from sdgbridge.knowledge.service import add_document, remove_document
 from sdgbridge.projects.editing import update_project
 from sdgbridge.projects.iati.codelists import load_codelists
 from sdgbridge.projects.iati.parse import parse_activities
@@ -30,7 +33,7 @@ from sdgbridge.projects.orgs import archive_org, create_org
 from sdgbridge.projects.store import ImportReport, import_batch
 from sdgbridge.reference.geography import define_group, delete_group
 from sdgbridge.web.app import create_app
-from tests.helpers import IATI_ACTIVITIES, IATI_CODELISTS, import_specimens
+from tests.helpers import IATI_ACTIVITIES, IATI_CODELISTS, SDG_CSV, import_specimens
 
 TOKEN = "k7Jx-2vQp_9ZsLw4Rt8YbN3mHc6FdGe1"
 AMINA = Actor("cli:amina", "cli")
@@ -200,3 +203,16 @@ def test_the_server_does_not_act_as_the_cli_user(cli_store: Path,
     assert entered == []
     _run("--as", "amina", "groups", "list")
     assert entered == ["cli:amina"]
+
+
+def test_the_trail_names_files_not_server_folders(engine: Engine, tmp_path: Path) -> None:
+    """The trail is served (the API): a file read shows by its name only."""
+    doc = tmp_path / "water-plan.md"
+    doc.write_text("# Water plan\n\nClean water for every school.", encoding="utf-8")
+    report = add_document(engine, doc, embedder=HashingEmbedder(), tag=False)
+    ingest(engine, SDG_CSV / "SI_POV_DAY1.csv")
+    remove_document(engine, report.document_id)
+    found = audit.events(engine)
+    text = " ".join(v or "" for v in found["before"].to_list() + found["after"].to_list())
+    assert "water-plan.md" in text and "SI_POV_DAY1.csv" in text
+    assert str(tmp_path) not in text and str(SDG_CSV) not in text

@@ -26,7 +26,7 @@ from sdgbridge.db import tables as t
 from sdgbridge.db.bulk import bulk_transaction
 from sdgbridge.db.values import render_value
 from sdgbridge.errors import IngestRejected, InputError, Rejection
-from sdgbridge.files import fingerprint
+from sdgbridge.files import fingerprint, public_name
 from sdgbridge.ingest.incremental import plan_release
 from sdgbridge.ingest.merge import MergeCounts, merge_observations
 from sdgbridge.ingest.model import ATTRIBUTES, OBS_COLUMNS, Batch, Reader
@@ -215,7 +215,7 @@ def _merge(conn: Connection, batch: Batch, valid: pl.DataFrame, report: IngestRe
         rows_loaded=counts.loaded, rows_unchanged=counts.unchanged,
         rows_superseded=counts.superseded, rows_removed=counts.removed))
     audit.record(conn, "created", "release", release_id, after={
-        "source": report.source, "reader": report.reader, "location": location,
+        "source": report.source, "reader": report.reader, "location": public_name(location),
         "partial": partial, **{k: getattr(report, k) for k in RELEASE_COUNTS}})
 
 

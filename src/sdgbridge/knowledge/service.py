@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Engine, func, select
 from sdgbridge import audit
 from sdgbridge.db import tables as t
 from sdgbridge.errors import InputError, SdgBridgeError
+from sdgbridge.files import public_name
 from sdgbridge.knowledge import store
 
 Progress = Callable[[str, int, int], None]
@@ -259,8 +260,14 @@ def _store_new(conn: Connection, p: _Prepared, embedder: str) -> DocumentReport:
 
 def _audited(p: _Prepared, report: DocumentReport) -> dict[str, Any]:
     """What the audit trail keeps of a stored document: its metadata, countries, tags."""
-    return {**p.meta, "countries": p.countries, "chunks": report.chunks,
-            "tags": tag_codes(report.tags)}
+    return _no_paths({**p.meta, "countries": p.countries, "chunks": report.chunks,
+                      "tags": tag_codes(report.tags)})
+
+
+def _no_paths(fields: dict[str, Any]) -> dict[str, Any]:
+    """A document's fields with its source file named, not the server's folders (the trail
+    is served over the API)."""
+    return fields | {"source": public_name(fields.get("source"))}
 
 
 def tag_codes(tags: Sequence[dict[str, Any]]) -> list[str]:
@@ -281,8 +288,8 @@ def update_document(conn: Connection, doc_id: int, p: _Prepared, embedder: str
                     ) -> DocumentReport:
     """Store new content for document ``doc_id`` (its user corrections are kept)."""
     before = store.require_document(conn, doc_id)
-    before = {k: before[k] for k in p.meta} | {
-        "countries": store.document_countries(conn, doc_id)}
+    before = _no_paths({k: before[k] for k in p.meta} | {
+        "countries": store.document_countries(conn, doc_id)})
     ids = store.replace_document(conn, doc_id, p.meta, p.countries, _rows(p), embedder)
     report = _finish(conn, p, doc_id, ids, "updated")
     audit.record(conn, "updated", "document", doc_id, before=before,
@@ -365,7 +372,7 @@ def _remove(conn: Connection, doc_id: int) -> Any:
     before = store.require_document(conn, doc_id)
     before["countries"] = store.document_countries(conn, doc_id)
     store.delete_document(conn, doc_id)
-    audit.record(conn, "removed", "document", doc_id, before=before)
+    audit.record(conn, "removed", "document", doc_id, before=_no_paths(before))
     return before["title"]
 
 

@@ -121,8 +121,7 @@ def load_framework(engine: Engine, folder: Path = PACKAGED_FRAMEWORK) -> Framewo
             unique_indicators=sum(1 for r in ind_rows if r["same_as"] is None),
             titles=len(titles),
         )
-        audit.record(conn, "loaded", "framework", folder.name,
-                     after={"folder": str(folder), **asdict(counts)})
+        audit.record(conn, "loaded", "framework", folder.name, after=asdict(counts))
     return counts
 
 
