@@ -9,6 +9,7 @@ came from; ``docs/settings.md`` documents each one (a test keeps it complete).
 
 from __future__ import annotations
 
+import getpass
 import ipaddress
 import os
 import tomllib
@@ -223,6 +224,11 @@ class Settings(BaseSettings):
                            "mail sdgbridge sends.")
     mail_max_attempts: int = Field(10, ge=1, description="Attempts to send one message "
                                    "before it is kept as failed.")
+    cli_user: str = Field(
+        default_factory=lambda: login_name(), min_length=1, max_length=200,
+        description="The named local user the command line acts as (its writes are "
+        "attributed to cli:<name> in the audit trail); `--as` overrides it. Default: the "
+        "login name of whoever runs it.")
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -306,6 +312,15 @@ class _TomlSource(PydanticBaseSettingsSource):
                 f"{', '.join(self.settings_cls.model_fields)} (`sdgbridge settings` shows "
                 "their values and sources).")
         return values
+
+
+def login_name() -> str:
+    """The operating system's login name of whoever runs sdgbridge ("local" when there is
+    none, e.g. in a container without a user entry)."""
+    try:
+        return getpass.getuser() or "local"
+    except (KeyError, OSError):
+        return "local"
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 import polars as pl
 from sqlalchemy import Engine, insert, select
 
+from sdgbridge import audit
 from sdgbridge.assessment.model import RESULT_COLUMNS
 from sdgbridge.db import tables as t
 from sdgbridge.errors import NotFound
@@ -73,6 +74,11 @@ def save(engine: Engine, a: Assessment, *, publish: bool = False) -> int:
             conn.execute(insert(t.assessment_result), [
                 {"run_id": run_id, **{k: r.get(k) for k in STORED}, "details": _details(r)}
                 for r in rows])
+        audit.record(conn, "published" if publish else "saved", "assessment_run", run_id,
+                     after={"method": a.method, "params_version": a.params_version,
+                            "areas": a.areas, "releases": a.releases, "as_of": a.as_of,
+                            "rows": len(rows), "results_sha256": a.results_sha256,
+                            "published": publish})
     a.run_id, a.published = run_id, publish
     return run_id
 

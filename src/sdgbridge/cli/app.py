@@ -5,7 +5,8 @@ engine on first use, kept in Typer's context), the command groups mounted on it,
 Each group is a module that imports only :mod:`.output` and :mod:`.state`: reference data
 (:mod:`.reference`), the SDG data (:mod:`.data`), progress (:mod:`.progress`), serving
 (:mod:`.serve`), backups (:mod:`.admin`), projects and organisations (:mod:`.projects`)
-and the knowledge base (:mod:`.knowledge`).
+and the knowledge base (:mod:`.knowledge`), the audit trail (:mod:`.audit`). The root
+callback also sets who acts (``--as``, the ``cli_user`` setting) for the command.
 """
 
 from __future__ import annotations
@@ -16,9 +17,12 @@ from typing import Annotated, NoReturn
 import typer
 from rich.console import Console
 
+from sdgbridge.actors import acting_as
+from sdgbridge.audit import cli_actor
 from sdgbridge.cli import (
     accounts,
     admin,
+    audit,
     data,
     knowledge,
     mail,
@@ -32,15 +36,24 @@ from sdgbridge.config import load_settings
 from sdgbridge.db.faults import disk_full_error
 from sdgbridge.errors import SdgBridgeError
 
+SHELLS = ("serve",)  # commands that run another shell: they do not act as the cli user
 app = typer.Typer(help="sdgbridge: official SDG data, with provenance, for a regional SDG centre.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
 
 
 @app.callback()
 def _root(ctx: typer.Context, database_url: Annotated[str | None, typer.Option(
-        "--db", help="Store URL (overrides SDGBRIDGE_DATABASE_URL).")] = None) -> None:
+        "--db", help="Store URL (overrides SDGBRIDGE_DATABASE_URL).")] = None,
+          user: Annotated[str | None, typer.Option(
+              "--as", help="Act as this named local user: the audit trail attributes the "
+              "command's writes to cli:USER (default: the cli_user setting, your login "
+              "name).")] = None) -> None:
     ctx.obj = CliState(load_settings(**({"database_url": database_url} if database_url
                                         else {})))
+    # The command runs as the named local user (the root context closes after it); not the
+    # server, whose requests act as the web says (each request its own actor).
+    if ctx.invoked_subcommand not in SHELLS:
+        ctx.with_resource(acting_as(cli_actor(user or ctx.obj.settings.cli_user)))
 
 
 # Top-level commands (groups without a name), then the named groups.
@@ -54,6 +67,7 @@ app.add_typer(knowledge.app, name="docs")
 app.add_typer(mail.app, name="mail")
 for name, group in accounts.GROUPS:  # users, keys
     app.add_typer(group, name=name)
+app.add_typer(audit.app, name="audit")
 
 # Errors of the file system that a path given on the command line causes, in words.
 _PATH_PROBLEMS: dict[type[OSError], str] = {

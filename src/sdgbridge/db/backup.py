@@ -447,6 +447,12 @@ def _restore_sqlite(data: Path, target: Path) -> None:
         source.close()
 
 
+# The store's own functions (the audit trail's trigger function), not those of extensions.
+OWN_FUNCTIONS = ("SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n "
+                 "ON n.oid = p.pronamespace WHERE n.nspname = current_schema() AND NOT EXISTS "
+                 "(SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')")
+
+
 def _restore_postgres(data: Path, engine: Engine, drop: bool) -> None:
     if drop:
         with engine.begin() as conn:
@@ -456,5 +462,7 @@ def _restore_postgres(data: Path, engine: Engine, drop: bool) -> None:
                 conn.execute(text(f'DROP VIEW IF EXISTS "{view}" CASCADE'))
             for seq in inspect(conn).get_sequence_names():
                 conn.execute(text(f'DROP SEQUENCE IF EXISTS "{seq}" CASCADE'))
+            for (function,) in conn.execute(text(OWN_FUNCTIONS)).all():  # trigger functions
+                conn.execute(text(f"DROP FUNCTION IF EXISTS {function} CASCADE"))
     _run_pg("pg_restore", engine.url, ["--no-owner", "--no-privileges", "--single-transaction",
                                        "--exit-on-error", str(data)])

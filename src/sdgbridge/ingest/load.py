@@ -20,12 +20,13 @@ from pathlib import Path
 import polars as pl
 from sqlalchemy import Connection, Engine, insert, select, update
 
+from sdgbridge import audit
 from sdgbridge.csvsafe import write_csv
 from sdgbridge.db import tables as t
 from sdgbridge.db.bulk import bulk_transaction
 from sdgbridge.db.values import render_value
 from sdgbridge.errors import IngestRejected, InputError, Rejection
-from sdgbridge.files import fingerprint
+from sdgbridge.files import fingerprint, public_name
 from sdgbridge.ingest.incremental import plan_release
 from sdgbridge.ingest.merge import MergeCounts, merge_observations
 from sdgbridge.ingest.model import ATTRIBUTES, OBS_COLUMNS, Batch, Reader
@@ -37,6 +38,8 @@ from sdgbridge.reference.geography import declare_areas
 from sdgbridge.timing import timed
 
 Progress = Callable[[str, int, int], None]
+RELEASE_COUNTS = ("rows_read", "rows_loaded", "rows_unchanged", "rows_superseded",
+                  "rows_removed", "rows_rejected", "rows_repeated", "series", "areas")
 MERGE_KEY = ["series_id", "area_code", "period", "dims_id", "units"]
 
 
@@ -211,6 +214,9 @@ def _merge(conn: Connection, batch: Batch, valid: pl.DataFrame, report: IngestRe
     conn.execute(update(t.release).where(t.release.c.id == release_id).values(
         rows_loaded=counts.loaded, rows_unchanged=counts.unchanged,
         rows_superseded=counts.superseded, rows_removed=counts.removed))
+    audit.record(conn, "created", "release", release_id, after={
+        "source": report.source, "reader": report.reader, "location": public_name(location),
+        "partial": partial, **{k: getattr(report, k) for k in RELEASE_COUNTS}})
 
 
 def _prepare(valid: pl.DataFrame, series_ids: pl.DataFrame, dims_ids: pl.DataFrame

@@ -17,8 +17,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select
 
+from sdgbridge import audit
 from sdgbridge.db import tables as t
 from sdgbridge.errors import InputError, SdgBridgeError
+from sdgbridge.files import public_name
 from sdgbridge.knowledge import store
 
 Progress = Callable[[str, int, int], None]
@@ -251,7 +253,26 @@ def _prepare_one(conn: Connection, inp: DocumentInput, emb: Any, tag: bool, keep
 
 def _store_new(conn: Connection, p: _Prepared, embedder: str) -> DocumentReport:
     doc_id, ids = store.insert_document(conn, p.meta, p.countries, _rows(p), embedder)
-    return _finish(conn, p, doc_id, ids, "added")
+    report = _finish(conn, p, doc_id, ids, "added")
+    audit.record(conn, "created", "document", doc_id, after=_audited(p, report))
+    return report
+
+
+def _audited(p: _Prepared, report: DocumentReport) -> dict[str, Any]:
+    """What the audit trail keeps of a stored document: its metadata, countries, tags."""
+    return _no_paths({**p.meta, "countries": p.countries, "chunks": report.chunks,
+                      "tags": tag_codes(report.tags)})
+
+
+def _no_paths(fields: dict[str, Any]) -> dict[str, Any]:
+    """A document's fields with its source file named, not the server's folders (the trail
+    is served over the API)."""
+    return fields | {"source": public_name(fields.get("source"))}
+
+
+def tag_codes(tags: Sequence[dict[str, Any]]) -> list[str]:
+    """The SDG codes of tags in force (a target's code, else its goal's), in order."""
+    return [str(tg["target"] or tg["goal"]) for tg in tags]
 
 
 def _finish(conn: Connection, p: _Prepared, doc_id: int, ids: list[int],
@@ -266,8 +287,14 @@ def _finish(conn: Connection, p: _Prepared, doc_id: int, ids: list[int],
 def update_document(conn: Connection, doc_id: int, p: _Prepared, embedder: str
                     ) -> DocumentReport:
     """Store new content for document ``doc_id`` (its user corrections are kept)."""
+    before = store.require_document(conn, doc_id)
+    before = _no_paths({k: before[k] for k in p.meta} | {
+        "countries": store.document_countries(conn, doc_id)})
     ids = store.replace_document(conn, doc_id, p.meta, p.countries, _rows(p), embedder)
-    return _finish(conn, p, doc_id, ids, "updated")
+    report = _finish(conn, p, doc_id, ids, "updated")
+    audit.record(conn, "updated", "document", doc_id, before=before,
+                 after=_audited(p, report))
+    return report
 
 
 # ---- tags ----------------------------------------------------------------------------
@@ -282,8 +309,12 @@ def tag_document(engine: Engine, doc_id: int, *, embedder: Any = None) -> list[d
     texts = [r.text for r in rows]
     tags = tagger_for(emb).tag("\n\n".join(texts), passages=texts)
     with engine.begin() as conn:
+        before = tag_codes(store.document_tags(conn, doc_id))
         store.save_model_tags(conn, doc_id, tags, {r.text: r.id for r in rows})
-        return store.document_tags(conn, doc_id)
+        after = store.document_tags(conn, doc_id)
+        audit.record(conn, "retagged", "document", doc_id, before={"tags": before},
+                     after={"tags": tag_codes(after)})
+        return after
 
 
 def correct_tag(engine: Engine, doc_id: int, code: str, action: str = "set"
@@ -299,8 +330,13 @@ def correct_tag(engine: Engine, doc_id: int, code: str, action: str = "set"
                 t.target.c.code == target)).scalar() is None:
             raise InputError(f"No SDG target {target}; `sdgbridge framework show --goal "
                              f"{goal}` lists the targets of goal {goal}.")
+        before = tag_codes(store.document_tags(conn, doc_id))
         store.add_correction(conn, doc_id, goal, target, action)
-        return store.document_tags(conn, doc_id)
+        after = store.document_tags(conn, doc_id)
+        audit.record(conn, "tag_corrected", "document", doc_id,
+                     before={"tags": before}, after={"tags": tag_codes(after),
+                                                     "correction": [action, target or goal]})
+        return after
 
 
 def correct_tags(engine: Engine, doc_id: int, set_codes: Sequence[str] = (),
@@ -327,9 +363,17 @@ def parse_code(code: str) -> tuple[int, str | None]:
 def remove_document(engine: Engine, doc_id: int) -> str:
     """Delete a document with its chunks, embeddings, tags and corrections; its title."""
     with engine.begin() as conn:
-        title = store.require_document(conn, doc_id)["title"]
-        store.delete_document(conn, doc_id)
+        title = _remove(conn, doc_id)
     return str(title)
+
+
+def _remove(conn: Connection, doc_id: int) -> Any:
+    """Delete one document, recording it (its stored fields) in the audit trail; its title."""
+    before = store.require_document(conn, doc_id)
+    before["countries"] = store.document_countries(conn, doc_id)
+    store.delete_document(conn, doc_id)
+    audit.record(conn, "removed", "document", doc_id, before=_no_paths(before))
+    return before["title"]
 
 
 # ---- project descriptions from the registry ------------------------------------------
@@ -394,7 +438,7 @@ def index_projects(engine: Engine, *, embedder: Any = None, tag: bool = True,
     gone = [doc_id for source, (doc_id, _) in stored.items() if source not in current]
     with engine.begin() as conn:
         for doc_id in gone:
-            store.delete_document(conn, doc_id)
+            _remove(conn, doc_id)
     report.removed = len(gone)
     return report
 

@@ -26,6 +26,7 @@ import polars as pl
 from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.engine import RowMapping
 
+from sdgbridge import audit
 from sdgbridge.db import tables as t
 from sdgbridge.errors import NotFound, SdgBridgeError
 from sdgbridge.files import public_name
@@ -149,7 +150,7 @@ def _activity(conn: Connection, identifier: str) -> RowMapping:
         raise _naming_file(lambda file: (
             f"Project {identifier!r} was imported from {file}: change it at its publisher "
             "and import it again. Only projects made with `sdgbridge projects create` are "
-            "edited here."), row["source_file"])
+            "edited here."), row["source_file"], audit.Refusal)
     return row
 
 
@@ -228,6 +229,8 @@ def create_project(engine: Engine, *, identifier: str, title_en: str, reporting_
                                    if v is not None and k not in ("last_updated", "line")}
         details |= {k: [None, v] for k, v in (("countries", codes), ("sectors", dac)) if v}
         write_change(conn, "activity", ident, origin, "created", details)
+        audit.record(conn, "created", "activity", ident,
+                     after={k: v[1] for k, v in details.items()})
     return ident
 
 
@@ -252,10 +255,11 @@ def _ensure_new(conn: Connection, ident: str) -> None:
             "again."), found.source_file)
 
 
-def _naming_file(message: Callable[[str], str], source_file: str) -> SdgBridgeError:
+def _naming_file(message: Callable[[str], str], source_file: str,
+                 kind: type[SdgBridgeError] = SdgBridgeError) -> SdgBridgeError:
     """The error ``message(file)`` naming a project's file: its whole path for the command
     line, its name only for public answers (no server paths)."""
-    error = SdgBridgeError(message(source_file))
+    error = kind(message(source_file))
     error.public = message(public_name(source_file) or "")
     return error
 
@@ -275,7 +279,7 @@ def update_project(engine: Engine, identifier: str, codelists: Codelists, origin
     if not changes:
         raise SdgBridgeError(f"Nothing to change; the fields are {', '.join(EDITABLE)}.")
     new = _check_fields(codelists, changes)
-    with engine.begin() as conn:
+    with audit.refusing(engine, "updated", "activity", identifier), engine.begin() as conn:
         old = _activity(conn, identifier)
         diff = {k: [old[k], v] for k, v in new.items() if old[k] != v}
         if not diff:
@@ -287,6 +291,9 @@ def update_project(engine: Engine, identifier: str, codelists: Codelists, origin
                      .values(**{k: row[k] for k in (*diff, "last_updated")},
                              content_sha256=_digest(row, _children(conn, identifier))))
         write_change(conn, "activity", identifier, origin, "updated", diff)
+        audit.record(conn, "updated", "activity", identifier,
+                     before={k: v[0] for k, v in diff.items()},
+                     after={k: v[1] for k, v in diff.items()})
     return diff
 
 
@@ -302,13 +309,15 @@ def restore_project(engine: Engine, identifier: str, origin: str) -> bool:
 
 
 def _set_archived(engine: Engine, identifier: str, origin: str, archived: bool) -> bool:
-    with engine.begin() as conn:
+    change = "archived" if archived else "restored"
+    with audit.refusing(engine, change, "activity", identifier), engine.begin() as conn:
         if _activity(conn, identifier)["archived"] == archived:
             return False
         conn.execute(update(t.iati_activity)
                      .where(t.iati_activity.c.iati_identifier == identifier)
                      .values(archived=archived))
-        write_change(conn, "activity", identifier, origin,
-                     "archived" if archived else "restored",
+        write_change(conn, "activity", identifier, origin, change,
                      {"archived": [not archived, archived]})
+        audit.record(conn, change, "activity", identifier,
+                     before={"archived": not archived}, after={"archived": archived})
     return True

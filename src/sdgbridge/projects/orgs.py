@@ -22,6 +22,7 @@ import polars as pl
 from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.engine import RowMapping
 
+from sdgbridge import audit
 from sdgbridge.db import tables as t
 from sdgbridge.errors import NotFound, SdgBridgeError
 
@@ -199,8 +200,9 @@ def _insert(conn: Connection, values: Mapping[str, Any], origin: str) -> int:
         **stored, archived=False, updated_at=datetime.now(UTC))
         .returning(t.organisation.c.id)).scalar_one()
     details = {k: [None, v] for k, v in row.items() if v not in (None, [])}
-    write_change(conn, "organisation", org_key({"ref": row["ref"], "id": org_id}), origin,
-                 "created", details)
+    key = org_key({"ref": row["ref"], "id": org_id})
+    write_change(conn, "organisation", key, origin, "created", details)
+    audit.record(conn, "created", "organisation", key, after={"id": org_id, **row})
     return org_id
 
 
@@ -237,6 +239,9 @@ def update_org(engine: Engine, org_id_or_ref: int | str, codelists: Codelists, o
                      .values(**stored, updated_at=datetime.now(UTC)))
         key = org_key({"ref": new.get("ref", row["ref"]), "id": row["id"]})
         write_change(conn, "organisation", key, origin, "updated", diff)
+        audit.record(conn, "updated", "organisation", key,
+                     before={k: v[0] for k, v in diff.items()},
+                     after={k: v[1] for k, v in diff.items()})
     return diff
 
 
@@ -258,9 +263,11 @@ def _set_archived(engine: Engine, org_id_or_ref: int | str, origin: str,
             return False
         conn.execute(update(t.organisation).where(t.organisation.c.id == row["id"])
                      .values(archived=archived, updated_at=datetime.now(UTC)))
-        write_change(conn, "organisation", org_key(row), origin,
-                     "archived" if archived else "restored",
+        change = "archived" if archived else "restored"
+        write_change(conn, "organisation", org_key(row), origin, change,
                      {"archived": [not archived, archived]})
+        audit.record(conn, change, "organisation", org_key(row),
+                     before={"archived": not archived}, after={"archived": archived})
     return True
 
 

@@ -21,6 +21,8 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Connection, Engine, Table, delete, insert, select, update
 
+from sdgbridge import audit
+from sdgbridge.actors import current_actor
 from sdgbridge.csvsafe import write_csv
 from sdgbridge.db import tables as t
 from sdgbridge.db.bulk import insert_frame, insert_rows
@@ -106,13 +108,45 @@ def import_batch(engine: Engine, batch: IatiBatch, files: list[Path], partial: b
         if not new and not changed:
             return report  # identical to what is stored: nothing is written
         report.import_id = _import_row(conn, batch, files, report, partial)
-        _record_changes(conn, batch, changed, report.import_id)
+        diffs = _record_changes(conn, batch, changed, report.import_id)
         _replace(conn, batch, new + changed, set(changed), digests, report.import_id)
         report.transactions = batch.frames["transactions"].filter(
             pl.col("iati_identifier").is_in(new + changed)).height
         conn.execute(update(t.iati_import).where(t.iati_import.c.id == report.import_id)
                      .values(transactions=report.transactions))
+        _audit(conn, report, new, diffs)
     return report
+
+
+def _audit(conn: Connection, report: ImportReport, new: list[str],
+           diffs: dict[str, dict[str, Any]]) -> None:
+    """One event for the import (its counts, and who started it), then one per activity
+    created or changed, all by the import (:func:`sdgbridge.audit.import_actor`)."""
+    assert report.import_id is not None
+    started_by = current_actor().label
+    who = audit.import_actor(f"iati import {report.import_id}")
+    counts = {k: getattr(report, k) for k in ("activities_read", "new", "changed",
+                                               "unchanged", "rejected", "transactions")}
+    audit.record(conn, "imported", "iati_import", report.import_id,
+                 after={**counts, "started_by": started_by}, actor=who)
+    audit.record_many(conn, "created", "activity",
+                      [(ident, None, {"import_id": report.import_id}) for ident in new],
+                      actor=who)
+    audit.record_many(conn, "updated", "activity", [
+        (ident, *_sides(diff)) for ident, diff in diffs.items()], actor=who)
+
+
+def _sides(diff: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A change's (before, after): field -> old and field -> new (``children``: the child
+    rows' counts by kind)."""
+    sides: tuple[dict[str, Any], dict[str, Any]] = ({}, {})
+    for field, change in diff.items():
+        if field != "children":
+            sides[0][field], sides[1][field] = change
+    for kind, (old, new) in diff.get("children", {}).items():
+        sides[0].setdefault("children", {})[kind] = old
+        sides[1].setdefault("children", {})[kind] = new
+    return sides
 
 
 def _import_row(conn: Connection, batch: IatiBatch, files: list[Path], r: ImportReport,
@@ -177,25 +211,28 @@ def _by_seq(kind: str) -> bool:
 
 
 def _record_changes(conn: Connection, batch: IatiBatch, changed: list[str],
-                    import_id: int) -> None:
-    """One ``record_change`` row per changed activity: the fields that differ, old → new."""
+                    import_id: int) -> dict[str, dict[str, Any]]:
+    """One ``record_change`` row per changed activity: the fields that differ, old → new
+    (returned by identifier)."""
     if not changed:
-        return
+        return {}
     a = t.iati_activity.c
     old = {r["iati_identifier"]: r for r in conn.execute(
         select(t.iati_activity).where(a.iati_identifier.in_(changed))).mappings()}
     now = datetime.now(UTC)
-    rows = []
+    rows, diffs = [], {}
     for new in batch.frames["activities"].filter(
             pl.col("iati_identifier").is_in(changed)).iter_rows(named=True):
         before = old[new["iati_identifier"]]
         diff: dict[str, Any] = {k: [before[k], v] for k, v in new.items()
                 if k not in NOT_CONTENT and before.get(k) != v}
         diff["children"] = _child_counts(conn, batch, new["iati_identifier"])
+        diffs[new["iati_identifier"]] = diff
         rows.append({"record_type": "activity", "record_key": new["iati_identifier"],
                      "changed_at": now, "origin": f"iati import {import_id}",
                      "change": "updated", "details": json.dumps(diff, default=str)})
     conn.execute(insert(t.record_change), rows)
+    return diffs
 
 
 def _child_counts(conn: Connection, batch: IatiBatch, ident: str) -> dict[str, list[int]]:

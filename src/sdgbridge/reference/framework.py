@@ -9,12 +9,13 @@ files in the same layout can replace them.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import polars as pl
 from sqlalchemy import Engine, delete, insert, select
 
+from sdgbridge import audit
 from sdgbridge.db import tables as t
 from sdgbridge.errors import InputError
 
@@ -113,13 +114,15 @@ def load_framework(engine: Engine, folder: Path = PACKAGED_FRAMEWORK) -> Framewo
         _add_unknown_indicators(conn, linked - {r["code"] for r in ind_rows})
         titles = [*_titles("goal", goals), *_titles("target", targets), *_titles("indicator", inds)]
         conn.execute(insert(t.framework_title), titles)
-    return FrameworkCounts(
-        goals=goals.height,
-        targets=targets.height,
-        indicators=len(ind_rows),
-        unique_indicators=sum(1 for r in ind_rows if r["same_as"] is None),
-        titles=len(titles),
-    )
+        counts = FrameworkCounts(
+            goals=goals.height,
+            targets=targets.height,
+            indicators=len(ind_rows),
+            unique_indicators=sum(1 for r in ind_rows if r["same_as"] is None),
+            titles=len(titles),
+        )
+        audit.record(conn, "loaded", "framework", folder.name, after=asdict(counts))
+    return counts
 
 
 def _add_unknown_indicators(conn, codes: set[str]) -> None:

@@ -18,6 +18,7 @@ from importlib.resources import files
 
 from sqlalchemy import Connection, Engine, delete, insert, or_, select
 
+from sdgbridge import audit
 from sdgbridge.db import tables as t
 from sdgbridge.errors import SdgBridgeError, UnknownArea
 
@@ -109,7 +110,11 @@ def load_geography(engine: Engine) -> GeographyCounts:
                       + [_aggregate(c, n) for c, n, _ in SPECIAL.values()])
         for code, (name, kind, group_m49, members) in groups.items():
             _insert_group(conn, code, name, kind, members, m49=group_m49)
-    return GeographyCounts(areas=len(areas), groups=len(groups))
+        counts = GeographyCounts(areas=len(areas), groups=len(groups))
+        audit.record(conn, "loaded", "geography", "M49",
+                     after={"source": M49_SOURCE, "areas": counts.areas,
+                            "groups": counts.groups})
+    return counts
 
 
 def _aggregate(code: str, name: str) -> dict[str, object]:
@@ -161,7 +166,7 @@ def define_group(engine: Engine, code: str, name: str, areas: Sequence[str]) -> 
                              "with at least one letter (e.g. ARAL_BASIN).")
     if not name.strip():
         raise SdgBridgeError(f"Group {code!r}: give it a name.")
-    with engine.begin() as conn:
+    with audit.refusing(engine, "defined", "group", code), engine.begin() as conn:
         clash = conn.execute(select(t.area.c.code, t.area.c.name_en).where(
             or_(t.area.c.code == code, t.area.c.iso3 == code.upper()))).first()
         if clash is not None:
@@ -170,28 +175,42 @@ def define_group(engine: Engine, code: str, name: str, areas: Sequence[str]) -> 
         existing = conn.execute(select(t.area_group.c.kind).where(t.area_group.c.code == code))
         kind = existing.scalar()
         if kind is not None and kind != "user":
-            raise SdgBridgeError(
+            raise audit.Refusal(
                 f"Group {code!r} is a standard group and cannot be redefined; choose another code."
             )
         members = _resolve(conn, areas)
+        before = _user_group(conn, code) if kind is not None else None
         conn.execute(delete(t.group_member).where(t.group_member.c.group_code == code))
         conn.execute(delete(t.area_group).where(t.area_group.c.code == code))
         _insert_group(conn, code, name, "user", members)
+        audit.record(conn, "defined", "group", code, before=before,
+                     after={"name": name, "members": members})
     return members
+
+
+def _user_group(conn: Connection, code: str) -> dict[str, object]:
+    """A stored group's name and members, as its audit events show them."""
+    name = conn.execute(select(t.area_group.c.name_en).where(t.area_group.c.code == code)
+                        ).scalar()
+    members = conn.execute(select(t.group_member.c.area_code).where(
+        t.group_member.c.group_code == code).order_by(t.group_member.c.area_code)).scalars()
+    return {"name": name, "members": list(members)}
 
 
 _GROUP_CODE = re.compile(r"(?=.*[A-Za-z])[A-Za-z0-9_-]{2,32}")
 
 
 def delete_group(engine: Engine, code: str) -> None:
-    with engine.begin() as conn:
+    with audit.refusing(engine, "removed", "group", code), engine.begin() as conn:
         kind = conn.execute(select(t.area_group.c.kind).where(t.area_group.c.code == code)).scalar()
         if kind is None:
             raise UnknownArea([code])
         if kind != "user":
-            raise SdgBridgeError(f"Group {code!r} is a standard group and cannot be deleted.")
+            raise audit.Refusal(f"Group {code!r} is a standard group and cannot be deleted.")
+        before = _user_group(conn, code)
         conn.execute(delete(t.group_member).where(t.group_member.c.group_code == code))
         conn.execute(delete(t.area_group).where(t.area_group.c.code == code))
+        audit.record(conn, "removed", "group", code, before=before)
 
 
 def _resolve(conn: Connection, tokens: Sequence[str]) -> list[str]:

@@ -43,7 +43,7 @@ from sdgbridge.errors import SdgBridgeError
 from sdgbridge.kept import Keeper
 from sdgbridge.reference.seed import seed_store
 from sdgbridge.web import health, metrics
-from sdgbridge.web.api import data, knowledge, orgs, progress, projects, reference
+from sdgbridge.web.api import audit, data, knowledge, orgs, progress, projects, reference
 from sdgbridge.web.fast import PATH as FAST_PATH
 from sdgbridge.web.fast import FastObservations
 from sdgbridge.web.headers import SecurityHeaders, csp_with_scripts
@@ -62,7 +62,7 @@ STORE_DOWN = ("The database is not answering (its connection dropped, or it is b
 log = logging.getLogger(__name__)
 # In this order: the reads of each capability, then the writes (behind the bearer token).
 ROUTERS = (reference.router, data.router, progress.router, projects.router, orgs.router,
-           orgs.writes, projects.writes, knowledge.router)
+           orgs.writes, projects.writes, knowledge.router, audit.router)
 WRITES = (orgs.writes, projects.writes, knowledge.writes)  # behind the token
 PAGES = (home.router, country.router, goal.router, explore.router, coordination.router,
          knowledge_pages.router)
