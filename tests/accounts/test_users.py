@@ -22,9 +22,12 @@ EMAIL = "ann@unicef.org"
 
 
 def _events(engine: Engine) -> list[dict]:
+    """The audit events of accounts' records (the store's set-up records its own)."""
+    people = ("account", "membership", "api_key")
     with engine.connect() as conn:
         return [dict(r) for r in conn.execute(
-            select(t.audit_event).order_by(t.audit_event.c.id)).mappings()]
+            select(t.audit_event).where(t.audit_event.c.record_type.in_(people))
+            .order_by(t.audit_event.c.id)).mappings()]
 
 
 def _account(engine: Engine, email: str = EMAIL) -> dict:
