@@ -91,6 +91,11 @@ class Settings(BaseSettings):
         description="How many answers of the JSON API's data endpoints (observations, "
         "summary) each server process keeps in memory until the next release; 0: none.",
     )
+    worker_healthcheck_seconds: int = Field(
+        30, ge=1,
+        description="With `sdgbridge serve --workers N`: seconds a worker has to answer the "
+        "supervisor's health check before it is killed and replaced.",
+    )
     page_cache_entries: int = Field(
         256, ge=0,
         description="How many pages (as anonymous visitors see them) each server process "

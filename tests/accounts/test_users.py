@@ -103,8 +103,12 @@ def test_sign_in_and_lockout(engine: Engine, acc_settings: Settings) -> None:
     with pytest.raises(users.SignInRefused, match="locked after too many wrong passwords"):
         users.sign_in(engine, EMAIL, PASSWORD, acc_settings)  # even the right one
     assert [e["action"] for e in _events(engine)][-1] == "locked"
+    refused = [e for e in _events(engine) if e["action"] == "sign_in_refused"]
+    assert len(refused) == acc_settings.sign_in_max_failures - 1  # the last one locked
+    assert {(e["outcome"], e["message"]) for e in refused} == {("refused", "wrong password")}
     later = now() + timedelta(minutes=acc_settings.sign_in_lockout_minutes, seconds=1)
     assert users.sign_in(engine, EMAIL, PASSWORD, acc_settings, now=later) == account_id
+    assert [e["action"] for e in _events(engine)][-1] == "signed_in"
     assert _account(engine)["failed_sign_ins"] == 0
 
 

@@ -14,8 +14,10 @@ import pytest
 from sqlalchemy import Engine, select
 
 from sdgbridge import audit
+from sdgbridge.accounts import keys, sessions, users
 from sdgbridge.actors import Actor, acting_as
 from sdgbridge.assessment.store import Assessment, save
+from sdgbridge.config import Settings
 from sdgbridge.db import tables as t
 from sdgbridge.ingest.load import ingest
 from sdgbridge.knowledge.embed import HashingEmbedder
@@ -45,6 +47,8 @@ from tests.helpers import IATI_CODELISTS, SDG_CSV, import_specimens
 EMB = HashingEmbedder()
 REF, PROJECT = "XM-TEST-0001", "XM-TEST-0001-P1"
 TESTER = Actor("cli:tester", "cli")
+EMAIL, PASSWORD = "ann@unicef.org", "amber-falcon-river-42"
+SETTINGS = Settings(database_url="sqlite:///unused.db")
 Event = tuple[str, str, str]
 # A specimen: given the store, the code lists and a folder, it sets up what the write needs
 # and returns the write (a thunk) and the events it must record (from the write's result).
@@ -84,6 +88,67 @@ def _ids(engine: Engine, stmt: Any) -> list[str]:
 def _one(action: str, record_type: str, key: object) -> Callable[[Any], list[Event]]:
     return lambda _: [(action, record_type, str(key))]
 
+
+def _account(engine: Engine, password: bool = False) -> int:
+    account_id = users.create_account(engine, EMAIL, "Ann")
+    if password:
+        users.set_password(engine, EMAIL, PASSWORD)
+    return account_id
+
+
+def _member(engine: Engine, cl: Any) -> str:
+    _org(engine, cl)
+    _account(engine)
+    users.set_membership(engine, EMAIL, REF, "partner_editor")
+    return f"{EMAIL}@org:{users.org_id(engine, REF)}"
+
+
+ACCOUNTS: dict[str, Specimen] = {
+    "sdgbridge.accounts.users.create_account": lambda e, cl, _: (
+        lambda: _account(e), _one("created", "account", EMAIL)),
+    "sdgbridge.accounts.users.invite": lambda e, cl, _: (
+        _account(e) and (lambda: users.invite(e, EMAIL, SETTINGS)),
+        _one("invited", "account", EMAIL)),
+    "sdgbridge.accounts.users.request_reset": lambda e, cl, _: (
+        _account(e, password=True) and (lambda: users.request_reset(e, EMAIL, SETTINGS)),
+        _one("reset_requested", "account", EMAIL)),
+    "sdgbridge.accounts.users.accept_link": lambda e, cl, _: (
+        _account(e) and (link := users.invite(e, EMAIL, SETTINGS)) and (
+            lambda: users.accept_link(e, link, "invitation", PASSWORD)),
+        _one("password_set", "account", EMAIL)),
+    "sdgbridge.accounts.users.set_password": lambda e, cl, _: (
+        _account(e) and (lambda: users.set_password(e, EMAIL, PASSWORD)),
+        _one("password_set", "account", EMAIL)),
+    "sdgbridge.accounts.users.sign_in": lambda e, cl, _: (  # a wrong password: test_trail
+        _account(e, password=True) and (lambda: users.sign_in(e, EMAIL, PASSWORD, SETTINGS)),
+        _one("signed_in", "account", EMAIL)),
+    "sdgbridge.accounts.users.disable_account": lambda e, cl, _: (
+        _account(e) and (lambda: users.disable_account(e, EMAIL)),
+        _one("disabled", "account", EMAIL)),
+    "sdgbridge.accounts.users.set_membership": lambda e, cl, _: (
+        _org(e, cl) and _account(e) and (
+            lambda: users.set_membership(e, EMAIL, REF, "partner_editor")),
+        lambda _: [("created", "membership", f"{EMAIL}@org:{users.org_id(e, REF)}")]),
+    "sdgbridge.accounts.users.remove_membership": lambda e, cl, _: (
+        (key := _member(e, cl)) and (lambda: users.remove_membership(e, EMAIL, REF)),
+        lambda _: [("archived", "membership", key)]),
+    "sdgbridge.accounts.keys.create_key": lambda e, cl, _: (
+        _account(e) and (lambda: keys.create_key(e, EMAIL, "ci", ["read"])),
+        lambda new: [("created", "api_key", str(new.id))]),
+    "sdgbridge.accounts.keys.revoke_key": lambda e, cl, _: (
+        _account(e) and (new := keys.create_key(e, EMAIL, "ci", ["read"])) and (
+            lambda: keys.revoke_key(e, new.id)),
+        lambda _: [("revoked", "api_key", str(new.id))]),
+    "sdgbridge.accounts.sessions.start_session": lambda e, cl, _: (
+        (account_id := _account(e)) and (
+            lambda: sessions.start_session(e, account_id, SETTINGS)),
+        _one("session_started", "account", EMAIL)),
+    "sdgbridge.accounts.sessions.end_session": lambda e, cl, _: (
+        (account_id := _account(e)) and (
+            session := sessions.start_session(e, account_id, SETTINGS)) and (
+            lambda: sessions.end_session(e, session.id)),
+        _one("signed_out", "account", EMAIL)),
+}
 
 SPECIMENS: dict[str, Specimen] = {
     "sdgbridge.projects.orgs.create_org": lambda e, cl, _: (
@@ -159,6 +224,9 @@ SPECIMENS: dict[str, Specimen] = {
         lambda _: [("created", "document", i) for i in _ids(e, select(t.document.c.id).where(
             t.document.c.kind == "project"))]),
 }
+
+
+SPECIMENS |= ACCOUNTS
 
 
 def _project_only(engine: Engine, cl: Any) -> str:

@@ -40,6 +40,7 @@ def test_serve_bounds_the_head(store: Path, monkeypatch: pytest.MonkeyPatch,
     assert result.exit_code == 0, result.output
     assert seen["http"] is HeadLimitHttpTools
     assert seen["h11_max_incomplete_event_size"] == 20000
+    assert seen["timeout_worker_healthcheck"] == 30  # a busy worker is not taken for hung
 
 
 @pytest.mark.parametrize("workers", ["1", "2"])

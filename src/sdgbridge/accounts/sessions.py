@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, delete, insert, select
 
+from sdgbridge import audit
 from sdgbridge.accounts.tokens import aware, digest, token
 from sdgbridge.accounts.tokens import now as utc_now
 from sdgbridge.accounts.users import actor_of
@@ -43,6 +44,8 @@ def start_session(engine: Engine, account_id: int, settings: Settings,
         conn.execute(insert(t.web_session).values(
             id_sha256=digest(value), account_id=account_id, csrf=csrf,
             organisation_id=actor.organisation_id, created_at=moment, expires_at=expires))
+        audit.record(conn, "session_started", "account", account["email"],
+                     after={"organisation_id": actor.organisation_id, "expires_at": expires})
     return Session(value, csrf, expires, actor)
 
 
@@ -64,7 +67,8 @@ def find_session(engine: Engine, value: str | None, now: datetime | None = None
         actor = actor_of(conn, account, "web", row["organisation_id"])
     expires = aware(row["expires_at"])
     if expires is None or expires <= moment:
-        end_session(engine, value)
+        with engine.begin() as conn:  # an expired session is cleared away: no one acted
+            conn.execute(delete(t.web_session).where(s.id_sha256 == digest(value)))
         return None
     if account["disabled"]:
         return None
@@ -72,9 +76,17 @@ def find_session(engine: Engine, value: str | None, now: datetime | None = None
 
 
 def end_session(engine: Engine, value: str) -> None:
-    """Sign out: the session is gone."""
+    """Sign out: the session is gone (recorded for its account; nothing for an unknown
+    one)."""
+    s = t.web_session.c
     with engine.begin() as conn:
-        conn.execute(delete(t.web_session).where(t.web_session.c.id_sha256 == digest(value)))
+        email = conn.execute(select(t.account.c.email).join(
+            t.web_session, t.web_session.c.account_id == t.account.c.id).where(
+            s.id_sha256 == digest(value))).scalar()
+        if email is None:
+            return
+        conn.execute(delete(t.web_session).where(s.id_sha256 == digest(value)))
+        audit.record(conn, "signed_out", "account", email)
 
 
 def check_csrf(session: Session, given: str | None) -> None:

@@ -179,6 +179,9 @@ def sign_in(engine: Engine, email: str, password: str, settings: Settings,
             if lock:
                 audit.record(conn, "locked", "account", account["email"],
                              message=f"{failures} wrong passwords in a row")
+            else:
+                audit.record(conn, "sign_in_refused", "account", account["email"],
+                             outcome="refused", message="wrong password")
         else:
             values: dict[str, object] = {"failed_sign_ins": 0, "locked_until": None,
                                          "last_sign_in": moment}
@@ -186,6 +189,7 @@ def sign_in(engine: Engine, email: str, password: str, settings: Settings,
                 values["password_hash"] = passwords.hash_password(password)
             conn.execute(update(t.account).where(t.account.c.id == account["id"])
                          .values(**values))
+            audit.record(conn, "signed_in", "account", account["email"])
             return int(account["id"])
     raise wrong
 

@@ -40,7 +40,11 @@ def serve(ctx: typer.Context,
         "h11_max_incomplete_event_size": st.settings.max_header_bytes,
         # The log of the log_format and log_level settings, in every worker; the app's own
         # access line (with the request id) replaces uvicorn's.
-        "log_config": logging_config(st.settings), "access_log": False}
+        "log_config": logging_config(st.settings), "access_log": False,
+        # With --workers, the supervisor pings each worker and kills one that does not answer
+        # in time; a worker busy on both cores answers late (its ping thread waits for the
+        # interpreter lock), so the default 5 s killed healthy workers under load.
+        "timeout_worker_healthcheck": st.settings.worker_healthcheck_seconds}
     if workers > 1:
         with metrics_dir():
             uvicorn.run("sdgbridge.web.app:app_factory", factory=True, workers=workers,
