@@ -169,9 +169,12 @@ def check_mix(base: str, requests: list[tuple[str, str]]) -> None:
 def run(args: argparse.Namespace, url: str, tmp: Path) -> dict[str, object]:
     port = free_port()
     env = {**os.environ, "SDGBRIDGE_DATABASE_URL": url, "SDGBRIDGE_API_TOKEN": TOKEN}
+    # The server's log (access lines and uvicorn's supervisor, which says when it replaces a
+    # worker), kept in bench/results/soak-work/server.log for a look afterwards.
+    log = (tmp / "server.log").open("w", encoding="utf-8")
     server = subprocess.Popen([sys.executable, "-m", "sdgbridge", "serve", "--port", str(port),
                                "--workers", str(args.workers)], env=env, cwd=tmp,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):
@@ -205,6 +208,7 @@ def run(args: argparse.Namespace, url: str, tmp: Path) -> dict[str, object]:
     finally:
         server.terminate()
         server.wait(30)
+        log.close()
     return {"wrk": parse_wrk(out), "memory": memory(samples, args.warmup * 60),
             "raw": out}
 
