@@ -81,3 +81,16 @@ def test_a_write_to_a_full_store_is_507_and_writes_nothing(sqlite_engine: Engine
     assert r.status_code == 507, r.text
     assert r.json()["ok"] is False and "Nothing was written" in r.json()["error"]
     assert client.get("/api/v1/organisations", headers=auth).json()["total"] == before
+
+
+@pytest.mark.parametrize(("method", "path"), [
+    ("POST", "/api/v1/organisations"),  # the key is looked up before the body is read
+    ("POST", "/api/v1/align"),  # a key lifts the rate limit: looked up by the throttle
+])
+def test_a_key_looked_up_in_a_store_that_is_down_is_503(client: TestClient, method: str,
+                                                        path: str) -> None:
+    r = client.request(method, path, json={"name_en": "X", "type": "21", "text": "water"},
+                       headers={"Authorization": "Bearer sdg_" + "k" * 43})
+    assert r.status_code == 503, r.text
+    assert r.headers["retry-after"] == "5"
+    assert r.json() == {"ok": False, "error": r.json()["error"], "errors": [], "status": 503}

@@ -33,7 +33,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 
 from sdgbridge.config import Settings, load_settings
@@ -47,7 +47,7 @@ from sdgbridge.web.api import audit, data, knowledge, orgs, progress, projects, 
 from sdgbridge.web.fast import PATH as FAST_PATH
 from sdgbridge.web.fast import FastObservations
 from sdgbridge.web.headers import SecurityHeaders, csp_with_scripts
-from sdgbridge.web.limits import BodyLimit, TokenFirst
+from sdgbridge.web.limits import RETRY_AFTER, STORE_DOWN, BodyLimit, TokenFirst, store_down
 from sdgbridge.web.logs import RequestLog, logging_config
 from sdgbridge.web.page_cache import PageCache
 from sdgbridge.web.pages import coordination, country, explore, goal, home
@@ -56,9 +56,6 @@ from sdgbridge.web.pages.base import STATIC_DIR, error_page
 from sdgbridge.web.throttle import Throttle
 
 API_PREFIX = "/api/v1"
-RETRY_AFTER = 5  # seconds: a dropped connection is back in well under that (issue 13)
-STORE_DOWN = ("The database is not answering (its connection dropped, or it is busy). "
-              f"Try again in {RETRY_AFTER} seconds.")
 log = logging.getLogger(__name__)
 # In this order: the reads of each capability, then the writes (behind the bearer token).
 ROUTERS = (reference.router, data.router, progress.router, projects.router, orgs.router,
@@ -210,7 +207,7 @@ async def _store_error(request: Request, exc: Exception) -> Response:
         log.error("the store's disk is full: %s %s: %s", request.method, request.url.path,
                   exc.orig or exc)
         return await _library_error(request, full)
-    if not (isinstance(exc, OperationalError | InterfaceError) or exc.connection_invalidated):
+    if not store_down(exc):
         raise exc
     log.error("the store did not answer %s %s: %s", request.method, request.url.path,
               exc.orig or exc)

@@ -23,6 +23,7 @@ from typing import Any
 import orjson
 from fastapi import APIRouter
 from fastapi.routing import APIRoute
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.concurrency import run_in_threadpool
 from starlette.routing import compile_path
 
@@ -36,6 +37,15 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 READS = frozenset({"GET", "HEAD", "OPTIONS"})
+RETRY_AFTER = 5  # seconds: a dropped connection is back in well under that (issue 13)
+STORE_DOWN = ("The database is not answering (its connection dropped, or it is busy). "
+              f"Try again in {RETRY_AFTER} seconds.")
+
+
+def store_down(exc: DBAPIError) -> bool:
+    """Whether ``exc`` says the store did not answer (a dropped or refused connection, a
+    locked SQLite file), rather than a fault of the program."""
+    return isinstance(exc, OperationalError | InterfaceError) or exc.connection_invalidated
 
 
 def error_bytes(message: str, status: int) -> bytes:
@@ -148,6 +158,11 @@ class TokenFirst:
             except SdgBridgeError as exc:
                 return await send_error(send, exc.status, str(exc),
                                         getattr(exc, "headers", None))
+            except DBAPIError as exc:  # the store did not answer: the app's 503, not a 500
+                if not store_down(exc):
+                    raise
+                return await send_error(send, 503, STORE_DOWN,
+                                        {"Retry-After": str(RETRY_AFTER)})
             with acting_as(actor):
                 return await self.app(scope, receive, send)
         await self.app(scope, receive, send)

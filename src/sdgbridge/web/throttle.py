@@ -35,6 +35,7 @@ from collections import OrderedDict, deque
 from collections.abc import Callable, Sequence
 from urllib.parse import parse_qs
 
+from sqlalchemy.exc import DBAPIError
 from starlette.concurrency import run_in_threadpool
 
 from sdgbridge.config import Settings
@@ -233,5 +234,8 @@ class Throttle:
         given = bearer_token(header)
         if given is None:
             return False
-        return await run_in_threadpool(token_valid, settings, scope["app"].state.engine,
-                                       given)
+        try:
+            return await run_in_threadpool(token_valid, settings, scope["app"].state.engine,
+                                           given)
+        except DBAPIError:  # the store did not answer: limited as anyone (the app says 503)
+            return False
