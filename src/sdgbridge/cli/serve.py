@@ -42,8 +42,8 @@ def serve(ctx: typer.Context,
         # access line (with the request id) replaces uvicorn's.
         "log_config": logging_config(st.settings), "access_log": False,
         # With --workers, the supervisor pings each worker and kills one that does not answer
-        # in time; a worker busy on both cores answers late (its ping thread waits for the
-        # interpreter lock), so the default 5 s killed healthy workers under load.
+        # in time; a worker busy on every core may answer late (its ping thread waits for the
+        # interpreter lock), so it gets longer than uvicorn's 5 s.
         "timeout_worker_healthcheck": st.settings.worker_healthcheck_seconds}
     if workers > 1:
         with metrics_dir():
