@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 import polars as pl
 from sqlalchemy import Connection, Engine, RowMapping, delete, insert, select, update
@@ -226,6 +227,16 @@ def _membership_key(email: str, organisation: int) -> str:
     return f"{email}@org:{organisation}"
 
 
+def _membership(conn: Connection, email: str, organisation_id: int
+                ) -> tuple[RowMapping, Any, RowMapping | None]:
+    """``email``'s account, the condition naming its membership of ``organisation_id``, and
+    that membership's role and country (None when there is none)."""
+    m = t.membership.c
+    account = find_account(conn, email)
+    where = (m.account_id == account["id"]) & (m.organisation_id == organisation_id)
+    return account, where, conn.execute(select(m.role, m.country).where(where)).mappings().first()
+
+
 def set_membership(engine: Engine, email: str, organisation: int | str, role: str,
                    country: str | None = None) -> bool:
     """Make ``email`` a member of ``organisation`` in ``role`` (a focal point with its
@@ -237,11 +248,8 @@ def set_membership(engine: Engine, email: str, organisation: int | str, role: st
     if code is not None and not re.fullmatch(r"[A-Z]{3}", code):
         raise SdgBridgeError(f"country {country!r}: an ISO 3166 alpha-3 code such as KAZ.")
     organisation_id = org_id(engine, organisation)
-    m = t.membership.c
     with engine.begin() as conn:
-        account = find_account(conn, email)
-        where = (m.account_id == account["id"]) & (m.organisation_id == organisation_id)
-        old = conn.execute(select(m.role, m.country).where(where)).mappings().first()
+        account, where, old = _membership(conn, email, organisation_id)
         key = _membership_key(account["email"], organisation_id)
         after = {"role": role, "country": code}
         if old is None:
@@ -258,11 +266,8 @@ def set_membership(engine: Engine, email: str, organisation: int | str, role: st
 def remove_membership(engine: Engine, email: str, organisation: int | str) -> bool:
     """End ``email``'s membership of ``organisation``; False when there was none."""
     organisation_id = org_id(engine, organisation)
-    m = t.membership.c
     with engine.begin() as conn:
-        account = find_account(conn, email)
-        where = (m.account_id == account["id"]) & (m.organisation_id == organisation_id)
-        old = conn.execute(select(m.role, m.country).where(where)).mappings().first()
+        account, where, old = _membership(conn, email, organisation_id)
         if old is None:
             return False
         conn.execute(delete(t.membership).where(where))
