@@ -198,6 +198,9 @@ def run(args: argparse.Namespace, url: str, tmp: Path) -> dict[str, object]:
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
+        watcher = threading.Thread(target=watch_statements, args=(url, tmp, done),
+                                   daemon=True)
+        watcher.start()
         print(f"wrk: {args.connections} connections for {args.minutes} min …", flush=True)
         out = subprocess.run(["wrk", "-t2", "-c", str(args.connections), "-d",
                               f"{int(args.minutes * 60)}s", "--latency", "--timeout", "10s",
@@ -207,10 +210,42 @@ def run(args: argparse.Namespace, url: str, tmp: Path) -> dict[str, object]:
         sampler.join()
     finally:
         server.terminate()
-        server.wait(30)
+        try:
+            server.wait(30)
+        except subprocess.TimeoutExpired:
+            print("the server did not stop within 30 s of SIGTERM: killed", flush=True)
+            server.kill()
+            server.wait(10)
         log.close()
     return {"wrk": parse_wrk(out), "memory": memory(samples, args.warmup * 60),
             "raw": out}
+
+
+SLOW_S = 2.0  # a statement running this long is written down
+
+
+def watch_statements(url: str, tmp: Path, done: threading.Event) -> None:
+    """Every second, the store's statements running longer than ``SLOW_S`` and the
+    connections idle in a transaction as long (PostgreSQL's ``pg_stat_activity``), with
+    what they wait for, in ``pg_activity.log``: when a worker stops answering, this says
+    whether the database was holding it up."""
+    import psycopg
+
+    dsn = url.replace("postgresql+psycopg://", "postgresql://")
+    query = ("SELECT now()::time(0), pid, state, wait_event_type, wait_event, "
+             "round(extract(epoch FROM now() - coalesce(query_start, xact_start))::numeric, 1),"
+             " left(regexp_replace(query, '\\s+', ' ', 'g'), 160) FROM pg_stat_activity "
+             "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+             "AND state <> 'idle' AND now() - coalesce(query_start, xact_start) "
+             f"> interval '{SLOW_S} seconds' ORDER BY 6 DESC")
+    with psycopg.connect(dsn, autocommit=True) as conn, \
+            (tmp / "pg_activity.log").open("w", encoding="utf-8") as out:
+        while not done.wait(1.0):
+            rows = conn.execute(query).fetchall()
+            for row in rows:
+                out.write(" | ".join(str(v) for v in row) + "\n")
+            if rows:
+                out.flush()
 
 
 def parse_wrk(out: str) -> dict[str, object]:

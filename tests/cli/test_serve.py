@@ -23,6 +23,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from typer.testing import CliRunner
 
 from sdgbridge.cli import app
+from sdgbridge.cli import serve as serve_cli
 from sdgbridge.web.protocol import HeadLimitHttpTools
 
 runner = CliRunner()
@@ -35,6 +36,7 @@ def test_serve_bounds_the_head(store: Path, monkeypatch: pytest.MonkeyPatch,
                                workers: str) -> None:
     seen: dict[str, Any] = {}
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: seen.update(kw))
+    monkeypatch.setattr(serve_cli, "run_supervised", lambda app, **kw: seen.update(kw))
     monkeypatch.setenv("SDGBRIDGE_MAX_HEADER_BYTES", "20000")
     result = runner.invoke(app, ["serve", "--workers", workers])
     assert result.exit_code == 0, result.output
@@ -54,6 +56,7 @@ def test_serve_logs_as_the_settings_say(store: Path, monkeypatch: pytest.MonkeyP
             seen["existed"] = Path(seen["multiproc"]).is_dir()
 
     monkeypatch.setattr(uvicorn, "run", run)
+    monkeypatch.setattr(serve_cli, "run_supervised", run)
     monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
     monkeypatch.setenv("SDGBRIDGE_LOG_FORMAT", "json")
     result = runner.invoke(app, ["serve", "--workers", workers])
@@ -135,3 +138,69 @@ def test_serve_with_workers_sums_their_metrics(tmp_path: Path, sqlite_template: 
               and line["path"] == "/api/v1/goals"]
     assert len(access) == 20 and all(len(line["request_id"]) == 32 for line in access)
     assert not [line for line in lines if line["logger"] == "uvicorn.access"]
+
+
+def _workers(pid: int) -> set[int]:
+    """The worker processes of the server ``pid`` (its children that serve: multiprocessing
+    also starts a resource tracker, which has no listening socket of ours)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return {int(c) for c in children
+            if "multiprocessing.resource_tracker" not in Path(f"/proc/{c}/cmdline").read_text()}
+
+
+def _wait(what: str, check: Any, seconds: float = 20) -> Any:
+    deadline = time.monotonic() + seconds
+    while not (found := check()):
+        assert time.monotonic() < deadline, f"{what}: not within {seconds} s"
+        time.sleep(0.2)
+    return found
+
+
+def test_the_supervisor_says_why_it_replaces_a_worker(tmp_path: Path,
+                                                      sqlite_template: Path) -> None:
+    """A worker that dies is logged with how it ended; one that stops answering is logged as
+    such and replaced; a worker writes its threads' stacks on SIGUSR1 and goes on serving."""
+    store = tmp_path / "store.db"
+    shutil.copy(sqlite_template, store)
+    port, log_path = _free_port(), tmp_path / "server.log"
+    env = {**os.environ, "PYTHONPATH": str(SRC), "SDGBRIDGE_DATABASE_URL": f"sqlite:///{store}",
+           "SDGBRIDGE_WORKER_HEALTHCHECK_SECONDS": "1"}
+    env.pop("SDGBRIDGE_CONFIG", None)
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    with log_path.open("w") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "sdgbridge", "serve", "--workers", "2", "--port", str(port)],
+            cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+
+    def serving() -> bool:
+        try:
+            return _get(f"{base}/healthz")[0] == 200
+        except OSError:
+            return False
+
+    try:
+        _wait("two workers", lambda: len(_workers(server.pid)) == 2 and serving())
+        first, second = sorted(_workers(server.pid))
+
+        os.kill(first, signal.SIGUSR1)  # the stacks, and the worker lives on
+        _wait("the stacks", lambda: "most recent call first" in log_path.read_text())
+        assert "always_pong" in log_path.read_text()  # the health-check thread, by name
+        time.sleep(0.5)
+        assert first in _workers(server.pid)
+
+        os.kill(first, signal.SIGKILL)
+        _wait("a replacement", lambda: first not in _workers(server.pid)
+              and len(_workers(server.pid)) == 2)
+        assert f"Worker [{first}] was ended by SIGKILL; starting another." in log_path.read_text()
+
+        os.kill(second, signal.SIGSTOP)  # alive, but not answering
+        _wait("the hung worker replaced", lambda: second not in _workers(server.pid)
+              and len(_workers(server.pid)) == 2)
+        assert (f"Worker [{second}] did not answer the health check within 1 s"
+                in log_path.read_text())
+        _wait("serving again", serving)
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=20)
+    assert "Traceback" not in log_path.read_text().split("most recent call first")[0]

@@ -50,6 +50,21 @@ def test_a_page_is_made_once_and_answered_again(client: TestClient, made: list[s
     assert client.get("/country/KGZ").status_code == 200 and made.count("country.html") == 2
 
 
+def test_a_kept_page_is_answered_with_its_own_head_every_time(client: TestClient,
+                                                              made: list[str]) -> None:
+    """The middlewares outside the cache add headers to each answer (the request id, the
+    security headers): a kept page must not keep them, or its head grows by a request id at
+    each answer (2,000 answers of one page made its head too long for clients: the load
+    run's read errors, issue 13)."""
+    answers = [client.get("/country/KAZ") for _ in range(50)]
+    assert made.count("country.html") == 1
+    ids = [a.headers.get_list("x-request-id") for a in answers]
+    assert all(len(i) == 1 for i in ids), [len(i) for i in ids][-3:]
+    assert len({i[0] for i in ids}) == 50  # each answer its own request's id
+    assert all(len(a.headers.get_list("content-security-policy")) == 1 for a in answers)
+    assert len(answers[-1].headers.raw) == len(answers[1].headers.raw)
+
+
 def test_each_language_is_kept_apart(client: TestClient, made: list[str]) -> None:
     en = client.get("/", headers={"Accept-Language": "en"})
     ru = client.get("/", headers={"Accept-Language": "ru-RU,ru;q=0.9"})

@@ -47,12 +47,23 @@ def serve(ctx: typer.Context,
         "timeout_worker_healthcheck": st.settings.worker_healthcheck_seconds}
     if workers > 1:
         with metrics_dir():
-            uvicorn.run("sdgbridge.web.app:app_factory", factory=True, workers=workers,
-                        **common)
+            run_supervised("sdgbridge.web.app:app_factory", factory=True, workers=workers,
+                           **common)
     else:
         from sdgbridge.web.app import create_app  # not in the parent of workers: see metrics_dir
 
         uvicorn.run(create_app(st.settings, engine), **common)
+
+
+def run_supervised(app: str, **options: Any) -> None:
+    """uvicorn.run's own path for several workers, with a supervisor that says why it
+    replaces a worker (its exit code, or a missed health check with the worker's stacks)."""
+    import uvicorn
+
+    from sdgbridge.web.supervisor import Supervisor
+
+    config = uvicorn.Config(app, **options)
+    Supervisor(config, sockets=[config.bind_socket()]).run()
 
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"

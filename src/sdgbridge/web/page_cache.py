@@ -73,14 +73,14 @@ class PageCache:
             route, answer = found
             scope.update(route)
             for message in answer:
-                await send(message)
+                await send(_copy(message))  # the middlewares outside add to what they get
             return
         messages: list[Message] = []
         size = 0
 
         async def keep_and_send(message: Message) -> None:
             nonlocal size
-            messages.append(message)
+            messages.append(_copy(message))  # as the app made it, before the outer ones add
             size += len(message.get("body", b""))
             await send(message)
 
@@ -126,6 +126,16 @@ class PageCache:
         except Exception:  # noqa: BLE001 - an unknown ?lang=: the page answers it
             return None
         return (scope["method"], path, query, lang)
+
+
+def _copy(message: Message) -> Message:
+    """A message of its own, with a list of headers of its own: the middlewares outside the
+    cache (the request id, the security headers) set ``message["headers"]`` on what they
+    are sent, and a kept page must not keep what they add for one request."""
+    copy = dict(message)
+    if "headers" in copy:
+        copy["headers"] = list(copy["headers"])
+    return copy
 
 
 def _keepable(messages: list[Message], size: int) -> bool:
