@@ -208,6 +208,16 @@ class Settings(BaseSettings):
         2, ge=1, description="Hours a password-reset link stays valid.")
     session_hours: int = Field(
         12, ge=1, description="Hours a web session lasts after sign-in.")
+    public_url: str = Field(
+        "http://127.0.0.1:8000", description="The address people reach the web pages at "
+        "(scheme, host, port, no path): the links in the mail sdgbridge sends "
+        "(invitations, password resets) start with it.")
+    secure_cookies: bool | None = Field(
+        None, description="Send the sign-in and form cookies only over HTTPS (their Secure "
+        "flag). Unset: when public_url starts with https://.")
+    upload_max_bytes: int = Field(
+        8 * 1024 * 1024, ge=1024, description="The largest document a partner may upload "
+        "in the browser (bytes); max_body_bytes must allow it too.")
 
     # Mail (sdgbridge.mail): queued in the store's outbox, sent by `sdgbridge mail worker`.
     smtp_host: str = Field("localhost", description="The SMTP server the mail worker hands "

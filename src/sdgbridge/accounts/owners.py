@@ -35,3 +35,13 @@ def document_owner(engine: Engine, doc_id: int) -> int | None:
         found = conn.execute(select(t.document.c.organisation_id)
                              .where(t.document.c.id == doc_id)).scalar()
     return None if found is None else int(found)
+
+
+def document_iso3(engine: Engine, doc_id: int) -> list[str]:
+    """The ISO alpha-3 codes of a document's countries (a focal point's rule compares its
+    country with them)."""
+    dc, a = t.document_country.c, t.area.c
+    with engine.connect() as conn:
+        return [str(c) for c in conn.execute(select(a.iso3).join(
+            t.document_country, dc.area_code == a.code).where(dc.document_id == doc_id))
+            if c]

@@ -141,6 +141,22 @@ def can_read(actor: Actor, visibility: str, owner_org: int | None = None) -> boo
         and owner_org == actor.organisation_id
 
 
+READS_ALL_VIAS = ("cli", "system", "import")  # who runs the program reads everything
+
+
+def read_limits(actor: Actor) -> tuple[tuple[str, ...], int | None] | None:
+    """What ``actor`` may read, for a query to narrow by: None when it reads every record
+    (the command line, an import, library code, an analyst, an administrator); else the
+    visibilities it reads and the organisation whose records it reads whatever their
+    visibility (a partner editor's own; None for the others)."""
+    if actor.via in READS_ALL_VIAS:
+        return None
+    role = role_of(actor)
+    if set(VISIBILITY[role]) == set(VISIBILITIES):
+        return None
+    return VISIBILITY[role], (actor.organisation_id if role == "partner_editor" else None)
+
+
 def check(actor: Actor, action: str, record_type: str, owner_org: int | None = None,
           country: str | None = None, owner_account: int | None = None,
           what: str | None = None) -> None:

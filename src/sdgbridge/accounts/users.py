@@ -92,19 +92,61 @@ def create_account(engine: Engine, email: str, name: str, languages: Sequence[st
     return int(account_id)
 
 
-def invite(engine: Engine, email: str, settings: Settings) -> str:
+def invite(engine: Engine, email: str, settings: Settings, mail: bool = False) -> str:
     """A one-time invitation link's token for ``email``'s account (valid
-    ``invitation_days``); the path to send is :func:`links.link_path`."""
+    ``invitation_days``); the path to send is :func:`links.link_path`. With ``mail`` the
+    link is also queued in the outbox (in the same transaction)."""
     moment = utc_now()
     with engine.begin() as conn:
         account = find_account(conn, email)
         value = links.make_link(conn, account["id"], "invitation",
                                 timedelta(days=settings.invitation_days), moment)
         audit.record(conn, "invited", "account", account["email"])
+        if mail:
+            _mail_link(conn, account, "invitation", value, settings)
     return value
 
 
-def request_reset(engine: Engine, email: str, settings: Settings) -> str | None:
+# The mailed links, in the account's first language (English when it is not Russian).
+_LINK_MAIL = {
+    ("invitation", "en"): ("Your sdgbridge account",
+                           "Hello {name},\n\nYou are invited to sdgbridge, the SDG platform "
+                           "of the Centre. Set your password here (the link works once, "
+                           "within {days} days):\n\n{url}\n\nIf you did not expect this "
+                           "message, ignore it.\n"),
+    ("invitation", "ru"): ("Ваша учётная запись sdgbridge",
+                           "Здравствуйте, {name}!\n\nВас пригласили в sdgbridge, платформу "
+                           "ЦУР Центра. Задайте пароль по ссылке (она действует один раз, "
+                           "{days} дн.):\n\n{url}\n\nЕсли вы не ждали этого письма, просто "
+                           "не отвечайте на него.\n"),
+    ("reset", "en"): ("Reset your sdgbridge password",
+                      "Hello {name},\n\nSomeone (we hope you) asked to reset your sdgbridge "
+                      "password. Choose a new one here (the link works once, within {hours} "
+                      "hours):\n\n{url}\n\nIf it was not you, ignore this message: your "
+                      "password stays as it is.\n"),
+    ("reset", "ru"): ("Сброс пароля sdgbridge",
+                      "Здравствуйте, {name}!\n\nКто-то (надеемся, вы) попросил сбросить пароль "
+                      "sdgbridge. Задайте новый по ссылке (она действует один раз, {hours} "
+                      "ч.):\n\n{url}\n\nЕсли это были не вы, не обращайте внимания на это "
+                      "письмо: пароль не изменится.\n"),
+}
+
+
+def _mail_link(conn: Connection, account: RowMapping, purpose: str, value: str,
+               settings: Settings) -> None:
+    """Queue the mail that carries a one-time link (:mod:`sdgbridge.mail`)."""
+    from sdgbridge import mail
+
+    lang = "ru" if str(account["languages"] or "en").split(",")[0].strip() == "ru" else "en"
+    subject, body = _LINK_MAIL[(purpose, lang)]
+    url = settings.public_url.rstrip("/") + links.link_path(purpose, value)
+    mail.queue(conn, account["email"], subject, body.format(
+        name=account["name"] or account["email"], url=url, days=settings.invitation_days,
+        hours=settings.reset_hours))
+
+
+def request_reset(engine: Engine, email: str, settings: Settings, mail: bool = False
+                  ) -> str | None:
     """A password-reset link's token (valid ``reset_hours``), or None for an unknown or
     disabled account (the web answers the same either way: no one learns who has one)."""
     moment = utc_now()
@@ -118,6 +160,8 @@ def request_reset(engine: Engine, email: str, settings: Settings) -> str | None:
         value = links.make_link(conn, account["id"], "reset",
                                 timedelta(hours=settings.reset_hours), moment)
         audit.record(conn, "reset_requested", "account", account["email"])
+        if mail:
+            _mail_link(conn, account, "reset", value, settings)
     return value
 
 
@@ -322,3 +366,39 @@ def list_accounts(engine: Engine) -> pl.DataFrame:
                                 "administrator": pl.Boolean, "disabled": pl.Boolean,
                                 "has_password": pl.Boolean, "memberships": pl.String,
                                 "last_sign_in": pl.Datetime("us", "UTC")})
+
+
+def organisations_of(engine: Engine, account_id: int) -> list[dict[str, object]]:
+    """An account's memberships as the pages show them: organisation id and name, role,
+    country, oldest first."""
+    o = t.organisation.c
+    with engine.connect() as conn:
+        held = memberships(conn, account_id)
+        names = dict(conn.execute(select(o.id, o.name_en).where(
+            o.id.in_([m["organisation_id"] for m in held]))).all())
+    return [{"id": m["organisation_id"], "name": names.get(m["organisation_id"]),
+             "role": m["role"], "country": m["country"]} for m in held]
+
+
+def organisation_choices(engine: Engine) -> list[dict[str, object]]:
+    """The registry's organisations one may be a member of (not archived), by name: id,
+    ref, name_en."""
+    o = t.organisation.c
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(select(o.id, o.ref, o.name_en).where(
+            o.archived.is_(False)).order_by(o.name_en)).mappings()]
+
+
+def organisation_name(engine: Engine, organisation_id: int | None) -> str | None:
+    """The English name of organisation ``organisation_id`` (None for None)."""
+    if organisation_id is None:
+        return None
+    with engine.connect() as conn:
+        return conn.execute(select(t.organisation.c.name_en).where(
+            t.organisation.c.id == organisation_id)).scalar()
+
+
+def account_id_of(engine: Engine, email: str) -> int:
+    """The id of ``email``'s account (NotFound when there is none)."""
+    with engine.connect() as conn:
+        return int(find_account(conn, email)["id"])

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, func, select
 
 from sdgbridge import audit
+from sdgbridge.accounts.roles import VISIBILITIES
 from sdgbridge.db import tables as t
 from sdgbridge.errors import InputError, SdgBridgeError
 from sdgbridge.files import public_name
@@ -43,6 +44,8 @@ class DocumentInput:
     language: str | None = None  # ISO 639-1; detected when not given
     source: str | None = None  # what to record as the source (default: the path)
     format: str = "text"  # of ``text``: "text" or "markdown"
+    visibility: str = "public"  # public | partners | internal (sdgbridge.accounts.roles)
+    organisation_id: int | None = None  # the registry's organisation it belongs to
 
 
 @dataclass
@@ -117,6 +120,9 @@ def _validate(conn: Connection, inp: DocumentInput) -> list[str]:
     if inp.language is not None and not re.fullmatch(r"[a-z]{2}", inp.language):
         raise InputError(f"{where}: language {inp.language!r} is not an ISO 639-1 code "
                          "(two lower-case letters: en, ru, kk …); fix --language.")
+    if inp.visibility not in VISIBILITIES:
+        raise InputError(f"{where}: visibility {inp.visibility!r} is not one of "
+                         f"{', '.join(VISIBILITIES)}; choose who may read it.")
     return area_codes(conn, inp.countries)
 
 
@@ -156,7 +162,8 @@ def prepare(conn: Connection, inp: DocumentInput, embedder: Any, tag: bool) -> _
             "language": language, "licence": inp.licence, "kind": inp.kind,
             "source": inp.source or (str(inp.path) if inp.path else None),
             "sha256": doc.sha256, "format": doc.format, "chars": len(doc.text),
-            "pages": len(doc.pages)}
+            "pages": len(doc.pages), "visibility": inp.visibility,
+            "organisation_id": inp.organisation_id}
     langs = [detect_language(c.text) or language for c in chunks]
     tags = tagger_for(embedder).tag(doc.text, passages=[c.text for c in chunks]) if tag else []
     return _Prepared(inp, meta, countries, chunks, langs, tags)

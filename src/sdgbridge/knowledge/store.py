@@ -41,6 +41,8 @@ from sqlalchemy import (
     update,
 )
 
+from sdgbridge.accounts.roles import read_limits
+from sdgbridge.actors import Actor, current_actor
 from sdgbridge.db import tables as t
 from sdgbridge.errors import UnknownDocument
 
@@ -103,12 +105,29 @@ class SearchFilters:
 
 # ---- filters -------------------------------------------------------------------------
 
-def document_filter(f: SearchFilters | None) -> Select[Any] | None:
-    """``SELECT document.id`` for the filters, or None when nothing filters."""
-    if f is None or f == SearchFilters():
+def readable(actor: Actor | None = None) -> ColumnElement[bool] | None:
+    """The documents ``actor`` (default: the current one) may read, as a condition on
+    ``document``; None when it reads them all (:func:`sdgbridge.accounts.roles.read_limits`)."""
+    limits = read_limits(actor or current_actor())
+    if limits is None:
         return None
+    visibilities, own = limits
+    d = t.document.c
+    cond: ColumnElement[bool] = d.visibility.in_(visibilities)
+    return cond | (d.organisation_id == own) if own is not None else cond
+
+
+def document_filter(f: SearchFilters | None) -> Select[Any] | None:
+    """``SELECT document.id`` for the filters and what the current actor may read, or None
+    when nothing narrows."""
+    visible = readable()
+    if (f is None or f == SearchFilters()) and visible is None:
+        return None
+    f = f or SearchFilters()
     d, tag = t.document, t.document_tag
     q = select(d.c.id)
+    if visible is not None:
+        q = q.where(visible)
     if f.countries:
         q = q.where(d.c.id.in_(select(t.document_country.c.document_id).where(
             t.document_country.c.area_code.in_(f.countries))))
@@ -175,7 +194,13 @@ def delete_document(conn: Connection, doc_id: int) -> None:
 
 
 def require_document(conn: Connection, doc_id: int) -> dict[str, Any]:
-    row = conn.execute(select(t.document).where(t.document.c.id == doc_id)).mappings().first()
+    """Document ``doc_id``'s row; :class:`UnknownDocument` when there is none or the current
+    actor may not read it (the same answer: no one learns that a hidden one exists)."""
+    q = select(t.document).where(t.document.c.id == doc_id)
+    visible = readable()
+    if visible is not None:
+        q = q.where(visible)
+    row = conn.execute(q).mappings().first()
     if row is None:
         raise UnknownDocument(doc_id)
     return dict(row)

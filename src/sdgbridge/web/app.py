@@ -50,9 +50,19 @@ from sdgbridge.web.headers import SecurityHeaders, csp_with_scripts
 from sdgbridge.web.limits import RETRY_AFTER, STORE_DOWN, BodyLimit, TokenFirst, store_down
 from sdgbridge.web.logs import RequestLog, logging_config
 from sdgbridge.web.page_cache import PageCache
-from sdgbridge.web.pages import coordination, country, explore, goal, home
+from sdgbridge.web.pages import (
+    account,
+    admin,
+    contribute,
+    coordination,
+    country,
+    explore,
+    goal,
+    home,
+)
 from sdgbridge.web.pages import knowledge as knowledge_pages
 from sdgbridge.web.pages.base import STATIC_DIR, error_page
+from sdgbridge.web.session import Identify
 from sdgbridge.web.throttle import Throttle
 
 API_PREFIX = "/api/v1"
@@ -61,8 +71,9 @@ log = logging.getLogger(__name__)
 ROUTERS = (reference.router, data.router, progress.router, projects.router, orgs.router,
            orgs.writes, projects.writes, knowledge.router, audit.router)
 WRITES = (orgs.writes, projects.writes, knowledge.writes)  # behind the token
+# contribute before knowledge: /knowledge/new is not a document's number.
 PAGES = (home.router, country.router, goal.router, explore.router, coordination.router,
-         knowledge_pages.router)
+         contribute.router, knowledge_pages.router, account.router, admin.router)
 
 
 def create_app(settings: Settings, engine: Engine | None = None,
@@ -99,6 +110,7 @@ def create_app(settings: Settings, engine: Engine | None = None,
     app.include_router(health.router)
     app.add_api_route("/metrics", metrics.metrics_endpoint, include_in_schema=False)
     app.add_middleware(FastObservations)  # the API's most frequent question, before FastAPI
+    app.add_middleware(Identify)  # who the request acts as (session, key, the public)
     app.add_middleware(PageCache)  # anonymous pages, until the store changes
     app.add_middleware(Throttle, prefix=API_PREFIX)  # expensive routes: rate, turns in flight
     # A write's token, before its body is read; max_body_bytes before that (the last added
@@ -120,8 +132,11 @@ def app_factory() -> FastAPI:
     """The app with the settings of the environment and ``sdgbridge.toml``, logging as
     the ``log_format`` and ``log_level`` settings say:
     ``uvicorn --factory sdgbridge.web.app:app_factory --workers 2 --no-access-log``."""
+    from sdgbridge.web.supervisor import dump_stacks_on_signal
+
     settings = load_settings()
     logging.config.dictConfig(logging_config(settings))
+    dump_stacks_on_signal()
     return create_app(settings)
 
 

@@ -153,10 +153,11 @@ def trusted_reader(request: Request) -> bool:
 
 
 def permit(engine: Engine, actor: Actor, action: str, record_type: str,
-           owner_org: int | None, what: str) -> None:
-    """Apply the role rules to a write; a refusal is recorded in the audit trail."""
+           owner_org: int | None, what: str, country: str | None = None) -> None:
+    """Apply the role rules to a write (on a record of ``owner_org``, of ``country``); a
+    refusal is recorded in the audit trail."""
     try:
-        check(actor, action, record_type, owner_org, what=what)
+        check(actor, action, record_type, owner_org, country, what=what)
     except Forbidden as exc:
         audit.refused(engine, action, record_type, what, str(exc), actor=actor)
         raise

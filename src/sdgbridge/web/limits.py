@@ -163,6 +163,7 @@ class TokenFirst:
                     raise
                 return await send_error(send, 503, STORE_DOWN,
                                         {"Retry-After": str(RETRY_AFTER)})
+            scope.setdefault("state", {})["actor"] = actor  # for Identify, inside
             with acting_as(actor):
                 return await self.app(scope, receive, send)
         await self.app(scope, receive, send)

@@ -12,12 +12,15 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import Engine
 
 from sdgbridge import knowledge as kb
+from sdgbridge.accounts.owners import document_iso3
+from sdgbridge.accounts.roles import can
 from sdgbridge.errors import SdgBridgeError
 from sdgbridge.knowledge.records import document_record, hit_records, search_filters
 from sdgbridge.knowledge.store import KINDS
 from sdgbridge.reference.catalog import area_entry, group_areas, titles
 from sdgbridge.web.deps import EmbedderDep, EngineDep, SettingsDep, codes
 from sdgbridge.web.pages.base import LangDep, render
+from sdgbridge.web.session import request_session
 
 router = APIRouter()
 RESULTS = 20
@@ -89,6 +92,12 @@ def knowledge_document(request: Request, engine: EngineDep, emb: EmbedderDep, la
     doc = document_record(engine, doc_id)
     similar = hit_records(engine, kb.more_like_this(engine, doc_id, embedder=emb, limit=SIMILAR))
     countries = [area_entry(engine, code, lang)["name"] for code in doc["countries"]]
+    session = request_session(request)
+    can_edit = session is not None and can(
+        session.actor, "update", "document", doc.get("organisation_id"),
+        session.actor.country if session.actor.country in document_iso3(engine, doc_id)
+        else None)
     return render(request, "knowledge_document.html", doc=doc, countries=countries,
                   tags=_tag_tree(doc["tags"]), similar=similar,
-                  goals=titles(engine, "goal", lang), targets=titles(engine, "target", lang))
+                  goals=titles(engine, "goal", lang), targets=titles(engine, "target", lang),
+                  can_edit=can_edit, csrf=session.csrf if session is not None else None)
