@@ -164,14 +164,14 @@ def _frame(rows: Sequence[Any]) -> pl.DataFrame:
 
 def _where(record_type: str | None, record_key: object, actor: str | None,
            since: date | datetime | str | None, until: date | datetime | str | None,
-           outcome: str | None) -> list[Any]:
+           outcome: str | None, organisation_id: int | None = None) -> list[Any]:
     if outcome is not None and outcome not in OUTCOMES:
         raise SdgBridgeError(f"outcome {outcome!r}: use one of {', '.join(OUTCOMES)}.")
     e = t.audit_event.c
     where = [column == value for column, value in (
         (e.record_type, record_type), (e.actor, actor), (e.outcome, outcome),
-        (e.record_key, None if record_key is None else str(record_key)))
-        if value is not None]
+        (e.record_key, None if record_key is None else str(record_key)),
+        (e.organisation_id, organisation_id)) if value is not None]
     start, end = _moment(since), _moment(until, end=True)
     return where + ([e.at >= start] if start else []) + ([e.at < end] if end else [])
 
@@ -179,14 +179,16 @@ def _where(record_type: str | None, record_key: object, actor: str | None,
 def events(engine: Engine, record_type: str | None = None, record_key: object = None,
            actor: str | None = None, since: date | datetime | str | None = None,
            until: date | datetime | str | None = None, outcome: str | None = None,
-           limit: int = 1000, offset: int = 0) -> pl.DataFrame:
+           limit: int = 1000, offset: int = 0, organisation_id: int | None = None
+           ) -> pl.DataFrame:
     """The events matching every filter given, newest first (``limit`` at most
     :data:`MAX_LIMIT`). ``actor``: the label exactly (``cli:amina``, ``iati import 3``);
-    ``since`` / ``until``: a date (``until`` includes that day) or a datetime."""
+    ``since`` / ``until``: a date (``until`` includes that day) or a datetime;
+    ``organisation_id``: what was done acting for that organisation."""
     if not 0 < limit <= MAX_LIMIT or offset < 0:
         raise SdgBridgeError(f"limit {limit}, offset {offset}: the limit is 1 to "
                              f"{MAX_LIMIT} and the offset not negative.")
-    where = _where(record_type, record_key, actor, since, until, outcome)
+    where = _where(record_type, record_key, actor, since, until, outcome, organisation_id)
     stmt = select(t.audit_event).where(*where).order_by(t.audit_event.c.id.desc())
     with engine.connect() as conn:
         rows = conn.execute(stmt.limit(limit).offset(offset)).all()
@@ -195,9 +197,10 @@ def events(engine: Engine, record_type: str | None = None, record_key: object = 
 
 def count(engine: Engine, record_type: str | None = None, record_key: object = None,
           actor: str | None = None, since: date | datetime | str | None = None,
-          until: date | datetime | str | None = None, outcome: str | None = None) -> int:
+          until: date | datetime | str | None = None, outcome: str | None = None,
+          organisation_id: int | None = None) -> int:
     """How many events match the filters (of :func:`events`): all of them without any."""
-    where = _where(record_type, record_key, actor, since, until, outcome)
+    where = _where(record_type, record_key, actor, since, until, outcome, organisation_id)
     with engine.connect() as conn:
         return int(conn.execute(select(func.count()).select_from(t.audit_event)
                                 .where(*where)).scalar_one())

@@ -107,7 +107,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="package")
-def base_url(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[str]:
+def e2e_store(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path
+              ) -> Iterator[tuple[Settings, Engine]]:
+    """The journeys' store (the slice, two IATI files, the practices) and its settings."""
     if not CHROMIUM.exists():
         pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)")
     folder = tmp_path_factory.mktemp("e2e")
@@ -118,6 +120,13 @@ def base_url(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) ->
     ingest(engine, derived_slice(folder / "slice.csv", SERIES), source="e2e slice")
     import_specimens(engine, "usda-kazakhstan.xml", "usda-tajikistan.xml")
     add_practices(engine)
+    yield settings, engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="package")
+def base_url(e2e_store: tuple[Settings, Engine]) -> Iterator[str]:
+    settings, engine = e2e_store
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(settings, engine), host="127.0.0.1",
                                            port=port, log_level="warning",
@@ -132,7 +141,6 @@ def base_url(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) ->
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
-    engine.dispose()
 
 
 @pytest.fixture(scope="package")

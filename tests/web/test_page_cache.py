@@ -97,7 +97,11 @@ def test_no_page_reads_the_partner_registry() -> None:
     """What lets PAGE_SOURCES leave the registry out: a page that shows organisations'
     records must add "organisations" back."""
     pages = Path(base.__file__).parent
+    # Pages only signed-in people get (a session cookie: never answered from the cache).
+    signed_in_only = {"account.py", "admin.py", "contribute.py", "partners.py"}
     for module in pages.glob("*.py"):
+        if module.name in signed_in_only:
+            continue
         text = module.read_text(encoding="utf-8")
         assert "projects.orgs" not in text and "t.organisation" not in text, module
 

@@ -43,5 +43,5 @@ def document_iso3(engine: Engine, doc_id: int) -> list[str]:
     dc, a = t.document_country.c, t.area.c
     with engine.connect() as conn:
         return [str(c) for c in conn.execute(select(a.iso3).join(
-            t.document_country, dc.area_code == a.code).where(dc.document_id == doc_id))
-            if c]
+            t.document_country, dc.area_code == a.code).where(dc.document_id == doc_id)
+            ).scalars() if c]

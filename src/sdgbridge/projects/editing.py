@@ -321,3 +321,14 @@ def _set_archived(engine: Engine, identifier: str, origin: str, archived: bool) 
         audit.record(conn, change, "activity", identifier,
                      before={"archived": not archived}, after={"archived": archived})
     return True
+
+
+def manual_projects(engine: Engine, reporting_org_ref: str) -> list[dict[str, Any]]:
+    """The projects made by hand that ``reporting_org_ref`` reports, by identifier:
+    identifier, English title, status, archived."""
+    a = t.iati_activity.c
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(
+            select(a.iati_identifier, a.title_en, a.status, a.archived).where(
+                a.reporting_org_ref == reporting_org_ref, a.source_file == MANUAL)
+            .order_by(a.iati_identifier)).mappings()]

@@ -59,6 +59,7 @@ from sdgbridge.web.pages import (
     explore,
     goal,
     home,
+    partners,
 )
 from sdgbridge.web.pages import knowledge as knowledge_pages
 from sdgbridge.web.pages.base import STATIC_DIR, error_page
@@ -73,7 +74,8 @@ ROUTERS = (reference.router, data.router, progress.router, projects.router, orgs
 WRITES = (orgs.writes, projects.writes, knowledge.writes)  # behind the token
 # contribute before knowledge: /knowledge/new is not a document's number.
 PAGES = (home.router, country.router, goal.router, explore.router, coordination.router,
-         contribute.router, knowledge_pages.router, account.router, admin.router)
+         contribute.router, knowledge_pages.router, account.router, admin.router,
+         partners.router)
 
 
 def create_app(settings: Settings, engine: Engine | None = None,

@@ -37,7 +37,8 @@ from sdgbridge.errors import Forbidden, SdgBridgeError
 
 log = logging.getLogger(__name__)
 bearer = HTTPBearer(auto_error=False, scheme_name="bearer",
-                    description="The api_token setting (SDGBRIDGE_API_TOKEN).")
+                    description="A personal API key (`sdgbridge keys create`, or on one's "
+                    "account page), or, deprecated, the api_token setting.")
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 LEGACY = Actor("api_token (shared, deprecated)", "api", role="administrator",
                administrator=True, scopes=frozenset({"read", "write", "admin"}))
@@ -130,16 +131,22 @@ def caller(request: Request) -> Actor | None:
     given = bearer_token(request.headers.get("authorization"))
     if given is None:
         return None
-    settings = request.app.state.settings
+    return reader(request.app.state.settings, request.app.state.engine, given)
+
+
+def reader(settings: Settings, engine: Engine, given: str) -> Actor:
+    """The actor of the bearer value ``given`` sent with a read; :class:`Unauthorized` for
+    an unknown, revoked or expired one (a caller who meant to be someone is told, not
+    served the public's answer)."""
     if settings.api_token is None and not given.startswith(PREFIX):
-        actor = authenticate(request.app.state.engine, given)
+        actor = authenticate(engine, given)
         if actor is None:
             raise Unauthorized("This server has no API token configured, so it accepts "
                                "none but personal API keys: send the request without "
                                "`Authorization` (public reads leave out personal data), or "
                                "with your key.")
         return actor
-    return identify(settings, request.app.state.engine, given)
+    return identify(settings, engine, given)
 
 
 def trusted_reader(request: Request) -> bool:

@@ -43,6 +43,14 @@ ACCESS = logging.getLogger("sdgbridge.access")
 # The fields of an access record, in the order a JSON line shows them.
 ACCESS_FIELDS = ("method", "path", "status", "duration_ms", "client")
 request_id: ContextVar[str] = ContextVar("request_id", default="-")
+# The one-time links' tokens (mailed invitations and password resets) are secrets: the log
+# shows that such a link was used, never the link itself.
+SECRET_PATHS = re.compile(r"^(/invitation/|/reset/)[^/]+")
+
+
+def loggable_path(path: str) -> str:
+    """``path`` as the access log shows it: a one-time link's token replaced by ``…``."""
+    return SECRET_PATHS.sub(r"\1…", path)
 
 
 def given_id(scope: Scope) -> str | None:
@@ -84,7 +92,7 @@ class RequestLog:
         try:
             await self.app(scope, receive, with_id)
         finally:
-            path = scope["path"]
+            path = loggable_path(scope["path"])
             level = logging.DEBUG if path in QUIET and status < 400 else logging.INFO
             duration = round((time.perf_counter() - start) * 1000, 2)
             fields = {"method": scope["method"], "path": path, "status": status,

@@ -5,9 +5,11 @@ sees it, and runs the request as that actor (:func:`sdgbridge.actors.acting_as`)
 what the library reads is narrowed to what the actor may see
 (:func:`sdgbridge.accounts.roles.read_limits`):
 
-* a sign-in cookie (``sdgbridge_session``) of a live session: its account, for the
+* on a read of the API with a bearer API key (or the deprecated shared token): the key's
+  account, for its organisation, whatever cookie comes with it; an unknown, revoked or
+  expired key is refused (401), not served the public's answer;
+* else a sign-in cookie (``sdgbridge_session``) of a live session: its account, for the
   organisation chosen at sign-in;
-* else, on a read, a bearer API key (or the deprecated shared token);
 * else the public (:data:`sdgbridge.actors.PUBLIC`).
 
 A write of the API is identified again, before its body is read, by
@@ -36,7 +38,7 @@ from sdgbridge.accounts.tokens import token
 from sdgbridge.actors import PUBLIC, Actor, acting_as
 from sdgbridge.config import Settings
 from sdgbridge.errors import Forbidden, SdgBridgeError
-from sdgbridge.web.auth import bearer_token, identify
+from sdgbridge.web.auth import bearer_token, reader
 from sdgbridge.web.limits import READS, RETRY_AFTER, STORE_DOWN, send_error, store_down
 
 Scope = MutableMapping[str, Any]
@@ -59,15 +61,6 @@ def cookies(scope: Scope) -> dict[str, str]:
             except Exception:  # noqa: BLE001 - http.cookies raises its own CookieError
                 return {}
     return {k: m.value for k, m in jar.items()}
-
-
-def _bearer_actor(settings: Settings, engine: Any, given: str) -> Actor:
-    """The actor of a read's bearer value; the public for an unknown one (a route that
-    must refuse it, :func:`sdgbridge.web.auth.trusted_reader`, does so itself)."""
-    try:
-        return identify(settings, engine, given)
-    except SdgBridgeError:
-        return PUBLIC
 
 
 class Identify:
@@ -93,13 +86,17 @@ class Identify:
                        if k == b"authorization"), None)
         given = bearer_token(header)
         try:
-            if value:
+            if given and scope["method"] in READS and scope["path"].startswith("/api/"):
+                # A key sent to the API says who asks, cookie or not (the pages are for
+                # browsers: a bearer header there is not theirs, and is not looked at).
+                actor = await run_in_threadpool(reader, state.settings, state.engine, given)
+            elif value:
                 session = await run_in_threadpool(find_session, state.engine, value)
-            if session is not None:
-                actor = session.actor
-            elif given and scope["method"] in READS:
-                actor = await run_in_threadpool(_bearer_actor, state.settings, state.engine,
-                                                given)
+                if session is not None:
+                    actor = session.actor
+        except SdgBridgeError as exc:  # an unknown, revoked or expired key: 401, not public
+            await send_error(send, exc.status, str(exc), getattr(exc, "headers", None))
+            return
         except DBAPIError as exc:  # the store did not answer: the app's 503, not a 500
             if not store_down(exc):
                 raise

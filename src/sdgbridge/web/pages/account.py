@@ -16,16 +16,17 @@ lockouts, used or expired links: the library's message on the page, status 4xx.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from sdgbridge.accounts import keys, sessions, users
-from sdgbridge.accounts.links import link_path
-from sdgbridge.accounts.roles import KEY_SCOPES
+from sdgbridge.accounts.roles import KEY_SCOPES, can
 from sdgbridge.errors import Forbidden, SdgBridgeError
+from sdgbridge.projects.editing import manual_projects
+from sdgbridge.projects.orgs import one_org
 from sdgbridge.web.pages.base import LangDep, render
 from sdgbridge.web.session import (
     check_form,
@@ -102,8 +103,7 @@ def sign_out(request: Request, csrf: Csrf) -> Response:
 
 def _link_form(request: Request, purpose: str, value: str, error: str | None = None,
                status: int = 200) -> HTMLResponse:
-    return _page(request, "set_password.html", status=status, purpose=purpose,
-                 action=link_path(purpose, value), error=error)
+    return _page(request, "set_password.html", status=status, purpose=purpose, error=error)
 
 
 @router.get("/invitation/{value}", response_class=HTMLResponse)
@@ -184,10 +184,24 @@ def account(request: Request, lang: LangDep) -> Response:
 def _account_page(request: Request, session: sessions.Session, new_key: str | None = None,
                   error: str | None = None, status: int = 200) -> HTMLResponse:
     actor = session.actor
-    own = keys.list_keys(request.app.state.engine, actor.label)
+    engine = request.app.state.engine
+    own = keys.list_keys(engine, actor.label)
     return _page(request, "account.html", status=status, actor=actor,
                  organisations=_organisations(request, actor.account_id or 0),
-                 keys=own.to_dicts(), scopes=KEY_SCOPES, new_key=new_key, error=error)
+                 keys=own.to_dicts(), scopes=KEY_SCOPES, new_key=new_key, error=error,
+                 organisation=_acting_for(engine, actor))
+
+
+def _acting_for(engine: Any, actor: Any) -> dict[str, Any] | None:
+    """The organisation acted for, with what one may do for it: edit its profile, add
+    projects; its projects made by hand."""
+    if actor.organisation_id is None:
+        return None
+    org = one_org(engine, actor.organisation_id).to_dicts()[0]
+    return {"key": org["ref"] or f"org:{org['id']}", "name": org["name_en"],
+            "edit": can(actor, "update", "organisation", org["id"]),
+            "add_projects": bool(org["ref"]) and can(actor, "create", "project", org["id"]),
+            "projects": manual_projects(engine, org["ref"]) if org["ref"] else []}
 
 
 @router.post("/account/organisation")

@@ -80,6 +80,8 @@ def error_page(request: Request, message: str, status: int) -> HTMLResponse:
 def lang_url(request: Request, lang: str) -> str:
     """The current page's address (path and query) in another language."""
     url = request.url.include_query_params(lang=lang)
+    if url.path.startswith(("/invitation/", "/reset/")):
+        return f"?{url.query}"  # the same page, without writing its one-time token in it
     return f"{url.path}?{url.query}"
 
 
