@@ -85,3 +85,16 @@ def test_keys(cli: typer.Typer, engine: Engine) -> None:
     assert "was revoked already" in _run(cli, "keys", "revoke", "1")
     assert keys.authenticate(engine, secret.group(1)) is None
     _run(cli, "keys", "create", "ann@unicef.org", "--name", "x", "--scope", "root", code=1)
+
+
+def test_an_invitation_printed_and_mailed(cli: typer.Typer, engine: Engine) -> None:
+    _run(cli, "users", "add", "nadia@undp.org", "--name", "Nadia", "--languages", "ru")
+    out = _run(cli, "users", "invite", "nadia@undp.org", "--mail")
+    link = re.search(r"(http://127\.0\.0\.1:8000/invitation/\S+)", out)
+    assert link is not None and "outbox" in out
+    with engine.connect() as conn:
+        [body] = conn.execute(select(t.mail_outbox.c.body)).scalars().all()
+    assert link.group(1) in body and "Здравствуйте, Nadia" in body
+    _run(cli, "users", "invite", "nadia@undp.org")  # printed only
+    with engine.connect() as conn:
+        assert len(conn.execute(select(t.mail_outbox.c.id)).all()) == 1

@@ -80,17 +80,63 @@ def _needs_the_error_shape_for_http_errors(app: FastAPI) -> None:
     assert body["ok"] is False and body["status"] == 400
 
 
-def _run(op, mode: GenerationMode, examples: int, sent: Counter[str]) -> None:  # type: ignore[no-untyped-def]
+# A key per role (issue 14): every operation as each, for no server error and answers as the
+# schema documents them (a refusal, 401 or 403, is one of those answers).
+ROLES = {"administrator": (None, None, None, True), "analyst": ("XM-OTHER", "analyst", None, False),
+         "partner_editor": ("USDA", "partner_editor", None, False),
+         "other_partner": ("XM-OTHER", "partner_editor", None, False),
+         "focal_point": ("XM-OTHER", "focal_point", "KAZ", False),
+         "reader": (None, None, None, False)}
+ROLE_EXAMPLES = {GenerationMode.POSITIVE: 6, GenerationMode.NEGATIVE: 2}
+
+
+def _role_keys(engine: Engine) -> dict[str, str]:
+    from sdgbridge.accounts import keys, users
+    from sdgbridge.projects.iati.codelists import load_codelists
+    from sdgbridge.projects.orgs import create_org
+
+    codelists = load_codelists(IATI_CODELISTS)
+    create_org(engine, name_en="Other partner", type="40", ref="XM-OTHER", codelists=codelists)
+    create_org(engine, name_en="USDA", type="10", ref="US-GOV-1", codelists=codelists)
+    made = {}
+    for role, (org, membership, country, admin) in ROLES.items():
+        email = f"{role.replace('_', '.')}@example.org"
+        users.create_account(engine, email, role, administrator=admin)
+        ref = "US-GOV-1" if org == "USDA" else org
+        if ref:
+            users.set_membership(engine, email, ref, membership or "reader", country)
+        made[role] = keys.create_key(engine, email, "schemathesis", ["read", "write"],
+                                     ref).secret
+    return made
+
+
+def test_no_server_error_for_any_role(sqlite_engine: Engine, tmp_path: Path) -> None:
+    app = create_app(_store(sqlite_engine, tmp_path), engine=sqlite_engine)
+    tokens = _role_keys(sqlite_engine)
+    schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", app)
+    operations = [r.ok() for r in schema.get_all_operations()]
+    operations = [op for op in operations if op.path.startswith("/api/v1/")]
+    sent: Counter[str] = Counter()
+    for role, token in tokens.items():
+        for op in operations:
+            for mode, examples in ROLE_EXAMPLES.items():
+                _run(op, mode, examples, sent, token, label=role)
+    print(f"schemathesis by role: {sum(sent.values())} requests, {len(tokens)} roles")
+    assert len(tokens) == 6 and sum(sent.values()) >= 6 * len(operations)
+
+
+def _run(op, mode: GenerationMode, examples: int, sent: Counter[str],  # type: ignore[no-untyped-def]
+         token: str = TOKEN, label: str = "") -> None:
     @given(case=op.as_strategy(generation_mode=mode))
     @settings(max_examples=examples, derandomize=True, deadline=None, database=None,
               phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
     def call(case) -> None:  # type: ignore[no-untyped-def]
         sent[op.label] += 1
-        case.call_and_validate(headers={"Authorization": f"Bearer {TOKEN}"}, checks=CHECKS)
+        case.call_and_validate(headers={"Authorization": f"Bearer {token}"}, checks=CHECKS)
 
     try:
         call()
     except Unsatisfiable:  # nothing can be made invalid: no parameters, or free text only
         assert mode is GenerationMode.NEGATIVE
     except Exception as exc:
-        pytest.fail(f"{op.label} ({mode.value}): {exc}")
+        pytest.fail(f"{op.label} ({mode.value}{', as ' + label if label else ''}): {exc}")

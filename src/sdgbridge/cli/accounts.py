@@ -6,7 +6,7 @@ or ``org:<id>``). Secrets are printed once: an invitation link, a new key."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -27,6 +27,8 @@ from sdgbridge.accounts.users import (
 from sdgbridge.cli.output import FormatOpt, console, say, show
 from sdgbridge.cli.state import state
 
+MailOpt = Annotated[bool, typer.Option("--mail", help="Also mail the invitation through the "
+                                       "outbox (the public_url setting starts its link).")]
 users_app = typer.Typer(help="Accounts: add (and invite), list, disable, set a password, "
                         "give a role in an organisation.", no_args_is_help=True)
 keys_app = typer.Typer(help="Personal API keys: create (the secret is shown once), list, "
@@ -52,6 +54,7 @@ def users_add(ctx: typer.Context, email: str,
                   "--languages", help="Preferred first: ru,en.")] = "en",
               admin: Annotated[bool, typer.Option("--admin", help="An administrator: may do "
                                                   "everything.")] = False,
+              mail_it: MailOpt = False,
               send_invite: Annotated[bool, typer.Option(
                   "--invite", help="Make a one-time invitation link to set the password."
                   )] = False) -> None:
@@ -66,18 +69,21 @@ def users_add(ctx: typer.Context, email: str,
     say(f"Added {email.strip().lower()}" + (f" ({role} of {org})" if org else "")
         + (", administrator" if admin else "") + ".")
     if send_invite:
-        token = invite(st.engine, email, st.settings)
-        say(f"Invitation link (valid {st.settings.invitation_days} days, works once): "
-            f"{link_path('invitation', token)}")
+        _say_link(st.settings, invite(st.engine, email, st.settings, mail=mail_it), mail_it)
+
+
+def _say_link(settings: Any, token: str, mailed: bool) -> None:
+    url = settings.public_url.rstrip("/") + link_path("invitation", token)
+    say(f"Invitation link (valid {settings.invitation_days} days, works once): {url}"
+        + ("\nIt is also in the outbox: `sdgbridge mail worker` sends it." if mailed else ""))
 
 
 @users_app.command("invite")
-def users_invite(ctx: typer.Context, email: str) -> None:
-    """Make a new one-time invitation link for an account."""
+def users_invite(ctx: typer.Context, email: str, mail_it: MailOpt = False) -> None:
+    """Make a new one-time invitation link for an account (printed; with --mail also
+    mailed through the outbox)."""
     st = state(ctx)
-    token = invite(st.engine, email, st.settings)
-    say(f"Invitation link (valid {st.settings.invitation_days} days, works once): "
-        f"{link_path('invitation', token)}")
+    _say_link(st.settings, invite(st.engine, email, st.settings, mail=mail_it), mail_it)
 
 
 @users_app.command("list")

@@ -56,19 +56,23 @@ class ErrorBody(BaseModel):
 def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses`` for these error statuses, all with :class:`ErrorBody`."""
     what = {400: "Bad request: the message says what to change.",
-            401: "No or wrong bearer token.", 404: "Not found.",
+            401: "No bearer token where one is needed, or an unknown, revoked or expired "
+                 "one.",
+            403: "The key's account may not do this (the role rules, docs/accounts.md) or "
+                 "the key lacks the scope; recorded in the audit trail.",
+            404: "Not found.",
             422: "Invalid parameter or body; `errors` names the fields.",
             503: "Writes are off (no token configured) or the store is unreachable."}
     return {s: {"model": ErrorBody, "description": what[s]} for s in statuses}
 
 
-READ_ERRORS = errors(400, 404, 422)
+READ_ERRORS = errors(400, 401, 404, 422)
 THROTTLED: dict[int | str, dict[str, Any]] = {  # the expensive routes (web/throttle.py)
     429: {"model": ErrorBody, "description": "Too many expensive requests from this client "
           "without the token (rate_limit_per_minute); `Retry-After` says when to retry."},
     503: {"model": ErrorBody, "description": "The server is busy with as many of these as it "
           "runs at once, or the store is unreachable; `Retry-After` says when to retry."}}
-WRITE_ERRORS = errors(400, 401, 404, 422, 503)
+WRITE_ERRORS = errors(400, 401, 403, 404, 422, 503)
 
 
 # ---- reference and data ---------------------------------------------------------------
