@@ -43,6 +43,10 @@ TEXT = "Drip irrigation in Batken saves water for farmers and raises yields. " *
 DOCS = {"public": ("zqpublicdoc", "public", OWN), "partners": ("zqpartnersdoc", "partners", OWN),
         "internal_own": ("zqinternalown", "internal", OWN),
         "internal_other": ("zqinternalother", "internal", OTHER)}
+# Projects made by hand, one of each visibility: identifier -> (word, visibility, owner).
+PROJECTS = {PROJECT: ("zqpublicproject", "public", OWN),
+            f"{OWN}-P2": ("zqpartnersproject", "partners", OWN),
+            f"{OTHER}-P3": ("zqinternalproject", "internal", OTHER)}
 PEOPLE = {  # email: (organisation, role, country, administrator)
     "admin@centre.org": (None, None, None, True),
     "analyst@centre.org": (OTHER, "analyst", None, False),
@@ -83,10 +87,11 @@ def world(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Any) -> Ite
     codelists = load_codelists(IATI_CODELISTS)
     orgs = {ref: create_org(engine, name_en=f"Organisation {ref}", type="40", ref=ref,
                             codelists=codelists) for ref in (OWN, OTHER)}
-    create_project(engine, identifier=PROJECT, title_en="Water for Batken",
-                   reporting_org_ref=OWN, status="2", countries=["KG"], codelists=codelists,
-                   planned_start="2025-01-01",
-                   origin="test")
+    for ident, (word, visibility, ref) in PROJECTS.items():
+        create_project(engine, identifier=ident, title_en=f"Water for Batken {word}",
+                       reporting_org_ref=ref, status="2", countries=["KG"],
+                       codelists=codelists, planned_start="2025-01-01", origin="test",
+                       visibility=visibility)
     from sdgbridge.knowledge.embed import get_embedder
 
     emb = get_embedder("hashing")
@@ -273,8 +278,10 @@ def _read_paths(w: World) -> list[str]:
     d = w.docs
     concrete = {
         "/api/v1/assessments/{run_id}": ["/api/v1/assessments/1"],
-        "/api/v1/projects/{identifier:key}/history": [f"/api/v1/projects/{PROJECT}/history"],
-        "/api/v1/projects/{identifier:key}": [f"/api/v1/projects/{PROJECT}"],
+        "/api/v1/projects/{identifier:key}/history": [f"/api/v1/projects/{p}/history"
+                                                      for p in PROJECTS],
+        "/api/v1/projects/{identifier:key}": [f"/api/v1/projects/{p}" for p in PROJECTS],
+        "/api/v1/projects": ["/api/v1/projects", "/api/v1/projects?country=KG"],
         "/api/v1/organisations/{key:key}/history": [f"/api/v1/organisations/{OWN}/history"],
         "/api/v1/organisations/{key:key}": [f"/api/v1/organisations/{OWN}"],
         "/api/v1/documents/{doc_id}": [f"/api/v1/documents/{i}" for i in d.values()],
@@ -299,13 +306,14 @@ def _read_paths(w: World) -> list[str]:
 def test_no_read_shows_a_document_its_caller_may_not_read(world: World) -> None:
     paths = _read_paths(world)
     leaks, errors, checked = [], [], 0
-    owners = {name: world.orgs[ref] for name, (_, _, ref) in DOCS.items()}
+    records = {**{f"doc:{k}": v for k, v in DOCS.items()},
+               **{f"project:{k}": v for k, v in PROJECTS.items()}}
     for who, actor in world.actors.items():
         client = world.sessions[who]
-        hidden = [DOCS[name][0] for name in DOCS
-                  if not can_read(actor, DOCS[name][1], owners[name])]
-        shown = [DOCS[name][0] for name in DOCS if DOCS[name][0] not in hidden]
-        assert ("zqpublicdoc" in shown) and (who != "public" or len(hidden) == 3)
+        hidden = [word for word, visibility, ref in records.values()
+                  if not can_read(actor, visibility, world.orgs[ref])]
+        shown = [word for word, _, _ in records.values() if word not in hidden]
+        assert ("zqpublicdoc" in shown) and (who != "public" or len(hidden) == 5)
         seen_words: set[str] = set()
         for path in paths:
             answer = client.get(path)

@@ -413,6 +413,7 @@ def _project_inputs(conn: Connection) -> dict[str, DocumentInput]:
         out[r["iati_identifier"]] = DocumentInput(
             text="\n\n".join(dict.fromkeys(parts)), kind="project",
             title=r["title_en"] or r["title_ru"] or r["title_other"] or r["iati_identifier"],
+            visibility=r["visibility"],
             organisation=r["reporting_org_name"] or r["reporting_org_ref"],
             countries=tuple(sorted(set(countries.get(r["iati_identifier"], ())))),
             year=int(start[:4]) if start[:4].isdigit() else None,
@@ -423,9 +424,10 @@ def _project_inputs(conn: Connection) -> dict[str, DocumentInput]:
 def _stored_projects(conn: Connection) -> dict[str, tuple[int, tuple[Any, ...]]]:
     d = t.document
     rows = conn.execute(select(d.c.id, d.c.source, d.c.sha256, d.c.title, d.c.organisation,
-                               d.c.year).where(d.c.kind == "project")).all()
+                               d.c.year, d.c.visibility).where(d.c.kind == "project")).all()
     return {r.source: (r.id, (r.sha256, r.title, r.organisation, r.year,
-                              tuple(store.document_countries(conn, r.id)))) for r in rows}
+                              tuple(store.document_countries(conn, r.id)), r.visibility))
+            for r in rows}
 
 
 def index_projects(engine: Engine, *, embedder: Any = None, tag: bool = True,
@@ -460,7 +462,7 @@ def _index_batch(engine: Engine, batch: list[DocumentInput],
         for inp in batch:
             old = stored.get(inp.source or "")
             key = (extract_string(inp.text or "").sha256, inp.title, inp.organisation,
-                   inp.year, tuple(sorted(set(inp.countries))))
+                   inp.year, tuple(sorted(set(inp.countries))), inp.visibility)
             if old is not None and old[1] == key:
                 report.unchanged += 1
                 continue

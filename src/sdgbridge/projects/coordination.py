@@ -29,6 +29,7 @@ from sdgbridge.assessment.current import current_assessment
 from sdgbridge.assessment.model import SCALE, code_key
 from sdgbridge.kept import NOTHING_KEPT, Keeper, Source
 from sdgbridge.projects.sdg import flat_export, load_mapping
+from sdgbridge.projects.visibility import reader_class
 from sdgbridge.reference.catalog import iso2_to_m49
 from sdgbridge.reference.geography import resolve_areas
 
@@ -109,8 +110,10 @@ def projects_frame(engine: Engine, make: Callable[[Engine], pl.DataFrame],
     """``make(engine)``, a frame of the projects (:func:`~.sdg.flat_export`,
     :func:`~.queries.three_w`, :func:`~.overlaps.overlaps` at the default similarity),
     kept under its name until the projects change; ``on`` names what else it reads
-    (:func:`~.overlaps.partner_network` reads the organisations' UN entities)."""
-    return kept.get(engine, make.__name__, make, on=on)
+    (:func:`~.overlaps.partner_network` reads the organisations' UN entities). Kept per
+    class of reader: a frame holds only the projects its readers may see
+    (:mod:`.visibility`)."""
+    return kept.get(engine, f"{make.__name__}:{reader_class()}", make, on=on)
 
 
 def partners_in(three_w: pl.DataFrame, iso2: str, limit: int = 25) -> pl.DataFrame:

@@ -27,6 +27,7 @@ from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.engine import RowMapping
 
 from sdgbridge import audit
+from sdgbridge.accounts.roles import VISIBILITIES
 from sdgbridge.db import tables as t
 from sdgbridge.errors import NotFound, SdgBridgeError
 from sdgbridge.files import public_name
@@ -42,7 +43,8 @@ from sdgbridge.projects.store import CHILDREN, content_digests
 
 MANUAL = "manual"
 DATES = ("planned_start", "actual_start", "planned_end", "actual_end")
-EDITABLE = ("title_en", "title_ru", "description_en", "description_ru", "status", *DATES)
+EDITABLE = ("title_en", "title_ru", "description_en", "description_ru", "status", *DATES,
+            "visibility")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -89,6 +91,11 @@ def _check_fields(codelists: Codelists, values: Mapping[str, Any]) -> dict[str, 
             out[k] = check_text(k, v, texts[k][0], required=texts[k][1])
         elif k == "status":
             out[k] = check_code(codelists, "ActivityStatus", "status", str(v or "").strip())
+        elif k == "visibility":
+            if v not in VISIBILITIES:
+                raise SdgBridgeError(f"visibility {v!r}: one of {', '.join(VISIBILITIES)} "
+                                     "(who may read the project).")
+            out[k] = v
         else:
             out[k] = _check_date(k, v)
     return out
@@ -206,13 +213,15 @@ def create_project(engine: Engine, *, identifier: str, title_en: str, reporting_
                    title_ru: str | None = None, description_en: str | None = None,
                    planned_start: str | None = None, planned_end: str | None = None,
                    participants: Sequence[tuple[str, str]] = (), codelists: Codelists,
-                   origin: str) -> str:
+                   origin: str, visibility: str = "public") -> str:
     """Store a new manual project; returns its identifier. ``participants``: (role, ref)
-    pairs of registered organisations (OrganisationRole: 1 funding … 4 implementing)."""
+    pairs of registered organisations (OrganisationRole: 1 funding … 4 implementing);
+    ``visibility``: who may read it (public, partners, internal)."""
     ident = _check_identifier(identifier)
     fields = _check_fields(codelists, {
         "title_en": title_en, "title_ru": title_ru, "description_en": description_en,
-        "status": status, "planned_start": planned_start, "planned_end": planned_end})
+        "status": status, "planned_start": planned_start, "planned_end": planned_end,
+        "visibility": visibility})
     _check_dates(fields)
     codes, dac = check_countries(codelists, countries), _check_sectors(codelists, sectors)
     with engine.begin() as conn:
@@ -284,7 +293,8 @@ def update_project(engine: Engine, identifier: str, codelists: Codelists, origin
         diff = {k: [old[k], v] for k, v in new.items() if old[k] != v}
         if not diff:
             return {}
-        row = {**{k: old[k] for k in FRAMES["activities"]}, **new, "last_updated": _now()}
+        row = {**{k: old[k] for k in (*FRAMES["activities"], "visibility")}, **new,
+               "last_updated": _now()}
         _check_dates(row)
         conn.execute(update(t.iati_activity)
                      .where(t.iati_activity.c.iati_identifier == identifier)

@@ -34,6 +34,7 @@ from sqlalchemy import Engine, select
 
 from sdgbridge.db import tables as t
 from sdgbridge.projects.sdg import flat_export
+from sdgbridge.projects.visibility import shown
 
 OVERLAP_COLUMNS = ("a", "b", "country", "target", "overlap_start", "overlap_end",
                    "similarity", "a_org", "b_org", "same_org")
@@ -128,7 +129,7 @@ def _projects(engine: Engine, template_repeats: int | None) -> pl.DataFrame:
     a = t.iati_activity.c
     cols = ("iati_identifier", "reporting_org_ref", "reporting_org_name", *_TEXT,
             "planned_start", "actual_start", "planned_end", "actual_end")
-    stmt = select(*(a[c] for c in cols)).where(a.archived.is_(False))
+    stmt = select(*(a[c] for c in cols)).where(shown())
     with engine.connect() as conn:
         df = pl.read_database(stmt, conn, schema_overrides={c: pl.Utf8 for c in cols})
     if template_repeats:
@@ -288,7 +289,7 @@ def _read_partners(engine: Engine) -> tuple[pl.DataFrame, pl.DataFrame, set[str]
     the refs the organisation table marks as UN entities, of current activities."""
     a, p, tr, o = t.iati_activity.c, t.iati_participant.c, t.iati_transaction.c, \
         t.organisation.c
-    live = a.archived.is_(False)
+    live = shown()
     text = ("iati_identifier", "role", "ref", "name", "type", "currency", "provider_ref",
             "provider_name", "receiver_ref", "receiver_name", "reporting_org_ref",
             "reporting_org_name")

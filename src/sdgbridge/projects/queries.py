@@ -26,6 +26,7 @@ from sdgbridge.projects.iati.export import stored_frame
 from sdgbridge.projects.money import load_rates, rate_year, with_usd
 from sdgbridge.projects.results import MIN_SIMILARITY, link_indicators, with_series
 from sdgbridge.projects.store import CHILDREN
+from sdgbridge.projects.visibility import shown
 
 
 def project_table(engine: Engine, country: str | None = None,
@@ -33,9 +34,7 @@ def project_table(engine: Engine, country: str | None = None,
     a, c, tr = t.iati_activity.c, t.iati_country.c, t.iati_transaction.c
     columns = [a.iati_identifier, a.reporting_org_name, a.title_en, a.status, a.actual_start,
                a.actual_end, *([a.archived] if include_archived else [])]
-    stmt = select(*columns).order_by(a.iati_identifier)
-    if not include_archived:
-        stmt = stmt.where(a.archived.is_(False))
+    stmt = select(*columns).order_by(a.iati_identifier).where(shown(include_archived))
     if country:
         on_activity = select(c.iati_identifier).where(c.code == country)
         on_transaction = select(tr.iati_identifier).where(tr.country == country)
@@ -50,7 +49,7 @@ def project_history(engine: Engine, identifier: str) -> pl.DataFrame:
     ch = t.record_change.c
     with engine.connect() as conn:
         exists = conn.execute(select(t.iati_activity.c.iati_identifier).where(
-            t.iati_activity.c.iati_identifier == identifier)).first()
+            t.iati_activity.c.iati_identifier == identifier, shown(True))).first()
         if exists is None:
             raise NotFound(f"No project {identifier!r}. `sdgbridge projects list` lists them.")
         return pl.read_database(select(ch.changed_at, ch.origin, ch.change, ch.details)
@@ -65,7 +64,8 @@ def project_detail(engine: Engine, identifier: str) -> dict[str, Any] | None:
     … as lists of rows without the identifier); None when there is no such project."""
     a = t.iati_activity
     with engine.connect() as conn:
-        row = conn.execute(select(a).where(a.c.iati_identifier == identifier)).mappings().first()
+        row = conn.execute(select(a).where(a.c.iati_identifier == identifier, shown(True))
+                           ).mappings().first()
         if row is None:
             return None
         children = {kind: [_plain(r) for r in conn.execute(
@@ -88,9 +88,8 @@ def three_w(engine: Engine, include_archived: bool = False,
     a, tr, c = t.iati_activity.c, t.iati_transaction.c, t.iati_country.c
     stmt = (select(tr.iati_identifier, a.reporting_org_ref, a.reporting_org_name, tr.type,
                    tr.date, tr.value, tr.currency, tr.value_date, tr.country, tr.sector_dac)
-            .join(t.iati_activity, a.iati_identifier == tr.iati_identifier))
-    if not include_archived:
-        stmt = stmt.where(a.archived.is_(False))
+            .join(t.iati_activity, a.iati_identifier == tr.iati_identifier)
+            .where(shown(include_archived)))
     with engine.connect() as conn:
         df = pl.read_database(
             stmt, conn,
@@ -169,7 +168,7 @@ def _check_projects(conn: Connection, ids: list[str]) -> None:
 def _without_archived(conn: Connection, frames: dict[str, pl.DataFrame]
                       ) -> dict[str, pl.DataFrame]:
     a = t.iati_activity.c
-    archived = [r[0] for r in conn.execute(select(a.iati_identifier).where(a.archived))]
+    archived = [r[0] for r in conn.execute(select(a.iati_identifier).where(~shown()))]
     return {k: df.filter(~pl.col("iati_identifier").is_in(archived))
             for k, df in frames.items()}
 

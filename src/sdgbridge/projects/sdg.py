@@ -26,6 +26,7 @@ from sqlalchemy import ColumnElement, Connection, Engine, select, true
 from sdgbridge.db import tables as t
 from sdgbridge.errors import InputError
 from sdgbridge.projects.money import load_rates, rate_year, read_data_table, with_usd
+from sdgbridge.projects.visibility import readable, shown
 
 COLUMNS = ("dac_code", "dac_name", "goal", "target", "share", "basis")
 SCHEMA = {"dac_code": pl.Utf8, "dac_name": pl.Utf8, "goal": pl.Utf8, "target": pl.Utf8,
@@ -214,8 +215,10 @@ def flat_export(engine: Engine, mapping: pl.DataFrame | None = None,
 def _live(identifier: ColumnElement[str], include_archived: bool) -> ColumnElement[bool]:
     """The condition on an activity identifier that keeps its rows in the export."""
     a = t.iati_activity.c
-    return true() if include_archived else identifier.in_(
-        select(a.iati_identifier).where(a.archived.is_(False)))
+    condition = shown(include_archived)
+    if include_archived and readable() is None:
+        return true()
+    return identifier.in_(select(a.iati_identifier).where(condition))
 
 
 def _activity_level(conn: Connection, include_archived: bool) -> dict[str, pl.DataFrame]:

@@ -48,7 +48,11 @@ def table(df: pl.DataFrame, total: int | None = None) -> dict[str, Any]:
 def table_response(df: pl.DataFrame, total: int | None = None, **extra: Any) -> Response:
     """:func:`table` as an encoded response, with ``extra`` top-level members."""
     head = orjson.dumps({"ok": True, "total": df.height if total is None else total, **extra})
-    body = head[:-1] + b',"rows":' + json_safe(df).write_json().encode() + b"}"
+    # A frame of its own: ``df`` may be a kept frame that other threads serialise at the
+    # same moment, and polars (2.1) deadlocks two threads writing the same frame's JSON
+    # (the worker then stops answering: the load run's killed workers, issue 13). The
+    # clone shares the data, not the frame's lock.
+    body = head[:-1] + b',"rows":' + json_safe(df).clone().write_json().encode() + b"}"
     return Response(body, media_type=JSON)
 
 

@@ -83,7 +83,8 @@ def test_a_partner_adds_and_edits_a_project(app: object, engine: Engine) -> None
     assert form.status_code == 200 and f"{UNDP}-" in form.text
     data = {"csrf": _token(form.text), "code": "BATKEN-1", "title_en": "Drip irrigation",
             "title_ru": "Капельное орошение", "status": "2", "countries": ["KG"],
-            "sectors": "14030", "planned_start": "2026-01-01", "planned_end": "2025-01-01"}
+            "sectors": "14030", "planned_start": "2026-01-01", "planned_end": "2025-01-01",
+            "visibility": "partners"}
     bad = ed.post("/projects/new", data=data)
     assert bad.status_code == 400 and "planned_end" in bad.text  # the end before the start
     with engine.connect() as conn:
@@ -103,7 +104,11 @@ def test_a_partner_adds_and_edits_a_project(app: object, engine: Engine) -> None
         row = conn.execute(select(t.iati_activity.c.title_en, t.iati_activity.c.status)
                            ).one()
     assert tuple(row) == ("Drip irrigation in Batken", "3")
+    public = TestClient(app)  # type: ignore[arg-type]
+    assert public.get(f"/api/v1/projects/{UNDP}-BATKEN-1").status_code == 404  # partners only
+    assert "BATKEN" not in public.get("/api/v1/projects").text
     other = _signed_in(app, "ot@other.org")
+    assert other.get(f"/api/v1/projects/{UNDP}-BATKEN-1").status_code == 200  # a partner
     assert other.get(f"/projects/{UNDP}-BATKEN-1/edit").status_code == 403
     assert other.post(f"/projects/{UNDP}-BATKEN-1/edit", data={
         "csrf": _token(other.get("/account").text), "title_en": "x",

@@ -334,6 +334,8 @@ class ProjectCreate(Body):
     planned_start: str | None = Field(None, description="yyyy-mm-dd")
     planned_end: str | None = Field(None, description="yyyy-mm-dd")
     participants: list[Participant] = Field(default_factory=list)
+    visibility: Literal["public", "partners", "internal"] = Field(
+        "public", description="Who may read it: everyone, signed-in partners, the Centre.")
 
 
 class ProjectUpdate(Body):
@@ -348,6 +350,7 @@ class ProjectUpdate(Body):
     actual_start: str | None = None
     planned_end: str | None = None
     actual_end: str | None = None
+    visibility: Literal["public", "partners", "internal"] | None = None
 
 
 # ---- knowledge ----------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from sdgbridge.accounts.roles import can
+from sdgbridge.accounts.roles import VISIBILITIES, can
 from sdgbridge.errors import Forbidden, SdgBridgeError
 from sdgbridge.projects.editing import create_project, update_project
 from sdgbridge.projects.orgs import one_org, update_org
@@ -108,8 +108,9 @@ def _own_ref(engine: Any, organisation_id: int | None) -> str:
 def _project_page(request: Request, csrf: str, values: dict[str, Any], *, new: bool,
                   prefix: str = "", error: str | None = None, status: int = 200,
                   saved: str | None = None) -> HTMLResponse:
-    return render(request, "project_form.html", status=status, csrf=csrf, values=values,
-                  new=new, prefix=prefix, countries=COUNTRIES, statuses=STATUSES,
+    return render(request, "project_form.html", status=status, csrf=csrf,
+                  values={"visibility": "public", **values}, new=new, prefix=prefix,
+                  countries=COUNTRIES, statuses=STATUSES, visibilities=VISIBILITIES,
                   error=error, saved=saved)
 
 
@@ -132,7 +133,8 @@ def project_create(request: Request, engine: EngineDep, codelists: CodelistsDep,
                    lang: LangDep, csrf: Csrf, code: Text, title_en: Text, status: Text,
                    title_ru: Text = "", description_en: Text = "",
                    countries: Annotated[list[str] | None, Form()] = None, sectors: Text = "",
-                   planned_start: Text = "", planned_end: Text = "") -> Response:
+                   planned_start: Text = "", planned_end: Text = "",
+                   visibility: Text = "public") -> Response:
     """Create the project; its edit page on success."""
     session = request_session(request)
     if session is None:
@@ -146,7 +148,8 @@ def project_create(request: Request, engine: EngineDep, codelists: CodelistsDep,
               "title_en": title_en, "title_ru": title_ru or None,
               "description_en": description_en or None, "status": status,
               "countries": countries or [], "sectors": [s for s in _SPLIT.split(sectors) if s],
-              "planned_start": planned_start or None, "planned_end": planned_end or None}
+              "planned_start": planned_start or None, "planned_end": planned_end or None,
+              "visibility": visibility}
     try:
         create_project(engine, identifier=identifier, reporting_org_ref=prefix[:-1],
                        codelists=codelists, origin=ORIGIN, **values)
@@ -187,7 +190,7 @@ def project_update(request: Request, engine: EngineDep, codelists: CodelistsDep,
                    lang: LangDep, identifier: str, csrf: Csrf, title_en: Text, status: Text,
                    title_ru: Text = "", description_en: Text = "", description_ru: Text = "",
                    planned_start: Text = "", planned_end: Text = "", actual_start: Text = "",
-                   actual_end: Text = "") -> Response:
+                   actual_end: Text = "", visibility: Text = "") -> Response:
     """Save the project's fields (a project made by hand; an IATI one is refused)."""
     from sdgbridge.accounts.owners import project_owner
 
@@ -203,6 +206,8 @@ def project_update(request: Request, engine: EngineDep, codelists: CodelistsDep,
                "description_ru": description_ru or None, "status": status,
                "planned_start": planned_start or None, "planned_end": planned_end or None,
                "actual_start": actual_start or None, "actual_end": actual_end or None}
+    if visibility:  # left out: as it was
+        changes["visibility"] = visibility
     try:
         update_project(engine, identifier, codelists, ORIGIN, **changes)
     except SdgBridgeError as exc:
