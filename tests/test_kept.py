@@ -149,3 +149,29 @@ def test_a_keeper_with_a_budget_keeps_at_most_its_weight() -> None:
     assert kept.find(2) is None and kept.find(3) == "xxx"  # the oldest went first
     kept.keep(5, "y" * 8)  # replaced: its old weight is given back first
     assert kept.weight == 8 and len(kept) == 1 and kept.find(5) == "y" * 8
+
+
+def test_a_value_asked_for_at_once_is_made_once(engine: Engine) -> None:
+    """Eight requests of a server just started ask for the same frame at once: it is made
+    once, the others wait for it (the load run's first seconds: every thread making every
+    page's frames took pages to 14 s and past wrk's 10 s timeout, issue 13)."""
+    import threading
+    import time
+
+    kept, made, answers = Keeper(), [], []
+
+    def slow(engine: Engine, n: int) -> list[int]:
+        made.append(n)
+        time.sleep(0.3)
+        return [n]
+
+    def ask() -> None:
+        answers.append(kept.get(engine, "slow", slow, 7, on=("releases",)))
+
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(10)
+    assert made == [7] and answers == [[7]] * 8
+    assert kept.get(engine, "slow", slow, 8, on=("releases",)) == [8] and made == [7, 8]

@@ -83,8 +83,10 @@ def projects_stamp(engine: Engine) -> tuple[object, ...]:
 
 class Keeper:
     """Values by (name, parameters, stamp), at most ``entries`` of them, the least recently
-    used out first. Safe to share between threads; a value asked for by two threads at once
-    may be made twice (the second kept). With ``entries=0`` nothing is kept: every
+    used out first. Safe to share between threads. A value asked for by several threads at
+    once is made once (:meth:`get`): the others wait for it rather than each making it (a
+    server just started, or after a release, would otherwise make every page's frames as
+    many times as it has requests in flight). With ``entries=0`` nothing is kept: every
     :meth:`get` makes its value, without reading a stamp."""
 
     def __init__(self, entries: int = ENTRIES, budget: int | None = None,
@@ -96,6 +98,7 @@ class Keeper:
         self.weight = 0
         self._kept: OrderedDict[Hashable, Any] = OrderedDict()
         self._lock = threading.Lock()
+        self._making: dict[Hashable, threading.Lock] = {}  # a lock per value being made
 
     def __len__(self) -> int:
         return len(self._kept)
@@ -110,7 +113,17 @@ class Keeper:
         found = self.find(key, _MISSING)
         if found is not _MISSING:
             return found
-        return self.keep(key, make(engine, *params))
+        with self._lock:
+            making = self._making.setdefault(key, threading.Lock())
+        with making:  # one thread makes it; the others wait, then find it kept
+            found = self.find(key, _MISSING)
+            if found is not _MISSING:
+                return found
+            try:
+                return self.keep(key, make(engine, *params))
+            finally:
+                with self._lock:
+                    self._making.pop(key, None)
 
     def find(self, key: Hashable, default: Any = None) -> Any:
         """The value kept under ``key`` (now the most recently used), or ``default``."""
