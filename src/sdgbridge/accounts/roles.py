@@ -20,9 +20,10 @@ enumerates it; the services and the web call :func:`can`, :func:`can_read` and
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
-from sdgbridge.actors import Actor
+from sdgbridge.actors import Actor, current_actor
 from sdgbridge.errors import Forbidden
 
 ROLES = ("administrator", "analyst", "partner_editor", "focal_point", "reader", "public")
@@ -155,6 +156,19 @@ def read_limits(actor: Actor) -> tuple[tuple[str, ...], int | None] | None:
     if set(VISIBILITY[role]) == set(VISIBILITIES):
         return None
     return VISIBILITY[role], (actor.organisation_id if role == "partner_editor" else None)
+
+
+def readable_condition(visibility: Any, owned_by: Callable[[int], Any],
+                       actor: Actor | None = None) -> Any:
+    """The records ``actor`` (default: the current one) may read, as an SQL condition: their
+    ``visibility`` column in what it reads, or ``owned_by(organisation id)`` for a partner
+    editor's own; None when it reads them all (:func:`read_limits`)."""
+    limits = read_limits(actor or current_actor())
+    if limits is None:
+        return None
+    visibilities, own = limits
+    cond = visibility.in_(visibilities)
+    return cond | owned_by(own) if own is not None else cond
 
 
 def check(actor: Actor, action: str, record_type: str, owner_org: int | None = None,

@@ -41,8 +41,8 @@ from sqlalchemy import (
     update,
 )
 
-from sdgbridge.accounts.roles import read_limits
-from sdgbridge.actors import Actor, current_actor
+from sdgbridge.accounts.roles import readable_condition
+from sdgbridge.actors import Actor
 from sdgbridge.db import tables as t
 from sdgbridge.errors import UnknownDocument
 
@@ -108,13 +108,8 @@ class SearchFilters:
 def readable(actor: Actor | None = None) -> ColumnElement[bool] | None:
     """The documents ``actor`` (default: the current one) may read, as a condition on
     ``document``; None when it reads them all (:func:`sdgbridge.accounts.roles.read_limits`)."""
-    limits = read_limits(actor or current_actor())
-    if limits is None:
-        return None
-    visibilities, own = limits
     d = t.document.c
-    cond: ColumnElement[bool] = d.visibility.in_(visibilities)
-    return cond | (d.organisation_id == own) if own is not None else cond
+    return readable_condition(d.visibility, lambda own: d.organisation_id == own, actor)
 
 
 def document_filter(f: SearchFilters | None) -> Select[Any] | None:

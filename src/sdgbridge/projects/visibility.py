@@ -13,24 +13,19 @@ from __future__ import annotations
 
 from sqlalchemy import ColumnElement, and_, select, true
 
-from sdgbridge.accounts.roles import read_limits
+from sdgbridge.accounts.roles import read_limits, readable_condition
 from sdgbridge.actors import Actor, current_actor
 from sdgbridge.db import tables as t
 
 
 def readable(actor: Actor | None = None) -> ColumnElement[bool] | None:
     """The activities ``actor`` (default: the current one) may read, as a condition on
-    ``iati_activity``; None when it reads them all."""
-    limits = read_limits(actor or current_actor())
-    if limits is None:
-        return None
-    visibilities, own = limits
+    ``iati_activity``; None when it reads them all. A partner editor's own organisation's
+    are those it reports."""
     a = t.iati_activity.c
-    cond: ColumnElement[bool] = a.visibility.in_(visibilities)
-    if own is not None:  # a partner editor: its own organisation's, whatever their visibility
-        cond = cond | a.reporting_org_ref.in_(
-            select(t.organisation.c.ref).where(t.organisation.c.id == own))
-    return cond
+    return readable_condition(
+        a.visibility, lambda own: a.reporting_org_ref.in_(
+            select(t.organisation.c.ref).where(t.organisation.c.id == own)), actor)
 
 
 def shown(include_archived: bool = False, actor: Actor | None = None) -> ColumnElement[bool]:
