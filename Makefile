@@ -26,7 +26,7 @@ assets:
 # entries in src/sdgbridge/web/locale/ru/LC_MESSAGES/messages.po (compiled at start-up).
 LOCALE = src/sdgbridge/web/locale
 messages: install
-	$(BIN)/pybabel extract -F $(LOCALE)/babel.cfg --no-location --sort-output -o $(LOCALE)/messages.pot src/sdgbridge/web
+	$(BIN)/pybabel extract -F $(LOCALE)/babel.cfg --no-location --sort-output -o $(LOCALE)/messages.pot src/sdgbridge
 	$(BIN)/pybabel update -i $(LOCALE)/messages.pot -d $(LOCALE) --width 100 --ignore-obsolete
 
 # The end-to-end journeys in Debian's headless Chromium (apt-get install -y chromium).

@@ -25,21 +25,56 @@ Anything that is not an ``SdgBridgeError`` is a bug and is left to raise.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+
+
+def N_(message: str) -> str:
+    """Marks ``message`` as a text the interface translates (Babel extracts ``N_``); returns
+    it unchanged. An error raised as ``SdgBridgeError(N_("... {name} ..."), name=value)``
+    reads in English on the command line and in the page's language on the web."""
+    return message
+
+
+class Phrase(str):
+    """A value of an error's template that is itself a text to translate (a role, the
+    right to ask for): ``Forbidden(N_("... ask for {ask}"), ask=Phrase(N_("an editor")))``."""
 
 
 class SdgBridgeError(Exception):
     """Base of all expected errors; ``status`` is the HTTP status for the web layer;
     ``public``, when set, the message public answers (the web) give instead of ``str(self)``,
-    which may name what only a local user should see (a server path)."""
+    which may name what only a local user should see (a server path).
+
+    The message may be a template with ``{name}`` fields and the values as keywords; the
+    template (marked with :func:`N_`) is then what a page translates (:meth:`translated`)."""
 
     status = 400
     public: str | None = None
 
+    def __init__(self, message: str = "", /, **params: object) -> None:
+        self.template = message
+        self.params = params
+        super().__init__(message.format(**params) if params else message)
+
     def public_message(self) -> str:
         """The message for a public answer."""
         return self.public if self.public is not None else str(self)
+
+    def translated(self, gettext: Callable[[str], str]) -> str:
+        """The public message in the language of ``gettext``: its template translated and
+        filled in; the English message when the template has no translation (or when the
+        error carries a ``public`` message of its own)."""
+        if self.public is not None or not self.template:
+            return self.public_message()
+        template = gettext(self.template)
+        if template == self.template:
+            return str(self)
+        params = {k: gettext(v) if isinstance(v, Phrase) else v for k, v in self.params.items()}
+        try:
+            return template.format(**params) if params else template
+        except (KeyError, IndexError, ValueError):  # a translation with other fields
+            return str(self)
 
 
 class ConfigError(SdgBridgeError):

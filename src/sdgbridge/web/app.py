@@ -62,7 +62,7 @@ from sdgbridge.web.pages import (
     partners,
 )
 from sdgbridge.web.pages import knowledge as knowledge_pages
-from sdgbridge.web.pages.base import STATIC_DIR, error_page
+from sdgbridge.web.pages.base import STATIC_DIR, error_page, error_text
 from sdgbridge.web.session import Identify
 from sdgbridge.web.throttle import Throttle
 
@@ -188,7 +188,7 @@ def _is_api(request: Request) -> bool:
 async def _library_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, SdgBridgeError)
     if not _is_api(request):
-        return error_page(request, exc.public_message(), exc.status)
+        return error_page(request, error_text(request, exc), exc.status)
     return JSONResponse(error_body(exc.public_message(), exc.status), status_code=exc.status,
                         headers=getattr(exc, "headers", None))
 

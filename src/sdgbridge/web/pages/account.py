@@ -27,7 +27,7 @@ from sdgbridge.accounts.roles import KEY_SCOPES, can
 from sdgbridge.errors import Forbidden, SdgBridgeError
 from sdgbridge.projects.editing import manual_projects
 from sdgbridge.projects.orgs import one_org
-from sdgbridge.web.pages.base import LangDep, render
+from sdgbridge.web.pages.base import LangDep, error_text, render
 from sdgbridge.web.session import (
     check_form,
     clear_session_cookie,
@@ -85,7 +85,7 @@ def sign_in(request: Request, lang: LangDep, email: FormText, password: Secret,
         account_id = users.sign_in(state.engine, email, password, state.settings)
     except users.SignInRefused as exc:
         return _page(request, "sign_in.html", status=exc.status, next=local_path(next),
-                     error=exc.public_message(), email=email)
+                     error=error_text(request, exc), email=email)
     return _signed_in(request, account_id, to=local_path(next))
 
 
@@ -128,7 +128,7 @@ def _accept(request: Request, purpose: str, value: str, password: str, again: st
     try:
         email = users.accept_link(engine, value, purpose, password)
     except SdgBridgeError as exc:
-        return _link_form(request, purpose, value, exc.public_message(), exc.status)
+        return _link_form(request, purpose, value, error_text(request, exc), exc.status)
     return _signed_in(request, users.account_id_of(engine, email))
 
 
@@ -233,7 +233,7 @@ def make_key(request: Request, lang: LangDep, csrf: Csrf, name: FormText,
                                scope or ["read"], organisation=session.actor.organisation_id,
                                expires_days=days)
     except SdgBridgeError as exc:
-        return _account_page(request, session, error=exc.public_message(), status=exc.status)
+        return _account_page(request, session, error=error_text(request, exc), status=exc.status)
     return _account_page(request, session, new_key=made.secret)
 
 

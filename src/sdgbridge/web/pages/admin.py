@@ -24,7 +24,7 @@ from sdgbridge.errors import Forbidden, SdgBridgeError
 from sdgbridge.web.auth import permit
 from sdgbridge.web.deps import EngineDep, SettingsDep
 from sdgbridge.web.pages.account import to_sign_in
-from sdgbridge.web.pages.base import LangDep, render
+from sdgbridge.web.pages.base import LangDep, error_text, render
 from sdgbridge.web.session import check_form, request_session
 
 router = APIRouter()
@@ -86,7 +86,7 @@ def invite(request: Request, engine: EngineDep, settings: SettingsDep, lang: Lan
             users.set_membership(engine, email, _org(organisation), role, country or None)
         users.invite(engine, email, settings, mail=True)
     except SdgBridgeError as exc:
-        return _page(request, engine, session, exc.status, error=exc.public_message())
+        return _page(request, engine, session, exc.status, error=error_text(request, exc))
     return _page(request, engine, session, done=email.strip().lower())
 
 
@@ -133,7 +133,7 @@ def add_membership(request: Request, engine: EngineDep, lang: LangDep, email: st
     try:
         users.set_membership(engine, email, _org(organisation), role, country or None)
     except SdgBridgeError as exc:
-        return _user_page(request, engine, session, email, exc.status, exc.public_message())
+        return _user_page(request, engine, session, email, exc.status, error_text(request, exc))
     return RedirectResponse(f"/admin/users/{email}", status_code=303)
 
 

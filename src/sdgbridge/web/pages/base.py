@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 import sdgbridge.web.i18n as i18n
+from sdgbridge.errors import SdgBridgeError
 
 WEB_DIR = Path(__file__).parent.parent
 STATIC_DIR = WEB_DIR / "static"
@@ -55,10 +56,22 @@ LangDep = Annotated[str, Depends(page_language)]
 MethodQ = Annotated[str, Query(description="unsd, escap, sdsn or opensdg.")]
 
 
+def request_language(request: Request) -> str:
+    """The language chosen for ``request`` (:func:`page_language`), else negotiated."""
+    lang = getattr(request.state, "lang", None)
+    return lang if isinstance(lang, str) else i18n.negotiate(
+        None, request.cookies.get(i18n.COOKIE), request.headers.get("accept-language"))
+
+
+def error_text(request: Request, error: SdgBridgeError) -> str:
+    """The library error's public message in the request's language (English when its
+    message has no translation)."""
+    return error.translated(i18n.translations(request_language(request)).gettext)
+
+
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
     """Render ``template`` in the request's language; keep a ``?lang=`` choice in a cookie."""
-    lang = getattr(request.state, "lang", None) or i18n.negotiate(
-        None, request.cookies.get(i18n.COOKIE), request.headers.get("accept-language"))
+    lang = request_language(request)
     html = ENV.get_template(template).render(
         request=request, lang=lang, languages=i18n.LANGUAGES, nav=NAV, path=request.url.path,
         query=dict(request.query_params), **context)

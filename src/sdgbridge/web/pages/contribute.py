@@ -32,7 +32,7 @@ from sdgbridge.reference.catalog import group_areas, titles
 from sdgbridge.web.auth import permit
 from sdgbridge.web.deps import EmbedderDep, EngineDep, SettingsDep
 from sdgbridge.web.pages.account import to_sign_in
-from sdgbridge.web.pages.base import LangDep, render
+from sdgbridge.web.pages.base import LangDep, error_text, render
 from sdgbridge.web.session import check_form, form_token, request_session
 
 router = APIRouter()
@@ -148,7 +148,7 @@ def add_document(request: Request, engine: EngineDep, settings: SettingsDep, emb
         if codes_of(goals):
             correct_tags(engine, report.document_id or 0, set_codes=codes_of(goals))
     except SdgBridgeError as exc:
-        message = exc.public_message().replace(str(folder) + "/", "")
+        message = error_text(request, exc).replace(str(folder) + "/", "")
         return _form_page(request, engine, settings, lang, values, message, exc.status)
     finally:
         shutil.rmtree(folder, ignore_errors=True)

@@ -26,7 +26,7 @@ from sdgbridge.projects.orgs import one_org, update_org
 from sdgbridge.web.auth import permit
 from sdgbridge.web.deps import CodelistsDep, EngineDep
 from sdgbridge.web.pages.account import to_sign_in
-from sdgbridge.web.pages.base import LangDep, render
+from sdgbridge.web.pages.base import LangDep, error_text, render
 from sdgbridge.web.session import check_form, request_session
 
 router = APIRouter()
@@ -87,7 +87,7 @@ def org_save(request: Request, engine: EngineDep, codelists: CodelistsDep, lang:
         update_org(engine, key, codelists, ORIGIN, **changes)
     except SdgBridgeError as exc:
         typed = {**org, **changes, "countries": ",".join(countries or [])}
-        return _org_page(request, session.csrf, typed, exc.public_message(), exc.status)
+        return _org_page(request, session.csrf, typed, error_text(request, exc), exc.status)
     return _org_page(request, session.csrf, _org(engine, key), saved=True)
 
 
@@ -156,7 +156,7 @@ def project_create(request: Request, engine: EngineDep, codelists: CodelistsDep,
     except SdgBridgeError as exc:
         return _project_page(request, session.csrf, {**values, "code": code,
                                                      "sectors": sectors},
-                             new=True, prefix=prefix, error=exc.public_message(),
+                             new=True, prefix=prefix, error=error_text(request, exc),
                              status=exc.status)
     return RedirectResponse(f"/projects/{identifier}/edit?saved=created", status_code=303)
 
@@ -212,6 +212,6 @@ def project_update(request: Request, engine: EngineDep, codelists: CodelistsDep,
         update_project(engine, identifier, codelists, ORIGIN, **changes)
     except SdgBridgeError as exc:
         return _project_page(request, session.csrf, {"iati_identifier": identifier, **changes},
-                             new=False, error=exc.public_message(), status=exc.status)
+                             new=False, error=error_text(request, exc), status=exc.status)
     return RedirectResponse(f"/projects/{identifier}/edit?saved=updated", status_code=303)
 
