@@ -29,6 +29,7 @@ from sdgbridge.errors import SdgBridgeError
 from sdgbridge.ingest import load
 from sdgbridge.ingest.registry import Reader, get_reader
 from sdgbridge.ingest.sync import sync as fetch_series
+from sdgbridge.projects.imports import coverage
 from sdgbridge.projects.service import import_files
 from sdgbridge.query.export import export_frame
 from sdgbridge.query.observations import (
@@ -265,11 +266,21 @@ def demo(ctx: typer.Context) -> None:
         if path.exists():
             _load(st, path, get_reader(path, None))
     _show_status(st, None)
-    activities = data / "iati" / "activities"
-    if activities.exists():  # the partners' projects in the region (IATI), for the 3W pages
+    # The partners' projects in the region (IATI), for the coordination pages: the US
+    # agencies' files and 48 other publishers' as D-Portal serves them (schema errors in
+    # optional parts dropped and listed, see projects.iati.severity).
+    iati = [p for p in (data / "iati" / "activities", data / "iati" / "dportal") if p.exists()]
+    if iati:
         with progress_bar() as update:
-            report = import_files(st.engine, st.settings, [activities], progress=update)
+            report = import_files(st.engine, st.settings, iati, progress=update)
         show_import(report)
+        covered = coverage(st.engine)
+        console.print(
+            f"Partners' projects: {covered['activities']:,} activities from "
+            f"{covered['publishers'].height} publishers (reporting organisations); "
+            f"transactions {covered['first_transaction']} to {covered['last_transaction']}, "
+            f"publishers' last updates {covered['updated_from']} to {covered['updated_to']}.",
+            markup=False)
     console.print("Next: `sdgbridge serve`, then open http://127.0.0.1:8000/ (the dashboard, "
                   "English and Russian) or /api/docs (the API); `sdgbridge assess`; "
                   "`sdgbridge docs add FILE` (the knowledge base).", markup=False)

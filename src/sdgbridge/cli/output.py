@@ -23,6 +23,7 @@ from rich.table import Table
 from sdgbridge.assessment.methods import METHODS
 from sdgbridge.csvsafe import write_csv
 from sdgbridge.errors import SdgBridgeError
+from sdgbridge.projects.imports import dropped_by_rule
 from sdgbridge.projects.store import ImportReport
 from sdgbridge.query.export import export_frame
 from sdgbridge.reference.seed import StoreSetup
@@ -118,3 +119,13 @@ def show_import(r: ImportReport) -> None:
                   f"rejected; {r.transactions:,} transactions written.", markup=False)
     if r.rejects_file:
         console.print(f"  rejected activities with reasons: {r.rejects_file}", markup=False)
+    if r.dropped:
+        by_rule = dropped_by_rule(r.dropped)
+        activities = len({d.iati_identifier for d in r.dropped})
+        console.print(f"{len(r.dropped):,} optional part(s) of {activities:,} activities broke "
+                      "the IATI schema and were left out (the activities kept), by publisher "
+                      "and rule:", markup=False)
+        show(by_rule.drop("example").head(20), "table")
+        if by_rule.height > 20:
+            console.print(f"  … and {by_rule.height - 20} more rules; `sdgbridge projects "
+                          f"imports {r.import_id or ''}` lists them all.", markup=False)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
+import polars as pl
 import typer
 
 from sdgbridge.cli.output import (
@@ -73,15 +74,45 @@ def projects_import(
     partial: Annotated[bool, typer.Option(help="Load the valid activities; write the "
                                           "rejected ones with reasons to a file.")] = False,
     rejects: Annotated[Path | None, typer.Option(help="Where --partial writes them.")] = None,
+    strict: Annotated[bool, typer.Option(help="Refuse an activity for any schema error "
+                                         "(by default an error in an optional part drops "
+                                         "that part and keeps the activity).")] = False,
 ) -> None:
-    """Import IATI activity files (2.01–2.03), validated against the schema and code lists."""
+    """Import IATI activity files (2.01–2.03), validated against the schema and code lists:
+    an activity with a critical error (identifier, reporting organisation, a transaction's
+    type, date or value) is refused; an error in an optional part (a location point, a
+    budget item, an activity date...) drops that part, listed with the import."""
     if rejects is not None and not partial:
         raise SdgBridgeError("--rejects names where --partial writes the rejected activities: "
                              "add --partial, or leave --rejects out.")
     st = state(ctx)
     with progress_bar() as update:
-        report = import_files(st.engine, st.settings, paths, partial, rejects, update)
+        report = import_files(st.engine, st.settings, paths, partial, rejects, update,
+                              strict=strict)
     show_import(report)
+
+
+@app.command("imports")
+def projects_imports(ctx: typer.Context, import_id: Annotated[int | None, typer.Argument(
+        help="An import's number: its files and the parts it left out.")] = None,
+                     fmt: FormatOpt = "table") -> None:
+    """The IATI imports made (newest first), or one import's files and the optional parts it
+    left out, by publisher and rule."""
+    from sdgbridge.projects.imports import import_detail, list_imports
+
+    engine = state(ctx).engine
+    if import_id is None:
+        df = list_imports(engine)
+        if fmt == "table":  # the counts that matter, narrow enough for a terminal
+            df = df.select("id", created=pl.col("created_at").dt.strftime("%Y-%m-%d %H:%M"),
+                           files="files", read="activities_read", new="activities_new",
+                           changed="activities_changed", rejected="activities_rejected",
+                           dropped="dropped", transactions="transactions")
+        show(df, fmt, title="IATI imports")
+        return
+    detail = import_detail(engine, import_id)
+    show(pl.DataFrame(detail["files"]), fmt, title=f"Import {import_id}: files")
+    show(detail["by_rule"], fmt, title="Parts left out, by publisher and rule")
 
 
 @app.command("flat")

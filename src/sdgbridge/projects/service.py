@@ -32,7 +32,12 @@ def activity_files(paths: Sequence[Path]) -> list[Path]:
 
 def import_files(engine: Engine, settings: Settings, paths: Sequence[Path],
                  partial: bool = False, rejects: Path | None = None,
-                 progress: Callable[[str, int, int], None] | None = None) -> ImportReport:
+                 progress: Callable[[str, int, int], None] | None = None,
+                 strict: bool = False) -> ImportReport:
+    """Import the IATI activity files in ``paths``: a schema error in an optional part drops
+    that part (recorded with the import), one in a critical part refuses the activity; with
+    ``strict`` any schema error refuses it. Refused activities fail the whole import unless
+    ``partial``."""
     if partial and rejects is not None:
         output_path(rejects, "rejected activities' file")  # refused now, not after parsing
     files = activity_files(paths)
@@ -41,7 +46,7 @@ def import_files(engine: Engine, settings: Settings, paths: Sequence[Path],
                          "SDGBRIDGE_IATI_SCHEMA to iati-activities-schema.xsd (2.03).")
     with gc_paused():  # parse and store make many short-lived objects (see gc_paused)
         batch = parse_activities(files, load_codelists(settings.iati_codelists),
-                                 settings.iati_schema)
+                                 settings.iati_schema, strict=strict)
         if progress:
             progress("parse", len(files), len(files))
         return import_batch(engine, batch, files, partial, rejects)

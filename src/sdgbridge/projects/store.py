@@ -6,7 +6,9 @@ results with their indicators, indicator references and periods):
 new identifiers are inserted; a changed activity has its children replaced and the change
 recorded in ``record_change`` (which fields changed, old and new values); an identical one
 is left alone. By default an import with any rejected activity writes nothing; ``partial``
-loads the others and writes the rejections with their reasons to a CSV.
+loads the others and writes the rejections with their reasons to a CSV. The optional parts
+the parse dropped (:mod:`sdgbridge.projects.iati.severity`) are kept with the import, in
+``iati_import_dropped``.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,6 +32,7 @@ from sdgbridge.db.bulk import insert_frame, insert_rows
 from sdgbridge.errors import IngestRejected, Rejection
 from sdgbridge.files import fingerprint
 from sdgbridge.outputs import output_path
+from sdgbridge.projects.iati.severity import Dropped
 from sdgbridge.projects.model import FRAMES, IatiBatch
 
 CHILDREN = {"participants": t.iati_participant, "countries": t.iati_country,
@@ -51,6 +55,7 @@ class ImportReport:
     rejected: int = 0
     transactions: int = 0
     rejects_file: Path | None = None
+    dropped: list[Dropped] = dataclass_field(default_factory=list)  # optional parts left out
 
 
 def _keys(table: Table) -> list[str]:
@@ -89,7 +94,8 @@ def import_batch(engine: Engine, batch: IatiBatch, files: list[Path], partial: b
     # read but not stored twice.
     rejected = getattr(batch, "activities_rejected", len(batch.rejections))
     repeats = getattr(batch, "duplicates_identical", 0)
-    report = ImportReport(None, acts.height + rejected + repeats, rejected=rejected)
+    report = ImportReport(None, acts.height + rejected + repeats, rejected=rejected,
+                          dropped=list(getattr(batch, "dropped", [])))
     if batch.rejections and not partial:
         raise IngestRejected(batch.rejections)
     if batch.rejections:
@@ -108,6 +114,12 @@ def import_batch(engine: Engine, batch: IatiBatch, files: list[Path], partial: b
         if not new and not changed:
             return report  # identical to what is stored: nothing is written
         report.import_id = _import_row(conn, batch, files, report, partial)
+        if report.dropped:
+            conn.execute(insert(t.iati_import_dropped), [
+                {"import_id": report.import_id, "iati_identifier": d.iati_identifier,
+                 "reporting_org": d.reporting_org, "file": d.file,
+                 "line": d.line if isinstance(d.line, int) else None, "field": d.field,
+                 "rule": d.rule, "message": d.message} for d in report.dropped])
         diffs = _record_changes(conn, batch, changed, report.import_id)
         _replace(conn, batch, new + changed, set(changed), digests, report.import_id)
         report.transactions = batch.frames["transactions"].filter(
@@ -125,8 +137,9 @@ def _audit(conn: Connection, report: ImportReport, new: list[str],
     assert report.import_id is not None
     started_by = current_actor().label
     who = audit.import_actor(f"iati import {report.import_id}")
-    counts = {k: getattr(report, k) for k in ("activities_read", "new", "changed",
-                                               "unchanged", "rejected", "transactions")}
+    counts: dict[str, Any] = {k: getattr(report, k) for k in (
+        "activities_read", "new", "changed", "unchanged", "rejected", "transactions")}
+    counts["parts_dropped"] = len(report.dropped)
     audit.record(conn, "imported", "iati_import", report.import_id,
                  after={**counts, "started_by": started_by}, actor=who)
     audit.record_many(conn, "created", "activity",

@@ -46,6 +46,23 @@ iati_import = Table(
     Column("partial", Boolean, nullable=False, default=False),
 )
 
+# The optional parts an import left out of real publishers' files (projects.iati.severity):
+# one row per dropped element, with the rule it broke, listed per import and publisher.
+iati_import_dropped = Table(
+    "iati_import_dropped",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("import_id", Integer, ForeignKey("iati_import.id", ondelete="CASCADE"),
+           nullable=False, index=True),
+    Column("iati_identifier", String(255)),
+    Column("reporting_org", String(255)),
+    Column("file", Text, nullable=False),
+    Column("line", Integer),
+    Column("field", Text, nullable=False),
+    Column("rule", Text, nullable=False),
+    Column("message", Text, nullable=False),
+)
+
 iati_activity = Table(
     "iati_activity",
     metadata,

@@ -37,6 +37,7 @@ from sdgbridge.errors import InputError
 from sdgbridge.projects.iati.activity import Activity, Row, Rows
 from sdgbridge.projects.iati.elements import first_child
 from sdgbridge.projects.iati.files import checked_trees
+from sdgbridge.projects.iati.severity import Dropped, triage
 from sdgbridge.projects.model import FRAMES, IatiBatch
 
 REQUIRED_LISTS = ("ActivityStatus", "TransactionType", "OrganisationRole", "OrganisationType",
@@ -54,6 +55,7 @@ class ParsedBatch(IatiBatch):
     duplicates_identical: int = 0  # later copies of an identifier, same content: skipped
     duplicates_conflicting: int = 0  # later copies with different content: rejected
     activities_rejected: int = 0  # one activity may have several rejections
+    dropped: list[Dropped] = field(default_factory=list)  # optional parts left out
     file_sha256: dict[str, str] = field(default_factory=dict)  # of the files as read
     # The rows the frames were built from (tuples in FRAMES order; activities as dicts):
     # the store inserts these directly when it writes every row of a kind.
@@ -63,9 +65,11 @@ class ParsedBatch(IatiBatch):
 # ---------------------------------------------------------------- the batch
 
 def parse_activities(paths: list[Path], codelists: dict[str, frozenset[str]],
-                     schema_path: Path | None) -> ParsedBatch:
+                     schema_path: Path | None, strict: bool = False) -> ParsedBatch:
     """Parse IATI activity files into one :class:`ParsedBatch` (see the module docstring);
-    ``schema_path`` None skips schema validation (the code checks still run)."""
+    ``schema_path`` None skips schema validation (the code checks still run). A schema error
+    in an optional part drops that part (:mod:`.severity`) unless ``strict``, where any
+    schema error refuses its activity."""
     missing = [name for name in REQUIRED_LISTS if name not in codelists]
     if missing:
         raise InputError(f"The IATI code lists {', '.join(missing)} are missing; load both the "
@@ -74,7 +78,7 @@ def parse_activities(paths: list[Path], codelists: dict[str, frozenset[str]],
     rows: Rows = {kind: [] for kind in FRAMES}
     firsts: dict[str, tuple[str, int, Rows]] = {}
     with gc_paused(), _quick_switching():
-        _parse_into(paths, codelists, schema_path, batch, rows, firsts)
+        _parse_into(paths, codelists, schema_path, batch, rows, firsts, strict)
     batch.frames = {kind: _frame(rows[kind], schema) for kind, schema in FRAMES.items()}
     batch.rows = rows
     return batch
@@ -124,13 +128,17 @@ def _quick_switching(interval: float = SWITCH_INTERVAL) -> Iterator[None]:
 
 def _parse_into(paths: list[Path], codelists: dict[str, frozenset[str]],
                 schema_path: Path | None, batch: ParsedBatch, rows: Rows,
-                firsts: dict[str, tuple[str, int, Rows]]) -> None:
+                firsts: dict[str, tuple[str, int, Rows]], strict: bool) -> None:
     for path, tree, invalid, sha256 in checked_trees(paths, schema_path):
         batch.file_sha256[str(path)] = sha256
         version = tree.getroot().get("version")
         for index, el in enumerate(tree.getroot().iterchildren("iati-activity")):
-            if index in invalid:  # not built: the rows of a schema-invalid activity are moot
-                batch.rejections += invalid[index]
+            errors = invalid.get(index)
+            if errors and not strict:
+                errors, dropped = triage(el, errors)
+                batch.dropped += dropped
+            if errors:  # not built: the rows of a schema-invalid activity are moot
+                batch.rejections += errors
                 batch.activities_rejected += 1
                 continue
             _keep(Activity(el, path, version, codelists), firsts, batch, rows)
