@@ -23,9 +23,19 @@ HEADER = "currency,year,units_per_usd,source\n"
 def test_the_shipped_table_covers_the_shared_files() -> None:
     rates = load_rates()
     assert rates.columns == ["currency", "year", "units_per_usd", "source"]
-    assert rates["currency"].unique().to_list() == ["USD"]
-    assert rates["year"].to_list() == list(range(2006, 2025))
-    assert rates["units_per_usd"].unique().to_list() == [1.0]
+    usd = rates.filter(pl.col("currency") == "USD")
+    assert usd["year"].to_list() == list(range(2006, 2025))
+    assert usd["units_per_usd"].unique().to_list() == [1.0]
+    # The Federal Reserve's G.5A annual averages (2012-2015, 2017-2023); the euro, the pound
+    # and the Australian and New Zealand dollars are published in US dollars per unit.
+    eur = dict(rates.filter(pl.col("currency") == "EUR").select("year", "units_per_usd")
+               .iter_rows())
+    assert eur[2020] == pytest.approx(1 / 1.1410, rel=1e-6)
+    assert 2016 not in eur  # the 2016 release was not at hand: not guessed
+    assert rates.filter(pl.col("currency") == "KRW", pl.col("year") == 2020)[
+        "units_per_usd"].item() == 1180.5554
+    assert rates.filter(pl.col("currency") != "USD")["source"].str.contains(
+        "federalreserve.gov/releases/g5a/").all()
 
 
 @pytest.mark.parametrize(("body", "message"), [

@@ -121,9 +121,10 @@ def partners_in(three_w: pl.DataFrame, iso2: str, limit: int = 25) -> pl.DataFra
     with how much (USD) and in which years, the largest disbursements first."""
     names = load_mapping().unique("dac_code", keep="first").select(
         pl.col("dac_code").alias("sector_dac"), pl.col("dac_name").alias("sector"))
-    usd = three_w.filter((pl.col("country") == iso2) & (pl.col("currency") == "USD"))
+    usd = three_w.filter(pl.col("country") == iso2)
     agg = (usd.group_by("reporting_org_name", "sector_dac")
-           .agg(pl.col("commitment").sum(), pl.col("disbursement").sum(),
+           .agg(pl.col("commitment_usd").sum().alias("commitment"),
+                pl.col("disbursement_usd").sum().alias("disbursement"),
                 pl.col("projects").sum(), pl.col("year").min().alias("from"),
                 pl.col("year").max().alias("to"))
            .sort("disbursement", "commitment", descending=True).head(limit))
@@ -135,9 +136,9 @@ def funders_by_country(three_w: pl.DataFrame, iso2: Sequence[str], top: int = 20
                        ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The ``top`` organisations by USD disbursed in the countries ``iso2`` (largest first),
     and the disbursements and projects of every organisation × country."""
-    usd = three_w.filter(pl.col("country").is_in(list(iso2)) & (pl.col("currency") == "USD"))
+    usd = three_w.filter(pl.col("country").is_in(list(iso2)))
     cells = usd.group_by("reporting_org_name", "country").agg(
-        pl.col("disbursement").sum(), pl.col("projects").sum())
+        pl.col("disbursement_usd").sum().alias("disbursement"), pl.col("projects").sum())
     totals = (cells.group_by("reporting_org_name").agg(pl.col("disbursement").sum())
               .sort("disbursement", "reporting_org_name", descending=[True, False]).head(top))
     return totals, cells

@@ -1,9 +1,10 @@
 """Projects out of the store: listings, one project, its history, and the 3W matrix.
 
 3W (who does what where): per reporting organisation × country × DAC sector × year, the
-commitments (transaction type 2) and disbursements (type 3) and the number of projects.
-Country and sector are read from the transaction (where the US Government files put them),
-else from the activity. Values stay in their currency: the table shows the currency column.
+commitments (transaction type 2), disbursements (type 3) and expenditure (type 4) and the
+number of projects. Country and sector are read from the transaction (where the US
+Government files put them), else from the activity, split by its percentages
+(:mod:`.flows`). Values stay in their currency (the currency column), and in US dollars.
 
 Archived projects are left out unless ``include_archived`` (then an ``archived`` column
 says which are).
@@ -22,6 +23,7 @@ from sqlalchemy import Connection, Engine, select
 
 from sdgbridge.db import tables as t
 from sdgbridge.errors import NotFound
+from sdgbridge.projects.flows import places_and_sectors
 from sdgbridge.projects.iati.export import stored_frame
 from sdgbridge.projects.money import load_rates, rate_year, with_usd
 from sdgbridge.projects.results import MIN_SIMILARITY, link_indicators, with_series
@@ -80,41 +82,31 @@ def _plain(row: Any) -> dict[str, Any]:
         {"iati_identifier": row["iati_identifier"]} if "content_sha256" in row else {})
 
 
+KINDS = {"2": "commitment", "3": "disbursement", "4": "expenditure"}
+
+
 def three_w(engine: Engine, include_archived: bool = False,
             rates: pl.DataFrame | None = None) -> pl.DataFrame:
-    """Organisation × country × DAC sector × year: commitments, disbursements, projects;
-    and both in US dollars (:mod:`.money`, the shipped rates unless ``rates``), empty for a
-    row whose sums hold an amount the rate table cannot convert."""
-    a, tr, c = t.iati_activity.c, t.iati_transaction.c, t.iati_country.c
-    stmt = (select(tr.iati_identifier, a.reporting_org_ref, a.reporting_org_name, tr.type,
-                   tr.date, tr.value, tr.currency, tr.value_date, tr.country, tr.sector_dac)
-            .join(t.iati_activity, a.iati_identifier == tr.iati_identifier)
-            .where(shown(include_archived)))
-    with engine.connect() as conn:
-        df = pl.read_database(
-            stmt, conn,
-            schema_overrides={"iati_identifier": pl.Utf8, "reporting_org_ref": pl.Utf8,
-                              "reporting_org_name": pl.Utf8, "type": pl.Utf8, "date": pl.Utf8,
-                              "value": pl.Float64, "currency": pl.Utf8, "country": pl.Utf8,
-                              "value_date": pl.Utf8, "sector_dac": pl.Utf8})
-        activity_country = pl.read_database(select(c.iati_identifier, c.code), conn,
-                                            schema_overrides={"iati_identifier": pl.Utf8,
-                                                              "code": pl.Utf8})
-    fallback = activity_country.unique("iati_identifier", keep="first").rename(
-        {"code": "activity_country"})
-    df = df.join(fallback, on="iati_identifier", how="left").with_columns(
-        pl.coalesce("country", "activity_country").alias("country"),
-        pl.col("date").str.slice(0, 4).cast(pl.Int64, strict=False).alias("year"),
-        rate_year())
-    df = with_usd(df, load_rates() if rates is None else rates)
-    kinds = {"2": "commitment", "3": "disbursement"}
-    return (df.filter(pl.col("type").is_in(list(kinds)))
-            .group_by("reporting_org_ref", "reporting_org_name", "country", "sector_dac",
-                      "year", "currency")
-            .agg((pl.col("value").filter(pl.col("type") == "2").sum()).alias("commitment"),
-                 (pl.col("value").filter(pl.col("type") == "3").sum()).alias("disbursement"),
+    """Organisation × country × DAC sector × year × currency: commitments, disbursements,
+    expenditure and projects, each transaction split over its countries and sectors as
+    :mod:`.flows` splits it (so a country's total is the direct sum over the files); and
+    the three in US dollars (:mod:`.money`, the shipped rates unless ``rates``), empty for
+    a row whose sums hold an amount the rate table cannot convert. Money for a region only
+    (no country) has an empty country."""
+    rows, _ = places_and_sectors(engine, include_archived)
+    part = (pl.col("value") * pl.col("country_percentage") / 100
+            * pl.col("sector_percentage") / 100)
+    df = with_usd(rows.filter(pl.col("transaction_type").is_in(list(KINDS)))
+                  .with_columns(value=part, rate_year=rate_year()),
+                  load_rates() if rates is None else rates)
+    kind = pl.col("transaction_type")
+    return (df.group_by("reporting_org_ref", reporting_org_name="reporting_org",
+                        country="country", sector_dac="sector_dac", year="year",
+                        currency="currency")
+            .agg(*[pl.col("value").filter(kind == code).sum().alias(name)
+                   for code, name in KINDS.items()],
                  pl.col("iati_identifier").n_unique().alias("projects"),
-                 _usd_sum("2").alias("commitment_usd"), _usd_sum("3").alias("disbursement_usd"))
+                 *[_usd_sum(code).alias(f"{name}_usd") for code, name in KINDS.items()])
             # Every group key, so the order (and the API's pages) is the same on every run.
             .sort("reporting_org_ref", "country", "sector_dac", "year", "reporting_org_name",
                   "currency", nulls_last=True))
@@ -122,7 +114,7 @@ def three_w(engine: Engine, include_archived: bool = False,
 
 def _usd_sum(kind: str) -> pl.Expr:
     """The US-dollar sum of the transactions of ``kind``; empty when one lacks a rate."""
-    usd = pl.col("value_usd").filter(pl.col("type") == kind)
+    usd = pl.col("value_usd").filter(pl.col("transaction_type") == kind)
     return pl.when(usd.is_null().any()).then(None).otherwise(usd.sum())
 
 
