@@ -51,17 +51,34 @@ def test_money_against_progress_on_real_data(engine, tmp_path: Path) -> None:
 
 
 def test_flags_follow_the_rule() -> None:
+    # Two countries, USD 10 million each, 20 in the region. 398 puts 90 % of its money on
+    # 1.1, the region 45 % (ratio 2.0); 417 puts 2 % on 3.1, the region 5 % (ratio 0.4);
+    # 2.1 gets nothing in 398; 417's 60 % on 2.1 is twice the region's 30 %.
+    targets = ["1.1", "2.1", "3.1", "4.1"]
     rolled = pl.DataFrame({
-        "target": ["1.1", "2.1", "3.1", "4.1"], "area": ["398"] * 4, "coverage": [1] * 4,
-        "on track": [1, 0, 0, 1], "needs acceleration": [0] * 4, "stagnating": [0, 1, 0, 0],
-        "regressing": [0, 0, 1, 0], "insufficient data": [0] * 4})
-    money = pl.DataFrame({"area": ["398"] * 3, "target": ["1.1", "3.1", "4.1"],
-                          "disbursement": [100.0, 50.0, 1.0], "commitment": [0.0] * 3,
-                          "projects": [3, 2, 1], "other_currency_rows": [0] * 3})
+        "target": targets * 2, "area": ["398"] * 4 + ["417"] * 4, "coverage": [1] * 8,
+        "on track": [1, 0, 0, 1, 1, 0, 0, 0], "needs acceleration": [0] * 8,
+        "stagnating": [0, 1, 0, 0, 0, 1, 1, 0], "regressing": [0, 0, 1, 0, 0, 0, 0, 1],
+        "insufficient data": [0] * 8})
+    money = pl.DataFrame({
+        "area": ["398"] * 3 + ["417"] * 3, "target": ["1.1", "3.1", "4.1", "2.1", "3.1", "4.1"],
+        "disbursement": [9e6, 0.8e6, 0.2e6, 6e6, 0.2e6, 3.8e6],
+        "commitment": [0.0] * 6, "projects": [3, 2, 1, 4, 1, 2],
+        "other_currency_rows": [0] * 6})
     out = money_vs_progress(rolled, money)
-    assert dict(out.select("target", "flag").iter_rows()) == {
-        "1.1": "on track, much support", "2.1": "off track, little support",
-        "3.1": None, "4.1": None}
+    flags = {(a, t): f for a, t, f in out.select("area", "target", "flag").iter_rows()}
+    assert flags == {
+        ("398", "1.1"): "on track, much support",
+        ("398", "2.1"): "off track, little support",  # nothing disbursed
+        ("398", "3.1"): None, ("398", "4.1"): None,
+        ("417", "1.1"): None,  # on track, nothing disbursed: not a gap of need
+        ("417", "2.1"): None,  # stagnating, but 60 % of its money (ratio 2.0)
+        ("417", "3.1"): "off track, little support",
+        ("417", "4.1"): None}
+    ratio = dict(out.filter(pl.col("area") == "417").select("target", "support_ratio")
+                 .iter_rows())
+    assert ratio["3.1"] == pytest.approx((0.2 / 10) / (1.0 / 20))
+    assert ratio["2.1"] == pytest.approx(2.0)
 
 
 @pytest.fixture

@@ -1,10 +1,16 @@
 """Money against progress: per country and SDG target, what partners spend (from the flat
-transaction × country × sector × SDG export) beside the target's progress status (from an
-assessment run), with the two gaps a coordinator looks for first:
+transaction × country × sector × SDG export) over a period beside the target's progress
+status (from an assessment run), with the two gaps a coordinator looks for first. Support
+is judged relative to the region, not in absolute amounts (a large country draws more of
+everything): a target's ``support_ratio`` is its share of the country's disbursements over
+the assessed targets divided by the same target's share of the region's (1 = as the region
+does; the region is the countries assessed together):
 
-* ``off track, little support``: the target's status is stagnating or regressing and its
-  disbursements are below the country's median over its assessed targets (or nil);
-* ``on track, much support``: on track and above the country's 75th percentile.
+* ``off track, little support``: stagnating or regressing (the need), and nothing disbursed
+  on it or a ratio of at most :data:`LITTLE` (half the region's emphasis or less);
+* ``on track, much support``: on track, a ratio of at least :data:`MUCH` (twice the region's
+  emphasis) and at least :data:`MUCH_MINIMUM` US dollars, so that a small sum in a country
+  with little money is not called "much".
 
 The sums are in US dollars (the flat export's ``value_share_usd``, converted at the yearly
 rate table of :mod:`.money`); rows it could not convert (no rate for their currency-year)
@@ -28,12 +34,16 @@ from sqlalchemy import Engine
 from sdgbridge.assessment.current import current_assessment
 from sdgbridge.assessment.model import SCALE, code_key
 from sdgbridge.kept import NOTHING_KEPT, Keeper, Source
+from sdgbridge.projects.periods import Period
 from sdgbridge.projects.sdg import flat_export, load_mapping
 from sdgbridge.projects.visibility import reader_class
 from sdgbridge.reference.catalog import iso2_to_m49
 from sdgbridge.reference.geography import resolve_areas
 
 BEHIND = ("stagnating", "regressing")
+LITTLE = 0.5  # support ratio at or below which an off-track target has little support
+MUCH = 2.0  # support ratio at or above which an on-track target has much support
+MUCH_MINIMUM = 1_000_000.0  # USD disbursed over the period, at least, for "much"
 
 
 def _status_per_target(rolled: pl.DataFrame) -> pl.DataFrame:
@@ -68,15 +78,22 @@ def money_by_target(flat: pl.DataFrame, iso2_to_m49: dict[str, str],
 
 
 def money_vs_progress(rolled_targets: pl.DataFrame, money: pl.DataFrame) -> pl.DataFrame:
-    """Join the target-level roll-up of an assessment with the money; flag the gaps."""
+    """Join the target-level roll-up of an assessment with the money; the support ratio
+    and the flags (see the module docstring)."""
     df = _status_per_target(rolled_targets).join(money, on=["area", "target"], how="left")
     df = df.with_columns(pl.col("disbursement", "commitment").fill_null(0.0),
                          pl.col("projects", "other_currency_rows").fill_null(0))
-    low = pl.col("disbursement").median().over("area")
-    high = pl.col("disbursement").quantile(0.75).over("area")
-    flag = (pl.when(pl.col("status").is_in(BEHIND) & (pl.col("disbursement") <= low))
-            .then(pl.lit("off track, little support"))
-            .when((pl.col("status") == "on track") & (pl.col("disbursement") > high))
+    money_col = pl.col("disbursement")
+    country_total = money_col.sum().over("area")
+    region_share = money_col.sum().over("target") / money_col.sum()
+    ratio = pl.when((country_total > 0) & (region_share > 0)) \
+        .then(money_col / country_total / region_share).otherwise(None)
+    df = df.with_columns(support_ratio=ratio)
+    behind = pl.col("status").is_in(BEHIND)
+    little = (money_col <= 0) | (pl.col("support_ratio") <= LITTLE)
+    much = (pl.col("support_ratio") >= MUCH) & (money_col >= MUCH_MINIMUM)
+    flag = (pl.when(behind & little).then(pl.lit("off track, little support"))
+            .when((pl.col("status") == "on track") & much)
             .then(pl.lit("on track, much support")).otherwise(None))
     order = pl.col("target").map_elements(code_key, return_dtype=pl.List(pl.Int64))
     return (df.with_columns(flag.alias("flag"), order.alias("_o"))
@@ -84,23 +101,27 @@ def money_vs_progress(rolled_targets: pl.DataFrame, money: pl.DataFrame) -> pl.D
 
 
 def money_against_progress(engine: Engine, method: str, areas: Sequence[str], *,
-                           only_flagged: bool = False, kept: Keeper = NOTHING_KEPT
-                           ) -> pl.DataFrame:
+                           only_flagged: bool = False, kept: Keeper = NOTHING_KEPT,
+                           period: Period | None = None) -> pl.DataFrame:
     """:func:`money_vs_progress` per country (M49) and SDG target of the current assessment
     of ``method`` for the members of ``areas``
     (:func:`~sdgbridge.assessment.current.current_assessment`) and of the flat export's
-    money; ``only_flagged``: only the rows with a flag. ``kept`` keeps the table until a
-    release, an assessment run or the projects change."""
+    money over ``period`` (every year when None); ``only_flagged``: only the rows with a
+    flag. ``kept`` keeps the table until a release, an assessment run or the projects
+    change."""
     codes = tuple(resolve_areas(engine, list(areas)))
+    span = (period.start, period.end) if period else None
     df = kept.get(engine, "money against progress", partial(_money_against, kept=kept),
-                  method, codes, on=("releases", "runs", "projects"))
+                  method, codes, span, on=("releases", "runs", "projects"))
     return df.filter(pl.col("flag").is_not_null()) if only_flagged else df
 
 
-def _money_against(engine: Engine, method: str, codes: tuple[str, ...], kept: Keeper
-                   ) -> pl.DataFrame:
+def _money_against(engine: Engine, method: str, codes: tuple[str, ...],
+                   span: tuple[int, int] | None, kept: Keeper) -> pl.DataFrame:
     rolled = current_assessment(engine, method, codes, kept=kept).rolled("target")
     flat = projects_frame(engine, flat_export, kept)
+    if span is not None:
+        flat = flat.filter(pl.col("year").is_between(*span))
     return money_vs_progress(rolled, money_by_target(flat, iso2_to_m49(engine)))
 
 
