@@ -294,6 +294,9 @@ def _read_paths(w: World) -> list[str]:
         "/knowledge": ["/knowledge", "/knowledge?q=irrigation", "/knowledge?q=ZQPARTNERSDOC"],
         "/knowledge/{doc_id}": [f"/knowledge/{i}" for i in d.values()],
         "/api/v1/observations": ["/api/v1/observations?limit=5"],
+        "/organisations/{key:key}": [f"/organisations/{OWN}", f"/organisations/{OTHER}"],
+        "/projects/{identifier:key}": [f"/projects/{p}" for p in PROJECTS],
+        "/coordination/imports/{import_id}": ["/coordination/imports/1"],
     }
     out = []
     for key, access in ROUTES.items():

@@ -51,7 +51,8 @@ _PUBLIC_READS = """
 /api/v1/organisations/{key:key}/history /api/v1/organisations/{key:key}
 /api/v1/documents /api/v1/documents/{doc_id} /api/v1/documents/{doc_id}/similar
 /api/v1/search / /country/{code} /country/{code}/goal/{goal} /indicator /map /coordination
-/knowledge /knowledge/{doc_id} /api/docs
+/knowledge /knowledge/{doc_id} /api/docs /organisations/{key:key} /projects/{identifier:key}
+/coordination/imports /coordination/imports/{import_id}
 """.split()
 
 ROUTES: dict[str, Access] = {

@@ -60,6 +60,7 @@ from sdgbridge.web.pages import (
     goal,
     home,
     partners,
+    portfolio,
 )
 from sdgbridge.web.pages import knowledge as knowledge_pages
 from sdgbridge.web.pages.base import STATIC_DIR, error_page, error_text
@@ -75,7 +76,7 @@ WRITES = (orgs.writes, projects.writes, knowledge.writes)  # behind the token
 # contribute before knowledge: /knowledge/new is not a document's number.
 PAGES = (home.router, country.router, goal.router, explore.router, coordination.router,
          contribute.router, knowledge_pages.router, account.router, admin.router,
-         partners.router)
+         partners.router, portfolio.router)  # portfolio's {key:key} routes last
 
 
 def create_app(settings: Settings, engine: Engine | None = None,

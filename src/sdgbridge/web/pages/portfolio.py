@@ -1,0 +1,59 @@
+"""An organisation's portfolio, a project's page, and the IATI imports with what they left
+out of real publishers' files (:mod:`sdgbridge.projects.portfolio`,
+:mod:`sdgbridge.projects.imports`)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import HTMLResponse
+
+from sdgbridge.projects.imports import coverage, import_detail, list_imports
+from sdgbridge.projects.periods import period_of
+from sdgbridge.projects.portfolio import organisation_portfolio, project_page
+from sdgbridge.reference.catalog import group_areas
+from sdgbridge.web.deps import EngineDep, KeptDep, SettingsDep
+from sdgbridge.web.pages.base import LangDep, render
+
+router = APIRouter()
+YearQ = Annotated[int | None, Query(ge=1990, le=2100, description="First or last year.")]
+
+
+def country_names(engine: Any, group: str, lang: str) -> dict[str, str]:
+    """ISO alpha-2 → the country's name in ``lang``, for the region's countries."""
+    return {c["iso2"]: c["name"] for c in group_areas(engine, group, lang) if c["iso2"]}
+
+
+@router.get("/organisations/{key:key}", response_class=HTMLResponse)
+def organisation(request: Request, key: str, engine: EngineDep, settings: SettingsDep,
+                 lang: LangDep, kept: KeptDep, start: Annotated[YearQ, Query(alias="from")] = None,
+                 end: Annotated[YearQ, Query(alias="to")] = None) -> HTMLResponse:
+    period = period_of(start, end, [1990, date.today().year]) if start or end else None
+    found = organisation_portfolio(engine, key, period, kept)
+    return render(request, "organisation.html", key=key, period=period, **found,
+                  names=country_names(engine, settings.default_group, lang))
+
+
+@router.get("/projects/{identifier:key}", response_class=HTMLResponse)
+def project(request: Request, identifier: str, engine: EngineDep, settings: SettingsDep,
+            lang: LangDep, kept: KeptDep) -> HTMLResponse:
+    found = project_page(engine, identifier, kept)
+    return render(request, "project.html", **found,
+                  names=country_names(engine, settings.default_group, lang))
+
+
+@router.get("/coordination/imports", response_class=HTMLResponse)
+def imports(request: Request, engine: EngineDep, lang: LangDep) -> HTMLResponse:
+    covered = coverage(engine)
+    return render(request, "imports.html", imports=list_imports(engine).to_dicts(),
+                  coverage=covered, publishers=covered["publishers"].to_dicts())
+
+
+@router.get("/coordination/imports/{import_id}", response_class=HTMLResponse)
+def one_import(request: Request, engine: EngineDep, lang: LangDep,
+               import_id: Annotated[int, Path(ge=1, le=2**31 - 1)]) -> HTMLResponse:
+    found = import_detail(engine, import_id)
+    return render(request, "import.html", info=found["import"], files=found["files"],
+                  by_rule=found["by_rule"].to_dicts(), parts=found["parts"].to_dicts())
