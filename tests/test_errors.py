@@ -12,6 +12,7 @@ RU = {
     "{who} may not edit; ask {ask}.": "{who} не может править; попросите {ask}.",
     "an administrator": "администратора",
     "Broken {name}.": "Сломано {other}.",
+    "Project {name} was imported from {file}.": "Проект {name} импортирован из {file}.",
 }
 
 
@@ -54,3 +55,13 @@ def test_errors_survive_pickling_with_their_message() -> None:
     exc = SdgBridgeError(N_("Broken {name}."), name="x")
     again = pickle.loads(pickle.dumps(exc))
     assert str(again) == "Broken x."
+
+
+def test_public_params_keep_server_paths_out_of_public_answers() -> None:
+    exc = SdgBridgeError(N_("Project {name} was imported from {file}."), name="P-1",
+                         file="/srv/iati/a.xml")
+    exc.public_params = {"file": "a.xml"}
+    assert str(exc) == "Project P-1 was imported from /srv/iati/a.xml."  # the command line
+    assert exc.public_message() == "Project P-1 was imported from a.xml."
+    assert exc.translated(ru) == "Проект P-1 импортирован из a.xml."
+    assert exc.translated(lambda m: m) == "Project P-1 was imported from a.xml."

@@ -44,13 +44,15 @@ class Phrase(str):
 class SdgBridgeError(Exception):
     """Base of all expected errors; ``status`` is the HTTP status for the web layer;
     ``public``, when set, the message public answers (the web) give instead of ``str(self)``,
-    which may name what only a local user should see (a server path).
+    which may name what only a local user should see (a server path); or ``public_params``,
+    the values public answers fill the template with instead (``{"file": "a.xml"}``).
 
     The message may be a template with ``{name}`` fields and the values as keywords; the
     template (marked with :func:`N_`) is then what a page translates (:meth:`translated`)."""
 
     status = 400
     public: str | None = None
+    public_params: dict[str, object] | None = None
 
     def __init__(self, message: str = "", /, **params: object) -> None:
         self.template = message
@@ -58,8 +60,14 @@ class SdgBridgeError(Exception):
         super().__init__(message.format(**params) if params else message)
 
     def public_message(self) -> str:
-        """The message for a public answer."""
-        return self.public if self.public is not None else str(self)
+        """The message for a public answer: ``public``, else the template filled in with
+        ``public_params`` in place of the values they name (a file's name for its server
+        path), else the message."""
+        if self.public is not None:
+            return self.public
+        if self.public_params:
+            return self.template.format(**(self.params | self.public_params))
+        return str(self)
 
     def translated(self, gettext: Callable[[str], str]) -> str:
         """The public message in the language of ``gettext``: its template translated and
@@ -69,12 +77,13 @@ class SdgBridgeError(Exception):
             return self.public_message()
         template = gettext(self.template)
         if template == self.template:
-            return str(self)
-        params = {k: gettext(v) if isinstance(v, Phrase) else v for k, v in self.params.items()}
+            return self.public_message()
+        params = {k: gettext(v) if isinstance(v, Phrase) else v
+                  for k, v in (self.params | (self.public_params or {})).items()}
         try:
             return template.format(**params) if params else template
         except (KeyError, IndexError, ValueError):  # a translation with other fields
-            return str(self)
+            return self.public_message()
 
 
 class ConfigError(SdgBridgeError):

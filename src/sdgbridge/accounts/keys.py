@@ -25,7 +25,7 @@ from sdgbridge.accounts.tokens import now as utc_now
 from sdgbridge.accounts.users import actor_of, find_account, memberships, org_id
 from sdgbridge.actors import Actor
 from sdgbridge.db import tables as t
-from sdgbridge.errors import NotFound, SdgBridgeError
+from sdgbridge.errors import N_, NotFound, Phrase, SdgBridgeError
 
 PREFIX = "sdg_"
 TOUCH_EVERY = timedelta(minutes=1)  # last_used_at is written at most this often
@@ -45,8 +45,9 @@ def _scopes(scopes: Iterable[str]) -> str:
                     key=lambda s: (KEY_SCOPES + (s,)).index(s))
     bad = [s for s in chosen if s not in KEY_SCOPES]
     if bad or not chosen:
-        raise SdgBridgeError(f"scope {', '.join(bad) or '(none)'}: give one or more of "
-                             f"{', '.join(KEY_SCOPES)} (--scope read --scope write).")
+        raise SdgBridgeError(N_("scope {scopes}: give one or more of {known} (--scope read "
+                                "--scope write)."), scopes=", ".join(bad) or Phrase(N_("(none)")),
+                             known=", ".join(KEY_SCOPES))
     return ",".join(chosen)
 
 
@@ -56,10 +57,11 @@ def create_key(engine: Engine, email: str, name: str, scopes: Iterable[str],
     """A new key of ``email``'s account; the secret is in the answer only."""
     scope_text = _scopes(scopes)
     if not (name or "").strip():
-        raise SdgBridgeError("name is empty: name the key after what uses it (--name).")
+        raise SdgBridgeError(N_("name is empty: name the key after what uses it (--name)."))
     if expires_days is not None and expires_days < 1:
-        raise SdgBridgeError(f"--expires-days {expires_days}: give a number of days, 1 or "
-                             "more (or leave it out for a key that does not expire).")
+        raise SdgBridgeError(N_("--expires-days {days}: give a number of days, 1 or more (or "
+                                "leave it out for a key that does not expire)."),
+                             days=expires_days)
     organisation_id = None if organisation is None else org_id(engine, organisation)
     secret = PREFIX + token()
     moment = utc_now()
@@ -67,9 +69,10 @@ def create_key(engine: Engine, email: str, name: str, scopes: Iterable[str],
         account = find_account(conn, email)
         if organisation_id is not None and organisation_id not in {
                 r["organisation_id"] for r in memberships(conn, account["id"])}:
-            raise SdgBridgeError(f"{account['email']} is not a member of organisation "
-                                 f"{organisation}; a key acts only for one of its account's "
-                                 "organisations (`sdgbridge users role` adds one).")
+            raise SdgBridgeError(N_("{email} is not a member of organisation {organisation}; "
+                                    "a key acts only for one of its account's organisations "
+                                    "(`sdgbridge users role` adds one)."),
+                                 email=account["email"], organisation=organisation)
         values = {"account_id": account["id"], "name": name.strip(),
                   "prefix": secret[len(PREFIX):len(PREFIX) + 8], "scopes": scope_text,
                   "organisation_id": organisation_id, "created_at": moment,
@@ -138,8 +141,8 @@ def revoke_key(engine: Engine, key_id: int) -> bool:
         row = conn.execute(select(k.id, k.revoked_at, k.prefix).where(k.id == key_id)
                            ).mappings().first()
         if row is None:
-            raise NotFound(f"No API key {key_id}. `sdgbridge keys list` lists them with "
-                           "their ids.")
+            raise NotFound(N_("No API key {key}. `sdgbridge keys list` lists them with their "
+                              "ids."), key=key_id)
         if row["revoked_at"] is not None:
             return False
         moment = utc_now()

@@ -12,11 +12,34 @@ from sqlalchemy import Connection, insert, select, update
 
 from sdgbridge.accounts.tokens import aware, digest, token
 from sdgbridge.db import tables as t
-from sdgbridge.errors import SdgBridgeError
+from sdgbridge.errors import N_, SdgBridgeError
 
 PURPOSES = {"invitation": "/invitation/", "reset": "/reset/"}
-ASK = {"invitation": "ask the Centre's administrators to invite you again",
-       "reset": "ask for a new password-reset link on the sign-in page"}
+# Why a link is refused, by purpose: unknown, used, used meanwhile, expired.
+REFUSALS = {
+    "invitation": {
+        "unknown": N_("This invitation is not known (mistyped or cut short?): copy the whole "
+                      "link from the message, or ask the Centre's administrators to invite "
+                      "you again."),
+        "used": N_("This invitation has been used already; each link works once. Sign in "
+                   "with your password, or ask the Centre's administrators to invite you "
+                   "again."),
+        "raced": N_("This invitation has been used already; each link works once."),
+        "expired": N_("This invitation expired on {expires:%Y-%m-%d %H:%M} UTC; ask the "
+                      "Centre's administrators to invite you again."),
+    },
+    "reset": {
+        "unknown": N_("This password-reset link is not known (mistyped or cut short?): copy "
+                      "the whole link from the message, or ask for a new password-reset link "
+                      "on the sign-in page."),
+        "used": N_("This password-reset link has been used already; each link works once. "
+                   "Sign in with your password, or ask for a new password-reset link on the "
+                   "sign-in page."),
+        "raced": N_("This password-reset link has been used already; each link works once."),
+        "expired": N_("This password-reset link expired on {expires:%Y-%m-%d %H:%M} UTC; ask "
+                      "for a new password-reset link on the sign-in page."),
+    },
+}
 
 
 class LinkRefused(SdgBridgeError):
@@ -46,22 +69,19 @@ def link_path(purpose: str, value: str) -> str:
 def use_link(conn: Connection, value: str, purpose: str, now: datetime) -> int:
     """Mark the link used (in ``conn``'s transaction) and return its account's id; refuse
     it (:class:`LinkRefused`) when unknown, of another purpose, used or expired."""
-    what = "invitation" if purpose == "invitation" else "password-reset link"
+    refusals = REFUSALS["invitation" if purpose == "invitation" else "reset"]
     ln = t.one_time_link.c
     row = conn.execute(select(t.one_time_link).where(ln.token_sha256 == digest(value or ""))
                        ).mappings().first()
     if row is None or row["purpose"] != purpose:
-        raise LinkRefused(f"This {what} is not known (mistyped or cut short?): copy the whole "
-                          f"link from the message, or {ASK[purpose]}.")
+        raise LinkRefused(refusals["unknown"])
     if row["used_at"] is not None:
-        raise LinkRefused(f"This {what} has been used already; each link works once. Sign "
-                          f"in with your password, or {ASK[purpose]}.")
+        raise LinkRefused(refusals["used"])
     expires = aware(row["expires_at"])
     if expires is not None and expires <= now:
-        raise LinkRefused(f"This {what} expired on {expires:%Y-%m-%d %H:%M} UTC; "
-                          f"{ASK[purpose]}.")
+        raise LinkRefused(refusals["expired"], expires=expires)
     done = conn.execute(update(t.one_time_link).where(
         ln.token_sha256 == row["token_sha256"], ln.used_at.is_(None)).values(used_at=now))
     if done.rowcount != 1:  # used meanwhile by another request
-        raise LinkRefused(f"This {what} has been used already; each link works once.")
+        raise LinkRefused(refusals["raced"])
     return int(row["account_id"])

@@ -7,7 +7,7 @@ from __future__ import annotations
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from sdgbridge.errors import SdgBridgeError
+from sdgbridge.errors import N_, SdgBridgeError
 
 MIN_LENGTH = 12
 _hasher = PasswordHasher()
@@ -21,11 +21,12 @@ class WeakPassword(SdgBridgeError):
 def check_rules(password: str, email: str) -> None:
     """Refuse (:class:`WeakPassword`) a password too short or equal to the email."""
     if len(password) < MIN_LENGTH:
-        raise WeakPassword(f"The password has {len(password)} characters; use at least "
-                           f"{MIN_LENGTH} (a few unrelated words are easy to remember).")
+        raise WeakPassword(N_("The password has {count} characters; use at least {minimum} "
+                              "(a few unrelated words are easy to remember)."),
+                           count=len(password), minimum=MIN_LENGTH)
     lowered = password.strip().lower()
     if lowered == email.lower() or lowered == email.lower().split("@")[0]:
-        raise WeakPassword("The password is the email address; choose another.")
+        raise WeakPassword(N_("The password is the email address; choose another."))
 
 
 def hash_password(password: str) -> str:

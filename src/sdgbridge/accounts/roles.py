@@ -24,7 +24,7 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from sdgbridge.actors import Actor, current_actor
-from sdgbridge.errors import Forbidden
+from sdgbridge.errors import N_, Forbidden, Phrase
 
 ROLES = ("administrator", "analyst", "partner_editor", "focal_point", "reader", "public")
 ACTIONS = ("read", "create", "update", "archive")
@@ -91,9 +91,19 @@ VISIBILITY: dict[str, tuple[str, ...]] = {
 _TABLE: dict[tuple[str, str], Rule] = {(r.role, r.record_type): r for r in RULES}
 
 # Who to ask for a right, by the role that grants it.
-_ASK = {"own_org": "a partner_editor membership of that organisation",
-        "own_country": "a focal_point membership for that country",
-        "any": "the analyst role", "self": "to act as the account itself"}
+_ASK = {"own_org": N_("a partner_editor membership of that organisation"),
+        "own_country": N_("a focal_point membership for that country"),
+        "any": N_("the analyst role"), "self": N_("to act as the account itself")}
+# The words of a refusal (:func:`check`), translated on the pages: roles, actions, records.
+_WORDS = (N_("administrator"), N_("analyst"), N_("partner_editor"), N_("focal_point"),
+          N_("reader"), N_("public"), N_("read"), N_("create"), N_("update"), N_("archive"))
+_RECORDS = {"project": (N_("project"), N_("this project")),
+            "organisation": (N_("organisation"), N_("this organisation")),
+            "document": (N_("document"), N_("this document")),
+            "account": (N_("account"), N_("this account")),
+            "membership": (N_("membership"), N_("this membership")),
+            "api_key": (N_("api_key"), N_("this api_key")),
+            "audit": (N_("audit"), N_("this audit"))}
 
 
 def role_of(actor: Actor) -> str:
@@ -182,17 +192,25 @@ def check(actor: Actor, action: str, record_type: str, owner_org: int | None = N
                    if any(getattr(r, action) == s for r in RULES
                           if r.record_type == record_type and r.role != "administrator")),
                   "any")
-    ask = ("an administrator" if needed == "any" and record_type in
+    ask = (N_("an administrator") if needed == "any" and record_type in
            ("account", "membership", "audit") else _ASK[needed])
-    target = f"{record_type} {what}" if what else f"this {record_type}"
-    raise Forbidden(f"{actor.label} (role {role}) may not {action} {target}. Ask the Centre's "
-                    f"administrators for {ask}, or act for the organisation that owns it.")
+    named, this = _RECORDS.get(record_type, (record_type, f"this {record_type}"))
+    values = {"who": actor.label, "role": Phrase(role), "action": Phrase(action),
+              "ask": Phrase(ask)}
+    if what:
+        raise Forbidden(N_("{who} (role {role}) may not {action} {record} {what}. Ask the "
+                           "Centre's administrators for {ask}, or act for the organisation "
+                           "that owns it."), record=Phrase(named), what=what, **values)
+    raise Forbidden(N_("{who} (role {role}) may not {action} {record}. Ask the Centre's "
+                       "administrators for {ask}, or act for the organisation that owns it."),
+                    record=Phrase(this), **values)
 
 
 def need_scope(actor: Actor, scope: str) -> None:
     """Raise :class:`Forbidden` when an API key acts without ``scope`` (only keys carry
     scopes: a web session or the command line is not limited by them)."""
     if actor.via == "api" and scope not in actor.scopes:
-        have = ", ".join(sorted(actor.scopes)) or "none"
-        raise Forbidden(f"This API key lacks the {scope!r} scope (it has: {have}). Create a "
-                        f"key with `--scope {scope}` (`sdgbridge keys create`) and use it.")
+        have = ", ".join(sorted(actor.scopes)) or Phrase(N_("none"))
+        raise Forbidden(N_("This API key lacks the {scope!r} scope (it has: {have}). Create a "
+                           "key with `--scope {scope}` (`sdgbridge keys create`) and use it."),
+                        scope=scope, have=have)

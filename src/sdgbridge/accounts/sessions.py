@@ -18,7 +18,7 @@ from sdgbridge.accounts.users import actor_of
 from sdgbridge.actors import Actor
 from sdgbridge.config import Settings
 from sdgbridge.db import tables as t
-from sdgbridge.errors import Forbidden
+from sdgbridge.errors import N_, Forbidden
 
 
 @dataclass(frozen=True)
@@ -93,5 +93,5 @@ def check_csrf(session: Session, given: str | None) -> None:
     """Refuse (:class:`Forbidden`) a form whose CSRF token is missing or not the
     session's (compared in constant time)."""
     if not given or not hmac.compare_digest(given.encode(), session.csrf.encode()):
-        raise Forbidden("The form's security token is missing or out of date: reload the "
-                        "page and send the form again.")
+        raise Forbidden(N_("The form's security token is missing or out of date: reload "
+                           "the page and send the form again."))

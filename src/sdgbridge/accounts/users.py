@@ -26,11 +26,12 @@ from sdgbridge.accounts.tokens import now as utc_now
 from sdgbridge.actors import Actor
 from sdgbridge.config import Settings
 from sdgbridge.db import tables as t
-from sdgbridge.errors import NotFound, SdgBridgeError
+from sdgbridge.errors import N_, NotFound, Phrase, SdgBridgeError
 from sdgbridge.projects.orgs import one_org
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 MEMBER_ROLES = tuple(r for r in ROLES if r not in ("administrator", "public"))
+DISABLED = N_("This account is disabled; ask the Centre's administrators.")
 
 
 class SignInRefused(SdgBridgeError):
@@ -43,8 +44,8 @@ def normalise_email(email: str) -> str:
     """``email`` stripped and in lower case; refused when it is not an address."""
     clean = (email or "").strip().lower()
     if len(clean) > 320 or not _EMAIL.fullmatch(clean):
-        raise SdgBridgeError(f"email {email!r} is not an email address; write it as "
-                             "name@example.org.")
+        raise SdgBridgeError(N_("email {email!r} is not an email address; write it as "
+                                "name@example.org."), email=email)
     return clean
 
 
@@ -53,8 +54,9 @@ def _languages(languages: Sequence[str] | str) -> str:
                                          else languages) if c.strip()]
     bad = [c for c in codes if not re.fullmatch(r"[a-z]{2,3}", c)]
     if bad or not codes:
-        raise SdgBridgeError(f"languages {','.join(bad) or '(none)'}: give ISO 639-1 codes "
-                             "such as ru,en (preferred first).")
+        raise SdgBridgeError(N_("languages {codes}: give ISO 639-1 codes such as ru,en "
+                                "(preferred first)."),
+                             codes=",".join(bad) or Phrase(N_("(none)")))
     return ",".join(codes)
 
 
@@ -63,7 +65,8 @@ def find_account(conn: Connection, email: str) -> RowMapping:
     row = conn.execute(select(t.account).where(t.account.c.email == normalise_email(email))
                        ).mappings().first()
     if row is None:
-        raise NotFound(f"No account {email!r}. `sdgbridge users list` lists them.")
+        raise NotFound(N_("No account {email!r}. `sdgbridge users list` lists them."),
+                       email=email)
     return row
 
 
@@ -79,12 +82,12 @@ def create_account(engine: Engine, email: str, name: str, languages: Sequence[st
               "languages": _languages(languages), "administrator": administrator,
               "disabled": False}
     if not values["name"]:
-        raise SdgBridgeError("name is empty: give the person's name (--name).")
+        raise SdgBridgeError(N_("name is empty: give the person's name (--name)."))
     with engine.begin() as conn:
         if conn.execute(select(t.account.c.id).where(t.account.c.email == values["email"])
                         ).first():
-            raise SdgBridgeError(f"An account {values['email']!r} exists already; "
-                                 "`sdgbridge users list` lists them.")
+            raise SdgBridgeError(N_("An account {email!r} exists already; `sdgbridge users "
+                                    "list` lists them."), email=values["email"])
         account_id = conn.execute(insert(t.account).values(
             **values, failed_sign_ins=0, created_at=utc_now()).returning(t.account.c.id)
         ).scalar_one()
@@ -174,8 +177,7 @@ def accept_link(engine: Engine, value: str, purpose: str, password: str,
         row = conn.execute(select(t.account).where(t.account.c.id == account_id)
                            ).mappings().one()
         if row["disabled"]:
-            raise links.LinkRefused("This account is disabled; ask the Centre's "
-                                    "administrators.")
+            raise links.LinkRefused(DISABLED)
         _store_password(conn, row, password, "password_set")
     return str(row["email"])
 
@@ -200,8 +202,8 @@ def sign_in(engine: Engine, email: str, password: str, settings: Settings,
     same message for an unknown email and a wrong password). Wrong passwords are counted:
     ``sign_in_max_failures`` in a row lock the account for ``sign_in_lockout_minutes``."""
     moment = now or utc_now()
-    wrong = SignInRefused("Wrong email or password. Check both, or ask for a password-reset "
-                          "link on the sign-in page.")
+    wrong = SignInRefused(N_("Wrong email or password. Check both, or ask for a "
+                             "password-reset link on the sign-in page."))
     with engine.begin() as conn:
         try:
             account = find_account(conn, email)
@@ -210,10 +212,11 @@ def sign_in(engine: Engine, email: str, password: str, settings: Settings,
             raise wrong from None
         locked = aware(account["locked_until"])
         if locked is not None and locked > moment:
-            raise SignInRefused(f"This account is locked after too many wrong passwords, until "
-                                f"{locked:%H:%M} UTC; try again then, or reset the password.")
+            raise SignInRefused(N_("This account is locked after too many wrong passwords, "
+                                   "until {locked:%H:%M} UTC; try again then, or reset the "
+                                   "password."), locked=locked)
         if account["disabled"]:
-            raise SignInRefused("This account is disabled; ask the Centre's administrators.")
+            raise SignInRefused(DISABLED)
         if not passwords.verify(account["password_hash"], password):
             failures = (account["failed_sign_ins"] or 0) + 1
             lock = failures >= settings.sign_in_max_failures
@@ -262,8 +265,9 @@ def org_id(engine: Engine, key: int | str) -> int:
 def check_role(role: str) -> str:
     """``role`` when a membership may have it; else a message listing them."""
     if role not in MEMBER_ROLES:
-        raise SdgBridgeError(f"role {role!r}: one of {', '.join(MEMBER_ROLES)} (an "
-                             "administrator is an account flag: --admin).")
+        raise SdgBridgeError(N_("role {role!r}: one of {roles} (an administrator is an "
+                                "account flag: --admin)."),
+                             role=role, roles=", ".join(MEMBER_ROLES))
     return role
 
 
@@ -287,10 +291,11 @@ def set_membership(engine: Engine, email: str, organisation: int | str, role: st
     ``country``, ISO alpha-3), or change the role; True when it was new."""
     check_role(role)
     if role == "focal_point" and not country:
-        raise SdgBridgeError("a focal_point acts for a country: give it (--country KAZ).")
+        raise SdgBridgeError(N_("a focal_point acts for a country: give it (--country KAZ)."))
     code = country.strip().upper() if country else None
     if code is not None and not re.fullmatch(r"[A-Z]{3}", code):
-        raise SdgBridgeError(f"country {country!r}: an ISO 3166 alpha-3 code such as KAZ.")
+        raise SdgBridgeError(N_("country {country!r}: an ISO 3166 alpha-3 code such as KAZ."),
+                             country=country)
     organisation_id = org_id(engine, organisation)
     with engine.begin() as conn:
         account, where, old = _membership(conn, email, organisation_id)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from sdgbridge.errors import DocumentError, InputError
+from sdgbridge.errors import N_, DocumentError, InputError
 from sdgbridge.xml import parse_xml
 
 _ZIP_MAX_ENTRIES = 10_000
@@ -29,15 +29,17 @@ def read_docx(path: Path, data: bytes) -> tuple[str, str | None]:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise DocumentError(f"{path}: a damaged ZIP archive ({exc}); if it is a Word document "
-                            "save it again from Word.") from exc
+        raise DocumentError(N_("{path}: a damaged ZIP archive ({reason}); if it is a Word "
+                               "document save it again from Word."), path=path,
+                            reason=exc) from exc
     with archive:
         _check_zip(path, archive.infolist())
         names = set(archive.namelist())
         if "word/document.xml" not in names:
-            raise DocumentError(f"{path}: a ZIP archive that is not a Word document is not a "
-                                "format the knowledge base reads. Give a PDF, DOCX, HTML, "
-                                "Markdown or plain-text file (save or convert it first).")
+            raise DocumentError(N_("{path}: a ZIP archive that is not a Word document is not "
+                                   "a format the knowledge base reads. Give a PDF, DOCX, HTML, "
+                                   "Markdown or plain-text file (save or convert it first)."),
+                                path=path)
         body = _member_xml(path, archive, "word/document.xml").find(f"{_W}body")
         title = None
         if "docProps/core.xml" in names:
@@ -49,20 +51,26 @@ def read_docx(path: Path, data: bytes) -> tuple[str, str | None]:
 def _check_zip(path: Path, infos: list[zipfile.ZipInfo]) -> None:
     """Refuse a ZIP bomb from its directory, before inflating anything."""
     total = sum(info.file_size for info in infos)
-    why = None
+    why: tuple[str, dict[str, object]] | None = None
     if len(infos) > _ZIP_MAX_ENTRIES:
-        why = f"{len(infos):,} entries"
+        why = (N_("{path}: refused as a possible ZIP bomb ({entries:,} entries); nothing was "
+                  "inflated. Save the document as PDF, or split it into parts."),
+               {"entries": len(infos)})
     elif total > _ZIP_MAX_TOTAL:
-        why = f"{total:,} bytes once inflated"
+        why = (N_("{path}: refused as a possible ZIP bomb ({total:,} bytes once inflated); "
+                  "nothing was inflated. Save the document as PDF, or split it into parts."),
+               {"total": total})
     for info in infos:
         ratio = info.file_size / max(info.compress_size, 1)
         if info.file_size > _ZIP_MAX_MEMBER or (
                 info.file_size > _ZIP_RATIO_FLOOR and ratio > _ZIP_MAX_RATIO):
-            why = (f"{info.filename} inflates {info.compress_size:,} to {info.file_size:,} "
-                   f"bytes, ratio {ratio:,.0f}")
+            why = (N_("{path}: refused as a possible ZIP bomb ({member} inflates {packed:,} to "
+                      "{size:,} bytes, ratio {ratio:,.0f}); nothing was inflated. Save the "
+                      "document as PDF, or split it into parts."),
+                   {"member": info.filename, "packed": info.compress_size,
+                    "size": info.file_size, "ratio": ratio})
     if why:
-        raise DocumentError(f"{path}: refused as a possible ZIP bomb ({why}); nothing was "
-                            "inflated. Save the document as PDF, or split it into parts.")
+        raise DocumentError(why[0], path=path, **why[1])
 
 
 def _member_xml(path: Path, archive: zipfile.ZipFile, name: str) -> etree._Element:
@@ -72,11 +80,13 @@ def _member_xml(path: Path, archive: zipfile.ZipFile, name: str) -> etree._Eleme
             raw = member.read(_ZIP_MAX_MEMBER + 1)
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError,
             NotImplementedError) as exc:
-        raise DocumentError(f"{path}: {name} inside the DOCX cannot be inflated ({exc}); "
-                            "the file is damaged or protected. Save it again from Word.") from exc
+        raise DocumentError(N_("{path}: {name} inside the DOCX cannot be inflated ({reason}); "
+                               "the file is damaged or protected. Save it again from Word."),
+                            path=path, name=name, reason=exc) from exc
     if len(raw) > _ZIP_MAX_MEMBER:
-        raise DocumentError(f"{path}: {name} inflates past {_ZIP_MAX_MEMBER:,} bytes; refused "
-                            "as a possible ZIP bomb. Save the document as PDF, or split it.")
+        raise DocumentError(N_("{path}: {name} inflates past {limit:,} bytes; refused as a "
+                               "possible ZIP bomb. Save the document as PDF, or split it."),
+                            path=path, name=name, limit=_ZIP_MAX_MEMBER)
     with tempfile.TemporaryDirectory() as tmp:
         member_path = Path(tmp) / "member.xml"
         member_path.write_bytes(raw)
@@ -84,8 +94,9 @@ def _member_xml(path: Path, archive: zipfile.ZipFile, name: str) -> etree._Eleme
             return parse_xml(member_path).getroot()
         except InputError as exc:
             why = str(exc).split(": ", 1)[-1].split(". ")[0]
-            raise DocumentError(f"{path}: {name} inside the DOCX is refused ({why}). Save the "
-                                "document again from Word, or as PDF.") from exc
+            raise DocumentError(N_("{path}: {name} inside the DOCX is refused ({why}). Save "
+                                   "the document again from Word, or as PDF."),
+                                path=path, name=name, why=why) from exc
 
 
 def _docx_blocks(parent: etree._Element) -> list[str]:

@@ -30,7 +30,7 @@ from markdown_it import MarkdownIt
 from pypdf import PasswordType, PdfReader
 from pypdf.errors import DependencyError, PyPdfError
 
-from sdgbridge.errors import DocumentError
+from sdgbridge.errors import N_, DocumentError, Phrase
 from sdgbridge.knowledge.docx import read_docx
 
 FORMATS = ("pdf", "docx", "html", "markdown", "text")
@@ -111,9 +111,10 @@ def extract_text(path: Path, *, max_bytes: int = 50_000_000) -> ExtractedText:
 def extract_string(text: str, *, format: str = "text") -> ExtractedText:
     """The same result for text typed in (a record, a project description)."""
     if format not in ("text", "markdown", "html"):
-        raise DocumentError(f"A typed-in text can be 'text', 'markdown' or 'html', not "
-                            f"{format!r}; upload a {format.upper()} file as a file instead.")
-    return _from_string(text, format, "the text")
+        raise DocumentError(N_("A typed-in text can be 'text', 'markdown' or 'html', not "
+                               "{format!r}; upload a {upper} file as a file instead."),
+                            format=format, upper=format.upper())
+    return _from_string(text, format, Phrase(N_("the text")))
 
 
 def _from_string(text: str, fmt: str, name: str) -> ExtractedText:
@@ -129,10 +130,12 @@ def _from_string(text: str, fmt: str, name: str) -> ExtractedText:
 def _document(pages: list[Page], fmt: str, title: str | None, name: str) -> ExtractedText:
     kept = [Page(p.number, t) for p in pages if (t := _tidy(p.text))]
     if not any(_readable(page.text) for page in kept):
-        hint = ("It may be a scan without a text layer: run OCR on it (for example "
-                "`ocrmypdf in.pdf out.pdf`) and add the result."
-                if fmt == "pdf" else "Check that the right file was chosen.")
-        raise DocumentError(f"{name}: no text found in this {fmt.upper()} document. {hint}")
+        if fmt == "pdf":
+            raise DocumentError(N_("{name}: no text found in this PDF document. It may be a "
+                                   "scan without a text layer: run OCR on it (for example "
+                                   "`ocrmypdf in.pdf out.pdf`) and add the result."), name=name)
+        raise DocumentError(N_("{name}: no text found in this {format} document. Check that "
+                               "the right file was chosen."), name=name, format=fmt.upper())
     text = "\n\n".join(page.text for page in kept)
     return ExtractedText(kept, fmt, _clean_title(title), content_sha256(text))
 
@@ -165,20 +168,24 @@ def _read(path: Path, max_bytes: int) -> bytes:
     try:
         size = path.stat().st_size
         if path.is_dir():
-            raise DocumentError(f"{path}: is a folder; give the path of one document.")
+            raise DocumentError(N_("{path}: is a folder; give the path of one document."),
+                                path=path)
         if size > max_bytes:
-            raise DocumentError(
-                f"{path}: {size:,} bytes is over the limit of {max_bytes:,} bytes. Split the "
-                "document into parts, or raise the limit (max_bytes) if it is genuine.")
+            raise DocumentError(N_(
+                "{path}: {size:,} bytes is over the limit of {max_bytes:,} bytes. Split the "
+                "document into parts, or raise the limit (max_bytes) if it is genuine."),
+                path=path, size=size, max_bytes=max_bytes)
         return path.read_bytes()
     except OSError as exc:
-        raise DocumentError(f"{path}: cannot be read ({exc.strerror or exc}). "
-                            "Check the path and the file's permissions.") from exc
+        raise DocumentError(N_("{path}: cannot be read ({reason}). Check the path and the "
+                               "file's permissions."), path=path,
+                            reason=exc.strerror or exc) from exc
 
 
-_BINARY = {b"\x89PNG": "a PNG image", b"\xff\xd8\xff": "a JPEG image", b"GIF8": "a GIF image",
-           b"\xd0\xcf\x11\xe0": "an old Office file (.doc/.xls)", b"\x1f\x8b": "a gzip archive",
-           b"Rar!": "a RAR archive", b"7z\xbc\xaf": "a 7-Zip archive"}
+_BINARY = {b"\x89PNG": N_("a PNG image"), b"\xff\xd8\xff": N_("a JPEG image"),
+           b"GIF8": N_("a GIF image"), b"\xd0\xcf\x11\xe0": N_("an old Office file (.doc/.xls)"),
+           b"\x1f\x8b": N_("a gzip archive"), b"Rar!": N_("a RAR archive"),
+           b"7z\xbc\xaf": N_("a 7-Zip archive")}
 
 
 def _sniff(path: Path, data: bytes) -> str:
@@ -191,11 +198,13 @@ def _sniff(path: Path, data: bytes) -> str:
             _unknown(path, what)
     ext = path.suffix.lower()
     if ext == ".pdf":
-        raise DocumentError(f"{path}: named .pdf but does not start like a PDF (no %PDF- "
-                            "header); the file is damaged or not a PDF. Fetch it again.")
+        raise DocumentError(N_("{path}: named .pdf but does not start like a PDF (no %PDF- "
+                               "header); the file is damaged or not a PDF. Fetch it again."),
+                            path=path)
     if ext == ".docx":
-        raise DocumentError(f"{path}: named .docx but is not a ZIP archive; the file is "
-                            "damaged or not a Word document. Save it again from Word.")
+        raise DocumentError(N_("{path}: named .docx but is not a ZIP archive; the file is "
+                               "damaged or not a Word document. Save it again from Word."),
+                            path=path)
     if ext in _EXTENSIONS:
         return _EXTENSIONS[ext]
     head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
@@ -203,8 +212,9 @@ def _sniff(path: Path, data: bytes) -> str:
 
 
 def _unknown(path: Path, what: str) -> None:
-    raise DocumentError(f"{path}: {what} is not a format the knowledge base reads. Give a PDF, "
-                        "DOCX, HTML, Markdown or plain-text file (save or convert it first).")
+    raise DocumentError(N_("{path}: {what} is not a format the knowledge base reads. Give a "
+                           "PDF, DOCX, HTML, Markdown or plain-text file (save or convert it "
+                           "first)."), path=path, what=Phrase(what))
 
 
 def _decode(path: Path, data: bytes, fmt: str) -> str:
@@ -214,11 +224,12 @@ def _decode(path: Path, data: bytes, fmt: str) -> str:
             try:
                 return data.decode(encoding)
             except UnicodeDecodeError as exc:
-                raise DocumentError(f"{path}: starts with a {encoding} byte-order mark but is "
-                                    f"not valid {encoding} (byte {exc.start}). Save it again "
-                                    "as UTF-8.") from exc
+                raise DocumentError(N_("{path}: starts with a {encoding} byte-order mark but "
+                                       "is not valid {encoding} (byte {byte}). Save it again "
+                                       "as UTF-8."), path=path, encoding=encoding,
+                                    byte=exc.start) from exc
     if b"\x00" in data or _control_share(data) > 0.01:
-        _unknown(path, "a binary file")
+        _unknown(path, N_("a binary file"))
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
@@ -228,9 +239,9 @@ def _decode(path: Path, data: bytes, fmt: str) -> str:
         return data.decode(declared, "replace")
     best = charset_normalizer.from_bytes(data, cp_isolation=_ENCODINGS).best()
     if best is None:
-        raise DocumentError(f"{path}: the text encoding cannot be decided (not UTF-8, nor "
-                            "windows-1251, KOI8-R, CP866 or windows-1252). Save the file as "
-                            "UTF-8 and add it again.")
+        raise DocumentError(N_("{path}: the text encoding cannot be decided (not UTF-8, nor "
+                               "windows-1251, KOI8-R, CP866 or windows-1252). Save the file as "
+                               "UTF-8 and add it again."), path=path)
     return str(best)
 
 
@@ -254,8 +265,8 @@ def _declared_charset(data: bytes) -> str | None:
 
 def _pdf(path: Path, data: bytes) -> tuple[list[Page], str | None]:
     if b"%%EOF" not in data[-2048:]:
-        raise DocumentError(f"{path}: the PDF is truncated (no %%EOF end marker); download or "
-                            "copy it again in full.")
+        raise DocumentError(N_("{path}: the PDF is truncated (no %%EOF end marker); download "
+                               "or copy it again in full."), path=path)
     with _pypdf_warnings() as damage:
         try:
             reader = PdfReader(io.BytesIO(data), strict=False)
@@ -269,8 +280,9 @@ def _pdf(path: Path, data: bytes) -> tuple[list[Page], str | None]:
             damage.insert(0, f"{type(exc).__name__}: {exc}")
             pages, title = [], None
     if damage and not any(_readable(_tidy(page.text)) for page in pages):
-        raise DocumentError(f"{path}: the PDF is damaged and no text could be read from it "
-                            f"({damage[0]}). Fetch it again, or print it to a new PDF.")
+        raise DocumentError(N_("{path}: the PDF is damaged and no text could be read from it "
+                               "({damage}). Fetch it again, or print it to a new PDF."),
+                            path=path, damage=damage[0])
     return pages, title
 
 
@@ -302,8 +314,9 @@ def _decrypt(path: Path, reader: PdfReader) -> None:
     except DependencyError:
         opened = PasswordType.NOT_DECRYPTED
     if not opened:
-        raise DocumentError(f"{path}: the PDF is encrypted with a password. Ask its publisher "
-                            "for an unencrypted copy (or save one without the password).")
+        raise DocumentError(N_("{path}: the PDF is encrypted with a password. Ask its "
+                               "publisher for an unencrypted copy (or save one without the "
+                               "password)."), path=path)
 
 
 # --- HTML and Markdown -----------------------------------------------------------------------

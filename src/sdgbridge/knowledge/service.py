@@ -20,12 +20,14 @@ from sqlalchemy import Connection, Engine, func, select
 from sdgbridge import audit
 from sdgbridge.accounts.roles import VISIBILITIES
 from sdgbridge.db import tables as t
-from sdgbridge.errors import InputError, SdgBridgeError
+from sdgbridge.errors import N_, InputError, Phrase, SdgBridgeError
 from sdgbridge.files import public_name
 from sdgbridge.knowledge import store
 
 Progress = Callable[[str, int, int], None]
 BATCH = 64  # documents per transaction (and per embedding call) in bulk adds
+DUPLICATE = N_("The same text is already stored as document {document}; nothing was "
+               "written.")
 _TARGET = re.compile(r"^(1[0-7]|[1-9])(?:\.(\d{1,2}|[a-z]))?$")
 
 
@@ -153,8 +155,8 @@ def prepare(conn: Connection, inp: DocumentInput, embedder: Any, tag: bool) -> _
     doc = _extract(inp)
     chunks = chunk_text(doc)
     if not chunks:
-        raise InputError(f"{inp.path or 'the text'}: no text to index; give a document "
-                         "with some words in it.")
+        raise InputError(N_("{name}: no text to index; give a document with some words in "
+                            "it."), name=inp.path or Phrase(N_("the text")))
     language = inp.language or detect_language(doc.text)
     title = inp.title or doc.title or (Path(inp.path).stem if inp.path else
                                        _opening(doc.text))
@@ -252,8 +254,8 @@ def _prepare_one(conn: Connection, inp: DocumentInput, emb: Any, tag: bool, keep
     dup = store.find_duplicate(conn, p.meta["sha256"]) if inp.kind != "project" else None
     if dup is not None or p.meta["sha256"] in seen:
         return DocumentReport("duplicate", title, source, duplicate_of=dup, error=(
-            f"The same text is already stored as document {dup}; nothing was written."
-            if dup is not None else "The same text is given twice; added once.")), None
+            DUPLICATE.format(document=dup) if dup is not None
+            else "The same text is given twice; added once.")), None
     seen[p.meta["sha256"]] = 1
     return DocumentReport("pending", title, source), p
 
@@ -335,8 +337,9 @@ def correct_tag(engine: Engine, doc_id: int, code: str, action: str = "set"
         known = conn.execute(select(func.count()).select_from(t.target)).scalar_one()
         if target and known and conn.execute(select(t.target.c.code).where(
                 t.target.c.code == target)).scalar() is None:
-            raise InputError(f"No SDG target {target}; `sdgbridge framework show --goal "
-                             f"{goal}` lists the targets of goal {goal}.")
+            raise InputError(N_("No SDG target {target}; `sdgbridge framework show --goal "
+                                "{goal}` lists the targets of goal {goal}."),
+                             target=target, goal=goal)
         before = tag_codes(store.document_tags(conn, doc_id))
         store.add_correction(conn, doc_id, goal, target, action)
         after = store.document_tags(conn, doc_id)
@@ -361,7 +364,8 @@ def parse_code(code: str) -> tuple[int, str | None]:
     """``"6"`` -> (6, None); ``"6.a"`` -> (6, "6.a")."""
     m = _TARGET.match(code.strip().lower())
     if not m:
-        raise InputError(f"{code!r} is not an SDG goal (1–17) or target (6.1, 6.a).")
+        raise InputError(N_("{code!r} is not an SDG goal (1–17) or target (6.1, 6.a)."),
+                         code=code)
     return int(m.group(1)), (f"{m.group(1)}.{m.group(2)}" if m.group(2) else None)
 
 

@@ -18,7 +18,7 @@ organisation and at least one activity date.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -29,7 +29,7 @@ from sqlalchemy.engine import RowMapping
 from sdgbridge import audit
 from sdgbridge.accounts.roles import VISIBILITIES
 from sdgbridge.db import tables as t
-from sdgbridge.errors import NotFound, SdgBridgeError
+from sdgbridge.errors import N_, NotFound, Phrase, SdgBridgeError
 from sdgbridge.files import public_name
 from sdgbridge.projects.model import FRAMES, IatiBatch
 from sdgbridge.projects.orgs import (
@@ -59,42 +59,46 @@ def _check_date(field_name: str, value: str | None) -> str | None:
             raise ValueError
         date.fromisoformat(text)
     except ValueError:
-        raise SdgBridgeError(f"{field_name} {text!r}: write the date as yyyy-mm-dd "
-                             "(e.g. 2024-03-31).") from None
+        raise SdgBridgeError(N_("{field} {value!r}: write the date as yyyy-mm-dd "
+                                "(e.g. 2024-03-31)."), field=field_name, value=text) from None
     return text
 
 
 def _check_dates(row: Mapping[str, Any]) -> None:
     """At least one date; no end before its start."""
     if not any(row.get(d) for d in DATES):
-        raise SdgBridgeError("Give planned_start or planned_end (yyyy-mm-dd): an IATI "
-                             "activity needs at least one activity date.")
+        raise SdgBridgeError(N_("Give planned_start or planned_end (yyyy-mm-dd): an IATI "
+                                "activity needs at least one activity date."))
     for kind in ("planned", "actual"):
         start, end = row.get(f"{kind}_start"), row.get(f"{kind}_end")
         if start and end and end < start:
-            raise SdgBridgeError(f"{kind}_end {end} is before {kind}_start {start}; "
-                                 "swap or correct the dates.")
+            raise SdgBridgeError(N_("{kind}_end {end} is before {kind}_start {start}; swap or "
+                                    "correct the dates."), kind=kind, end=end, start=start)
 
 
 def _check_fields(codelists: Codelists, values: Mapping[str, Any]) -> dict[str, Any]:
     """The activity-row ``values`` checked (only the keys given)."""
     unknown = set(values) - set(EDITABLE)
     if unknown:
-        raise SdgBridgeError(f"Cannot set {', '.join(sorted(unknown))} here; the fields that "
-                             f"can be changed are {', '.join(EDITABLE)}.")
-    texts = {"title_en": ("the English title", True), "title_ru": ("the Russian title", False),
-             "description_en": ("the English description", False),
-             "description_ru": ("the Russian description", False)}
+        raise SdgBridgeError(N_("Cannot set {fields} here; the fields that can be changed are "
+                                "{editable}."), fields=", ".join(sorted(unknown)),
+                             editable=", ".join(EDITABLE))
+    texts = {"title_en": (N_("the English title"), True),
+             "title_ru": (N_("the Russian title"), False),
+             "description_en": (N_("the English description"), False),
+             "description_ru": (N_("the Russian description"), False)}
     out: dict[str, Any] = {}
     for k, v in values.items():
         if k in texts:
-            out[k] = check_text(k, v, texts[k][0], required=texts[k][1])
+            out[k] = check_text(k, v, Phrase(texts[k][0]), required=texts[k][1])
         elif k == "status":
-            out[k] = check_code(codelists, "ActivityStatus", "status", str(v or "").strip())
+            out[k] = check_code(codelists, "ActivityStatus", Phrase(N_("status")),
+                                str(v or "").strip())
         elif k == "visibility":
             if v not in VISIBILITIES:
-                raise SdgBridgeError(f"visibility {v!r}: one of {', '.join(VISIBILITIES)} "
-                                     "(who may read the project).")
+                raise SdgBridgeError(N_("visibility {value!r}: one of {choices} (who may read "
+                                        "the project)."),
+                                     value=v, choices=", ".join(VISIBILITIES))
             out[k] = v
         else:
             out[k] = _check_date(k, v)
@@ -104,21 +108,21 @@ def _check_fields(codelists: Codelists, values: Mapping[str, Any]) -> dict[str, 
 def _check_sectors(codelists: Codelists, sectors: Sequence[str]) -> list[str]:
     out: list[str] = []
     for raw in sectors:
-        code = check_code(codelists, "Sector", "sector", str(raw).strip(),
-                          "a 5-digit DAC purpose code (vocabulary 1), e.g. 12220 basic "
-                          "health care")
+        code = check_code(codelists, "Sector", Phrase(N_("sector")), str(raw).strip(),
+                          Phrase(N_("a 5-digit DAC purpose code (vocabulary 1), e.g. 12220 "
+                                    "basic health care")))
         if code not in out:
             out.append(code)
     return out
 
 
 def _check_identifier(identifier: str) -> str:
-    ident = check_text("identifier", identifier, "the project's IATI identifier "
-                       "(the reporting organisation's ref, a hyphen, your own code)", 255,
-                       required=True)
+    ident = check_text("identifier", identifier, Phrase(N_(
+        "the project's IATI identifier (the reporting organisation's ref, a hyphen, your own "
+        "code)")), 255, required=True)
     if re.search(r"\s", ident or ""):
-        raise SdgBridgeError(f"identifier {ident!r}: an IATI identifier has no spaces; use "
-                             "hyphens (e.g. XM-DAC-41114-PROJ-0042).")
+        raise SdgBridgeError(N_("identifier {identifier!r}: an IATI identifier has no spaces; "
+                                "use hyphens (e.g. XM-DAC-41114-PROJ-0042)."), identifier=ident)
     return ident  # type: ignore[return-value]
 
 
@@ -137,12 +141,12 @@ def _org(conn: Connection, ref: str) -> RowMapping:
     o = t.organisation.c
     row = conn.execute(select(t.organisation).where(o.ref == ref)).mappings().first()
     if row is not None and row["archived"]:
-        raise SdgBridgeError(f"organisation {ref!r} is archived. Restore it first "
-                             f"(`sdgbridge orgs restore {ref}`).")
+        raise SdgBridgeError(N_("organisation {ref!r} is archived. Restore it first "
+                                "(`sdgbridge orgs restore {ref}`)."), ref=ref)
     if row is None:
-        raise SdgBridgeError(f"organisation {ref!r} is not registered. Register it first "
-                             f"(`sdgbridge orgs add --ref {ref} …`, or `sdgbridge orgs "
-                             "seed-from-iati`); `sdgbridge orgs list` lists them.")
+        raise SdgBridgeError(N_("organisation {ref!r} is not registered. Register it first "
+                                "(`sdgbridge orgs add --ref {ref} …`, or `sdgbridge orgs "
+                                "seed-from-iati`); `sdgbridge orgs list` lists them."), ref=ref)
     return row
 
 
@@ -152,12 +156,13 @@ def _activity(conn: Connection, identifier: str) -> RowMapping:
     row = conn.execute(select(t.iati_activity).where(a.iati_identifier == identifier)
                        ).mappings().first()
     if row is None:
-        raise NotFound(f"No project {identifier!r}. `sdgbridge projects list` lists them.")
+        raise NotFound(N_("No project {identifier!r}. `sdgbridge projects list` lists them."),
+                       identifier=identifier)
     if row["source_file"] != MANUAL:
-        raise _naming_file(lambda file: (
-            f"Project {identifier!r} was imported from {file}: change it at its publisher "
+        raise _naming_file(N_(
+            "Project {identifier!r} was imported from {file}: change it at its publisher "
             "and import it again. Only projects made with `sdgbridge projects create` are "
-            "edited here."), row["source_file"], audit.Refusal)
+            "edited here."), row["source_file"], audit.Refusal, identifier=identifier)
     return row
 
 
@@ -204,7 +209,8 @@ def _participants(conn: Connection, codelists: Codelists,
     """(role, organisation) pairs; the reporting organisation as accountable by default."""
     if not given:
         return [("2", reporting)]
-    return [(check_code(codelists, "OrganisationRole", "participant role", str(role).strip()),
+    return [(check_code(codelists, "OrganisationRole", Phrase(N_("participant role")),
+                        str(role).strip()),
              _org(conn, ref)) for role, ref in given]
 
 
@@ -252,24 +258,25 @@ def _ensure_new(conn: Connection, ident: str) -> None:
     found = conn.execute(select(a.source_file, a.archived).where(a.iati_identifier == ident)
                          ).first()
     if found is not None:
-        state = ", archived" if found.archived else ""
+        state = Phrase(N_(", archived")) if found.archived else ""
         if found.source_file == MANUAL:
-            raise SdgBridgeError(
-                f"identifier {ident!r} is already a project (made by hand{state}). Choose "
-                f"another identifier, or change that project with `sdgbridge projects update "
-                f"{ident}`.")
-        raise _naming_file(lambda file: (
-            f"identifier {ident!r} is already a project (imported from {file}{state}). "
+            raise SdgBridgeError(N_(
+                "identifier {identifier!r} is already a project (made by hand{state}). Choose "
+                "another identifier, or change that project with `sdgbridge projects update "
+                "{identifier}`."), identifier=ident, state=state)
+        raise _naming_file(N_(
+            "identifier {identifier!r} is already a project (imported from {file}{state}). "
             "Choose another identifier, or change it in its IATI file and import the file "
-            "again."), found.source_file)
+            "again."), found.source_file, identifier=ident, state=state)
 
 
-def _naming_file(message: Callable[[str], str], source_file: str,
-                 kind: type[SdgBridgeError] = SdgBridgeError) -> SdgBridgeError:
-    """The error ``message(file)`` naming a project's file: its whole path for the command
-    line, its name only for public answers (no server paths)."""
-    error = kind(message(source_file))
-    error.public = message(public_name(source_file) or "")
+def _naming_file(template: str, source_file: str,
+                 kind: type[SdgBridgeError] = SdgBridgeError, **values: object
+                 ) -> SdgBridgeError:
+    """The error of ``template`` naming a project's ``{file}``: its whole path for the
+    command line, its name only for public answers (no server paths)."""
+    error = kind(template, file=source_file, **values)
+    error.public_params = {"file": public_name(source_file) or ""}
     return error
 
 
@@ -286,7 +293,8 @@ def update_project(engine: Engine, identifier: str, codelists: Codelists, origin
     """Change fields of a manual project's row (EDITABLE); returns field -> [old, new] of
     what changed (nothing is written when nothing changes)."""
     if not changes:
-        raise SdgBridgeError(f"Nothing to change; the fields are {', '.join(EDITABLE)}.")
+        raise SdgBridgeError(N_("Nothing to change; the fields are {fields}."),
+                             fields=", ".join(EDITABLE))
     new = _check_fields(codelists, changes)
     with audit.refusing(engine, "updated", "activity", identifier), engine.begin() as conn:
         old = _activity(conn, identifier)

@@ -24,7 +24,7 @@ from sqlalchemy.engine import RowMapping
 
 from sdgbridge import audit
 from sdgbridge.db import tables as t
-from sdgbridge.errors import NotFound, SdgBridgeError
+from sdgbridge.errors import N_, NotFound, Phrase, SdgBridgeError
 
 Codelists = Mapping[str, frozenset[str]]
 FIELDS = ("ref", "name_en", "name_ru", "type", "un_entity", "countries", "contacts")
@@ -40,14 +40,17 @@ def check_code(codelists: Codelists, listname: str, field_name: str, code: str,
     """``code`` if it is in the IATI code list ``listname``; else SdgBridgeError naming it."""
     codes = codelists.get(listname)
     if codes is None:
-        raise SdgBridgeError(f"The IATI code list {listname} is not in the code list folder "
-                             "(SDGBRIDGE_IATI_CODELISTS); add its XML file there.")
+        raise SdgBridgeError(N_("The IATI code list {listname} is not in the code list folder "
+                                "(SDGBRIDGE_IATI_CODELISTS); add its XML file there."),
+                             listname=listname)
     if code not in codes:
         if len(codes) <= 20:
-            raise SdgBridgeError(f"{field_name} {code!r} is not an IATI {listname} code. "
-                                 f"Use one of {', '.join(sorted(codes, key=_natural))}.")
-        raise SdgBridgeError(f"{field_name} {code!r} is not in the IATI {listname} code "
-                             f"list. Use {hint}.")
+            raise SdgBridgeError(N_("{field} {code!r} is not an IATI {listname} code. Use one "
+                                    "of {codes}."), field=field_name, code=code,
+                                 listname=listname, codes=", ".join(sorted(codes, key=_natural)))
+        raise SdgBridgeError(N_("{field} {code!r} is not in the IATI {listname} code list. "
+                                "Use {hint}."), field=field_name, code=code, listname=listname,
+                             hint=hint)
     return code
 
 
@@ -60,8 +63,8 @@ def check_countries(codelists: Codelists, countries: Iterable[str]) -> list[str]
     out: list[str] = []
     for raw in countries:
         code = str(raw).strip().upper()
-        check_code(codelists, "Country", "country", code,
-                   "an ISO 3166 alpha-2 code, e.g. KZ, KG, TJ")
+        check_code(codelists, "Country", Phrase(N_("country")), code,
+                   Phrase(N_("an ISO 3166 alpha-2 code, e.g. KZ, KG, TJ")))
         if code not in out:
             out.append(code)
     return out
@@ -74,11 +77,13 @@ def check_text(field_name: str, value: str | None, what: str, max_len: int | Non
         return None
     text = (value or "").strip()
     if not text:
-        raise SdgBridgeError(f"{field_name} is empty: give {what}"
-                             + ("." if required else ", or leave it out."))
+        raise SdgBridgeError(N_("{field} is empty: give {what}.") if required else
+                             N_("{field} is empty: give {what}, or leave it out."),
+                             field=field_name, what=what)
     if max_len is not None and len(text) > max_len:
-        raise SdgBridgeError(f"{field_name} is {len(text)} characters long; at most "
-                             f"{max_len} fit. Shorten it.")
+        raise SdgBridgeError(N_("{field} is {length} characters long; at most {limit} fit. "
+                                "Shorten it."), field=field_name, length=len(text),
+                             limit=max_len)
     return text
 
 
@@ -94,11 +99,12 @@ def write_change(conn: Connection, record_type: str, key: str, origin: str, chan
 # ---------------------------------------------------------------- validation of fields
 
 def _check_ref(ref: str | None) -> str | None:
-    ref = check_text("ref", ref, "the IATI organisation identifier (e.g. US-GOV-19)", 255)
+    ref = check_text("ref", ref, Phrase(N_("the IATI organisation identifier (e.g. "
+                                           "US-GOV-19)")), 255)
     if ref is not None and (re.search(r"\s", ref) or _ID_KEY.fullmatch(ref)):
-        raise SdgBridgeError(f"ref {ref!r}: an IATI organisation identifier has no spaces and "
-                             "does not look like org:<number> (sdgbridge's name for "
-                             "organisations without a ref).")
+        raise SdgBridgeError(N_("ref {ref!r}: an IATI organisation identifier has no spaces and "
+                                "does not look like org:<number> (sdgbridge's name for "
+                                "organisations without a ref)."), ref=ref)
     return ref
 
 
@@ -107,14 +113,17 @@ def _check_contacts(contacts: Iterable[Mapping[str, Any]]) -> list[dict[str, str
     for i, contact in enumerate(contacts):
         extra = set(contact) - set(CONTACT_KEYS)
         if extra:
-            raise SdgBridgeError(f"contacts[{i}]: unknown key(s) {', '.join(sorted(extra))}; "
-                                 f"a contact has {', '.join(CONTACT_KEYS)}.")
+            raise SdgBridgeError(N_("contacts[{index}]: unknown key(s) {keys}; a contact has "
+                                    "{known}."), index=i, keys=", ".join(sorted(extra)),
+                                 known=", ".join(CONTACT_KEYS))
         clean = {k: str(v).strip() for k, v in contact.items() if v and str(v).strip()}
         if not clean.keys() & {"name", "email", "phone"}:
-            raise SdgBridgeError(f"contacts[{i}]: give at least a name, an email or a phone.")
+            raise SdgBridgeError(N_("contacts[{index}]: give at least a name, an email or a "
+                                    "phone."), index=i)
         if "email" in clean and not _EMAIL.fullmatch(clean["email"]):
-            raise SdgBridgeError(f"contacts[{i}].email {clean['email']!r} is not an e-mail "
-                                 "address; write it as name@domain.org.")
+            raise SdgBridgeError(N_("contacts[{index}].email {email!r} is not an e-mail "
+                                    "address; write it as name@domain.org."),
+                                 index=i, email=clean["email"])
         out.append(clean)
     return out
 
@@ -123,20 +132,21 @@ def _clean(codelists: Codelists, values: Mapping[str, Any]) -> dict[str, Any]:
     """The organisation ``values`` checked and normalised (only the keys given)."""
     checks = {
         "ref": _check_ref,
-        "name_en": lambda v: check_text("name_en", v, "the organisation's English name",
-                                        required=True),
-        "name_ru": lambda v: check_text("name_ru", v, "the Russian name"),
-        "type": lambda v: check_code(codelists, "OrganisationType", "type",
+        "name_en": lambda v: check_text("name_en", v, Phrase(N_(
+            "the organisation's English name")), required=True),
+        "name_ru": lambda v: check_text("name_ru", v, Phrase(N_("the Russian name"))),
+        "type": lambda v: check_code(codelists, "OrganisationType", Phrase(N_("type")),
                                      str(v).strip() if v is not None else ""),
-        "un_entity": lambda v: check_text("un_entity", v, "the UN entity's short code "
-                                          "(UNDP, UNICEF …)", 32),
+        "un_entity": lambda v: check_text("un_entity", v, Phrase(N_(
+            "the UN entity's short code (UNDP, UNICEF …)")), 32),
         "countries": lambda v: check_countries(codelists, v or ()),
         "contacts": lambda v: _check_contacts(v or ()),
     }
     unknown = set(values) - set(checks)
     if unknown:
-        raise SdgBridgeError(f"Unknown organisation field(s) {', '.join(sorted(unknown))}; "
-                             f"the fields are {', '.join(FIELDS)}.")
+        raise SdgBridgeError(N_("Unknown organisation field(s) {fields}; the fields are "
+                                "{known}."), fields=", ".join(sorted(unknown)),
+                             known=", ".join(FIELDS))
     return {k: checks[k](v) for k, v in values.items()}
 
 
@@ -171,8 +181,8 @@ def _find(conn: Connection, id_or_ref: int | str) -> RowMapping:
 
 def no_such_org(id_or_ref: int | str) -> NotFound:
     """The error of an organisation not found (also of one a reader may not see)."""
-    return NotFound(f"No organisation {id_or_ref!r}. Name one by its ref or as org:<id>; "
-                    "`sdgbridge orgs list --include-archived` lists them.")
+    return NotFound(N_("No organisation {key!r}. Name one by its ref or as org:<id>; "
+                       "`sdgbridge orgs list --include-archived` lists them."), key=id_or_ref)
 
 
 def _ensure_ref_free(conn: Connection, ref: str | None, org_id: int | None = None) -> None:
@@ -181,11 +191,12 @@ def _ensure_ref_free(conn: Connection, ref: str | None, org_id: int | None = Non
     o = t.organisation.c
     holder = conn.execute(select(o.id, o.name_en, o.archived).where(o.ref == ref)).first()
     if holder is not None and holder.id != org_id:
-        state = ", archived" if holder.archived else ""
-        raise SdgBridgeError(
-            f"ref {ref!r} is already used by organisation org:{holder.id} "
-            f"({holder.name_en}{state}). Each ref names one organisation: choose another "
-            f"ref, or change that organisation with `sdgbridge orgs update {ref}`.")
+        state = Phrase(N_(", archived")) if holder.archived else ""
+        raise SdgBridgeError(N_(
+            "ref {ref!r} is already used by organisation org:{id} ({name}{state}). Each ref "
+            "names one organisation: choose another ref, or change that organisation with "
+            "`sdgbridge orgs update {ref}`."), ref=ref, id=holder.id, name=holder.name_en,
+            state=state)
 
 
 # ---------------------------------------------------------------- writing
@@ -223,7 +234,8 @@ def update_org(engine: Engine, org_id_or_ref: int | str, codelists: Codelists, o
     """Change some fields of an organisation; returns field -> [old, new] of what changed
     (nothing is written when nothing changes). ``ref=None`` removes the ref."""
     if not changes:
-        raise SdgBridgeError(f"Nothing to change; the fields are {', '.join(FIELDS)}.")
+        raise SdgBridgeError(N_("Nothing to change; the fields are {fields}."),
+                             fields=", ".join(FIELDS))
     new = _clean(codelists, changes)
     with engine.begin() as conn:
         row = _find(conn, org_id_or_ref)

@@ -37,7 +37,7 @@ from sdgbridge.accounts.sessions import Session, find_session
 from sdgbridge.accounts.tokens import token
 from sdgbridge.actors import PUBLIC, Actor, acting_as
 from sdgbridge.config import Settings
-from sdgbridge.errors import Forbidden, SdgBridgeError
+from sdgbridge.errors import N_, Forbidden, SdgBridgeError
 from sdgbridge.web.auth import bearer_token, reader
 from sdgbridge.web.limits import READS, RETRY_AFTER, STORE_DOWN, send_error, store_down
 
@@ -153,9 +153,9 @@ def check_form(request: Request, given: str | None) -> None:
     expected = session.csrf if session is not None else request.cookies.get(FORM_COOKIE)
     if not given or not expected or not hmac.compare_digest(given.encode(),
                                                              expected.encode()):
-        raise Forbidden("The form's security token is missing or out of date (or the "
-                        "browser refused its cookie): reload the page and send the form "
-                        "again.")
+        raise Forbidden(N_("The form's security token is missing or out of date (or the "
+                           "browser refused its cookie): reload the page and send the form "
+                           "again."))
 
 
 def set_session_cookie(request: Request, response: Response, session: Session) -> None:

@@ -194,3 +194,46 @@ def test_the_form_cookie_is_strict(client: TestClient) -> None:
     cookie = next(c for c in answer.headers.get_list("set-cookie")
                   if c.startswith(FORM_COOKIE + "="))
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie
+
+
+def test_the_library_messages_read_in_the_page_language(client: TestClient,
+                                                         engine: Engine) -> None:
+    client.get("/sign-in?lang=ru")  # the cookie keeps Russian for the form's answers
+    wrong = _sign_in(client, "not the password at all")
+    assert wrong.status_code == 401
+    assert "Неверный адрес электронной почты или пароль" in wrong.text
+    assert "Wrong email or password" not in wrong.text
+    _sign_in(client, "not the password at all")
+    _sign_in(client, "not the password at all")  # the third: locked
+    locked = _sign_in(client)
+    assert locked.status_code == 401
+    assert re.search(r"Учётная запись заблокирована до \d\d:\d\d UTC", locked.text)
+    client.get("/sign-in?lang=en")
+    assert "This account is locked after too many wrong passwords" in _sign_in(client).text
+
+
+def test_an_invitation_refuses_a_short_password_in_russian(client: TestClient,
+                                                           engine: Engine) -> None:
+    users.create_account(engine, "new@undp.org", "Nadia", languages="ru")
+    value = users.invite(engine, "new@undp.org", client.app.state.settings)  # type: ignore[attr-defined]
+    form = client.get(f"/invitation/{value}?lang=ru")
+    differ = client.post(f"/invitation/{value}", data={
+        "password": PASSWORD, "again": PASSWORD + "!", "csrf": _token(form.text)})
+    assert differ.status_code == 422 and "Пароли не совпадают" in differ.text
+    short = client.post(f"/invitation/{value}", data={"password": "short", "again": "short",
+                                                      "csrf": _token(form.text)})
+    assert short.status_code == 400
+    assert "Пароль слишком короткий (символов: 5); нужно не меньше 12" in short.text
+    assert "The password has" not in short.text
+    done = client.post(f"/invitation/{value}", data={
+        "password": PASSWORD, "again": PASSWORD, "csrf": _token(form.text)},
+        follow_redirects=False)
+    assert done.status_code == 303
+    form = client.get(f"/invitation/{value}")  # signed in now: the session's token
+    used = client.post(f"/invitation/{value}", data={"password": PASSWORD, "again": PASSWORD,
+                                                     "csrf": _token(form.text)})
+    assert used.status_code == 400 and "Это приглашение уже использовано" in used.text
+    wrong = client.post("/reset/not-a-token", data={"password": PASSWORD, "again": PASSWORD,
+                                                    "csrf": _token(form.text)})
+    assert "Такая ссылка для сброса пароля неизвестна" in wrong.text
+    assert "not known" not in wrong.text

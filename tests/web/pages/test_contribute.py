@@ -215,3 +215,31 @@ def test_the_admin_pages_are_refused_to_partners(app: object, engine: Engine) ->
     assert refusals == 4
     public = TestClient(app)  # type: ignore[arg-type]
     assert public.get("/admin", follow_redirects=False).status_code == 303
+
+
+def test_refusals_read_in_russian_on_a_russian_page(app: object, engine: Engine) -> None:
+    editor = _signed_in(app, "ed@undp.org")
+    editor.get("/knowledge/new?lang=ru")  # the cookie keeps Russian
+    unknown = _upload(editor, "plan.exe", b"MZ\x90\x00")
+    assert unknown.status_code == 413  # type: ignore[attr-defined]
+    text = unknown.text  # type: ignore[attr-defined]
+    assert "plan.exe: sdgbridge читает файлы PDF, DOCX, HTML, Markdown" in text
+    assert "save the document as one of them" not in text
+    fake = _upload(editor, "plan.pdf", b"not a PDF at all " * 10)
+    text = fake.text  # type: ignore[attr-defined]
+    assert "plan.pdf: файл назван .pdf, но начинается не как PDF" in text
+    assert "does not start like a PDF" not in text
+    assert "/tmp" not in text and "sdgbridge-upload" not in text  # the folder is cut off
+    assert _documents(engine) == 0
+    path = _upload(editor, "batken.txt", TEXT.encode(), visibility="public"
+                   ).headers["location"]  # type: ignore[attr-defined]
+    other = _signed_in(app, "ot@other.org")
+    page = other.get(f"{path}?lang=ru")
+    refused = other.post(f"{path}/tags", data={"csrf": _token(page.text), "add": "1"})
+    assert refused.status_code == 403
+    assert "(роль: редактор партнёра) не может изменять документ" in refused.text
+    assert "may not update" not in refused.text
+    reader = _signed_in(app, "rd@centre.org")
+    answer = reader.get("/knowledge/new?lang=ru")
+    assert answer.status_code == 403 and "не может добавлять документы" in answer.text
+    assert "may not add documents" in reader.get("/knowledge/new?lang=en").text

@@ -113,3 +113,28 @@ def test_a_partner_adds_and_edits_a_project(app: object, engine: Engine) -> None
     assert other.post(f"/projects/{UNDP}-BATKEN-1/edit", data={
         "csrf": _token(other.get("/account").text), "title_en": "x",
         "status": "2"}).status_code == 403
+
+
+def test_the_forms_refusals_read_in_russian(app: object, engine: Engine) -> None:
+    ed = _signed_in(app, "ed@undp.org")
+    form = ed.get(f"/organisations/{UNDP}/edit?lang=ru")
+    bad = ed.post(f"/organisations/{UNDP}/edit", data={
+        "csrf": _token(form.text), "name_en": "UNDP", "contact_name": ["Aida"],
+        "contact_email": ["not-an-address"], "contact_phone": [""]})
+    assert bad.status_code == 400 and "не адрес электронной почты" in bad.text
+    assert "is not an e-mail address" not in bad.text
+    form = ed.get("/projects/new")
+    data = {"csrf": _token(form.text), "code": "BATKEN-1", "title_en": "Drip irrigation",
+            "status": "2", "countries": ["KG"], "sectors": "99999",
+            "planned_start": "2026-01-01", "planned_end": "2027-12-31"}
+    sector = ed.post("/projects/new", data=data)
+    assert sector.status_code == 400
+    assert "(сектор) не входит в справочник IATI Sector. Используйте один из" in sector.text
+    date = ed.post("/projects/new", data={**data, "sectors": "14030", "planned_end": "2027"})
+    assert date.status_code == 400 and "запишите её как гггг-мм-дд" in date.text
+    with engine.connect() as conn:
+        assert conn.execute(select(t.iati_activity)).first() is None
+    other = _signed_in(app, "ot@other.org")
+    refused = other.get(f"/organisations/{UNDP}/edit?lang=ru")
+    assert refused.status_code == 403
+    assert f"ot@other.org не может редактировать Org {UNDP}" in refused.text

@@ -24,7 +24,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from sdgbridge.accounts import keys, sessions, users
 from sdgbridge.accounts.roles import KEY_SCOPES, can
-from sdgbridge.errors import Forbidden, SdgBridgeError
+from sdgbridge.errors import N_, Forbidden, SdgBridgeError
 from sdgbridge.projects.editing import manual_projects
 from sdgbridge.projects.orgs import one_org
 from sdgbridge.web.pages.base import LangDep, error_text, render
@@ -122,8 +122,9 @@ def _accept(request: Request, purpose: str, value: str, password: str, again: st
             csrf: str) -> Response:
     check_form(request, csrf)
     if password != again:
-        return _link_form(request, purpose, value, status=422, error=(
-            "The two passwords differ: type the same password twice."))
+        return _link_form(request, purpose, value, status=422, error=error_text(
+            request, SdgBridgeError(N_("The two passwords differ: type the same password "
+                                       "twice."))))
     engine = request.app.state.engine
     try:
         email = users.accept_link(engine, value, purpose, password)
@@ -213,8 +214,8 @@ def act_for(request: Request, csrf: Csrf, organisation: Annotated[int, Form()]) 
     check_form(request, csrf)
     if organisation not in {o["id"] for o in _organisations(request, session.actor.account_id
                                                             or 0)}:
-        raise Forbidden("You are not a member of that organisation; ask the Centre's "
-                        "administrators for a membership.")
+        raise Forbidden(N_("You are not a member of that organisation; ask the Centre's "
+                           "administrators for a membership."))
     sessions.end_session(request.app.state.engine, session.id)
     return _signed_in(request, session.actor.account_id or 0, organisation)
 
@@ -246,7 +247,8 @@ def revoke_own_key(request: Request, csrf: Csrf, key_id: int) -> Response:
     check_form(request, csrf)
     engine = request.app.state.engine
     if key_id not in set(keys.list_keys(engine, session.actor.label)["id"].to_list()):
-        raise Forbidden("That API key is not yours; an administrator revokes others' keys.")
+        raise Forbidden(N_("That API key is not yours; an administrator revokes others' "
+                           "keys."))
     keys.revoke_key(engine, key_id)
     return RedirectResponse("/account", status_code=303)
 

@@ -20,7 +20,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sdgbridge.accounts import keys, users
 from sdgbridge.accounts.roles import ROLES, can
 from sdgbridge.accounts.sessions import Session
-from sdgbridge.errors import Forbidden, SdgBridgeError
+from sdgbridge.errors import N_, Forbidden, Phrase, SdgBridgeError
 from sdgbridge.web.auth import permit
 from sdgbridge.web.deps import EngineDep, SettingsDep
 from sdgbridge.web.pages.account import to_sign_in
@@ -42,10 +42,10 @@ def _admin(request: Request, action: str = "read", record_type: str = "account"
     if session is None:
         return to_sign_in(request)
     permit(request.app.state.engine, session.actor, action, record_type, None,
-           "the administration pages")
+           Phrase(N_("the administration pages")))
     if not can(session.actor, "read", "membership"):
-        raise Forbidden(f"{session.actor.label} may not see the accounts; ask the Centre's "
-                        "administrators.")
+        raise Forbidden(N_("{who} may not see the accounts; ask the Centre's "
+                           "administrators."), who=session.actor.label)
     return session
 
 
@@ -98,7 +98,8 @@ def _org(value: str) -> int | str:
 def _account(engine: Any, email: str) -> dict[str, Any]:
     found = users.list_accounts(engine).filter(email=email.strip().lower()).to_dicts()
     if not found:
-        raise users.NotFound(f"No account {email}; the accounts are listed at /admin.")
+        raise users.NotFound(N_("No account {email}; the accounts are listed at /admin."),
+                             email=email)
     return found[0]
 
 

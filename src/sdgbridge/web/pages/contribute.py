@@ -25,8 +25,8 @@ from sdgbridge import knowledge as kb
 from sdgbridge.accounts.owners import document_iso3, document_owner
 from sdgbridge.accounts.roles import VISIBILITIES, can
 from sdgbridge.accounts.users import organisation_name
-from sdgbridge.errors import Forbidden, InputError, SdgBridgeError
-from sdgbridge.knowledge.service import DocumentInput, area_codes_for, correct_tags
+from sdgbridge.errors import N_, Forbidden, InputError, Phrase, SdgBridgeError
+from sdgbridge.knowledge.service import DUPLICATE, DocumentInput, area_codes_for, correct_tags
 from sdgbridge.knowledge.store import KINDS
 from sdgbridge.reference.catalog import group_areas, titles
 from sdgbridge.web.auth import permit
@@ -69,9 +69,10 @@ def new_document_form(request: Request, engine: EngineDep, settings: SettingsDep
         return to_sign_in(request)
     actor = session.actor
     if not (can(actor, "create", "document", actor.organisation_id, actor.country)):
-        raise Forbidden(f"{actor.label} (role {actor.role}) may not add documents. Ask the "
-                        "Centre's administrators for a partner_editor membership of your "
-                        "organisation (or act for it on your account page).")
+        raise Forbidden(N_("{who} (role {role}) may not add documents. Ask the Centre's "
+                           "administrators for a partner_editor membership of your "
+                           "organisation (or act for it on your account page)."),
+                        who=actor.label, role=Phrase(actor.role))
     values = {"countries": list(area_codes_for(engine, [actor.country])) if actor.country
               else [], "visibility": "public", "kind": "practice"}
     return _form_page(request, engine, settings, lang, values)
@@ -87,20 +88,22 @@ def _stored_upload(upload: UploadFile, folder: FilePath, limit: int) -> FilePath
     refused when larger than ``limit`` bytes or of a type the reader does not know."""
     name = FilePath((upload.filename or "upload").replace("\\", "/")).name or "upload"
     if not name.lower().endswith(EXTENSIONS):
-        raise UploadRefused(f"{name}: sdgbridge reads PDF, DOCX, HTML, Markdown and text "
-                            "files; save the document as one of them and upload it again.")
+        raise UploadRefused(N_("{name}: sdgbridge reads PDF, DOCX, HTML, Markdown and text "
+                               "files; save the document as one of them and upload it "
+                               "again."), name=name)
     target = folder / name
     written = 0
     with target.open("wb") as out:
         while chunk := upload.file.read(1 << 16):
             written += len(chunk)
             if written > limit:
-                raise UploadRefused(f"{name} is larger than {limit / 1_048_576:.0f} MB (the "
-                                    "upload_max_bytes setting); upload a smaller file (a "
-                                    "PDF without its images, say).")
+                raise UploadRefused(N_("{name} is larger than {megabytes:.0f} MB (the "
+                                       "upload_max_bytes setting); upload a smaller file (a "
+                                       "PDF without its images, say)."),
+                                    name=name, megabytes=limit / 1_048_576)
             out.write(chunk)
     if written == 0:
-        raise UploadRefused(f"{name} is empty; choose the file again.")
+        raise UploadRefused(N_("{name} is empty; choose the file again."), name=name)
     return target
 
 
@@ -131,9 +134,10 @@ def add_document(request: Request, engine: EngineDep, settings: SettingsDep, emb
     folder = FilePath(tempfile.mkdtemp(prefix="sdgbridge-upload-"))
     try:
         if has_file == bool(text.strip()):
-            raise InputError("Upload a file or type the text in (one of them).")
+            raise InputError(N_("Upload a file or type the text in (one of them)."))
         if year.strip() and not (year.strip().isdigit() and 1900 <= int(year) <= 2100):
-            raise InputError(f"Year {year!r} is not a year: give four digits (1900-2100).")
+            raise InputError(N_("Year {year!r} is not a year: give four digits (1900-2100)."),
+                             year=year)
         inp = DocumentInput(
             path=_stored_upload(file, folder, settings.upload_max_bytes)  # type: ignore[arg-type]
             if has_file else None, text=None if has_file else text,
@@ -144,7 +148,8 @@ def add_document(request: Request, engine: EngineDep, settings: SettingsDep, emb
             organisation=organisation_name(engine, actor.organisation_id))
         report = kb.add_documents(engine, [inp], embedder=emb, keep_going=False)[0]
         if report.status == "duplicate":
-            raise InputError(str(report.error))
+            raise InputError(DUPLICATE, document=report.duplicate_of) \
+                if report.duplicate_of is not None else InputError(str(report.error))
         if codes_of(goals):
             correct_tags(engine, report.document_id or 0, set_codes=codes_of(goals))
     except SdgBridgeError as exc:

@@ -20,7 +20,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from sdgbridge.accounts.roles import VISIBILITIES, can
-from sdgbridge.errors import Forbidden, SdgBridgeError
+from sdgbridge.errors import N_, Forbidden, Phrase, SdgBridgeError
 from sdgbridge.projects.editing import create_project, update_project
 from sdgbridge.projects.orgs import one_org, update_org
 from sdgbridge.web.auth import permit
@@ -51,8 +51,9 @@ def org_form(request: Request, engine: EngineDep, lang: LangDep, key: str) -> Re
         return to_sign_in(request)
     org = _org(engine, key)
     if not can(session.actor, "update", "organisation", org["id"]):
-        raise Forbidden(f"{session.actor.label} may not edit {org['name_en']}: a partner "
-                        "editor edits its own organisation's profile.")
+        raise Forbidden(N_("{who} may not edit {name}: a partner editor edits its own "
+                           "organisation's profile."),
+                        who=session.actor.label, name=org["name_en"])
     return _org_page(request, session.csrf, org)
 
 
@@ -95,13 +96,13 @@ def org_save(request: Request, engine: EngineDep, codelists: CodelistsDep, lang:
 
 def _own_ref(engine: Any, organisation_id: int | None) -> str:
     if organisation_id is None:
-        raise Forbidden("Act for an organisation to add its projects (your account page "
-                        "lists yours); ask the Centre's administrators for a membership.")
+        raise Forbidden(N_("Act for an organisation to add its projects (your account page "
+                           "lists yours); ask the Centre's administrators for a membership."))
     ref = one_org(engine, organisation_id)["ref"][0]
     if not ref:
-        raise Forbidden("Your organisation has no IATI organisation identifier (ref) in the "
-                        "registry, and a project's identifier starts with it: ask the "
-                        "Centre's analysts to add it.")
+        raise Forbidden(N_("Your organisation has no IATI organisation identifier (ref) in "
+                           "the registry, and a project's identifier starts with it: ask the "
+                           "Centre's analysts to add it."))
     return str(ref)
 
 
@@ -122,8 +123,8 @@ def project_new_form(request: Request, engine: EngineDep, lang: LangDep) -> Resp
         return to_sign_in(request)
     actor = session.actor
     if not can(actor, "create", "project", actor.organisation_id):
-        raise Forbidden(f"{actor.label} (role {actor.role}) may not add projects: a partner "
-                        "editor adds its own organisation's.")
+        raise Forbidden(N_("{who} (role {role}) may not add projects: a partner editor adds "
+                           "its own organisation's."), who=actor.label, role=Phrase(actor.role))
     prefix = _own_ref(engine, actor.organisation_id) + "-"
     return _project_page(request, session.csrf, {"status": "2"}, new=True, prefix=prefix)
 
@@ -166,7 +167,7 @@ def _project(engine: Any, identifier: str, organisation_id: int | None) -> dict[
 
     detail = project_detail(engine, identifier)
     if detail is None:
-        raise SdgBridgeError(f"No project {identifier!r}.")
+        raise SdgBridgeError(N_("No project {identifier!r}."), identifier=identifier)
     return dict(detail["project"])
 
 
