@@ -34,6 +34,12 @@ ROLES = {"1": "funding", "2": "accountable", "3": "extending", "4": "implementin
 LIMIT = 200  # projects listed on a page
 
 
+def _plain(row: Any) -> dict[str, Any]:
+    """A row as a dict with plain ``str`` keys (SQLAlchemy's may be str subclasses, which
+    JSON encoders refuse as keys)."""
+    return {str(k): v for k, v in row.items()}
+
+
 def _money_per_year(flows: pl.DataFrame) -> list[dict[str, Any]]:
     kind = pl.col("transaction_type")
     return (flows.filter(pl.col("year").is_not_null()).group_by("year").agg(
@@ -48,11 +54,12 @@ def _find_org(engine: Engine, key: str) -> dict[str, Any]:
     o, a, p = t.organisation.c, t.iati_activity.c, t.iati_participant.c
     by_id = key.removeprefix("org:")
     with engine.connect() as conn:
-        row = conn.execute(select(t.organisation).where(
+        row = conn.execute(select(o.id, o.ref, o.name_en, o.name_ru, o.type, o.un_entity,
+                                  o.archived).where(
             (o.id == int(by_id)) if key.startswith("org:") and by_id.isdigit()
             else (o.ref == key))).mappings().first()
-        if row is not None:
-            return {"registered": True, **dict(row)}
+        if row is not None and not row["archived"]:  # contacts are not part of it
+            return {"registered": True, **{str(k): v for k, v in row.items() if k != "archived"}}
         name = conn.execute(select(a.reporting_org_name).where(
             a.reporting_org_ref == key, shown()).limit(1)).scalar() or conn.execute(
             select(p.name).where(p.ref == key, p.name.is_not(None)).limit(1)).scalar()
@@ -73,7 +80,7 @@ def organisation_portfolio(engine: Engine, key: str, period: Period | None = Non
     with engine.connect() as conn:
         reported = select(a.iati_identifier).where(a.reporting_org_ref == ref)
         takes_part = select(p.iati_identifier).where(p.ref == ref)
-        projects = [dict(r) for r in conn.execute(
+        projects = [_plain(r) for r in conn.execute(
             select(a.iati_identifier, a.title_en, a.title_ru, a.reporting_org_ref,
                    a.reporting_org_name, a.status, a.planned_start, a.actual_start,
                    a.planned_end, a.actual_end)
@@ -162,7 +169,7 @@ def _documents(conn: Any, org: dict[str, Any]) -> list[dict[str, Any]]:
     visible = readable_documents()
     if visible is not None:
         stmt = stmt.where(visible)
-    return [dict(r) for r in conn.execute(stmt.order_by(d.year.desc(), d.id)).mappings()]
+    return [_plain(r) for r in conn.execute(stmt.order_by(d.year.desc(), d.id)).mappings()]
 
 
 def project_page(engine: Engine, identifier: str, kept: Keeper = NOTHING_KEPT
@@ -204,5 +211,5 @@ def _related(engine: Engine, project: dict[str, Any], all_flows: pl.DataFrame
             .where(shown(), a.iati_identifier != ident, a.reporting_org_ref == org,
                    or_(a.title_en == project["title_en"], a.iati_identifier.in_(same_place)))
             .order_by(a.actual_start.desc()).limit(10)).mappings()
-        return [{**dict(r), "version": r["title_en"] == project["title_en"]
+        return [{**_plain(r), "version": r["title_en"] == project["title_en"]
                  and project["title_en"] is not None} for r in rows]

@@ -166,7 +166,8 @@ def declared_sdgs(tags: pl.DataFrame, sectors: pl.DataFrame) -> pl.DataFrame:
         parts.append(frame.filter(pl.col("vocabulary") == vocabulary).select(
             "iati_identifier",
             goal=code.str.extract(r"^(\d{1,2})", 1) if level == "target" else code,
-            target=code if level == "target" else pl.lit(None, pl.Utf8),
+            # "1.A" as some publishers write it is target 1.a of the framework
+            target=code.str.to_lowercase() if level == "target" else pl.lit(None, pl.Utf8),
             basis=pl.lit(f"declared by the publisher ({kind[:-1]} vocabulary {vocabulary})")))
     found = pl.concat(parts).unique(["iati_identifier", "goal", "target"], keep="first",
                                     maintain_order=True)

@@ -52,7 +52,9 @@ _PUBLIC_READS = """
 /api/v1/documents /api/v1/documents/{doc_id} /api/v1/documents/{doc_id}/similar
 /api/v1/search / /country/{code} /country/{code}/goal/{goal} /indicator /map /coordination
 /knowledge /knowledge/{doc_id} /api/docs /organisations/{key:key} /projects/{identifier:key}
-/coordination/imports /coordination/imports/{import_id}
+/coordination/imports /coordination/imports/{import_id} /coordination/un
+/api/v1/projects/money /api/v1/projects/budgets /api/v1/projects/un /api/v1/projects/imports
+/api/v1/projects/imports/{import_id} /api/v1/organisations/{key:key}/portfolio
 """.split()
 
 ROUTES: dict[str, Access] = {

@@ -16,6 +16,7 @@ only (in the history too) and archived organisations are not found; with the tok
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Query
@@ -32,9 +33,11 @@ from sdgbridge.projects.orgs import (
     org_key,
     update_org,
 )
+from sdgbridge.projects.periods import period_of
+from sdgbridge.projects.portfolio import organisation_portfolio
 from sdgbridge.projects.privacy import public_history, public_org, public_orgs
 from sdgbridge.web.auth import TokenDep, Trusted, Writer, permit
-from sdgbridge.web.deps import CLEAN, WRITE_ORIGIN, WRITER, CodelistsDep, EngineDep
+from sdgbridge.web.deps import CLEAN, WRITE_ORIGIN, WRITER, CodelistsDep, EngineDep, KeptDep
 from sdgbridge.web.render import json_response, rows, table_response, written
 
 router = APIRouter(tags=["projects"], dependencies=[CLEAN], responses=m.READ_ERRORS)
@@ -71,6 +74,20 @@ def organisation_changes(engine: EngineDep, trusted: Trusted, key: str) -> Respo
         return _private(table_response(org_history(engine, key)))
     public_org(one_org(engine, key), key)  # NotFound for an archived one
     return table_response(public_history(org_history(engine, key)))
+
+
+@router.get("/organisations/{key:key}/portfolio", responses={200: {"model": m.Row}},
+            summary="An organisation's portfolio")
+def organisation_portfolio_api(engine: EngineDep, kept: KeptDep, key: str,
+                               start: Annotated[int | None, Query(
+                                   alias="from", ge=1990, le=2100)] = None,
+                               end: Annotated[int | None, Query(alias="to", ge=1990,
+                                                                le=2100)] = None) -> Response:
+    """The projects an organisation (its IATI ref, or ``org:<id>``) reports or takes part
+    in, with its roles; its money per year, countries and SDG targets (over the period when
+    given); the organisations it works with; its documents in the knowledge base."""
+    period = period_of(start, end, [1990, date.today().year]) if start or end else None
+    return json_response({"ok": True, **organisation_portfolio(engine, key, period, kept)})
 
 
 @router.get("/organisations/{key:key}", responses={200: {"model": m.OrganisationDetail}},

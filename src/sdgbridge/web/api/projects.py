@@ -9,10 +9,11 @@ Identifiers may hold ``/`` and take the rest of the path (the ``key`` convertor 
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 import polars as pl
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body, Path, Query
 from fastapi.responses import Response
 
 import sdgbridge.web.api.models as m
@@ -21,8 +22,18 @@ from sdgbridge.errors import NotFound
 from sdgbridge.files import public_name
 from sdgbridge.projects.coordination import money_against_progress, projects_frame
 from sdgbridge.projects.editing import archive_project, create_project, update_project
+from sdgbridge.projects.imports import import_detail, list_imports
 from sdgbridge.projects.overlaps import DEFAULT_SIMILARITY, overlaps, partner_network
+from sdgbridge.projects.periods import (
+    Period,
+    budgets_by_year,
+    money_by_year,
+    money_flows,
+    period_of,
+)
 from sdgbridge.projects.queries import project_detail, project_history, project_table, three_w
+from sdgbridge.projects.sdg import flat_export
+from sdgbridge.projects.un_entities import un_entities_by_target
 from sdgbridge.web.auth import TokenDep, Writer, permit
 from sdgbridge.web.deps import (
     CLEAN,
@@ -52,21 +63,29 @@ def list_projects(engine: EngineDep, country: Annotated[str | None, Query(
 
 
 @router.get("/projects/3w", responses=m.page_of(m.Row), summary="3W: who does what where")
-def projects_3w(engine: EngineDep, kept: KeptDep) -> Response:
-    """Organisation × country × DAC sector × year: commitments, disbursements, projects."""
-    return table_response(projects_frame(engine, three_w, kept))
+def projects_3w(engine: EngineDep, kept: KeptDep, start: FromQ = None, end: ToQ = None
+                ) -> Response:
+    """Organisation × country × DAC sector × year: commitments, disbursements,
+    expenditure and projects, in their currency and in US dollars."""
+    found = projects_frame(engine, three_w, kept)
+    period = _period(start, end)
+    return table_response(found.filter(period.years()) if period else found)
 
 
 @router.get("/projects/vs-progress", responses=m.page_of(m.Row),
             summary="Money against progress per country and target")
 def projects_vs_progress(engine: EngineDep, settings: SettingsDep, kept: KeptDep,
                          method: MethodName = "unsd", areas: Areas = None,
-                         only_flagged: bool = False) -> Response:
-    """Disbursements and commitments (USD) per country and SDG target beside the target's
-    status by ``method`` (its current assessment: the current stored run, else assessed
-    now), flagged: off track with little support, on track with much."""
+                         only_flagged: bool = False, start: FromQ = None,
+                         end: ToQ = None) -> Response:
+    """Disbursements and commitments (USD) per country and SDG target over the period
+    beside the target's status by ``method`` (its current assessment: the current stored
+    run, else assessed now), with the support ratio (the target's share of the country's
+    money over its share of the region's) and the flags: off track with little support
+    (nothing, or a ratio of 0.5 or less), on track with much (2 or more and USD 1 million)."""
     return table_response(money_against_progress(
-        engine, method, area_codes(areas, settings), only_flagged=only_flagged, kept=kept))
+        engine, method, area_codes(areas, settings), only_flagged=only_flagged, kept=kept,
+        period=_period(start, end)))
 
 
 @router.get("/projects/overlaps", responses=m.page_of(m.Row), summary="Overlapping projects")
@@ -87,6 +106,61 @@ def projects_network(engine: EngineDep, kept: KeptDep) -> Response:
     """Who co-funds, co-implements or funds whom (USD disbursements); UN joint work."""
     return table_response(projects_frame(engine, partner_network, kept,
                                          on=("projects", "organisations")))
+
+
+YearQ = Annotated[int | None, Query(ge=1990, le=2100, description="First or last year.")]
+FromQ = Annotated[YearQ, Query(alias="from", description="First year (by transaction date).")]
+ToQ = Annotated[YearQ, Query(alias="to", description="Last year.")]
+
+
+def _period(start: int | None, end: int | None) -> Period | None:
+    return period_of(start, end, [1990, date.today().year]) if start or end else None
+
+
+@router.get("/projects/money", responses=m.page_of(m.Row),
+            summary="Money per country and year")
+def projects_money(engine: EngineDep, kept: KeptDep, start: FromQ = None, end: ToQ = None,
+                   country: Annotated[str | None, Query(
+                       description="ISO 3166 alpha-2 country, e.g. KZ.", max_length=2)] = None
+                   ) -> Response:
+    """Commitments, disbursements and expenditure per country and year in US dollars (each
+    transaction split over its countries; net of reversals), with the negative transactions
+    counted and the amounts without an exchange rate."""
+    flows = projects_frame(engine, money_flows, kept)
+    return table_response(money_by_year(flows, [country] if country else None,
+                                        _period(start, end)))
+
+
+@router.get("/projects/budgets", responses=m.page_of(m.Row), summary="Budgets per country and year")
+def projects_budgets(engine: EngineDep, start: FromQ = None, end: ToQ = None) -> Response:
+    """The projects' budgets per country and year (the budget period's start) in US
+    dollars; a revised budget replaces the original of its period."""
+    return table_response(budgets_by_year(engine, None, _period(start, end)))
+
+
+@router.get("/projects/un", responses=m.page_of(m.Row),
+            summary="UN entities by country and SDG target")
+def projects_un(engine: EngineDep, kept: KeptDep, start: FromQ = None, end: ToQ = None
+                ) -> Response:
+    """Which UN entities work on which SDG targets in each country (reporting or taking part
+    in projects there), with their projects and those projects' money on the target."""
+    return table_response(un_entities_by_target(
+        engine, projects_frame(engine, flat_export, kept), None, _period(start, end)))
+
+
+@router.get("/projects/imports", responses=m.page_of(m.Row), summary="IATI imports")
+def projects_imports(engine: EngineDep) -> Response:
+    """Every IATI import, newest first, with its counts and the optional parts it left out."""
+    return table_response(list_imports(engine))
+
+
+@router.get("/projects/imports/{import_id}", responses=m.page_of(m.Row),
+            summary="The parts one IATI import left out")
+def projects_import(engine: EngineDep,
+                    import_id: Annotated[int, Path(ge=1, le=2**31 - 1)]) -> Response:
+    """The optional parts an import left out of the publishers' files (schema errors), one by
+    one: publisher, activity, file, line, where in the activity, the rule broken."""
+    return table_response(import_detail(engine, import_id)["parts"])
 
 
 @router.get("/projects/{identifier:key}/history", responses=m.page_of(m.Change),

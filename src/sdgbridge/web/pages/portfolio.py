@@ -10,9 +10,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse
 
+from sdgbridge.projects.coordination import projects_frame
 from sdgbridge.projects.imports import coverage, import_detail, list_imports
-from sdgbridge.projects.periods import period_of
+from sdgbridge.projects.periods import money_flows, period_of
 from sdgbridge.projects.portfolio import organisation_portfolio, project_page
+from sdgbridge.projects.sdg import flat_export
+from sdgbridge.projects.un_entities import un_entities_by_country
 from sdgbridge.reference.catalog import group_areas
 from sdgbridge.web.deps import EngineDep, KeptDep, SettingsDep
 from sdgbridge.web.pages.base import LangDep, render
@@ -57,3 +60,19 @@ def one_import(request: Request, engine: EngineDep, lang: LangDep,
     found = import_detail(engine, import_id)
     return render(request, "import.html", info=found["import"], files=found["files"],
                   by_rule=found["by_rule"].to_dicts(), parts=found["parts"].to_dicts())
+
+
+@router.get("/coordination/un", response_class=HTMLResponse)
+def un_entities(request: Request, engine: EngineDep, settings: SettingsDep, lang: LangDep,
+                kept: KeptDep, start: Annotated[YearQ, Query(alias="from")] = None,
+                end: Annotated[YearQ, Query(alias="to")] = None) -> HTMLResponse:
+    """Which UN entities work on which SDG targets in each of the region's countries."""
+    names = country_names(engine, settings.default_group, lang)
+    flows = projects_frame(engine, money_flows, kept)
+    years = flows["year"].unique().to_list() if flows.height else []
+    period = period_of(start, end, years)
+    table = un_entities_by_country(engine, projects_frame(engine, flat_export, kept),
+                                   list(names), period)
+    return render(request, "un_entities.html", period=period, names=names,
+                  years=sorted(y for y in years if y is not None),
+                  rows=table.to_dicts())
