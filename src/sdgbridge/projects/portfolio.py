@@ -118,9 +118,10 @@ def _countries(flows: pl.DataFrame) -> list[dict[str, Any]]:
     kind = pl.col("transaction_type")
     return (flows.filter(pl.col("country").is_not_null()).group_by("country").agg(
         pl.col("value_usd").filter(kind == "3").sum().alias("disbursement"),
+        pl.col("value_usd").filter(kind == "4").sum().alias("expenditure"),
         pl.col("value_usd").filter(kind == "2").sum().alias("commitment"),
         pl.col("iati_identifier").n_unique().alias("projects"))
-        .sort("disbursement", "commitment", descending=True).to_dicts())
+        .sort("disbursement", "expenditure", "commitment", descending=True).to_dicts())
 
 
 def _targets(engine: Engine, kept: Keeper, ref: str | None,
@@ -132,7 +133,7 @@ def _targets(engine: Engine, kept: Keeper, ref: str | None,
     if period is not None:
         flat = flat.filter(period.years())
     return (flat.group_by("goal", "target").agg(
-        pl.col("value_share_usd").filter(pl.col("transaction_type") == "3").sum()
+        pl.col("value_share_usd").filter(pl.col("transaction_type").is_in(["3", "4"])).sum()
         .alias("disbursement"), pl.col("iati_identifier").n_unique().alias("projects"),
         pl.col("inferred").all().alias("inferred"))
         .sort("disbursement", descending=True).head(30).to_dicts())

@@ -185,6 +185,8 @@ READS = ("areas", "groups", "series", "goals", "targets", "indicators", "observa
          "releases", "summary", "assessments", "assessments/latest", "assessments/{run_id}",
          "gaps", "projects", "projects/3w", "projects/vs-progress", "projects/overlaps",
          "projects/network", "projects/{identifier}", "projects/{identifier}/history",
+         "projects/money", "projects/budgets", "projects/un", "projects/imports",
+         "projects/imports/{import_id}", "organisations/{key}/portfolio",
          "organisations", "organisations/{key}", "organisations/{key}/history",
          "documents", "documents/{doc_id}", "documents/{doc_id}/similar", "search",
          "align")  # align: a plan in the body, answered without writing: public
