@@ -23,6 +23,7 @@ from sdgbridge.cli import (
     accounts,
     admin,
     audit,
+    coordination,
     data,
     knowledge,
     mail,
@@ -63,6 +64,7 @@ app.add_typer(reference.groups_app, name="groups")
 app.add_typer(reference.framework_app, name="framework")
 app.add_typer(projects.app, name="projects")
 app.add_typer(projects.orgs_app, name="orgs")
+app.add_typer(coordination.app, name="coordination")
 app.add_typer(knowledge.app, name="docs")
 app.add_typer(mail.app, name="mail")
 for name, group in accounts.GROUPS:  # users, keys

@@ -53,6 +53,7 @@ _PUBLIC_READS = """
 /api/v1/search / /country/{code} /country/{code}/goal/{goal} /indicator /map /coordination
 /knowledge /knowledge/{doc_id} /api/docs /organisations/{key:key} /projects/{identifier:key}
 /coordination/imports /coordination/imports/{import_id} /coordination/un
+/coordination/overlaps /api/v1/projects/overlaps/review
 /api/v1/projects/money /api/v1/projects/budgets /api/v1/projects/un /api/v1/projects/imports
 /api/v1/projects/imports/{import_id} /api/v1/organisations/{key:key}/portfolio
 """.split()

@@ -187,6 +187,7 @@ READS = ("areas", "groups", "series", "goals", "targets", "indicators", "observa
          "projects/network", "projects/{identifier}", "projects/{identifier}/history",
          "projects/money", "projects/budgets", "projects/un", "projects/imports",
          "projects/imports/{import_id}", "organisations/{key}/portfolio",
+         "projects/overlaps/review",
          "organisations", "organisations/{key}", "organisations/{key}/history",
          "documents", "documents/{doc_id}", "documents/{doc_id}/similar", "search",
          "align")  # align: a plan in the body, answered without writing: public

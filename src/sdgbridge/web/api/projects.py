@@ -23,6 +23,7 @@ from sdgbridge.files import public_name
 from sdgbridge.projects.coordination import money_against_progress, projects_frame
 from sdgbridge.projects.editing import archive_project, create_project, update_project
 from sdgbridge.projects.imports import import_detail, list_imports
+from sdgbridge.projects.overlap_review import overlaps_to_review
 from sdgbridge.projects.overlaps import DEFAULT_SIMILARITY, overlaps, partner_network
 from sdgbridge.projects.periods import (
     Period,
@@ -41,6 +42,7 @@ from sdgbridge.web.deps import (
     WRITER,
     Areas,
     CodelistsDep,
+    EmbedderDep,
     EngineDep,
     KeptDep,
     MethodName,
@@ -99,6 +101,15 @@ def projects_overlaps(engine: EngineDep, kept: KeptDep,
         return table_response(overlaps(engine, min_similarity=min_similarity))
     found = projects_frame(engine, overlaps, kept)  # the pages' too
     return table_response(found.filter(pl.col("similarity") >= min_similarity))
+
+
+@router.get("/projects/overlaps/review", responses=m.page_of(m.Row),
+            summary="Overlaps worth a look")
+def projects_overlaps_review(engine: EngineDep, kept: KeptDep, emb: EmbedderDep) -> Response:
+    """Pairs of projects of different organisations in the same country and SDG target at
+    the same time whose texts are alike (multilingual sentence embeddings, or shared words),
+    most similar first; ``kind`` "versions" for one grant published by two organisations."""
+    return table_response(overlaps_to_review(engine, emb, kept)[0])
 
 
 @router.get("/projects/network", responses=m.page_of(m.Row), summary="Partner network")

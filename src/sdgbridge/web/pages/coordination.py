@@ -1,6 +1,6 @@
 """The coordination page: which publishers and years the projects data cover, who does what
 where (3W) over a period, money per country and year (with reversals explained), money
-against progress per SDG target, and projects that may overlap."""
+against progress per SDG target; and links to the overlaps and the UN entities' pages."""
 
 from __future__ import annotations
 
@@ -21,7 +21,6 @@ from sdgbridge.projects.coordination import (
     projects_frame,
 )
 from sdgbridge.projects.imports import coverage
-from sdgbridge.projects.overlaps import overlaps
 from sdgbridge.projects.periods import (
     Period,
     money_by_year,
@@ -37,7 +36,6 @@ from sdgbridge.web.pages.progress import progress, titled_targets
 
 router = APIRouter()
 TOP_ORGS = 20
-TOP_OVERLAPS = 25
 YearQ = Annotated[int | None, Query(ge=1990, le=2100, description="First or last year.")]
 
 
@@ -65,8 +63,7 @@ def coordination(request: Request, engine: EngineDep, settings: SettingsDep, lan
                   by_year=_by_year(flows, iso2, period),
                   negative=negative_transactions(flows, period, iso2).to_dicts(),
                   money=titled_targets(engine, money, lang), show_all=all,
-                  rule={"little": LITTLE, "much": MUCH, "minimum": MUCH_MINIMUM},
-                  overlaps=_overlap_rows(engine, kept))
+                  rule={"little": LITTLE, "much": MUCH, "minimum": MUCH_MINIMUM})
 
 
 def _matrix(engine: Engine, kept: Keeper, iso2: list[str], period: Period) -> dict[str, Any]:
@@ -92,9 +89,3 @@ def _by_year(flows: pl.DataFrame, iso2: list[str], period: Period) -> dict[str, 
     return {"years": list(range(period.start, period.end + 1)), "cells": cells,
             "totals": {r["year"]: r for r in totals.to_dicts()},
             "unconverted": int(table["unconverted"].sum()) if table.height else 0}
-
-
-def _overlap_rows(engine: Engine, kept: Keeper) -> list[dict[str, Any]]:
-    """The most similar pairs of projects in the same country and target at the same time."""
-    found = projects_frame(engine, overlaps, kept)
-    return found.sort("similarity", descending=True).head(TOP_OVERLAPS).to_dicts()

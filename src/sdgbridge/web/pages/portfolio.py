@@ -12,12 +12,13 @@ from fastapi.responses import HTMLResponse
 
 from sdgbridge.projects.coordination import projects_frame
 from sdgbridge.projects.imports import coverage, import_detail, list_imports
+from sdgbridge.projects.overlap_review import MIN_EMBEDDING, MIN_TFIDF, overlaps_to_review
 from sdgbridge.projects.periods import money_flows, period_of
 from sdgbridge.projects.portfolio import organisation_portfolio, project_page
 from sdgbridge.projects.sdg import flat_export
 from sdgbridge.projects.un_entities import un_entities_by_country
 from sdgbridge.reference.catalog import group_areas
-from sdgbridge.web.deps import EngineDep, KeptDep, SettingsDep
+from sdgbridge.web.deps import EmbedderDep, EngineDep, KeptDep, SettingsDep
 from sdgbridge.web.pages.base import LangDep, render
 
 router = APIRouter()
@@ -76,3 +77,16 @@ def un_entities(request: Request, engine: EngineDep, settings: SettingsDep, lang
     return render(request, "un_entities.html", period=period, names=names,
                   years=sorted(y for y in years if y is not None),
                   rows=table.to_dicts())
+
+
+@router.get("/coordination/overlaps", response_class=HTMLResponse)
+def overlaps_page(request: Request, engine: EngineDep, settings: SettingsDep, lang: LangDep,
+                  kept: KeptDep, emb: EmbedderDep) -> HTMLResponse:
+    """Overlaps worth a look, and one publisher's versions of the same activity."""
+    review, versions = overlaps_to_review(engine, emb, kept)
+    groups = versions.unique("group", keep="first", maintain_order=True)
+    return render(request, "overlaps.html", pairs=review.to_dicts(),
+                  names=country_names(engine, settings.default_group, lang),
+                  groups=groups.head(30).to_dicts(), group_count=groups.height,
+                  records=versions.height, rule={"embedding": MIN_EMBEDDING, "tfidf": MIN_TFIDF},
+                  embedder=emb.name)
