@@ -18,7 +18,9 @@ PAGES = ("/", "/?lang=ru", "/country/KAZ", "/country/KGZ?lang=ru",
          "/map?series=EG_ACS_ELEC", "/coordination", "/coordination?lang=ru", "/knowledge",
          "/knowledge?q=water", "/no-such-page", "/api/docs", "/?method=sdsn",
          "/?method=escap&lang=ru", "/country/KAZ/goal/7", "/country/KGZ/goal/6?method=sdsn&lang=ru",
-         "/sign-in", "/sign-in?lang=ru", "/reset?lang=ru")
+         "/sign-in", "/sign-in?lang=ru", "/reset?lang=ru", "/coordination/imports",
+         "/coordination/imports/1?lang=ru", "/coordination/un?lang=ru",
+         "/coordination/overlaps", "/coordination?from=2012&to=2024&lang=ru")
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 # Swagger UI (swagger-ui-dist, the developers' API docs) puts its copy and lock buttons inside
 # each operation's toggle button; that is its markup, not ours. Its colours are fixed by

@@ -109,7 +109,8 @@ def organisation_portfolio(engine: Engine, key: str, period: Period | None = Non
     return {"organisation": org, "projects": projects[:LIMIT], "project_count": len(projects),
             "money_per_year": _money_per_year(flows) if flows.height else [],
             "countries": _countries(flows), "targets": _targets(engine, kept, ref, period),
-            "partners": _partners(partners, projects), "documents": documents}
+            "partners": _partners(partners, projects, org.get("name_en")),
+            "documents": documents}
 
 
 def _countries(flows: pl.DataFrame) -> list[dict[str, Any]]:
@@ -139,9 +140,11 @@ def _targets(engine: Engine, kept: Keeper, ref: str | None,
         .sort("disbursement", descending=True).head(30).to_dicts())
 
 
-def _partners(rows: list[Any], projects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _partners(rows: list[Any], projects: list[dict[str, Any]], own_name: str | None
+              ) -> list[dict[str, Any]]:
     """The other organisations of its projects: who, in which role, in how many projects
-    (the reporting organisations of the projects it only takes part in count too)."""
+    (the reporting organisations of the projects it only takes part in count too); itself
+    under another ref (the same name) is not another organisation."""
     out: dict[tuple[str | None, str | None], dict[str, Any]] = {}
     for ident, pref, name, role in rows:
         entry = out.setdefault((pref, name), {"ref": pref, "name": name or pref,
@@ -155,8 +158,9 @@ def _partners(rows: list[Any], projects: list[dict[str, Any]]) -> list[dict[str,
                 "roles": set(), "projects": set()})
             entry["roles"].add("reporting")
             entry["projects"].add(row["iati_identifier"])
+    own = (own_name or "").casefold().strip()
     listed = [{**e, "roles": sorted(e["roles"]), "projects": len(e["projects"])}
-              for e in out.values() if e["name"]]
+              for e in out.values() if e["name"] and e["name"].casefold().strip() != own]
     return sorted(listed, key=lambda e: (-e["projects"], str(e["name"])))[:40]
 
 
@@ -188,7 +192,13 @@ def project_page(engine: Engine, identifier: str, kept: Keeper = NOTHING_KEPT
                 pl.col("value_share_usd").sum().alias("value_usd"))
             .sort(pl.col("goal").cast(pl.Int64), "target", nulls_last=True).to_dicts())
     project = detail["project"]
+    participants: dict[tuple[Any, Any], list[str]] = {}
+    for row in detail["children"]["participants"]:
+        participants.setdefault((row["ref"], row["name"]), []).append(row["role"] or "")
     return {"project": project, "children": detail["children"],
+            "participants": [{"ref": ref, "name": name, "roles": roles}
+                             for (ref, name), roles in participants.items()],
+            "transaction_countries": sorted(flows["country"].drop_nulls().unique()),
             "roles": ROLES, "money_per_year": _money_per_year(flows),
             "negative": flows.filter(pl.col("negative")).height, "sdgs": sdgs,
             "results": project_results(engine, [identifier]).to_dicts(),
