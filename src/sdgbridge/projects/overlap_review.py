@@ -37,6 +37,7 @@ from sqlalchemy import Engine, select
 from sdgbridge.db import tables as t
 from sdgbridge.kept import NOTHING_KEPT, Keeper
 from sdgbridge.projects.overlaps import _TEXT, _drop_templates, org_key, overlaps
+from sdgbridge.projects.periods import money_flows
 from sdgbridge.projects.visibility import reader_class, shown
 
 MIN_EMBEDDING = 0.7  # sentence-embedding cosine from which two projects' texts are alike
@@ -44,7 +45,7 @@ MIN_TFIDF = 0.5  # TF-IDF cosine from which they share enough words
 TEXT_CHARS = 1000  # of each project's titles and descriptions, embedded
 REVIEW_COLUMNS = ("a", "b", "kind", "similarity", "text_similarity", "countries", "targets",
                   "overlap_start", "overlap_end", "a_title", "b_title", "a_org", "b_org",
-                  "a_org_name", "b_org_name")
+                  "a_org_name", "b_org_name", "a_value_usd", "b_value_usd")
 _VECTORS: dict[tuple[str, str], np.ndarray] = {}  # (embedder, sha256 of text) -> vector
 _LOCK = threading.Lock()
 
@@ -120,7 +121,13 @@ def review_overlaps(engine: Engine, embedder: Any, *, min_embedding: float = MIN
 
     same_title = field("a", "title").map_elements(_norm, return_dtype=pl.Utf8) == field(
         "b", "title").map_elements(_norm, return_dtype=pl.Utf8)
+    spent = _spent(engine, sorted(set(kept["a"]) | set(kept["b"])))
+
+    def money(side: str) -> pl.Expr:
+        return pl.col(side).replace_strict(spent, default=None, return_dtype=pl.Float64)
+
     return (kept.with_columns(
+        a_value_usd=money("a"), b_value_usd=money("b"),
         a_title=field("a", "title"), b_title=field("b", "title"),
         a_org=field("a", "org"), b_org=field("b", "org"),
         a_org_name=field("a", "org_name"), b_org_name=field("b", "org_name"),
@@ -129,6 +136,16 @@ def review_overlaps(engine: Engine, embedder: Any, *, min_embedding: float = MIN
         .sort(["similarity", "text_similarity", "a", "b"],
               descending=[True, True, False, False])
         .select(REVIEW_COLUMNS))
+
+
+def _spent(engine: Engine, ids: list[str]) -> dict[str, float]:
+    """Each project's disbursements and expenditure in US dollars, over all its years and
+    countries (:func:`~sdgbridge.projects.periods.money_flows`)."""
+    if not ids:
+        return {}
+    flows = money_flows(engine).filter(pl.col("iati_identifier").is_in(ids),
+                                       pl.col("transaction_type").is_in(["3", "4"]))
+    return dict(flows.group_by("iati_identifier").agg(pl.col("value_usd").sum()).iter_rows())
 
 
 def publisher_versions(engine: Engine, candidates: pl.DataFrame | None = None
