@@ -184,8 +184,10 @@ def test_the_supervisor_says_why_it_replaces_a_worker(tmp_path: Path,
         first, second = sorted(_workers(server.pid))
 
         os.kill(first, signal.SIGUSR1)  # the stacks, and the worker lives on
-        _wait("the stacks", lambda: "most recent call first" in log_path.read_text())
-        assert "always_pong" in log_path.read_text()  # the health-check thread, by name
+        # the stacks, the health-check thread's among them by name (the dump is written
+        # thread by thread: wait for that one, not only for the first line)
+        _wait("the stacks", lambda: "most recent call first" in log_path.read_text()
+              and "always_pong" in log_path.read_text())
         time.sleep(0.5)
         assert first in _workers(server.pid)
 

@@ -51,9 +51,11 @@ class Supervisor(Multiprocess):
             return
         timeout = self.config.timeout_worker_healthcheck
         for idx, process in enumerate(self.processes):
+            if process.process.is_alive() and process.ping(timeout):
+                continue
+            # A worker that died just now may still look alive until its ping fails: ask
+            # again, so a killed worker is logged with how it ended, not as hung.
             if process.process.is_alive():
-                if process.ping(timeout):
-                    continue
                 logger.error("Worker [%s] did not answer the health check within %s s "
                              "(setting worker_healthcheck_seconds); its threads' stacks "
                              "follow on standard error, then it is killed and replaced.",
