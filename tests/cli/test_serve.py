@@ -182,6 +182,9 @@ def test_the_supervisor_says_why_it_replaces_a_worker(tmp_path: Path,
     try:
         _wait("two workers", lambda: len(_workers(server.pid)) == 2 and serving())
         first, second = sorted(_workers(server.pid))
+        # uvicorn logs this after the app factory ran, which set the stacks' signal handler
+        _wait("both workers started", lambda: all(
+            f"Started server process [{pid}]" in log_path.read_text() for pid in (first, second)))
 
         os.kill(first, signal.SIGUSR1)  # the stacks, and the worker lives on
         # the stacks, the health-check thread's among them by name (the dump is written
