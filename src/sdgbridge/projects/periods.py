@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 
 import polars as pl
 from sqlalchemy import Engine, select
@@ -56,9 +57,10 @@ class Period:
 
 
 def default_period(years: Sequence[int | None], span: int = 5) -> Period:
-    """The last ``span`` years up to the latest year with money (this year at most)."""
+    """The last ``span`` years up to the latest year with money (this year when there is
+    none)."""
     known = [y for y in years if y is not None and FIRST_YEAR <= y <= LAST_YEAR]
-    last = max(known) if known else 2024
+    last = max(known) if known else date.today().year
     return Period(max(FIRST_YEAR, last - span + 1), last)
 
 
@@ -66,7 +68,7 @@ def period_of(start: int | None, end: int | None, years: Sequence[int | None]) -
     """The period a user asked for (either end may be left out), else the default one."""
     if start is None and end is None:
         return default_period(years)
-    known = [y for y in years if y is not None] or [2024]
+    known = [y for y in years if y is not None] or [date.today().year]
     return Period(start if start is not None else min(known),
                   end if end is not None else max(known))
 
