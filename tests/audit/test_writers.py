@@ -17,6 +17,7 @@ from sdgbridge import audit
 from sdgbridge.accounts import keys, sessions, users
 from sdgbridge.actors import Actor, acting_as
 from sdgbridge.assessment.store import Assessment, save
+from sdgbridge.assistance import service as assistance
 from sdgbridge.config import Settings
 from sdgbridge.db import tables as t
 from sdgbridge.ingest.load import ingest
@@ -227,6 +228,71 @@ SPECIMENS: dict[str, Specimen] = {
 
 
 SPECIMENS |= ACCOUNTS
+
+
+def _request(engine: Engine, state: str = "draft") -> int:
+    """A request (as the library, the Centre), brought to ``state`` along the lifecycle."""
+    rid = assistance.file_request(
+        engine, title="Water use efficiency", description="Advice on 6.4.1.", country="KGZ",
+        requesting_body="Ministry of Agriculture", kind="policy_advice", targets=["6.4"])
+    path = ["submitted", "triaged", "matched", "accepted", "in_progress", "delivered"]
+    for step in path[:path.index(state) + 1] if state != "draft" else []:
+        if step == "matched":
+            _propose(engine, rid)
+            assistance.pick(engine, rid, "expert", str(_expert(engine)))
+        else:
+            assistance.move(engine, rid, step)
+    return rid
+
+
+def _expert(engine: Engine) -> int:
+    with engine.connect() as conn:
+        found = conn.execute(select(t.expert.c.id)).scalar()
+    return int(found) if found else assistance.add_expert(
+        engine, name="Aida", email="aida@water.org", languages="ru", targets="6.4")
+
+
+def _propose(engine: Engine, rid: int) -> int:
+    return assistance.propose(engine, rid, [{"kind": "expert", "candidate_key": str(
+        _expert(engine)), "name": "Aida", "score": 1.0, "reasons": ["6.4"]}])
+
+
+def _events(*actions: str) -> Callable[[Any], list[Event]]:
+    return lambda rid: [(a, "request", str(rid)) for a in actions]
+
+
+def _then(setup: Callable[[], int], write: Callable[[int], Any]) -> Callable[[], int]:
+    rid = setup()
+    return lambda: (write(rid), rid)[1]
+
+
+ASSISTANCE: dict[str, Specimen] = {
+    "sdgbridge.assistance.service.file_request": lambda e, cl, _: (
+        lambda: _request(e), _events("created")),
+    "sdgbridge.assistance.service.move": lambda e, cl, _: (
+        _then(lambda: _request(e), lambda rid: assistance.move(e, rid, "submitted")),
+        _events("moved")),
+    "sdgbridge.assistance.service.comment": lambda e, cl, _: (
+        _then(lambda: _request(e), lambda rid: assistance.comment(e, rid, "Noted.")),
+        _events("commented")),
+    "sdgbridge.assistance.service.propose": lambda e, cl, _: (
+        _then(lambda: (_expert(e), _request(e, "triaged"))[1], lambda rid: _propose(e, rid)),
+        _events("proposed")),
+    "sdgbridge.assistance.service.pick": lambda e, cl, _: (
+        _then(lambda: (rid := _request(e, "triaged"), _propose(e, rid))[0],
+              lambda rid: assistance.pick(e, rid, "expert", str(_expert(e)))),
+        _events("picked", "moved")),
+    "sdgbridge.assistance.service.respond": lambda e, cl, _: (
+        _then(lambda: _request(e, "matched"), lambda rid: assistance.respond(e, rid, True)),
+        _events("moved")),
+    "sdgbridge.assistance.service.give_feedback": lambda e, cl, _: (
+        _then(lambda: _request(e, "delivered"),
+              lambda rid: assistance.give_feedback(e, rid, 4, "Helpful.", "6.4.1")),
+        _events("feedback", "moved")),
+    "sdgbridge.assistance.service.add_expert": lambda e, cl, _: (
+        lambda: _expert(e), lambda expert_id: [("created", "expert", str(expert_id))]),
+}
+SPECIMENS |= ASSISTANCE
 
 
 def _project_only(engine: Engine, cl: Any) -> str:

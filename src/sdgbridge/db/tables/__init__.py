@@ -14,8 +14,18 @@
 * :mod:`.knowledge`: documents, chunks, embeddings, SDG tags and their corrections.
 * :mod:`.people`: accounts, memberships, API keys, sessions, one-time links, the audit trail
   and the mail outbox.
+* :mod:`.assistance`: technical-assistance requests, their transitions, comments, experts,
+  candidates and feedback.
 """
 
+from sdgbridge.db.tables.assistance import (  # noqa: F401
+    expert,
+    ta_candidate,
+    ta_comment,
+    ta_feedback,
+    ta_request,
+    ta_transition,
+)
 from sdgbridge.db.tables.base import metadata
 from sdgbridge.db.tables.data import (  # noqa: F401
     area,
@@ -92,6 +102,12 @@ __all__ = [
     "assessment_result",
     "iati_import",
     "iati_import_dropped",
+    "ta_request",
+    "ta_transition",
+    "ta_comment",
+    "expert",
+    "ta_candidate",
+    "ta_feedback",
     "iati_activity",
     "iati_participant",
     "iati_country",
