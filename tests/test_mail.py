@@ -388,3 +388,13 @@ def test_the_worker_sends_until_stopped(engine: Engine, collector: Collector,
     worker.join(timeout=20)
     assert not worker.is_alive()
     assert [m["Subject"] for m in collector.messages] == ["From the worker"]
+
+
+def test_a_long_russian_subject_keeps_its_spaces(engine: Engine, collector: Collector,
+                                                  server: int) -> None:
+    """CPython folds a long non-ASCII subject at 78 characters so that the space between two
+    encoded words is lost; the outbox's messages fold headers at 998 only."""
+    subject = "Запрос 1: выполняется — Эффективность водопользования в орошении"
+    enqueue(engine, ("focal@gov.example.kg", subject, "Текст.\n"))
+    mail.send_due(engine, settings_for(server), now=NOW)
+    assert collector.messages[0]["Subject"] == subject

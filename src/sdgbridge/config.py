@@ -218,6 +218,10 @@ class Settings(BaseSettings):
     upload_max_bytes: int = Field(
         8 * 1024 * 1024, ge=1024, description="The largest document a partner may upload "
         "in the browser (bytes); max_body_bytes must allow it too.")
+    assistance_mail: str | None = Field(
+        None, description="The Centre's shared inbox for technical-assistance requests: it "
+        "gets a mail at each change of a request's state (the requester and the picked "
+        "expert get theirs in any case). Unset: no mail to the Centre.")
 
     # Mail (sdgbridge.mail): queued in the store's outbox, sent by `sdgbridge mail worker`.
     smtp_host: str = Field("localhost", description="The SMTP server the mail worker hands "

@@ -167,7 +167,10 @@ def build_message(settings: Settings, id: int, to: str, subject: str, body: str,
     msg["Date"] = format_datetime(created)
     msg["Message-ID"] = (f"<sdgbridge.{id}.{int(created.timestamp() * 1e6)}"
                          f"@{sender.split('@')[1]}>")
-    msg.set_content(body, charset="utf-8")
+    msg.set_content(body, charset="utf-8")  # body lines as SMTP's policy folds them (76)
+    # Headers unfolded up to RFC 5322's 998 characters: CPython folds a long non-ASCII
+    # subject so that a space between two encoded words is lost ("выполняется —Эффект…").
+    msg.policy = SMTP.clone(max_line_length=998)
     return msg
 
 

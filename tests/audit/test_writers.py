@@ -6,6 +6,7 @@ without a specimen here fails :func:`test_every_writer_is_declared`."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -289,6 +290,10 @@ ASSISTANCE: dict[str, Specimen] = {
         _then(lambda: _request(e, "delivered"),
               lambda rid: assistance.give_feedback(e, rid, 4, "Helpful.", "6.4.1")),
         _events("feedback", "moved")),
+    "sdgbridge.assistance.service.remind_overdue": lambda e, cl, _: (
+        _then(lambda: _request(e, "submitted"), lambda rid: assistance.remind_overdue(
+            e, SETTINGS, now=datetime.now(UTC) + timedelta(days=30))),
+        _events("reminded")),
     "sdgbridge.assistance.service.add_expert": lambda e, cl, _: (
         lambda: _expert(e), lambda expert_id: [("created", "expert", str(expert_id))]),
 }

@@ -13,6 +13,7 @@ is overdue.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
 STATES = ("draft", "submitted", "triaged", "matched", "accepted", "in_progress", "delivered",
@@ -60,3 +61,15 @@ def transition(source: str, target: str) -> Transition | None:
 def next_states(source: str) -> list[str]:
     """The states a request in ``source`` may go to, in the table's order."""
     return [t.target for t in TRANSITIONS if t.source == source]
+
+
+def aware(value: datetime) -> datetime:
+    """``value`` in UTC (SQLite gives times back without their zone)."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def due_at(state: str, since: datetime) -> datetime | None:
+    """When a request in ``state`` since ``since`` is due to move on (None for a draft or a
+    finished one)."""
+    days = STAGE_DAYS.get(state)
+    return None if days is None else aware(since) + timedelta(days=days)

@@ -24,7 +24,16 @@ from sqlalchemy.engine import RowMapping
 from sdgbridge import audit
 from sdgbridge.accounts.roles import check, role_of
 from sdgbridge.actors import Actor, current_actor
-from sdgbridge.assistance.lifecycle import FINAL, KINDS, URGENCIES, next_states, transition
+from sdgbridge.assistance.lifecycle import (
+    FINAL,
+    KINDS,
+    URGENCIES,
+    due_at,
+    next_states,
+    transition,
+)
+from sdgbridge.assistance.notify import notify
+from sdgbridge.config import Settings
 from sdgbridge.db import tables as t
 from sdgbridge.errors import N_, Forbidden, NotFound, Phrase, SdgBridgeError
 
@@ -102,7 +111,7 @@ def file_request(engine: Engine, *, title: str, description: str, country: str,
                  requesting_body: str, kind: str, targets: Sequence[str] | str,
                  languages: Sequence[str] | str = "ru,en", urgency: str = "normal",
                  wanted_by: date | None = None, share_with_partners: bool = False,
-                 submit: bool = False) -> int:
+                 submit: bool = False, settings: Settings | None = None) -> int:
     """A new request, a draft (submitted at once when ``submit``); its id."""
     actor = current_actor()
     if not (title or "").strip() or not (description or "").strip() or not (
@@ -135,7 +144,7 @@ def file_request(engine: Engine, *, title: str, description: str, country: str,
                      after={k: v for k, v in values.items() if k not in ("state_since",
                                                                           "created_at")})
     if submit:
-        move(engine, request_id, "submitted")
+        move(engine, request_id, "submitted", settings=settings)
     return request_id
 
 
@@ -173,9 +182,11 @@ def parties_of(conn: Connection, actor: Actor, request: RowMapping) -> set[str]:
     return found
 
 
-def move(engine: Engine, request_id: int, target: str, reason: str | None = None) -> None:
+def move(engine: Engine, request_id: int, target: str, reason: str | None = None,
+         settings: Settings | None = None) -> None:
     """Change the request's state to ``target`` if the lifecycle table allows it to this
-    actor; refused (:class:`IllegalTransition`, 409) otherwise, with the allowed states."""
+    actor; refused (:class:`IllegalTransition`, 409) otherwise, with the allowed states.
+    With ``settings``, the parties are told by mail (:mod:`.notify`)."""
     actor = current_actor()
     with engine.begin() as conn:
         request = _request(conn, request_id)
@@ -204,6 +215,8 @@ def move(engine: Engine, request_id: int, target: str, reason: str | None = None
             to_state=target, reason=(reason or "").strip() or None))
         audit.record(conn, "moved", "request", request_id, before={"state": source},
                      after={"state": target, **({"reason": reason} if reason else {})})
+        if settings is not None:
+            notify(conn, settings, request, target, actor.label, (reason or "").strip() or None)
 
 
 def _preconditions(conn: Connection, request: RowMapping, target: str) -> None:
@@ -281,7 +294,8 @@ def _set_candidate(conn: Connection, request_id: int, kind: str, key: str, state
                           "first."), kind=kind, key=key, id=request_id)
 
 
-def pick(engine: Engine, request_id: int, kind: str, key: str) -> None:
+def pick(engine: Engine, request_id: int, kind: str, key: str,
+         settings: Settings | None = None) -> None:
     """The Centre picks a proposed candidate; the request becomes matched."""
     actor = current_actor()
     with engine.begin() as conn:
@@ -291,10 +305,11 @@ def pick(engine: Engine, request_id: int, kind: str, key: str) -> None:
                             id=request_id)
         _set_candidate(conn, request_id, kind, key, "picked")
         audit.record(conn, "picked", "request", request_id, after={"candidate": f"{kind}:{key}"})
-    move(engine, request_id, "matched")
+    move(engine, request_id, "matched", settings=settings)
 
 
-def respond(engine: Engine, request_id: int, accept: bool, reason: str | None = None) -> None:
+def respond(engine: Engine, request_id: int, accept: bool, reason: str | None = None,
+            settings: Settings | None = None) -> None:
     """The picked candidate accepts (the request becomes accepted) or declines, with a
     reason (it goes back to triage for another match)."""
     with engine.connect() as conn:
@@ -304,14 +319,15 @@ def respond(engine: Engine, request_id: int, accept: bool, reason: str | None = 
     if picked is None:
         raise SdgBridgeError(N_("Request {id} has no picked candidate to answer."),
                              id=request_id)
-    move(engine, request_id, "accepted" if accept else "triaged", reason)
+    move(engine, request_id, "accepted" if accept else "triaged", reason, settings)
     with engine.begin() as conn:
         _set_candidate(conn, request_id, picked[0], picked[1],
                        "accepted" if accept else "declined")
 
 
 def give_feedback(engine: Engine, request_id: int, rating: int, text: str,
-                  indicators: Sequence[str] | str = ()) -> None:
+                  indicators: Sequence[str] | str = (), settings: Settings | None = None
+                  ) -> None:
     """The requester's feedback on delivered help (a rating 1-5, words, and the SDG
     indicators the help was meant to move); then the request is closed."""
     actor = current_actor()
@@ -332,7 +348,7 @@ def give_feedback(engine: Engine, request_id: int, rating: int, text: str,
             indicators=",".join(codes), at=_now()))
         audit.record(conn, "feedback", "request", request_id,
                      after={"rating": int(rating), "indicators": codes})
-    move(engine, request_id, "closed")
+    move(engine, request_id, "closed", settings=settings)
 
 
 def add_expert(engine: Engine, *, name: str, email: str, languages: Sequence[str] | str,
@@ -366,3 +382,24 @@ def add_expert(engine: Engine, *, name: str, email: str, languages: Sequence[str
         audit.record(conn, "created", "expert", expert_id,
                      after={k: v for k, v in values.items() if k != "created_at"})
     return expert_id
+
+
+def remind_overdue(engine: Engine, settings: Settings, now: datetime | None = None) -> int:
+    """Mail a reminder to the parties of every open request past its stage's service level
+    (:data:`~.lifecycle.STAGE_DAYS`), recorded in the audit trail; how many mails."""
+    from sdgbridge.assistance.notify import remind
+
+    moment = now or _now()
+    sent = 0
+    with engine.begin() as conn:
+        rows = conn.execute(select(t.ta_request).where(
+            t.ta_request.c.state.not_in(FINAL))).mappings().all()
+        for request in rows:
+            due = due_at(request["state"], request["state_since"])
+            if due is not None and due < moment:
+                n = remind(conn, settings, request, due)
+                sent += n
+                audit.record(conn, "reminded", "request", request["id"],
+                             after={"state": request["state"], "due": due.isoformat(),
+                                    "mails": n})
+    return sent

@@ -30,6 +30,7 @@ from sdgbridge.cli import (
     progress,
     projects,
     reference,
+    requests,
     serve,
 )
 from sdgbridge.cli.state import CliState
@@ -65,6 +66,8 @@ app.add_typer(reference.framework_app, name="framework")
 app.add_typer(projects.app, name="projects")
 app.add_typer(projects.orgs_app, name="orgs")
 app.add_typer(coordination.app, name="coordination")
+app.add_typer(requests.app, name="requests")
+app.add_typer(requests.experts_app, name="experts")
 app.add_typer(knowledge.app, name="docs")
 app.add_typer(mail.app, name="mail")
 for name, group in accounts.GROUPS:  # users, keys
