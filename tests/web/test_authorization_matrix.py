@@ -26,6 +26,7 @@ from sqlalchemy import Engine
 from sdgbridge.accounts import keys, users
 from sdgbridge.accounts.roles import can, can_read
 from sdgbridge.actors import Actor
+from sdgbridge.assistance.service import file_request
 from sdgbridge.config import Settings
 from sdgbridge.knowledge.service import add_document
 from sdgbridge.projects.editing import create_project
@@ -109,6 +110,8 @@ def world(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Any) -> Ite
         users.set_password(engine, email, PASSWORD)
         secrets[email] = keys.create_key(engine, email, "matrix", ["read", "write"],
                                          org).secret
+    file_request(engine, title="Irrigation", description="Advice on 6.4.1.", country="KGZ",
+                 requesting_body="Ministry of Water", kind="policy_advice", targets=["6.4"])
     users.create_account(engine, "victim@x.org", "Victim")
     users.set_membership(engine, "victim@x.org", OWN, "reader")
     victim_key = keys.create_key(engine, "victim@x.org", "v", ["read"]).id
@@ -185,6 +188,15 @@ def _examples(w: World) -> dict[str, dict[str, Any]]:
             "path": f"/projects/{PROJECT}/edit",
             "data": {"title_en": "Water for Batken", "status": "2",
                      "planned_start": "2025-01-01"}},
+        "GET /api/v1/requests": {},
+        "GET /api/v1/requests/{request_id}": {"path": "/api/v1/requests/1"},
+        "GET /api/v1/requests/{request_id}/matches": {"path": "/api/v1/requests/1/matches"},
+        "POST /api/v1/requests": {"json": {
+            "title": "Water use efficiency", "description": "Advice on 6.4.1.",
+            "country": "KGZ", "requesting_body": "Ministry of Water", "targets": ["6.4"]},
+            "idempotent": False},
+        "POST /api/v1/requests/{request_id}/candidates": {
+            "path": "/api/v1/requests/1/candidates", "json": {"best": 1}},
         "GET /admin": {}, "GET /admin/keys": {},
         "GET /admin/users/{email}": {"path": "/admin/users/victim@x.org"},
         "POST /admin/invite": {"data": {"email": "invited@x.org", "name": "Invited"},

@@ -134,3 +134,15 @@ def dashboard(engine: Engine, now: datetime | None = None) -> dict[str, pl.DataF
                             schema={"id": pl.Int64, "days": pl.Int64})
     return {"by_country": by_country, "by_kind": by_kind, "delivery": delivery,
             "overdue": requests.filter(pl.col("overdue"))}
+
+
+def request_country(engine: Engine, request_id: int) -> str:
+    """The country (ISO alpha-3) of request ``request_id``, whoever asks: what the roles
+    are asked about before it is read."""
+    with engine.connect() as conn:
+        found = conn.execute(select(t.ta_request.c.country).where(
+            t.ta_request.c.id == request_id)).scalar()
+    if found is None:
+        raise NotFound(N_("No request {id}. `sdgbridge requests list` lists them."),
+                       id=request_id)
+    return str(found)

@@ -10,6 +10,9 @@ Every route of the app is in :data:`ROUTES`, by ``"METHOD path"``, with its :cla
   they act for);
 * ``rule``: a write (or an administrator's read) that :func:`sdgbridge.accounts.roles.check`
   decides from :data:`sdgbridge.accounts.roles.RULES`, for ``action`` on ``record_type``;
+* ``lifecycle``: a change of a technical-assistance request, which the lifecycle table of
+  :mod:`sdgbridge.assistance.lifecycle` decides for the requester, the Centre and the picked
+  candidate (a candidate acts through it, not through the roles table);
 * ``operations``: the operators' routes (health, metrics; ``docs/deployment.md``).
 
 :func:`route_keys` lists the app's routes; the authorization test fails when one is missing
@@ -26,7 +29,7 @@ from starlette.routing import Mount, Route
 
 
 class Access(NamedTuple):
-    kind: str  # public | credentials | signed_in | rule | operations
+    kind: str  # public | credentials | signed_in | rule | lifecycle | operations
     action: str | None = None
     record_type: str | None = None
 
@@ -35,6 +38,7 @@ PUBLIC = Access("public")
 CREDENTIALS = Access("credentials")
 SIGNED_IN = Access("signed_in")
 OPERATIONS = Access("operations")
+LIFECYCLE = Access("lifecycle")  # a change of a request: its lifecycle table decides
 
 
 def rule(action: str, record_type: str) -> Access:
@@ -81,6 +85,16 @@ ROUTES: dict[str, Access] = {
     "POST /projects/new": rule("create", "project"),
     "GET /projects/{identifier}/edit": rule("update", "project"),
     "POST /projects/{identifier}/edit": rule("update", "project"),
+    # technical-assistance requests (API): the roles say who reads and files them; the
+    # lifecycle table who makes each change (sdgbridge.assistance.lifecycle), its refusals
+    # tested in tests/web/api/test_requests.py
+    "GET /api/v1/requests": rule("read", "request"),
+    "GET /api/v1/requests/{request_id}": rule("read", "request"),
+    "GET /api/v1/requests/{request_id}/matches": rule("read", "expert"),
+    "POST /api/v1/requests": rule("create", "request"),
+    "POST /api/v1/requests/{request_id}/candidates": rule("update", "expert"),
+    **{f"POST /api/v1/requests/{{request_id}}/{change}": LIFECYCLE
+       for change in ("transitions", "comments", "pick", "answer", "feedback")},
     # the audit trail and the administrators' pages
     "GET /api/v1/audit": rule("read", "audit"),
     "GET /admin": rule("read", "account"),

@@ -44,6 +44,7 @@ from sdgbridge.kept import Keeper
 from sdgbridge.reference.seed import seed_store
 from sdgbridge.web import health, metrics
 from sdgbridge.web.api import audit, data, knowledge, orgs, progress, projects, reference
+from sdgbridge.web.api import requests as ta_requests
 from sdgbridge.web.fast import PATH as FAST_PATH
 from sdgbridge.web.fast import FastObservations
 from sdgbridge.web.headers import SecurityHeaders, csp_with_scripts
@@ -71,8 +72,9 @@ API_PREFIX = "/api/v1"
 log = logging.getLogger(__name__)
 # In this order: the reads of each capability, then the writes (behind the bearer token).
 ROUTERS = (reference.router, data.router, progress.router, projects.router, orgs.router,
-           orgs.writes, projects.writes, knowledge.router, audit.router)
-WRITES = (orgs.writes, projects.writes, knowledge.writes)  # behind the token
+           orgs.writes, projects.writes, knowledge.router, audit.router, ta_requests.router,
+           ta_requests.writes)
+WRITES = (orgs.writes, projects.writes, knowledge.writes, ta_requests.writes)  # the token
 # contribute before knowledge: /knowledge/new is not a document's number.
 PAGES = (home.router, country.router, goal.router, explore.router, coordination.router,
          contribute.router, knowledge_pages.router, account.router, admin.router,
