@@ -160,7 +160,7 @@ def test_a_head_over_the_limit_is_refused_by_the_served_protocol(tmp_path: Path)
 def test_every_write_in_the_openapi_document_is_checked_first(sqlite_engine: Engine) -> None:
     app = _app(sqlite_engine)
     writes = [(method.upper(), path.replace("{key}", "K").replace("{identifier}", "I")
-               .replace("{doc_id}", "3"))
+               .replace("{doc_id}", "3").replace("{request_id}", "1"))
               for path, ops in app.openapi()["paths"].items()
               for method, op in ops.items() if op.get("security")]
     assert len(writes) >= 8
