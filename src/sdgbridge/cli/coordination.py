@@ -5,7 +5,6 @@ SDG target, the overlaps worth a look, and an organisation's portfolio; over a p
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 import polars as pl
@@ -14,12 +13,11 @@ import typer
 from sdgbridge.cli.output import FormatOpt, OutOpt, console, show, show_or_write
 from sdgbridge.cli.state import state
 from sdgbridge.projects.periods import (
-    Period,
+    asked_period,
     budgets_by_year,
     money_by_year,
     money_flows,
     negative_transactions,
-    period_of,
 )
 
 app = typer.Typer(help="Coordination: money by period, UN entities, overlaps, portfolios.",
@@ -48,9 +46,6 @@ def _whole(df: pl.DataFrame, fmt: str) -> pl.DataFrame:
     return df.with_columns(pl.col(pl.Float64).round(0).cast(pl.Int64)) if fmt == "table" else df
 
 
-def _period(start: int | None, end: int | None) -> Period | None:
-    return period_of(start, end, [1990, date.today().year]) if start or end else None
-
 
 @app.command("money")
 def money(ctx: typer.Context, start: FromOpt = None, end: ToOpt = None,
@@ -58,7 +53,7 @@ def money(ctx: typer.Context, start: FromOpt = None, end: ToOpt = None,
     """Commitments, disbursements and expenditure per country and year in US dollars (each
     transaction split over its countries; net of reversals), then the negative transactions
     and what they mean."""
-    engine, period = state(ctx).engine, _period(start, end)
+    engine, period = state(ctx).engine, asked_period(start, end)
     flows = money_flows(engine)
     country = _countries(ctx, country)
     table = money_by_year(flows, country, period)
@@ -77,7 +72,7 @@ def budgets(ctx: typer.Context, start: FromOpt = None, end: ToOpt = None,
             country: CountryOpt = None, out: OutOpt = None, fmt: FormatOpt = "table") -> None:
     """The projects' budgets per country and year (the budget period's start) in US dollars;
     a revised budget replaces the original of its period."""
-    table = budgets_by_year(state(ctx).engine, _countries(ctx, country), _period(start, end))
+    table = budgets_by_year(state(ctx).engine, _countries(ctx, country), asked_period(start, end))
     show_or_write(_whole(table, fmt if out is None else "csv"), out, fmt,
                   "Budgets per country and year")
 
@@ -92,7 +87,7 @@ def un(ctx: typer.Context, start: FromOpt = None, end: ToOpt = None,
 
     engine = state(ctx).engine
     table = un_entities_by_country(engine, flat_export(engine), _countries(ctx, country),
-                                   _period(start, end))
+                                   asked_period(start, end))
     table = table.with_columns(pl.col("targets").list.join(", "))  # a cell, in any format
     if fmt == "table" and out is None:
         table = _whole(table, fmt)
@@ -130,7 +125,7 @@ def portfolio(ctx: typer.Context, key: Annotated[str, typer.Argument(
     projects."""
     from sdgbridge.projects.portfolio import organisation_portfolio
 
-    found = organisation_portfolio(state(ctx).engine, key, _period(start, end))
+    found = organisation_portfolio(state(ctx).engine, key, asked_period(start, end))
     org = found["organisation"]
     console.print(f"{org['name_en']} ({org.get('ref') or key}): {found['project_count']:,} "
                   "projects", markup=False)

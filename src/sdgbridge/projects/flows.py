@@ -18,6 +18,13 @@ from sdgbridge.db import tables as t
 from sdgbridge.projects.visibility import readable, shown
 
 
+def value_part(value: str = "value") -> pl.Expr:
+    """A row's part of its transaction's ``value``: × its country's and its sector's
+    percentages (the rows of one transaction add up to its value)."""
+    return (pl.col(value) * pl.col("country_percentage") / 100
+            * pl.col("sector_percentage") / 100)
+
+
 def places_and_sectors(engine: Engine, include_archived: bool = False
                        ) -> tuple[pl.DataFrame, dict[str, pl.DataFrame]]:
     """One row per transaction × country or region × DAC sector, with

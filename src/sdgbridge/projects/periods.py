@@ -20,7 +20,7 @@ from sqlalchemy import Engine, select
 
 from sdgbridge.db import tables as t
 from sdgbridge.errors import N_, SdgBridgeError
-from sdgbridge.projects.flows import places_and_sectors
+from sdgbridge.projects.flows import places_and_sectors, value_part
 from sdgbridge.projects.money import load_rates, rate_year, with_usd
 from sdgbridge.projects.visibility import shown
 
@@ -73,15 +73,21 @@ def period_of(start: int | None, end: int | None, years: Sequence[int | None]) -
                   end if end is not None else max(known))
 
 
+def asked_period(start: int | None, end: int | None) -> Period | None:
+    """The period a caller asked for with ``from``/``to`` (a missing end: 1990, or this
+    year), or None when it asked for none (every year)."""
+    if start is None and end is None:
+        return None
+    return period_of(start, end, [FIRST_YEAR, date.today().year])
+
+
 def money_flows(engine: Engine, include_archived: bool = False) -> pl.DataFrame:
     """Each commitment, disbursement and expenditure, split over its countries: activity,
     organisation, type, year, country, ``value`` (the part, in its currency) and
     ``value_usd`` (empty where no rate), ``negative``. Sectors are summed away."""
     rows, _ = places_and_sectors(engine, include_archived)
-    part = (pl.col("value") * pl.col("country_percentage") / 100
-            * pl.col("sector_percentage") / 100)
     rows = rows.filter(pl.col("transaction_type").is_in(list(KINDS))).with_columns(
-        value=part, rate_year=rate_year())
+        value=value_part(), rate_year=rate_year())
     rows = (rows.group_by("iati_identifier", "transaction_seq", "reporting_org_ref",
                           "reporting_org", "transaction_type", "year", "country", "currency",
                           "rate_year", "value_date", "date")

@@ -23,7 +23,7 @@ from sqlalchemy import Connection, Engine, select
 
 from sdgbridge.db import tables as t
 from sdgbridge.errors import NotFound
-from sdgbridge.projects.flows import places_and_sectors
+from sdgbridge.projects.flows import places_and_sectors, value_part
 from sdgbridge.projects.iati.export import stored_frame
 from sdgbridge.projects.money import load_rates, rate_year, with_usd
 from sdgbridge.projects.results import MIN_SIMILARITY, link_indicators, with_series
@@ -94,10 +94,8 @@ def three_w(engine: Engine, include_archived: bool = False,
     a row whose sums hold an amount the rate table cannot convert. Money for a region only
     (no country) has an empty country."""
     rows, _ = places_and_sectors(engine, include_archived)
-    part = (pl.col("value") * pl.col("country_percentage") / 100
-            * pl.col("sector_percentage") / 100)
     df = with_usd(rows.filter(pl.col("transaction_type").is_in(list(KINDS)))
-                  .with_columns(value=part, rate_year=rate_year()),
+                  .with_columns(value=value_part(), rate_year=rate_year()),
                   load_rates() if rates is None else rates)
     kind = pl.col("transaction_type")
     return (df.group_by("reporting_org_ref", reporting_org_name="reporting_org",

@@ -24,7 +24,7 @@ import polars as pl
 from sqlalchemy import Engine
 
 from sdgbridge.errors import InputError
-from sdgbridge.projects.flows import places_and_sectors
+from sdgbridge.projects.flows import places_and_sectors, value_part
 from sdgbridge.projects.money import load_rates, rate_year, read_data_table, with_usd
 
 COLUMNS = ("dac_code", "dac_name", "goal", "target", "share", "basis")
@@ -198,10 +198,8 @@ def flat_export(engine: Engine, mapping: pl.DataFrame | None = None,
         infer_sdgs(rows.filter(~is_declared), mapping).drop("mapped_on"),
         rows.filter(is_declared).join(declared, on="iati_identifier", how="inner"),
     ], how="diagonal_relaxed")
-    fraction = pl.col("country_percentage") / 100 * pl.col("sector_percentage") / 100
     rows = rows.with_columns(sdg_share=pl.col("share"), rate_year=rate_year(),
-                             value_share=pl.col("value") * fraction
-                             * pl.col("share").fill_null(1.0))
+                             value_share=value_part() * pl.col("share").fill_null(1.0))
     rows = with_usd(rows, load_rates() if rates is None else rates, ("value", "value_share"))
     return (rows
             .sort("iati_identifier", "transaction_seq", "country", "region", "sector_dac",

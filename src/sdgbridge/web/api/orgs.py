@@ -16,7 +16,6 @@ only (in the history too) and archived organisations are not found; with the tok
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Query
@@ -33,7 +32,7 @@ from sdgbridge.projects.orgs import (
     org_key,
     update_org,
 )
-from sdgbridge.projects.periods import period_of
+from sdgbridge.projects.periods import asked_period
 from sdgbridge.projects.portfolio import organisation_portfolio
 from sdgbridge.projects.privacy import public_history, public_org, public_orgs
 from sdgbridge.web.auth import TokenDep, Trusted, Writer, permit
@@ -86,7 +85,7 @@ def organisation_portfolio_api(engine: EngineDep, kept: KeptDep, key: str,
     """The projects an organisation (its IATI ref, or ``org:<id>``) reports or takes part
     in, with its roles; its money per year, countries and SDG targets (over the period when
     given); the organisations it works with; its documents in the knowledge base."""
-    period = period_of(start, end, [1990, date.today().year]) if start or end else None
+    period = asked_period(start, end)
     return json_response({"ok": True, **organisation_portfolio(engine, key, period, kept)})
 
 

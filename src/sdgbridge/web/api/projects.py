@@ -9,7 +9,6 @@ Identifiers may hold ``/`` and take the rest of the path (the ``key`` convertor 
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 import polars as pl
@@ -26,11 +25,10 @@ from sdgbridge.projects.imports import import_detail, list_imports
 from sdgbridge.projects.overlap_review import overlaps_to_review
 from sdgbridge.projects.overlaps import DEFAULT_SIMILARITY, overlaps, partner_network
 from sdgbridge.projects.periods import (
-    Period,
+    asked_period,
     budgets_by_year,
     money_by_year,
     money_flows,
-    period_of,
 )
 from sdgbridge.projects.queries import project_detail, project_history, project_table, three_w
 from sdgbridge.projects.sdg import flat_export
@@ -70,7 +68,7 @@ def projects_3w(engine: EngineDep, kept: KeptDep, start: FromQ = None, end: ToQ 
     """Organisation × country × DAC sector × year: commitments, disbursements,
     expenditure and projects, in their currency and in US dollars."""
     found = projects_frame(engine, three_w, kept)
-    period = _period(start, end)
+    period = asked_period(start, end)
     return table_response(found.filter(period.years()) if period else found)
 
 
@@ -87,7 +85,7 @@ def projects_vs_progress(engine: EngineDep, settings: SettingsDep, kept: KeptDep
     (nothing, or a ratio of 0.5 or less), on track with much (2 or more and USD 1 million)."""
     return table_response(money_against_progress(
         engine, method, area_codes(areas, settings), only_flagged=only_flagged, kept=kept,
-        period=_period(start, end)))
+        period=asked_period(start, end)))
 
 
 @router.get("/projects/overlaps", responses=m.page_of(m.Row), summary="Overlapping projects")
@@ -124,9 +122,6 @@ FromQ = Annotated[YearQ, Query(alias="from", description="First year (by transac
 ToQ = Annotated[YearQ, Query(alias="to", description="Last year.")]
 
 
-def _period(start: int | None, end: int | None) -> Period | None:
-    return period_of(start, end, [1990, date.today().year]) if start or end else None
-
 
 @router.get("/projects/money", responses=m.page_of(m.Row),
             summary="Money per country and year")
@@ -139,14 +134,14 @@ def projects_money(engine: EngineDep, kept: KeptDep, start: FromQ = None, end: T
     counted and the amounts without an exchange rate."""
     flows = projects_frame(engine, money_flows, kept)
     return table_response(money_by_year(flows, [country] if country else None,
-                                        _period(start, end)))
+                                        asked_period(start, end)))
 
 
 @router.get("/projects/budgets", responses=m.page_of(m.Row), summary="Budgets per country and year")
 def projects_budgets(engine: EngineDep, start: FromQ = None, end: ToQ = None) -> Response:
     """The projects' budgets per country and year (the budget period's start) in US
     dollars; a revised budget replaces the original of its period."""
-    return table_response(budgets_by_year(engine, None, _period(start, end)))
+    return table_response(budgets_by_year(engine, None, asked_period(start, end)))
 
 
 @router.get("/projects/un", responses=m.page_of(m.Row),
@@ -156,7 +151,7 @@ def projects_un(engine: EngineDep, kept: KeptDep, start: FromQ = None, end: ToQ 
     """Which UN entities work on which SDG targets in each country (reporting or taking part
     in projects there), with their projects and those projects' money on the target."""
     return table_response(un_entities_by_target(
-        engine, projects_frame(engine, flat_export, kept), None, _period(start, end)))
+        engine, projects_frame(engine, flat_export, kept), None, asked_period(start, end)))
 
 
 @router.get("/projects/imports", responses=m.page_of(m.Row), summary="IATI imports")

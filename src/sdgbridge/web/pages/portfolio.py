@@ -4,7 +4,6 @@ out of real publishers' files (:mod:`sdgbridge.projects.portfolio`,
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
@@ -13,7 +12,7 @@ from fastapi.responses import HTMLResponse
 from sdgbridge.projects.coordination import projects_frame
 from sdgbridge.projects.imports import coverage, import_detail, list_imports
 from sdgbridge.projects.overlap_review import MIN_EMBEDDING, MIN_TFIDF, overlaps_to_review
-from sdgbridge.projects.periods import money_flows, period_of
+from sdgbridge.projects.periods import asked_period, money_flows, period_of
 from sdgbridge.projects.portfolio import organisation_portfolio, project_page
 from sdgbridge.projects.sdg import flat_export
 from sdgbridge.projects.un_entities import un_entities_by_country
@@ -34,7 +33,7 @@ def country_names(engine: Any, group: str, lang: str) -> dict[str, str]:
 def organisation(request: Request, key: str, engine: EngineDep, settings: SettingsDep,
                  lang: LangDep, kept: KeptDep, start: Annotated[YearQ, Query(alias="from")] = None,
                  end: Annotated[YearQ, Query(alias="to")] = None) -> HTMLResponse:
-    period = period_of(start, end, [1990, date.today().year]) if start or end else None
+    period = asked_period(start, end)
     found = organisation_portfolio(engine, key, period, kept)
     return render(request, "organisation.html", key=key, period=period, **found,
                   names=country_names(engine, settings.default_group, lang))
