@@ -19,6 +19,7 @@ from sdgbridge.accounts import keys, sessions, users
 from sdgbridge.actors import Actor, acting_as
 from sdgbridge.assessment.store import Assessment, save
 from sdgbridge.assistance import service as assistance
+from sdgbridge.assistance.attachments import attach
 from sdgbridge.config import Settings
 from sdgbridge.db import tables as t
 from sdgbridge.ingest.load import ingest
@@ -258,6 +259,12 @@ def _propose(engine: Engine, rid: int) -> int:
         _expert(engine)), "name": "Aida", "score": 1.0, "reasons": ["6.4"]}])
 
 
+def _last_document(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(select(t.document.c.id).order_by(t.document.c.id.desc())
+                                ).scalar_one())
+
+
 def _events(*actions: str) -> Callable[[Any], list[Event]]:
     return lambda rid: [(a, "request", str(rid)) for a in actions]
 
@@ -294,6 +301,13 @@ ASSISTANCE: dict[str, Specimen] = {
         _then(lambda: _request(e, "submitted"), lambda rid: assistance.remind_overdue(
             e, SETTINGS, now=datetime.now(UTC) + timedelta(days=30))),
         _events("reminded")),
+    # a file attached to a request: the knowledge base stores it, the request records it
+    "sdgbridge.assistance.attachments.attach": lambda e, cl, tmp: (
+        _then(lambda: (_request(e), (tmp / "terms.md").write_text(
+            "# Terms of reference\n\nWater metering in Batken.\n", encoding="utf-8"))[0],
+            lambda rid: (rid, attach(e, rid, tmp / "terms.md", embedder=EMB))),
+        lambda rid: [("attached", "request", str(rid)),
+                     ("created", "document", str(_last_document(e)))]),
     "sdgbridge.assistance.service.add_expert": lambda e, cl, _: (
         lambda: _expert(e), lambda expert_id: [("created", "expert", str(expert_id))]),
 }

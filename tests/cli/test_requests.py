@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.helpers import cli_output, refused
 
 
@@ -26,3 +28,20 @@ def test_the_command_line_runs_the_lifecycle(store: Path) -> None:
     shown = cli_output("requests", "show", "1")
     assert "now closed" in shown and "feedback: 5/5 Useful" in shown
     assert "delivered -> closed by cli:" in shown
+
+
+def test_a_file_is_attached_and_the_context_shown(store: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SDGBRIDGE_EMBEDDER", "hashing")
+    cli_output("requests", "file", "--title", "Water metering", "--description",
+               "Metering irrigation water.", "--country", "KGZ", "--body", "Ministry",
+               "--target", "6.4")
+    terms = store / "terms.md"
+    terms.write_text("# Terms of reference\n\nMetering irrigation water in Batken.\n",
+                     encoding="utf-8")
+    assert "terms.md is attached to request 1 (document 1)." in cli_output(
+        "requests", "attach", "1", str(terms))
+    assert "attachment terms.md (document 1, en" in cli_output("requests", "show", "1")
+    shown = cli_output("requests", "context", "1")
+    assert "6.4: no status (unsd)" in shown and "Partners' projects there" in shown
+    assert "Practices from the region's other countries" in shown

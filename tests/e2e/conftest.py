@@ -11,6 +11,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -124,11 +125,11 @@ def e2e_store(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path
     engine.dispose()
 
 
-@pytest.fixture(scope="package")
-def base_url(e2e_store: tuple[Settings, Engine]) -> Iterator[str]:
-    settings, engine = e2e_store
+@contextmanager
+def serving(app: object) -> Iterator[str]:
+    """``app`` under uvicorn on a free loopback port, for as long as the block runs."""
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, engine), host="127.0.0.1",
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1",  # type: ignore[arg-type]
                                            port=port, log_level="warning",
                                            timeout_graceful_shutdown=2))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -138,9 +139,18 @@ def base_url(e2e_store: tuple[Settings, Engine]) -> Iterator[str]:
         if time.monotonic() > deadline or not thread.is_alive():
             pytest.fail("uvicorn did not start within 20 s")
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="package")
+def base_url(e2e_store: tuple[Settings, Engine]) -> Iterator[str]:
+    settings, engine = e2e_store
+    with serving(create_app(settings, engine)) as url:
+        yield url
 
 
 @pytest.fixture(scope="package")

@@ -189,7 +189,6 @@ def _examples(w: World) -> dict[str, dict[str, Any]]:
             "data": {"title_en": "Water for Batken", "status": "2",
                      "planned_start": "2025-01-01"}},
         "GET /api/v1/requests": {},
-        "GET /api/v1/requests/{request_id}": {"path": "/api/v1/requests/1"},
         "GET /api/v1/requests/{request_id}/matches": {"path": "/api/v1/requests/1/matches"},
         "POST /api/v1/requests": {"json": {
             "title": "Water use efficiency", "description": "Advice on 6.4.1.",
@@ -197,6 +196,13 @@ def _examples(w: World) -> dict[str, dict[str, Any]]:
             "idempotent": False},
         "POST /api/v1/requests/{request_id}/candidates": {
             "path": "/api/v1/requests/1/candidates", "json": {"best": 1}},
+        "GET /requests/new": {"owner": "actor", "country": "actor"},
+        "POST /requests/new": {"data": {
+            "title": "Water use efficiency", "description": "Advice on 6.4.1.",
+            "country": "KGZ", "requesting_body": "Ministry of Water", "targets": "6.4"},
+            "idempotent": False},
+        "POST /requests/{request_id}/propose": {"path": "/requests/1/propose",
+                                                "data": {"best": "1"}},
         "GET /admin": {}, "GET /admin/keys": {},
         "GET /admin/users/{email}": {"path": "/admin/users/victim@x.org"},
         "POST /admin/invite": {"data": {"email": "invited@x.org", "name": "Invited"},

@@ -78,6 +78,39 @@ def documents_with_vectors(engine: Engine, embedder_name: str
     return frame, (np.stack(mats) if mats else np.zeros((0, 1), dtype=np.float32))
 
 
+def projects_without_money(engine: Engine) -> pl.DataFrame:
+    """The projects with no transaction yet (a project made by hand, an IATI activity in
+    its pipeline), one row per country × DAC sector in the flat export's columns, with no
+    money: matching and the request's context count them by place and sector. Archived
+    projects and those the current actor may not read are left out."""
+    from sdgbridge.projects.visibility import shown
+
+    a, c, s, tr = (t.iati_activity.c, t.iati_country.c, t.iati_sector.c,
+                   t.iati_transaction.c)
+    stmt = (select(a.iati_identifier, a.reporting_org_ref,
+                   a.reporting_org_name.label("reporting_org"), c.code.label("country"),
+                   s.code.label("sector_dac"))
+            .join(t.iati_country, c.iati_identifier == a.iati_identifier)
+            .outerjoin(t.iati_sector, (s.iati_identifier == a.iati_identifier)
+                       & (s.vocabulary == "1"))
+            .where(shown(), a.iati_identifier.not_in(select(tr.iati_identifier).distinct())))
+    with engine.connect() as conn:
+        rows = [dict(r._mapping) for r in conn.execute(stmt)]
+    return pl.DataFrame(rows, schema={
+        "iati_identifier": pl.Utf8, "reporting_org_ref": pl.Utf8, "reporting_org": pl.Utf8,
+        "country": pl.Utf8, "sector_dac": pl.Utf8}).with_columns(
+        goal=pl.lit(None, pl.Utf8), target=pl.lit(None, pl.Utf8), year=pl.lit(None, pl.Int64),
+        transaction_type=pl.lit(None, pl.Utf8), value_share_usd=pl.lit(0.0))
+
+
+def partner_projects(engine: Engine, kept: Keeper = NOTHING_KEPT) -> pl.DataFrame:
+    """What matching reads of the projects: the flat export's rows (projects with money)
+    and the projects without money (:func:`projects_without_money`)."""
+    flat = projects_frame(engine, flat_export, kept)
+    bare = projects_without_money(engine)
+    return pl.concat([flat.select(bare.columns), bare], how="vertical_relaxed")
+
+
 def experts_frame(engine: Engine) -> pl.DataFrame:
     e = t.expert.c
     with engine.connect() as conn:
@@ -97,7 +130,6 @@ def match_request(engine: Engine, request_id: int, embedder: Any = None,
     documents, vectors = (documents_with_vectors(engine, embedder.name) if embedder
                           else (None, None))
     found = pl.concat([
-        rank_organisations(need, projects_frame(engine, flat_export, kept), documents,
-                           vectors),
+        rank_organisations(need, partner_projects(engine, kept), documents, vectors),
         rank_experts(need, experts_frame(engine))])
     return found.sort(["score", "name"], descending=[True, False]).head(limit).select(COLUMNS)

@@ -64,6 +64,30 @@ def _usd(value: float) -> str:
     return f"USD {value / 1e3:,.0f} thousand" if value >= 1e3 else f"USD {value:,.0f}"
 
 
+def relevant_projects(need: Need, projects: pl.DataFrame) -> pl.DataFrame:
+    """The projects in the request's country on its targets (``level`` 2: a requested
+    target, or a DAC sector linked to one) or near them (1: the same goals or their
+    sectors), one row per project: ``reporting_org_ref``, ``iati_identifier``, ``level``,
+    ``reporting_org``, ``since`` (the first year of a transaction on the targets) and
+    ``usd`` (disbursed or spent on the targets there, in US dollars; ``usd_goals`` on the
+    targets or their goals); ``projects`` as :func:`rank_organisations` reads them."""
+    sector = pl.col("sector_dac").fill_null("")
+    on = (pl.col("target").is_in(need.targets).fill_null(False)
+          | sector.is_in(need.target_sectors))
+    near = (pl.col("goal").is_in(need.goals).fill_null(False)
+            | sector.is_in(need.goal_sectors))
+    here = projects.filter(pl.col("country") == need.country).with_columns(
+        level=pl.when(on).then(2).when(near).then(1).otherwise(0)).filter(pl.col("level") > 0)
+    return here.group_by("reporting_org_ref", "iati_identifier").agg(
+        pl.col("level").max(), pl.col("reporting_org").first(),
+        pl.col("year").filter(pl.col("level") == 2).min().alias("since"),
+        pl.col("value_share_usd").filter(
+            (pl.col("level") == 2) & pl.col("transaction_type").is_in(["3", "4"])).sum()
+        .alias("usd"),
+        pl.col("value_share_usd").filter(pl.col("transaction_type").is_in(["3", "4"])).sum()
+        .alias("usd_goals"))
+
+
 def rank_organisations(need: Need, projects: pl.DataFrame,
                        documents: pl.DataFrame | None = None,
                        vectors: np.ndarray | None = None) -> pl.DataFrame:
@@ -77,19 +101,7 @@ def rank_organisations(need: Need, projects: pl.DataFrame,
     (``need.target_sectors``); near it when its goal is, or its sector is linked to the goal
     (``need.goal_sectors``). ``documents``: ``organisation_key``, ``title`` and ``kind`` of
     the knowledge base's documents, with their unit ``vectors`` row by row."""
-    sector = pl.col("sector_dac").fill_null("")
-    on = (pl.col("target").is_in(need.targets).fill_null(False)
-          | sector.is_in(need.target_sectors))
-    near = (pl.col("goal").is_in(need.goals).fill_null(False)
-            | sector.is_in(need.goal_sectors))
-    here = projects.filter(pl.col("country") == need.country).with_columns(
-        level=pl.when(on).then(2).when(near).then(1).otherwise(0)).filter(pl.col("level") > 0)
-    per_project = here.group_by("reporting_org_ref", "iati_identifier").agg(
-        pl.col("level").max(), pl.col("reporting_org").first(),
-        pl.col("year").filter(pl.col("level") == 2).min().alias("since"),
-        pl.col("value_share_usd").filter(
-            (pl.col("level") == 2) & pl.col("transaction_type").is_in(["3", "4"])).sum()
-        .alias("usd"))
+    per_project = relevant_projects(need, projects)
     per_org = per_project.group_by("reporting_org_ref").agg(
         pl.col("reporting_org").first().alias("name"),
         (pl.col("level") == 2).sum().alias("on"), (pl.col("level") == 1).sum().alias("near"),

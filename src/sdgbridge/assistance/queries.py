@@ -14,10 +14,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import polars as pl
-from sqlalchemy import ColumnElement, Engine, false, or_, select, true
+from sqlalchemy import ColumnElement, Connection, Engine, false, or_, select, true
+from sqlalchemy.engine import RowMapping
 
 from sdgbridge.accounts.roles import role_of
 from sdgbridge.actors import Actor, current_actor
+from sdgbridge.assistance.attachments import attachments
 from sdgbridge.assistance.lifecycle import FINAL, aware, due_at, next_states
 from sdgbridge.assistance.service import CENTRE_ROLES, LOCAL_VIAS, parties_of
 from sdgbridge.db import tables as t
@@ -74,16 +76,22 @@ def list_requests(engine: Engine, *, country: str | None = None, state: str | No
         "overdue": pl.Boolean, "created_at": pl.Datetime("us", "UTC")}).select(LIST_COLUMNS)
 
 
+def readable_request(conn: Connection, request_id: int) -> RowMapping:
+    """Request ``request_id``'s row, when the current actor may read it
+    (:func:`readable`); :class:`~sdgbridge.errors.NotFound` otherwise."""
+    row = conn.execute(select(t.ta_request).where(t.ta_request.c.id == request_id,
+                                                  readable())).mappings().first()
+    if row is None:
+        raise NotFound(N_("No request {id} that you may read. `sdgbridge requests list` "
+                          "lists them."), id=request_id)
+    return row
+
+
 def request_detail(engine: Engine, request_id: int) -> dict[str, Any]:
-    """One request with its transitions, comments, candidates, feedback, what the current
-    actor is to it (its parties) and the states it may move it to."""
-    r = t.ta_request.c
+    """One request with its transitions, comments, candidates, feedback, attachments, what
+    the current actor is to it (its parties) and the states it may move it to."""
     with engine.connect() as conn:
-        row = conn.execute(select(t.ta_request).where(r.id == request_id, readable())
-                           ).mappings().first()
-        if row is None:
-            raise NotFound(N_("No request {id} that you may read. `sdgbridge requests list` "
-                              "lists them."), id=request_id)
+        row = readable_request(conn, request_id)
         parties = parties_of(conn, current_actor(), row)
 
         def rows(table: Any, order: Any) -> list[dict[str, Any]]:
@@ -101,6 +109,7 @@ def request_detail(engine: Engine, request_id: int) -> dict[str, Any]:
     request["due"] = due_at(row["state"], row["state_since"])
     return {"request": request, "transitions": transitions, "comments": comments,
             "candidates": candidates, "feedback": feedback[0] if feedback else None,
+            "attachments": attachments(engine, request_id),
             "parties": sorted(parties),
             "next_states": [] if row["state"] in FINAL else next_states(row["state"])}
 
@@ -146,3 +155,18 @@ def request_country(engine: Engine, request_id: int) -> str:
         raise NotFound(N_("No request {id}. `sdgbridge requests list` lists them."),
                        id=request_id)
     return str(found)
+
+
+def may_read(engine: Engine, actor: Actor, request_id: int) -> bool:
+    """Whether ``actor`` may read request ``request_id``: the roles let it read the
+    requests of its country (:func:`~sdgbridge.accounts.roles.can`), or it is one of the
+    request's candidates (an expert reads the request it is proposed for whatever its
+    role). An unknown request is :class:`~sdgbridge.errors.NotFound`."""
+    from sdgbridge.accounts.roles import can
+
+    country = request_country(engine, request_id)
+    if can(actor, "read", "request", actor.organisation_id, country):
+        return True
+    with engine.connect() as conn:
+        return conn.execute(select(t.ta_request.c.id).where(
+            t.ta_request.c.id == request_id, readable(actor))).first() is not None

@@ -6,6 +6,7 @@ line acts for the Centre; its changes mail the parties through the outbox."""
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Annotated
 
 import polars as pl
@@ -95,6 +96,10 @@ def show_(ctx: typer.Context, request_id: IdArg) -> None:
         console.print(f"  candidate {c['kind']} {c['candidate_key']} {c['name']} "
                       f"({c['score']:g}, {c['state']}): {'; '.join(c['reasons'])}",
                       markup=False)
+    for a in d["attachments"]:
+        console.print(f"  attachment {a['name']} (document {a['document_id']}, "
+                      f"{a['language']}; SDG tags {', '.join(a['tags']) or '-'}): "
+                      f"{a['opening'][:120]}", markup=False)
     if d["feedback"]:
         f = d["feedback"]
         console.print(f"  feedback: {f['rating']}/5 {f['text']} (indicators "
@@ -186,6 +191,49 @@ def feedback_(ctx: typer.Context, request_id: IdArg,
     st = state(ctx)
     give_feedback(st.engine, request_id, rating, text, indicator or [], st.settings)
     say(f"Request {request_id} is closed with feedback.")
+
+
+@app.command("attach")
+def attach_(ctx: typer.Context, request_id: IdArg,
+            path: Annotated[Path, typer.Argument(help="PDF, DOCX, HTML, Markdown or text.")]
+            ) -> None:
+    """Attach a file to the request, read into the knowledge base (internal)."""
+    from sdgbridge.assistance.attachments import attach
+
+    st = state(ctx)
+    from sdgbridge.knowledge.embed import get_embedder
+
+    doc = attach(st.engine, request_id, path, embedder=get_embedder(st.settings.embedder))
+    say(f"{path.name} is attached to request {request_id} (document {doc}).")
+
+
+@app.command("context")
+def context_(ctx: typer.Context, request_id: IdArg,
+             method: Annotated[str, typer.Option(help="unsd, escap, sdsn or opensdg.")] = "unsd",
+             fmt: FormatOpt = "table") -> None:
+    """What the Centre knows around the request: the country's status on its targets,
+    the partners' projects there, practices from the region's other countries, and the
+    indicators followed after delivery."""
+    from sdgbridge.assistance import context
+    from sdgbridge.knowledge.embed import get_embedder
+
+    st = state(ctx)
+    status = context.target_status(st.engine, request_id, method)
+    for target in status["targets"]:
+        show(pl.DataFrame(target["series"]) if target["series"] else pl.DataFrame(
+            {"series": []}), fmt, title=f"{target['target']}: {target['status'] or 'no status'}"
+             f" ({status['method']})")
+    show(context.related_projects(st.engine, request_id).select(
+        "iati_identifier", "reporting_org", "level", "usd", "usd_goals"), fmt,
+        title="Partners' projects there (level 2: on the targets, 1: on their goals)")
+    practices = context.related_practices(st.engine, request_id,
+                                          get_embedder(st.settings.embedder),
+                                          st.settings.default_group)
+    show(pl.DataFrame([{k: p[k] for k in ("document_id", "title", "organisation", "year")}
+                       | {"countries": ",".join(p["countries"])} for p in practices]
+                      or {"title": []}), fmt, title="Practices from the region's other countries")
+    show(context.followed_indicators(st.engine, request_id), fmt,
+         title="Indicators followed since delivery")
 
 
 @app.command("overdue")

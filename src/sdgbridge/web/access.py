@@ -13,6 +13,9 @@ Every route of the app is in :data:`ROUTES`, by ``"METHOD path"``, with its :cla
 * ``lifecycle``: a change of a technical-assistance request, which the lifecycle table of
   :mod:`sdgbridge.assistance.lifecycle` decides for the requester, the Centre and the picked
   candidate (a candidate acts through it, not through the roles table);
+* ``party``: one technical-assistance request read, by those the roles let read the
+  requests of its country and by its candidates, whatever their role (an expert reads the
+  request it is proposed for: :func:`sdgbridge.assistance.queries.may_read`);
 * ``operations``: the operators' routes (health, metrics; ``docs/deployment.md``).
 
 :func:`route_keys` lists the app's routes; the authorization test fails when one is missing
@@ -29,7 +32,7 @@ from starlette.routing import Mount, Route
 
 
 class Access(NamedTuple):
-    kind: str  # public | credentials | signed_in | rule | lifecycle | operations
+    kind: str  # public | credentials | signed_in | rule | lifecycle | party | operations
     action: str | None = None
     record_type: str | None = None
 
@@ -39,6 +42,7 @@ CREDENTIALS = Access("credentials")
 SIGNED_IN = Access("signed_in")
 OPERATIONS = Access("operations")
 LIFECYCLE = Access("lifecycle")  # a change of a request: its lifecycle table decides
+PARTY = Access("party")  # a request read: the roles' readers and its candidates
 
 
 def rule(action: str, record_type: str) -> Access:
@@ -89,12 +93,21 @@ ROUTES: dict[str, Access] = {
     # lifecycle table who makes each change (sdgbridge.assistance.lifecycle), its refusals
     # tested in tests/web/api/test_requests.py
     "GET /api/v1/requests": rule("read", "request"),
-    "GET /api/v1/requests/{request_id}": rule("read", "request"),
+    "GET /api/v1/requests/{request_id}": PARTY,
+    "GET /api/v1/requests/{request_id}/context": PARTY,
     "GET /api/v1/requests/{request_id}/matches": rule("read", "expert"),
     "POST /api/v1/requests": rule("create", "request"),
     "POST /api/v1/requests/{request_id}/candidates": rule("update", "expert"),
     **{f"POST /api/v1/requests/{{request_id}}/{change}": LIFECYCLE
        for change in ("transitions", "comments", "pick", "answer", "feedback")},
+    # technical-assistance requests (pages): the list shows what one may read
+    "GET /requests": SIGNED_IN,
+    "GET /requests/new": rule("create", "request"),
+    "POST /requests/new": rule("create", "request"),
+    "GET /requests/{request_id}": PARTY,
+    "POST /requests/{request_id}/propose": rule("update", "expert"),
+    **{f"POST /requests/{{request_id}}/{change}": LIFECYCLE
+       for change in ("move", "comment", "pick", "answer", "feedback", "attachments")},
     # the audit trail and the administrators' pages
     "GET /api/v1/audit": rule("read", "audit"),
     "GET /admin": rule("read", "account"),

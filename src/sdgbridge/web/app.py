@@ -64,6 +64,7 @@ from sdgbridge.web.pages import (
     portfolio,
 )
 from sdgbridge.web.pages import knowledge as knowledge_pages
+from sdgbridge.web.pages import requests as request_pages
 from sdgbridge.web.pages.base import STATIC_DIR, error_page, error_text
 from sdgbridge.web.session import Identify
 from sdgbridge.web.throttle import Throttle
@@ -78,7 +79,8 @@ WRITES = (orgs.writes, projects.writes, knowledge.writes, ta_requests.writes)  #
 # contribute before knowledge: /knowledge/new is not a document's number.
 PAGES = (home.router, country.router, goal.router, explore.router, coordination.router,
          contribute.router, knowledge_pages.router, account.router, admin.router,
-         partners.router, portfolio.router)  # portfolio's {key:key} routes last
+         partners.router, request_pages.router,
+         portfolio.router)  # portfolio's {key:key} routes last
 
 
 def create_app(settings: Settings, engine: Engine | None = None,

@@ -196,7 +196,8 @@ WRITES = {("post", "organisations"), ("patch", "organisations/{key}"),
           ("patch", "projects/{identifier}"), ("post", "projects/{identifier}/archive"),
           ("post", "documents"), ("post", "documents/{doc_id}/tags"),
           ("get", "audit"), ("get", "requests"), ("get", "requests/{request_id}"),
-          ("get", "requests/{request_id}/matches"), ("post", "requests"),
+          ("get", "requests/{request_id}/matches"), ("get", "requests/{request_id}/context"),
+          ("post", "requests"),
           *(("post", f"requests/{{request_id}}/{change}") for change in (
               "transitions", "comments", "candidates", "pick", "answer", "feedback"))}
 # the writes, and the reads behind a key: the audit trail, the technical-assistance requests

@@ -15,11 +15,12 @@
 * :mod:`.people`: accounts, memberships, API keys, sessions, one-time links, the audit trail
   and the mail outbox.
 * :mod:`.assistance`: technical-assistance requests, their transitions, comments, experts,
-  candidates and feedback.
+  candidates, feedback and attachments.
 """
 
 from sdgbridge.db.tables.assistance import (  # noqa: F401
     expert,
+    ta_attachment,
     ta_candidate,
     ta_comment,
     ta_feedback,
@@ -108,6 +109,7 @@ __all__ = [
     "expert",
     "ta_candidate",
     "ta_feedback",
+    "ta_attachment",
     "iati_activity",
     "iati_participant",
     "iati_country",

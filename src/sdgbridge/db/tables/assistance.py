@@ -110,3 +110,20 @@ ta_feedback = Table(
     Column("indicators", Text, nullable=False),  # "6.4.1,6.4.2": what the help should move
     Column("at", DateTime(timezone=True), nullable=False),
 )
+
+# A file attached to a request (its terms of reference, a draft law, a data table), read by
+# the knowledge base's document reader and stored as a document there; the request's
+# parties read it on the request's page whatever the document's visibility.
+ta_attachment = Table(
+    "ta_attachment",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("request_id", Integer, ForeignKey("ta_request.id", ondelete="CASCADE"),
+           nullable=False, index=True),
+    Column("document_id", Integer, ForeignKey("document.id", ondelete="CASCADE"),
+           nullable=False),
+    Column("name", Text, nullable=False),  # the file's name as uploaded (no folders)
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", Text, nullable=False),
+    UniqueConstraint("request_id", "document_id"),
+)

@@ -23,13 +23,21 @@ import sdgbridge.web.api.models as m
 from sdgbridge import audit
 from sdgbridge.accounts.roles import need_scope
 from sdgbridge.actors import Actor
-from sdgbridge.assistance import service
+from sdgbridge.assistance import context, service
 from sdgbridge.assistance.lifecycle import KINDS, STATES, URGENCIES
 from sdgbridge.assistance.match import match_request
-from sdgbridge.assistance.queries import list_requests, request_country, request_detail
-from sdgbridge.errors import Forbidden
+from sdgbridge.assistance.queries import list_requests, may_read, request_detail
+from sdgbridge.errors import N_, Forbidden
 from sdgbridge.web.auth import Credentials, TokenDep, Unauthorized, Writer, caller, permit
-from sdgbridge.web.deps import CLEAN, WRITER, EmbedderDep, EngineDep, KeptDep, SettingsDep
+from sdgbridge.web.deps import (
+    CLEAN,
+    WRITER,
+    EmbedderDep,
+    EngineDep,
+    KeptDep,
+    MethodName,
+    SettingsDep,
+)
 from sdgbridge.web.render import json_response, table_response, written
 
 router = APIRouter(tags=["requests"], dependencies=[CLEAN], responses=m.WRITE_ERRORS)
@@ -92,6 +100,20 @@ def _reader(request: Request) -> Actor:
     return who
 
 
+def _party(engine: Engine, request: Request, request_id: int) -> Actor:
+    """The caller, when it may read the request: the roles' readers of its country and its
+    candidates (:func:`~sdgbridge.assistance.queries.may_read`); refused and recorded
+    otherwise."""
+    who = _reader(request)
+    if not may_read(engine, who, request_id):
+        audit.refused(engine, "read", "request", request_id, "not a reader of the request",
+                      actor=who)
+        raise Forbidden(N_("{who} may not read request {id}: the Centre, the focal points "
+                           "of its country and its candidates do."), who=who.label,
+                        id=request_id)
+    return who
+
+
 def _recorded(engine: Engine, actor: Actor, request_id: int, change: Any) -> Any:
     """Run a change of the request; a refusal of the lifecycle or the roles is recorded in
     the audit trail before it is answered."""
@@ -121,10 +143,27 @@ def request_show(request: Request, engine: EngineDep, _key: Credentials,
                  request_id: IdPath) -> Response:
     """A request with its transitions, comments, candidates (their reasons), feedback, the
     caller's parties to it and the states it may move to."""
-    who = _reader(request)
-    permit(engine, who, "read", "request", who.organisation_id, f"request {request_id}",
-           country=request_country(engine, request_id))
+    _party(engine, request, request_id)
     return json_response({"ok": True, **request_detail(engine, request_id)})
+
+
+@router.get("/requests/{request_id}/context", responses={200: {"model": m.Row}},
+            summary="What the Centre knows around a request")
+def request_context(request: Request, engine: EngineDep, kept: KeptDep, emb: EmbedderDep,
+                    settings: SettingsDep, _key: Credentials, request_id: IdPath,
+                    method: MethodName = "unsd"
+                    ) -> Response:
+    """The country's status on the requested targets (the method's current assessment:
+    the published run when there is one), the partners' projects there on those targets
+    and their money, practices from the region's other countries, and after delivery the
+    indicators the help was meant to move, as new data arrive."""
+    _party(engine, request, request_id)
+    return json_response({
+        "ok": True, "status": context.target_status(engine, request_id, method, kept),
+        "projects": context.related_projects(engine, request_id, kept).to_dicts(),
+        "practices": context.related_practices(engine, request_id, emb,
+                                               settings.default_group),
+        "followed": context.followed_indicators(engine, request_id).to_dicts()})
 
 
 @router.get("/requests/{request_id}/matches", responses=m.page_of(m.Row),

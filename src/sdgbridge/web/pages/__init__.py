@@ -14,5 +14,7 @@ language, rendering, errors), :mod:`.progress` (the current assessment for a pag
   region for any series (:mod:`.explore`);
 * ``/coordination``: 3W, money against progress per target, overlaps (:mod:`.coordination`);
 * ``/knowledge``: search across languages with filters; ``/knowledge/{id}``: a document
-  with its SDG tags and documents like it (:mod:`.knowledge`).
+  with its SDG tags and documents like it (:mod:`.knowledge`);
+* ``/requests``: technical-assistance requests, a new one, one with its context, thread
+  and actions (:mod:`.requests`).
 """

@@ -34,20 +34,14 @@ from sdgbridge.web.deps import EmbedderDep, EngineDep, SettingsDep
 from sdgbridge.web.pages.account import to_sign_in
 from sdgbridge.web.pages.base import LangDep, error_text, render
 from sdgbridge.web.session import check_form, form_token, request_session
+from sdgbridge.web.uploads import stored_upload
 
 router = APIRouter()
 Csrf = Annotated[str, Form(max_length=200)]
 Short = Annotated[str, Form(max_length=500)]
-EXTENSIONS = (".pdf", ".docx", ".html", ".htm", ".md", ".markdown", ".txt")
 LANGUAGES = ("en", "ru", "kk", "ky", "tg", "tk", "uz", "de")
 DOCUMENT_KINDS = tuple(k for k in KINDS if k != "project")  # projects come from IATI
 _CODES = re.compile(r"[\s,;]+")
-
-
-class UploadRefused(SdgBridgeError):
-    """An upload too large, of an unknown type, or unreadable."""
-
-    status = 413
 
 
 def _form_page(request: Request, engine: Any, settings: Any, lang: str,
@@ -83,30 +77,6 @@ def codes_of(text: str | None) -> list[str]:
     return [c for c in _CODES.split(text or "") if c]
 
 
-def _stored_upload(upload: UploadFile, folder: FilePath, limit: int) -> FilePath:
-    """The upload written to ``folder`` under its own name (without any folder part);
-    refused when larger than ``limit`` bytes or of a type the reader does not know."""
-    name = FilePath((upload.filename or "upload").replace("\\", "/")).name or "upload"
-    if not name.lower().endswith(EXTENSIONS):
-        raise UploadRefused(N_("{name}: sdgbridge reads PDF, DOCX, HTML, Markdown and text "
-                               "files; save the document as one of them and upload it "
-                               "again."), name=name)
-    target = folder / name
-    written = 0
-    with target.open("wb") as out:
-        while chunk := upload.file.read(1 << 16):
-            written += len(chunk)
-            if written > limit:
-                raise UploadRefused(N_("{name} is larger than {megabytes:.0f} MB (the "
-                                       "upload_max_bytes setting); upload a smaller file (a "
-                                       "PDF without its images, say)."),
-                                    name=name, megabytes=limit / 1_048_576)
-            out.write(chunk)
-    if written == 0:
-        raise UploadRefused(N_("{name} is empty; choose the file again."), name=name)
-    return target
-
-
 @router.post("/knowledge/new")
 def add_document(request: Request, engine: EngineDep, settings: SettingsDep, emb: EmbedderDep,
                  lang: LangDep, csrf: Csrf, title: Short = "", kind: Short = "practice",
@@ -139,7 +109,7 @@ def add_document(request: Request, engine: EngineDep, settings: SettingsDep, emb
             raise InputError(N_("Year {year!r} is not a year: give four digits (1900-2100)."),
                              year=year)
         inp = DocumentInput(
-            path=_stored_upload(file, folder, settings.upload_max_bytes)  # type: ignore[arg-type]
+            path=stored_upload(file, folder, settings.upload_max_bytes)  # type: ignore[arg-type]
             if has_file else None, text=None if has_file else text,
             source=FilePath(file.filename or "").name if has_file and file else None,
             title=title.strip() or None, kind=kind, countries=tuple(chosen),
