@@ -23,6 +23,7 @@ or skill never lowers a candidate's score, and so never its rank.
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
 from datetime import date
@@ -31,8 +32,38 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from sdgbridge.errors import N_
+
 MIN_TOPIC = 0.5  # cosine of a document's embedding with the request's, to be on topic
-COLUMNS = ("kind", "candidate_key", "name", "score", "reasons")
+COLUMNS = ("kind", "candidate_key", "name", "score", "reasons", "why")
+# The document kinds a reason names, translated on the pages.
+_KINDS = (N_("practice"), N_("report"), N_("plan"), N_("evaluation"), N_("project"))
+
+
+def _reason(template: str, phrases: tuple[str, ...] = (), /, **params: Any
+            ) -> tuple[str, str]:
+    """A reason in English and as what a page translates: the template (marked with
+    :func:`~sdgbridge.errors.N_`), its values and which of them are words to translate
+    (``phrases``), as JSON."""
+    return (template.format(**params),
+            json.dumps({"template": template, "params": params, "phrases": list(phrases)},
+                       ensure_ascii=False))
+
+
+def reason_text(why: dict[str, Any], gettext: Any, countries: dict[str, str] | None = None
+                ) -> str:
+    """A reason (``why``, as :func:`_reason` made it) in the language of ``gettext``; a
+    ``country`` value in the language of ``countries`` (ISO alpha-3 -> name), by the
+    reason's ``iso3``."""
+    params = dict(why.get("params") or {})
+    for key in why.get("phrases") or ():
+        params[key] = gettext(params[key])
+    if countries and params.get("iso3") in countries:
+        params["country"] = countries[params["iso3"]]
+    try:
+        return str(gettext(why["template"]).format(**params))
+    except (KeyError, IndexError, ValueError):
+        return str(why["template"]).format(**why.get("params") or {})
 
 
 @dataclass(frozen=True)
@@ -58,10 +89,15 @@ def _money(usd: float) -> float:
     return min(3.0, math.log10(1 + max(usd, 0.0) / 10_000)) if usd > 0 else 0.0
 
 
-def _usd(value: float) -> str:
+def _money_reason(value: float, targets: str) -> tuple[str, str]:
     if value >= 1e6:
-        return f"USD {value / 1e6:.1f} million"
-    return f"USD {value / 1e3:,.0f} thousand" if value >= 1e3 else f"USD {value:,.0f}"
+        return _reason(N_("USD {amount} million disbursed or spent on {targets} there"),
+                       amount=f"{value / 1e6:.1f}", targets=targets)
+    if value >= 1e3:
+        return _reason(N_("USD {amount} thousand disbursed or spent on {targets} there"),
+                       amount=f"{value / 1e3:,.0f}", targets=targets)
+    return _reason(N_("USD {amount} disbursed or spent on {targets} there"),
+                   amount=f"{value:,.0f}", targets=targets)
 
 
 def relevant_projects(need: Need, projects: pl.DataFrame) -> pl.DataFrame:
@@ -110,33 +146,39 @@ def rank_organisations(need: Need, projects: pl.DataFrame,
     rows: list[dict[str, Any]] = []
     for r in per_org.iter_rows(named=True):
         key = r["reporting_org_ref"] or r["name"]
-        reasons, score = [], 0.0
+        reasons: list[tuple[str, str]] = []
+        score = 0.0
+        where = {"country": need.country_name, "iso3": need.country_iso3}
         if r["on"]:
             score += 3 * r["on"]
-            since = f" since {r['since']}" if r["since"] else ""
-            reasons.append(f"{r['on']} project(s) on {', '.join(need.targets)} or its sectors "
-                           f"in {need.country_name}{since}")
+            reasons.append(_reason(
+                N_("{n} project(s) on {targets} or their sectors in {country} since {since}")
+                if r["since"] else N_("{n} project(s) on {targets} or their sectors in "
+                                      "{country}"),
+                n=r["on"], targets=", ".join(need.targets), since=r["since"], **where))
         if r["near"]:
             score += r["near"]
-            reasons.append(f"{r['near']} other project(s) on goal {', '.join(need.goals)} or "
-                           f"its sectors in {need.country_name}")
+            reasons.append(_reason(N_("{n} other project(s) on goal {goals} or their sectors "
+                                      "in {country}"), n=r["near"],
+                                   goals=", ".join(need.goals), **where))
         if r["usd"] and r["usd"] > 0:
             score += _money(r["usd"])
-            reasons.append(f"{_usd(r['usd'])} disbursed or spent on {', '.join(need.targets)} "
-                           "there")
+            reasons.append(_money_reason(r["usd"], ", ".join(need.targets)))
         for title, kind in docs.get(key, [])[:3]:
             score += 2
-            reasons.append(f"{kind} '{title}'")
+            reasons.append(_reason(N_("{kind} '{title}'"), ("kind",), kind=kind, title=title))
         if score > 0:
             rows.append({"kind": "organisation", "candidate_key": key,
                          "name": r["name"] or key, "score": round(score, 3),
-                         "reasons": reasons})
+                         "reasons": [x[0] for x in reasons], "why": [x[1] for x in reasons]})
     seen = {row["candidate_key"] for row in rows}
     for key, found in docs.items():  # organisations known only by their documents
         if key not in seen:
+            said = [_reason(N_("{kind} '{title}'"), ("kind",), kind=kind, title=title)
+                    for title, kind in found[:3]]
             rows.append({"kind": "organisation", "candidate_key": key, "name": key,
                          "score": 2.0 * min(3, len(found)),
-                         "reasons": [f"{kind} '{title}'" for title, kind in found[:3]]})
+                         "reasons": [x[0] for x in said], "why": [x[1] for x in said]})
     return _frame(rows)
 
 
@@ -172,20 +214,23 @@ def rank_experts(need: Need, experts: pl.DataFrame) -> pl.DataFrame:
         near = [x for x in targets if x not in need.targets and x.split(".")[0] in need.goals]
         if exact:
             score += 3 * len(exact)
-            reasons.append(f"works on {', '.join(exact)}")
+            reasons.append(_reason(N_("works on {targets}"), targets=", ".join(exact)))
         if near:
             score += len(near)
-            reasons.append(f"works on {', '.join(near)} (same goal)")
+            reasons.append(_reason(N_("works on {targets} (same goal)"),
+                                   targets=", ".join(near)))
         if need.country_iso3 in countries:
             score += 2
-            reasons.append(f"has worked in {need.country_name}")
+            reasons.append(_reason(N_("has worked in {country}"), country=need.country_name,
+                                   iso3=need.country_iso3))
         spoken = [x for x in need.languages if x in languages]
         if spoken:
             score += sum(2 if x == need.languages[0] else 1 for x in spoken)
-            reasons.append(f"speaks {', '.join(spoken)}")
+            reasons.append(_reason(N_("speaks {languages}"), languages=", ".join(spoken)))
         if score > 0:
             rows.append({"kind": "expert", "candidate_key": str(e["id"]), "name": e["name"],
-                         "score": round(score, 3), "reasons": reasons})
+                         "score": round(score, 3), "reasons": [x[0] for x in reasons],
+                         "why": [x[1] for x in reasons]})
     return _frame(rows)
 
 
@@ -201,5 +246,6 @@ def _available(expert: dict[str, Any], wanted_by: date | None) -> bool:
 
 def _frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
     df = pl.DataFrame(rows, schema={"kind": pl.Utf8, "candidate_key": pl.Utf8, "name": pl.Utf8,
-                                    "score": pl.Float64, "reasons": pl.List(pl.Utf8)})
+                                    "score": pl.Float64, "reasons": pl.List(pl.Utf8),
+                                    "why": pl.List(pl.Utf8)})
     return df.sort(["score", "name", "candidate_key"], descending=[True, False, False])

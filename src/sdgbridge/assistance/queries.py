@@ -104,7 +104,9 @@ def request_detail(engine: Engine, request_id: int) -> dict[str, Any]:
         candidates = rows(t.ta_candidate, t.ta_candidate.c.score.desc())
         feedback = rows(t.ta_feedback, t.ta_feedback.c.request_id)
     for c in candidates:
-        c["reasons"] = json.loads(c["reasons"])
+        stored = [x if isinstance(x, dict) else {"text": x} for x in json.loads(c["reasons"])]
+        c["reasons"] = [x["text"] for x in stored]  # in English
+        c["why"] = [x for x in stored if "template" in x]  # what a page translates
     request = {str(k): v for k, v in row.items()}
     request["due"] = due_at(row["state"], row["state_since"])
     return {"request": request, "transitions": transitions, "comments": comments,

@@ -275,13 +275,22 @@ def propose(engine: Engine, request_id: int, candidates: Sequence[dict[str, Any]
         now = _now()
         rows = [{"request_id": request_id, "kind": x["kind"],
                  "candidate_key": str(x["candidate_key"]), "name": x["name"],
-                 "score": float(x["score"]), "reasons": json.dumps(x["reasons"]),
+                 "score": float(x["score"]), "reasons": _reasons_json(x),
                  "state": "proposed", "at": now} for x in candidates]
         if rows:
             conn.execute(insert(t.ta_candidate), rows)
         audit.record(conn, "proposed", "request", request_id,
                      after={"candidates": [f"{r['kind']}:{r['candidate_key']}" for r in rows]})
     return len(candidates)
+
+
+def _reasons_json(candidate: dict[str, Any]) -> str:
+    """A candidate's reasons as stored: each its English ``text`` and, when matching gave
+    it, what a page translates (``template``, ``params``, ``phrases``)."""
+    why = candidate.get("why") or [None] * len(candidate["reasons"])
+    return json.dumps([{"text": text, **(json.loads(w) if w else {})}
+                       for text, w in zip(candidate["reasons"], why, strict=True)],
+                      ensure_ascii=False)
 
 
 def _set_candidate(conn: Connection, request_id: int, kind: str, key: str, state: str) -> None:

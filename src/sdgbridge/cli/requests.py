@@ -139,7 +139,7 @@ def match_(ctx: typer.Context, request_id: IdArg,
 
     st = state(ctx)
     found = match_request(st.engine, request_id, get_embedder(st.settings.embedder))
-    show(found.with_columns(pl.col("reasons").list.join("; ")), fmt,
+    show(found.drop("why").with_columns(pl.col("reasons").list.join("; ")), fmt,
          title=f"Candidates for request {request_id}")
     if propose:
         n = propose_(st.engine, request_id, found.head(propose).to_dicts())

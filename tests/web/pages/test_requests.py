@@ -101,6 +101,9 @@ def test_a_request_from_filing_to_feedback_on_the_pages(app: Any, engine: Engine
     assert bad.status_code == 400 and "6.z" in bad.text and TITLE in bad.text  # kept
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(t.ta_request)).scalar_one() == 0
+    late = focal.post("/requests/new", data={**fields, "targets": "6.4",
+                                             "wanted_by": "2020-01-01"})
+    assert late.status_code == 400 and "2020-01-01" in late.text  # before today: refused
     filed = focal.post("/requests/new", data={**fields, "targets": "6.4"},
                        follow_redirects=False)
     assert filed.status_code == 303 and filed.headers["location"] == "/requests/1?done=filed"
@@ -121,6 +124,9 @@ def test_a_request_from_filing_to_feedback_on_the_pages(app: Any, engine: Engine
     assert _post(analyst, "/requests/1/propose", best="3").status_code == 303
     page = analyst.get("/requests/1").text
     assert "Aida Water" in page and "works on 6.4" in page and "speaks ru, ky" in page
+    ru = focal.get("/requests/1").text  # the reasons in the focal point's Russian
+    assert "работает над задачами 6.4" in ru and "языки: ru, ky" in ru
+    assert "works on" not in ru
     expert_id = re.search(r'name="candidate" value="(expert:\d+)"', page)
     assert expert_id
     assert _post(analyst, "/requests/1/pick", candidate=expert_id.group(1)).status_code == 303

@@ -175,7 +175,7 @@ def request_matches(request: Request, engine: EngineDep, kept: KeptDep, emb: Emb
     who = _reader(request)
     permit(engine, who, "read", "expert", who.organisation_id, f"request {request_id}")
     found = match_request(engine, request_id, emb, kept)
-    return table_response(found)
+    return table_response(found.drop("why"))
 
 
 @writes.post("/requests", status_code=201, responses=m.CREATED, summary="File a request")

@@ -25,12 +25,14 @@ from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import Engine
 
+import sdgbridge.web.i18n as i18n
 from sdgbridge import audit
 from sdgbridge.accounts.roles import can
 from sdgbridge.assistance import context, service
 from sdgbridge.assistance.attachments import attach
 from sdgbridge.assistance.lifecycle import FINAL, KINDS, STATES, URGENCIES, aware, transition
 from sdgbridge.assistance.match import match_request
+from sdgbridge.assistance.matching import reason_text
 from sdgbridge.assistance.queries import dashboard, list_requests, may_read, request_detail
 from sdgbridge.errors import N_, Forbidden, InputError, Phrase, SdgBridgeError
 from sdgbridge.reference.catalog import group_areas, titles
@@ -169,6 +171,9 @@ def _page(request: Request, engine: Engine, settings: Any, kept: Any, emb: Any, 
     detail = request_detail(engine, request_id)
     req = detail["request"]
     names = {c["iso3"]: c["name"] for c in group_areas(engine, settings.default_group, lang)}
+    gettext = i18n.translations(lang).gettext
+    for c in detail["candidates"]:  # the reasons in the page's language
+        c["shown"] = [reason_text(w, gettext, names) for w in c["why"]] or c["reasons"]
     target_titles = titles(engine, "target", lang)
     status_ = context.target_status(engine, request_id, method, kept)
     return render(
