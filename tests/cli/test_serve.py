@@ -181,10 +181,17 @@ def test_the_supervisor_says_why_it_replaces_a_worker(tmp_path: Path,
 
     try:
         _wait("two workers", lambda: len(_workers(server.pid)) == 2 and serving())
-        first, second = sorted(_workers(server.pid))
-        # uvicorn logs this after the app factory ran, which set the stacks' signal handler
-        _wait("both workers started", lambda: all(
-            f"Started server process [{pid}]" in log_path.read_text() for pid in (first, second)))
+
+        def started() -> list[int] | None:
+            """The two workers, once uvicorn has logged each started (after the app factory
+            ran, which set the stacks' signal handler); read afresh each time, since on a
+            loaded machine a slow first worker may be replaced before it answers."""
+            workers = sorted(_workers(server.pid))
+            text = log_path.read_text()
+            return workers if len(workers) == 2 and all(
+                f"Started server process [{pid}]" in text for pid in workers) else None
+
+        first, second = _wait("both workers started", started, seconds=60)
 
         os.kill(first, signal.SIGUSR1)  # the stacks, and the worker lives on
         # the stacks, the health-check thread's among them by name (the dump is written
