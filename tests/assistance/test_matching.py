@@ -109,6 +109,10 @@ def test_experts_and_documents_with_their_reasons() -> None:
     assert ranked.row(0, named=True)["reasons"] == [
         "works on 6.4", "has worked in Kyrgyzstan", "speaks ru"]
     assert ranked.row(0, named=True)["score"] == 3 + 2 + 2
+    # a sector the mapping links to the target counts, with its reason
+    irrigation = experts.with_columns(sectors=pl.lit("31140,11110")).filter(pl.col("id") == 3)
+    chen = rank_experts(NEED, irrigation).row(0, named=True)
+    assert (chen["score"], chen["reasons"]) == (1, ["works in DAC sector(s) 31140"])
     topic = np.array([1.0, 0.0])
     docs = pl.DataFrame({"organisation_key": ["D", "E"], "title": ["Drip irrigation", "Roads"],
                          "kind": ["practice", "report"]})

@@ -115,10 +115,11 @@ def experts_frame(engine: Engine) -> pl.DataFrame:
     e = t.expert.c
     with engine.connect() as conn:
         rows = [dict(r._mapping) for r in conn.execute(select(
-            e.id, e.name, e.languages, e.targets, e.countries, e.available_from,
+            e.id, e.name, e.languages, e.targets, e.sectors, e.countries, e.available_from,
             e.available_to))]
     return pl.DataFrame(rows, schema={"id": pl.Int64, "name": pl.Utf8, "languages": pl.Utf8,
-                                      "targets": pl.Utf8, "countries": pl.Utf8,
+                                      "targets": pl.Utf8, "sectors": pl.Utf8,
+                                      "countries": pl.Utf8,
                                       "available_from": pl.Date, "available_to": pl.Date})
 
 

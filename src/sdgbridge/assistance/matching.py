@@ -15,7 +15,8 @@ A partner organisation's score adds up what its record shows for the request:
   most three.
 
 An expert's score: 3 points for each requested target they work on (1 for another target of
-the same goal), 2 for having worked in the country, 2 for speaking the request's first
+the same goal), 1 for each DAC sector they work in that the mapping links to the targets or
+their goals, 2 for having worked in the country, 2 for speaking the request's first
 language and 1 for each other language of it; an expert not available when the help is
 wanted is left out. Every point comes with its reason; adding a relevant project, document
 or skill never lowers a candidate's score, and so never its rank.
@@ -200,7 +201,8 @@ def _topic_documents(need: Need, documents: pl.DataFrame | None,
 
 def rank_experts(need: Need, experts: pl.DataFrame) -> pl.DataFrame:
     """Experts ranked for ``need`` (:data:`COLUMNS`, best first). ``experts``: ``id``,
-    ``name``, ``languages``, ``targets``, ``countries`` (comma-separated codes),
+    ``name``, ``languages``, ``targets``, ``sectors`` (optional), ``countries``
+    (comma-separated codes),
     ``available_from``, ``available_to``."""
     rows: list[dict[str, Any]] = []
     for e in experts.iter_rows(named=True):
@@ -219,6 +221,12 @@ def rank_experts(need: Need, experts: pl.DataFrame) -> pl.DataFrame:
             score += len(near)
             reasons.append(_reason(N_("works on {targets} (same goal)"),
                                    targets=", ".join(near)))
+        sectors = [x for x in (e.get("sectors") or "").split(",")
+                   if x and x in need.target_sectors + need.goal_sectors]
+        if sectors:
+            score += len(sectors)
+            reasons.append(_reason(N_("works in DAC sector(s) {sectors}"),
+                                   sectors=", ".join(sectors)))
         if need.country_iso3 in countries:
             score += 2
             reasons.append(_reason(N_("has worked in {country}"), country=need.country_name,
