@@ -41,6 +41,30 @@ class Phrase(str):
     right to ask for): ``Forbidden(N_("... ask for {ask}"), ask=Phrase(N_("an editor")))``."""
 
 
+class Nested(str):
+    """A value of an error's template that is itself a template with values: the problem
+    after a place (``N_("{file}, line {line}: {problem}")``,
+    ``problem=Nested(N_("{value!r} is not a year."), value=v)``). Reads as the English
+    text filled in; a page translates it too (:meth:`render`)."""
+
+    template: str
+    params: dict[str, object]
+
+    def __new__(cls, template: str, /, **params: object) -> Nested:
+        made = super().__new__(cls, template.format(**params) if params else template)
+        made.template, made.params = template, params
+        return made
+
+    def render(self, gettext: Callable[[str], str]) -> str:
+        """The text in the language of ``gettext`` (English when it has no translation)."""
+        values = {k: gettext(v) if isinstance(v, Phrase) else v for k, v in self.params.items()}
+        try:
+            return gettext(self.template).format(**values) if values else \
+                gettext(self.template)
+        except (KeyError, IndexError, ValueError):
+            return str(self)
+
+
 class SdgBridgeError(Exception):
     """Base of all expected errors; ``status`` is the HTTP status for the web layer;
     ``public``, when set, the message public answers (the web) give instead of ``str(self)``,
@@ -78,7 +102,8 @@ class SdgBridgeError(Exception):
         template = gettext(self.template)
         if template == self.template:
             return self.public_message()
-        params = {k: gettext(v) if isinstance(v, Phrase) else v
+        params = {k: v.render(gettext) if isinstance(v, Nested) else
+                  gettext(v) if isinstance(v, Phrase) else v
                   for k, v in (self.params | (self.public_params or {})).items()}
         try:
             return template.format(**params) if params else template

@@ -44,6 +44,8 @@ from sdgbridge.projects.iati.codelists import load_codelists
 from sdgbridge.projects.orgs import archive_org, create_org, restore_org, seed_from_iati, update_org
 from sdgbridge.reference.framework import PACKAGED_FRAMEWORK, load_framework
 from sdgbridge.reference.geography import define_group, delete_group, load_geography
+from sdgbridge.roadmaps.reviews import ReviewRow, record_review
+from sdgbridge.roadmaps.service import import_roadmap
 from tests.audit.scan import writing_functions
 from tests.helpers import IATI_CODELISTS, SDG_CSV, import_specimens
 
@@ -312,6 +314,26 @@ ASSISTANCE: dict[str, Specimen] = {
         lambda: _expert(e), lambda expert_id: [("created", "expert", str(expert_id))]),
 }
 SPECIMENS |= ASSISTANCE
+
+
+def _roadmap(engine: Engine, cl: Any, folder: Path) -> Any:
+    """A one-commitment roadmap file, its responsible organisation registered."""
+    create_org(engine, name_en="EC INTPA", type="10", ref="XI-IATI-EC_INTPA", codelists=cl)
+    path = folder / "plan.yaml"
+    path.write_text("roadmap:\n  key: plan\n  title: A plan\n  areas:\n    - key: water\n"
+                    "      title: Water\n      commitments:\n        - key: wue\n"
+                    "          title: Use water well\n          responsible: [XI-IATI-EC_INTPA]\n"
+                    "          countries: [KGZ]\n          targets: ['6.4']\n",
+                    encoding="utf-8")
+    return lambda: import_roadmap(engine, path).roadmap_id
+
+
+SPECIMENS["sdgbridge.roadmaps.service.import_roadmap"] = lambda e, cl, tmp: (
+    _roadmap(e, cl, tmp), lambda rid: [("created", "roadmap", str(rid))])
+SPECIMENS["sdgbridge.roadmaps.reviews.record_review"] = lambda e, cl, tmp: (
+    _then(lambda: _roadmap(e, cl, tmp)(), lambda rid: record_review(
+        e, "plan", "2026", [ReviewRow("wue", "on_track", "Started")])),
+    lambda rid: [("reviewed", "roadmap", str(rid))])
 
 
 def _project_only(engine: Engine, cl: Any) -> str:

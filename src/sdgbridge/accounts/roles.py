@@ -29,7 +29,7 @@ from sdgbridge.errors import N_, Forbidden, Phrase
 ROLES = ("administrator", "analyst", "partner_editor", "focal_point", "reader", "public")
 ACTIONS = ("read", "create", "update", "archive")
 RECORD_TYPES = ("project", "organisation", "document", "account", "membership", "api_key",
-                "audit", "request", "expert")
+                "audit", "request", "expert", "roadmap")
 SCOPES = ("any", "own_org", "own_country", "self", "none")
 VISIBILITIES = ("public", "partners", "internal")
 KEY_SCOPES = ("read", "write", "admin")  # what an API key may be used for
@@ -58,31 +58,31 @@ RULES: tuple[Rule, ...] = (
         "document": "any any any any", "account": "any none self none",
         "membership": "any none none none", "api_key": "self self none self",
         "audit": "any none none none", "request": "any any any any",
-        "expert": "any any any any"}),
+        "expert": "any any any any", "roadmap": "any any any any"}),
     *_rows("partner_editor", {
         "project": "any own_org own_org own_org", "organisation": "any none own_org none",
         "document": "any own_org own_org own_org", "account": "self none self none",
         "membership": "own_org none none none", "api_key": "self self none self",
         "audit": "own_org none none none", "request": "any none none none",
-        "expert": "none none none none"}),
+        "expert": "none none none none", "roadmap": "any none none none"}),
     *_rows("focal_point", {
         "project": "any none none none", "organisation": "any none none none",
         "document": "any own_country own_country none", "account": "self none self none",
         "membership": "none none none none", "api_key": "self self none self",
         "audit": "none none none none", "request": "own_country own_country own_country none",
-        "expert": "none none none none"}),
+        "expert": "none none none none", "roadmap": "any none none none"}),
     *_rows("reader", {
         "project": "any none none none", "organisation": "any none none none",
         "document": "any none none none", "account": "self none self none",
         "membership": "none none none none", "api_key": "self self none self",
         "audit": "none none none none", "request": "none none none none",
-        "expert": "none none none none"}),
+        "expert": "none none none none", "roadmap": "any none none none"}),
     *_rows("public", {
         "project": "any none none none", "organisation": "any none none none",
         "document": "any none none none", "account": "none none none none",
         "membership": "none none none none", "api_key": "none none none none",
         "audit": "none none none none", "request": "none none none none",
-        "expert": "none none none none"}),
+        "expert": "none none none none", "roadmap": "any none none none"}),
 )
 
 # The visibilities each role reads; a partner editor also reads its own organisation's
@@ -110,7 +110,8 @@ _RECORDS = {"project": (N_("project"), N_("this project")),
             "api_key": (N_("api_key"), N_("this api_key")),
             "audit": (N_("audit"), N_("this audit")),
             "request": (N_("request"), N_("this request")),
-            "expert": (N_("expert"), N_("this expert"))}
+            "expert": (N_("expert"), N_("this expert")),
+            "roadmap": (N_("roadmap"), N_("this roadmap"))}
 
 
 def role_of(actor: Actor) -> str:

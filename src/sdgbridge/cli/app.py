@@ -31,6 +31,7 @@ from sdgbridge.cli import (
     projects,
     reference,
     requests,
+    roadmaps,
     serve,
 )
 from sdgbridge.cli.state import CliState
@@ -68,6 +69,7 @@ app.add_typer(projects.orgs_app, name="orgs")
 app.add_typer(coordination.app, name="coordination")
 app.add_typer(requests.app, name="requests")
 app.add_typer(requests.experts_app, name="experts")
+app.add_typer(roadmaps.app, name="roadmaps")
 app.add_typer(knowledge.app, name="docs")
 app.add_typer(mail.app, name="mail")
 for name, group in accounts.GROUPS:  # users, keys

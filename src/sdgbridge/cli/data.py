@@ -248,6 +248,31 @@ def status(ctx: typer.Context,
     _show_status(state(ctx), group)
 
 
+def _demo_roadmap(st: CliState) -> None:
+    """The example roadmap (its responsible organisation registered from the IATI data),
+    and its KPI lights from the data just loaded."""
+    from sdgbridge.projects.iati.codelists import load_codelists
+    from sdgbridge.projects.orgs import seed_from_iati
+    from sdgbridge.roadmaps import EXAMPLE
+    from sdgbridge.roadmaps.kpis import roadmap_kpis
+    from sdgbridge.roadmaps.queries import list_roadmaps
+    from sdgbridge.roadmaps.service import import_roadmap, read_roadmap
+
+    key = read_roadmap(EXAMPLE).key
+    if key not in list_roadmaps(st.engine)["key"].to_list():
+        seed_from_iati(st.engine, load_codelists(st.settings.iati_codelists))
+        try:
+            import_roadmap(st.engine, EXAMPLE)
+        except SdgBridgeError as exc:  # without the IATI data its partner is not registered
+            console.print(f"The example roadmap is not loaded: {exc}", markup=False)
+            return
+    lights = roadmap_kpis(st.engine, key).group_by("commitment", "kpi", "series",
+                                                   maintain_order=True).agg(
+        *[(pl.col("light") == c).sum().alias(c) for c in ("green", "amber", "red", "grey")])
+    show(lights, "table", title=f"Example roadmap {key}: KPI lights of the five Central Asian "
+         "countries (UNSD method; `sdgbridge roadmaps kpis " + key + "`)")
+
+
 @app.command()
 def demo(ctx: typer.Context) -> None:
     """Set up the store, load the Centre's region from the offline official data (or the UNSD
@@ -281,6 +306,7 @@ def demo(ctx: typer.Context) -> None:
             f"transactions {covered['first_transaction']} to {covered['last_transaction']}, "
             f"publishers' last updates {covered['updated_from']} to {covered['updated_to']}.",
             markup=False)
+    _demo_roadmap(st)
     console.print("Next: `sdgbridge serve`, then open http://127.0.0.1:8000/ (the dashboard, "
                   "English and Russian) or /api/docs (the API); `sdgbridge assess`; "
                   "`sdgbridge docs add FILE` (the knowledge base).", markup=False)

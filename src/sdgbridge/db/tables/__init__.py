@@ -16,6 +16,8 @@
   and the mail outbox.
 * :mod:`.assistance`: technical-assistance requests, their transitions, comments, experts,
   candidates, feedback and attachments.
+* :mod:`.roadmaps`: roadmaps, their priority areas, commitments, responsible organisations,
+  milestones and key performance indicators.
 """
 
 from sdgbridge.db.tables.assistance import (  # noqa: F401
@@ -83,6 +85,16 @@ from sdgbridge.db.tables.projects import (  # noqa: F401
     organisation,
     record_change,
 )
+from sdgbridge.db.tables.roadmaps import (  # noqa: F401
+    commitment,
+    commitment_party,
+    kpi,
+    milestone,
+    review_item,
+    roadmap,
+    roadmap_area,
+    roadmap_review,
+)
 
 __all__ = [
     "metadata",
@@ -110,6 +122,14 @@ __all__ = [
     "ta_candidate",
     "ta_feedback",
     "ta_attachment",
+    "roadmap",
+    "roadmap_area",
+    "commitment",
+    "commitment_party",
+    "milestone",
+    "kpi",
+    "roadmap_review",
+    "review_item",
     "iati_activity",
     "iati_participant",
     "iati_country",
