@@ -196,6 +196,12 @@ def _examples(w: World) -> dict[str, dict[str, Any]]:
             "idempotent": False},
         "POST /api/v1/requests/{request_id}/candidates": {
             "path": "/api/v1/requests/1/candidates", "json": {"best": 1}},
+        "POST /api/v1/roadmaps/{key}/reviews": {
+            "path": "/api/v1/roadmaps/no-such-roadmap/reviews",
+            "json": {"cycle": "2026", "items": [{"commitment": "c", "status": "on_track"}]}},
+        "GET /roadmaps/{key}/review": {"path": "/roadmaps/no-such-roadmap/review"},
+        "POST /roadmaps/{key}/review": {"path": "/roadmaps/no-such-roadmap/review",
+                                        "data": {"cycle": "2026"}},
         "GET /requests/new": {"owner": "actor", "country": "actor"},
         "POST /requests/new": {"data": {
             "title": "Water use efficiency", "description": "Advice on 6.4.1.",
@@ -315,6 +321,9 @@ def _read_paths(w: World) -> list[str]:
         "/organisations/{key:key}": [f"/organisations/{OWN}", f"/organisations/{OTHER}"],
         "/projects/{identifier:key}": [f"/projects/{p}" for p in PROJECTS],
         "/coordination/imports/{import_id}": ["/coordination/imports/1"],
+        "/roadmaps/{key}": ["/roadmaps/no-such-roadmap"],
+        "/roadmaps/reviews/{review_id}": ["/roadmaps/reviews/1"],
+        "/api/v1/roadmaps/{key}": ["/api/v1/roadmaps/no-such-roadmap"],
     }
     out = []
     for key, access in ROUTES.items():

@@ -58,8 +58,9 @@ def test_no_server_error_and_conformance(engine: Engine, tmp_path: Path) -> None
     sent: Counter[str] = Counter()
     operations = [r.ok() for r in schema.get_all_operations()]
     operations = [op for op in operations if op.path.startswith("/api/v1/")]
-    # GET /api/v1/audit (issue 14); money, budgets, UN, imports (15); requests (16)
-    assert len(operations) == 55
+    # GET /api/v1/audit (issue 14); money, budgets, UN, imports (15); requests (16);
+    # roadmaps (17)
+    assert len(operations) == 62
     for op in operations:
         for mode, examples in EXAMPLES.items():
             _run(op, mode, examples, sent)

@@ -110,6 +110,7 @@ class RoadmapDef:
     kind: str
     description: str | None
     example: bool
+    description_ru: str | None = None
     areas: tuple[AreaDef, ...] = field(default=())
     source: str = ""
 
@@ -230,9 +231,10 @@ def parse_roadmap(data: Any, file: str) -> RoadmapDef:
                             for c in r.items(a, "commitments"))
         areas.append(AreaDef(r.key(a, area_keys), a_en, a_ru, commitments, a.line))
         del position
+    description, description_ru = r.titles(m, "description", required=False)
     return RoadmapDef(key=r.key(m, set()), title_en=title_en, title_ru=title_ru, kind=kind,
-                      description=r.text(m, "description"), example=example,
-                      areas=tuple(areas), source=file)
+                      description=description or None, description_ru=description_ru,
+                      example=example, areas=tuple(areas), source=file)
 
 
 def _commitment(r: _Reader, c: Mapping, seen: set[str]) -> CommitmentDef:

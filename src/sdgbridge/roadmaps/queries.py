@@ -12,6 +12,11 @@ from sdgbridge.db import tables as t
 from sdgbridge.errors import N_, NotFound
 
 
+def plain_row(row: Any) -> dict[str, Any]:
+    """A row as a dict with plain text keys (what JSON answers need)."""
+    return {str(k): v for k, v in row.items()}
+
+
 def list_roadmaps(engine: Engine) -> pl.DataFrame:
     """Every roadmap: key, titles, kind, whether an example, its commitments and KPIs."""
     r, c, k = t.roadmap.c, t.commitment.c, t.kpi.c
@@ -38,10 +43,10 @@ def roadmap_detail(engine: Engine, key: str) -> dict[str, Any]:
         if row is None:
             raise NotFound(N_("No roadmap {key}; `sdgbridge roadmaps list` lists them."),
                            key=key)
-        roadmap = dict(row)
-        areas = [dict(x) for x in conn.execute(select(t.roadmap_area).where(
+        roadmap = plain_row(row)
+        areas = [plain_row(x) for x in conn.execute(select(t.roadmap_area).where(
             a.roadmap_id == roadmap["id"]).order_by(a.position)).mappings()]
-        commitments = [dict(x) for x in conn.execute(select(t.commitment).where(
+        commitments = [plain_row(x) for x in conn.execute(select(t.commitment).where(
             c.roadmap_id == roadmap["id"]).order_by(c.position)).mappings()]
         ids = [x["id"] for x in commitments]
         parties = conn.execute(select(t.commitment_party.c.commitment_id,
@@ -49,10 +54,10 @@ def roadmap_detail(engine: Engine, key: str) -> dict[str, Any]:
                                .join(t.organisation, t.organisation.c.id
                                      == t.commitment_party.c.organisation_id)
                                .where(t.commitment_party.c.commitment_id.in_(ids))).all()
-        milestones = [dict(x) for x in conn.execute(select(t.milestone).where(
+        milestones = [plain_row(x) for x in conn.execute(select(t.milestone).where(
             t.milestone.c.commitment_id.in_(ids)).order_by(t.milestone.c.position)
         ).mappings()]
-        kpis = [dict(x) for x in conn.execute(select(t.kpi).where(
+        kpis = [plain_row(x) for x in conn.execute(select(t.kpi).where(
             t.kpi.c.commitment_id.in_(ids)).order_by(t.kpi.c.position)).mappings()]
     for cm in commitments:
         cm["responsible"] = [{"ref": ref, "name": name} for cid, ref, name in parties

@@ -31,6 +31,7 @@ from sdgbridge.actors import current_actor
 from sdgbridge.db import tables as t
 from sdgbridge.errors import N_, InputError, NotFound
 from sdgbridge.roadmaps.kpis import kpi_status
+from sdgbridge.roadmaps.queries import plain_row
 
 STATUSES = ("not_started", "on_track", "delayed", "at_risk", "done", "dropped")
 CYCLE_DAYS = 365  # a report is due once a year
@@ -192,14 +193,14 @@ def review_detail(engine: Engine, review_id: int) -> dict[str, Any]:
         if head is None:
             raise NotFound(N_("No review {id}; `sdgbridge roadmaps reviews KEY` lists them."),
                            id=review_id)
-        items = [dict(x) for x in conn.execute(
+        items = [plain_row(x) for x in conn.execute(
             select(t.review_item, c.key.label("commitment"), c.title_en, c.title_ru)
             .join(t.commitment, c.id == it.commitment_id).where(it.review_id == review_id)
             .order_by(c.position)).mappings()]
     for item in items:
         item["evidence"] = json.loads(item["evidence"])
         item["kpis"] = json.loads(item["kpis"])
-    return {**dict(head), "items": items}
+    return {**plain_row(head), "items": items}
 
 
 def compare_reviews(engine: Engine, earlier: int, later: int) -> pl.DataFrame:

@@ -145,7 +145,8 @@ def import_roadmap(engine: Engine, path: Path) -> RoadmapReport:
 def _write(conn: Connection, rd: RoadmapDef, orgs: dict[str, int]) -> int:
     roadmap_id = int(conn.execute(insert(t.roadmap).values(
         key=rd.key, title_en=rd.title_en, title_ru=rd.title_ru, kind=rd.kind,
-        description=rd.description, example=rd.example, source=rd.source,
+        description=rd.description, description_ru=rd.description_ru, example=rd.example,
+        source=rd.source,
         created_at=datetime.now(UTC)).returning(t.roadmap.c.id)).scalar_one())
     position = 0
     for a_pos, area in enumerate(rd.areas):

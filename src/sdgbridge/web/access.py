@@ -64,6 +64,10 @@ _PUBLIC_READS = """
 /coordination/overlaps /api/v1/projects/overlaps/review
 /api/v1/projects/money /api/v1/projects/budgets /api/v1/projects/un /api/v1/projects/imports
 /api/v1/projects/imports/{import_id} /api/v1/organisations/{key:key}/portfolio
+/api/v1/roadmaps /api/v1/roadmaps/{key} /api/v1/roadmaps/{key}/kpis
+/api/v1/roadmaps/{key}/reviews /api/v1/roadmaps/reviews/{review_id}
+/api/v1/roadmaps/reviews/{review_id}/compare/{later_id}
+/roadmaps /roadmaps/{key} /roadmaps/reviews/{review_id}
 """.split()
 
 ROUTES: dict[str, Access] = {
@@ -100,6 +104,10 @@ ROUTES: dict[str, Access] = {
     "POST /api/v1/requests/{request_id}/candidates": rule("update", "expert"),
     **{f"POST /api/v1/requests/{{request_id}}/{change}": LIFECYCLE
        for change in ("transitions", "comments", "pick", "answer", "feedback")},
+    # roadmaps (API): a review is the Centre's
+    "POST /api/v1/roadmaps/{key}/reviews": rule("update", "roadmap"),
+    "GET /roadmaps/{key}/review": rule("update", "roadmap"),
+    "POST /roadmaps/{key}/review": rule("update", "roadmap"),
     # technical-assistance requests (pages): the list shows what one may read
     "GET /requests": SIGNED_IN,
     "GET /requests/new": rule("create", "request"),

@@ -45,6 +45,7 @@ from sdgbridge.reference.seed import seed_store
 from sdgbridge.web import health, metrics
 from sdgbridge.web.api import audit, data, knowledge, orgs, progress, projects, reference
 from sdgbridge.web.api import requests as ta_requests
+from sdgbridge.web.api import roadmaps as roadmap_api
 from sdgbridge.web.fast import PATH as FAST_PATH
 from sdgbridge.web.fast import FastObservations
 from sdgbridge.web.headers import SecurityHeaders, csp_with_scripts
@@ -65,6 +66,7 @@ from sdgbridge.web.pages import (
 )
 from sdgbridge.web.pages import knowledge as knowledge_pages
 from sdgbridge.web.pages import requests as request_pages
+from sdgbridge.web.pages import roadmaps as roadmap_pages
 from sdgbridge.web.pages.base import STATIC_DIR, error_page, error_text
 from sdgbridge.web.session import Identify
 from sdgbridge.web.throttle import Throttle
@@ -74,12 +76,13 @@ log = logging.getLogger(__name__)
 # In this order: the reads of each capability, then the writes (behind the bearer token).
 ROUTERS = (reference.router, data.router, progress.router, projects.router, orgs.router,
            orgs.writes, projects.writes, knowledge.router, audit.router, ta_requests.router,
-           ta_requests.writes)
-WRITES = (orgs.writes, projects.writes, knowledge.writes, ta_requests.writes)  # the token
+           ta_requests.writes, roadmap_api.router, roadmap_api.writes)
+WRITES = (orgs.writes, projects.writes, knowledge.writes, ta_requests.writes,
+          roadmap_api.writes)  # the token
 # contribute before knowledge: /knowledge/new is not a document's number.
 PAGES = (home.router, country.router, goal.router, explore.router, coordination.router,
          contribute.router, knowledge_pages.router, account.router, admin.router,
-         partners.router, request_pages.router,
+         partners.router, request_pages.router, roadmap_pages.router,
          portfolio.router)  # portfolio's {key:key} routes last
 
 

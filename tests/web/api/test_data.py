@@ -190,14 +190,16 @@ READS = ("areas", "groups", "series", "goals", "targets", "indicators", "observa
          "projects/overlaps/review",
          "organisations", "organisations/{key}", "organisations/{key}/history",
          "documents", "documents/{doc_id}", "documents/{doc_id}/similar", "search",
-         "align")  # align: a plan in the body, answered without writing: public
+         "align",  # align: a plan in the body, answered without writing: public
+         "roadmaps", "roadmaps/{key}", "roadmaps/{key}/kpis", "roadmaps/{key}/reviews",
+         "roadmaps/reviews/{review_id}", "roadmaps/reviews/{review_id}/compare/{later_id}")
 WRITES = {("post", "organisations"), ("patch", "organisations/{key}"),
           ("post", "organisations/{key}/archive"), ("post", "projects"),
           ("patch", "projects/{identifier}"), ("post", "projects/{identifier}/archive"),
           ("post", "documents"), ("post", "documents/{doc_id}/tags"),
           ("get", "audit"), ("get", "requests"), ("get", "requests/{request_id}"),
           ("get", "requests/{request_id}/matches"), ("get", "requests/{request_id}/context"),
-          ("post", "requests"),
+          ("post", "requests"), ("post", "roadmaps/{key}/reviews"),
           *(("post", f"requests/{{request_id}}/{change}") for change in (
               "transitions", "comments", "candidates", "pick", "answer", "feedback"))}
 # the writes, and the reads behind a key: the audit trail, the technical-assistance requests
@@ -214,7 +216,7 @@ def test_openapi_documents_every_operation(client: TestClient) -> None:
         assert op["summary"] and op["description"], (verb, path)
         codes = set(op["responses"])
         created = {("post", "organisations"), ("post", "projects"), ("post", "documents"),
-                   ("post", "requests")}
+                   ("post", "requests"), ("post", "roadmaps/{key}/reviews")}
         assert {"201" if (verb, path) in created else "200", "400", "404", "422"} <= codes, \
             (verb, path)
         error = op["responses"]["422"]["content"]["application/json"]["schema"]["$ref"]

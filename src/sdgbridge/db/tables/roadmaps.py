@@ -28,6 +28,7 @@ roadmap = Table(
     Column("title_ru", Text),
     Column("kind", String(32), nullable=False),  # roadmaps.model.KINDS
     Column("description", Text),
+    Column("description_ru", Text),
     Column("example", Boolean, nullable=False, default=False),  # shipped as an example
     Column("source", Text, nullable=False),  # the file it was read from (its name)
     Column("created_at", DateTime(timezone=True), nullable=False),

@@ -15,6 +15,8 @@ language, rendering, errors), :mod:`.progress` (the current assessment for a pag
 * ``/coordination``: 3W, money against progress per target, overlaps (:mod:`.coordination`);
 * ``/knowledge``: search across languages with filters; ``/knowledge/{id}``: a document
   with its SDG tags and documents like it (:mod:`.knowledge`);
+* ``/roadmaps``: roadmaps, one with its KPI lights from the data and report lights, a review
+  with its frozen evidence and what changed (:mod:`.roadmaps`);
 * ``/requests``: technical-assistance requests, a new one, one with its context, thread
   and actions (:mod:`.requests`).
 """

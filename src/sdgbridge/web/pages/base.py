@@ -18,7 +18,7 @@ WEB_DIR = Path(__file__).parent.parent
 STATIC_DIR = WEB_DIR / "static"
 COOKIE_AGE = 365 * 24 * 3600
 NAV = (("home", "/"), ("indicators", "/indicator"), ("map", "/map"),
-       ("coordination", "/coordination"), ("knowledge", "/knowledge"))
+       ("coordination", "/coordination"), ("knowledge", "/knowledge"), ("roadmaps", "/roadmaps"))
 
 
 def _environment() -> Environment:

@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column('title_ru', sa.Text()),
         sa.Column('kind', sa.String(32), nullable=False),
         sa.Column('description', sa.Text()),
+        sa.Column('description_ru', sa.Text()),
         sa.Column('example', sa.Boolean(), nullable=False),
         sa.Column('source', sa.Text(), nullable=False),
         sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
