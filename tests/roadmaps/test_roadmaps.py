@@ -51,15 +51,21 @@ def _slice(path: Path, series: list[str], extra: dict[str, str] | None = None) -
     return path
 
 
-@pytest.fixture
-def store(sqlite_engine: Engine, tmp_path: Path) -> Engine:
+def example_data(engine: Engine, folder: Path) -> int:
+    """The example roadmap's series (the real UNSD 2023-12 rows of the region) and its
+    responsible organisation registered (its id); skips without ``../shared``."""
     if not DERIVED.exists():
         pytest.skip(f"{DERIVED} is not there (../shared beside the repository)")
     series = sorted({k.series for c in read_roadmap(EXAMPLE).commitments() for k in c.kpis})
-    ingest(sqlite_engine, _slice(tmp_path / "kpis.csv", series), source="UNSD 2023-12")
-    create_org(sqlite_engine, name_en="European Commission - International Partnerships",
-               type="10", ref="XI-IATI-EC_INTPA",
-               codelists=load_codelists(Settings().iati_codelists))
+    ingest(engine, _slice(folder / "kpis.csv", series), source="UNSD 2023-12")
+    return create_org(engine, name_en="European Commission - International Partnerships",
+                      type="10", ref="XI-IATI-EC_INTPA",
+                      codelists=load_codelists(Settings().iati_codelists))
+
+
+@pytest.fixture
+def store(sqlite_engine: Engine, tmp_path: Path) -> Engine:
+    example_data(sqlite_engine, tmp_path)
     return sqlite_engine
 
 

@@ -6,20 +6,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from sdgbridge.accounts import keys, users
 from sdgbridge.config import Settings
-from sdgbridge.ingest.load import ingest
-from sdgbridge.projects.iati.codelists import load_codelists
-from sdgbridge.projects.orgs import create_org
 from sdgbridge.roadmaps import EXAMPLE
-from sdgbridge.roadmaps.service import import_roadmap, read_roadmap
+from sdgbridge.roadmaps.service import import_roadmap
 from sdgbridge.web.app import create_app
 from tests.helpers import IATI_CODELISTS
-from tests.roadmaps.test_roadmaps import DERIVED, _slice
+from tests.roadmaps.test_roadmaps import example_data
 
 REVIEW = {"cycle": "2026", "items": [
     {"commitment": "renewables", "status": "on_track", "comment": "Auctions held",
@@ -28,13 +24,8 @@ REVIEW = {"cycle": "2026", "items": [
 
 
 def test_roadmaps_through_the_api(sqlite_engine: Engine, tmp_path: Path) -> None:
-    if not DERIVED.exists():
-        pytest.skip(f"{DERIVED} is not there (../shared beside the repository)")
     engine = sqlite_engine
-    series = sorted({k.series for c in read_roadmap(EXAMPLE).commitments() for k in c.kpis})
-    ingest(engine, _slice(tmp_path / "kpis.csv", series), source="UNSD 2023-12")
-    org = create_org(engine, name_en="EC INTPA", type="10", ref="XI-IATI-EC_INTPA",
-                     codelists=load_codelists(IATI_CODELISTS))
+    org = example_data(engine, tmp_path)
     import_roadmap(engine, EXAMPLE)
     tokens = {}
     for email, role in (("analyst@centre.org", "analyst"), ("reader@x.org", "reader")):
