@@ -57,3 +57,10 @@ def test_the_example_roadmap_on_the_command_line(store: Path) -> None:
     bad.write_text("commitment,status\nrenewables,fine\n", encoding="utf-8")
     assert "bad.csv, line 2, status: 'fine' is not one of" in refused(
         "roadmaps", "review", "ca-eu-example", "--cycle", "2028", "--file", str(bad))
+    exported = cli_output("roadmaps", "export", "ca-eu-example", "--out",
+                          str(store / "roadmap.csv"))
+    assert "Roadmap ca-eu-example written to" in exported
+    header = (store / "roadmap.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert header.startswith("roadmap_key,roadmap_title_en,roadmap_title_ru,kind,example")
+    assert "end the file name in .csv or .xlsx" in refused(
+        "roadmaps", "export", "ca-eu-example", "--out", str(store / "roadmap.txt"))

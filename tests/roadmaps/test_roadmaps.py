@@ -237,3 +237,59 @@ def test_a_refusal_reads_in_russian_on_the_pages(store: Engine, tmp_path: Path) 
     assert str(refused.value).startswith("plan.yaml, line 13, series: no series NO_SUCH_SERIES")
     assert refused.value.translated(translations("ru").gettext).startswith(
         "plan.yaml, строка 13, series: ряда NO_SUCH_SERIES (UNSD) в хранилище нет")
+
+
+def _comparable(detail: dict[str, object]) -> object:
+    """A roadmap's detail without what differs between two stores (ids, times, source)."""
+    drop = {"id", "roadmap_id", "area_id", "commitment_id", "created_at", "source"}
+    if isinstance(detail, dict):
+        return {k: _comparable(v) for k, v in detail.items() if k not in drop}
+    if isinstance(detail, list):
+        return [_comparable(v) for v in detail]
+    return detail
+
+
+def test_export_and_import_round_trip_into_a_new_store(store: Engine, tmp_path: Path,
+                                                        sqlite_template: Path) -> None:
+    import shutil
+
+    from sdgbridge.db.engine import make_engine
+    from sdgbridge.roadmaps.exchange import export_roadmap, roadmap_table
+
+    import_roadmap(store, EXAMPLE)
+    record_review(store, "ca-eu-example", "2026", [ReviewRow("renewables", "on_track",
+                                                             "=SUM(A1) is text")])
+    out = export_roadmap(store, "ca-eu-example", tmp_path / "roadmap.csv")
+    table = roadmap_table(store, "ca-eu-example")
+    assert table.height == 9  # one row per KPI; every commitment has KPIs
+    renewables = table.filter(pl.col("commitment_key") == "renewables").row(0, named=True)
+    assert (renewables["review_cycle"], renewables["review_status"]) == ("2026", "on_track")
+    assert "'=SUM(A1)" in out.read_text(encoding="utf-8")  # safe in a spreadsheet
+    xlsx = export_roadmap(store, "ca-eu-example", tmp_path / "roadmap.xlsx")
+    assert xlsx.read_bytes()[:2] == b"PK"
+    other_db = tmp_path / "other" / "store.db"
+    other_db.parent.mkdir()
+    shutil.copy(sqlite_template, other_db)
+    other = make_engine(f"sqlite:///{other_db}")
+    example_data(other, other_db.parent)
+    import_roadmap(other, out)
+    assert _comparable(roadmap_detail(other, "ca-eu-example")) == _comparable(
+        roadmap_detail(store, "ca-eu-example"))
+    assert roadmap_kpis(other, "ca-eu-example").drop("releases").equals(
+        roadmap_kpis(store, "ca-eu-example").drop("releases"))
+    other.dispose()
+
+
+def test_a_bad_csv_roadmap_names_its_line(store: Engine, tmp_path: Path) -> None:
+    from sdgbridge.roadmaps.exchange import COLUMNS
+
+    path = tmp_path / "plan.csv"
+    row = dict.fromkeys(COLUMNS, "")
+    row.update(roadmap_key="plan", roadmap_title_en="Plan", area_key="water",
+               area_title_en="Water", commitment_key="wue", commitment_title_en="Use water",
+               countries="KGZ", kpi_key="wue-kpi", series="ER_H2O_WUEYST",
+               baseline_year="2015", target_year="2010")
+    good = {**row, "kpi_key": "other", "target_year": "2030"}
+    pl.DataFrame([good, row]).write_csv(path)
+    with pytest.raises(InputError, match="plan.csv, line 3, target_year: 2010 is not after"):
+        import_roadmap(store, path)

@@ -18,7 +18,8 @@ KeyArg = Annotated[str, typer.Argument(help="The roadmap's key (`sdgbridge roadm
 
 @app.command("import")
 def import_(ctx: typer.Context,
-            path: Annotated[Path | None, typer.Argument(help="A roadmap file (YAML).")] = None,
+            path: Annotated[Path | None, typer.Argument(help="A roadmap file (YAML, or CSV as "
+                                                 "`roadmaps export` writes it).")] = None,
             example: Annotated[bool, typer.Option(
                 help="The example roadmap shipped with sdgbridge.")] = False) -> None:
     """Read, check and store a roadmap; nothing is stored when any part is refused."""
@@ -31,6 +32,16 @@ def import_(ctx: typer.Context,
     report = import_roadmap(state(ctx).engine, EXAMPLE if example else path)  # type: ignore[arg-type]
     say(f"Roadmap {report.key} stored: {report.areas} areas, {report.commitments} "
         f"commitments, {report.kpis} KPIs.")
+
+
+@app.command("export")
+def export_(ctx: typer.Context, key: KeyArg,
+            out: Annotated[Path, typer.Option("--out", help="A .csv or .xlsx file.")]) -> None:
+    """Write the roadmap with each commitment's latest review as CSV or Excel (a CSV
+    imports again with `sdgbridge roadmaps import FILE.csv`)."""
+    from sdgbridge.roadmaps.exchange import export_roadmap
+
+    say(f"Roadmap {key} written to {export_roadmap(state(ctx).engine, key, out)}.")
 
 
 @app.command("list")

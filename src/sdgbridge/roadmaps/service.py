@@ -35,8 +35,12 @@ class RoadmapReport:
 
 
 def read_roadmap(path: Path) -> RoadmapDef:
-    """The roadmap in the YAML file at ``path``, checked field by field (not yet against
-    the store)."""
+    """The roadmap in the file at ``path`` (YAML, or CSV as :mod:`.exchange` writes it),
+    checked field by field (not yet against the store)."""
+    if path.suffix.lower() == ".csv":
+        from sdgbridge.roadmaps.exchange import read_roadmap_csv
+
+        return read_roadmap_csv(path)
     return parse_roadmap(read_yaml(path), path.name)
 
 

@@ -88,8 +88,11 @@ def review_page(request: Request, engine: EngineDep, settings: SettingsDep, lang
     at = ids.index(review_id)
     previous = int(ids[at + 1]) if at + 1 < len(ids) else None
     changes = compare_reviews(engine, previous, review_id).to_dicts() if previous else []
+    titles_ = {c["key"]: (c["title_ru"] if lang == "ru" and c["title_ru"] else c["title_en"])
+               for area in roadmap_detail(engine, review["roadmap"])["areas"]
+               for c in area["commitments"]}
     return render(request, "roadmap_review.html", review=review, previous=previous,
-                  changes=changes, names=_names(engine, settings, lang))
+                  changes=changes, names=_names(engine, settings, lang), titles=titles_)
 
 
 def _review_form(request: Request, engine: Any, key: str, csrf: str,
