@@ -74,3 +74,14 @@ def test_api_docs_load_nothing_from_outside(page: Any, base_url: str) -> None:
     outside = [u for u in requested if not u.startswith((base_url, "data:"))]
     assert not outside, outside
     assert any(u.endswith("/static/vendor/swagger-ui/swagger-ui-bundle.js") for u in requested)
+
+
+def check_page(page: Any, where: str, found: dict[str, Any]) -> None:
+    """``page`` at 1,280 and 360 px: nothing scrolls sideways, and axe-core's violations
+    (when axe is installed) go into ``found`` under ``where`` and the width."""
+    for width in (1280, 360):
+        page.set_viewport_size({"width": width, "height": 900})
+        assert page.evaluate("document.documentElement.scrollWidth") <= width + 1, where
+        if AXE.exists() and (problems := violations(page, [])):
+            found[f"{where} @{width}"] = problems
+    page.set_viewport_size({"width": 1280, "height": 900})

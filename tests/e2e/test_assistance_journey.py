@@ -24,7 +24,7 @@ from sdgbridge.projects.iati.codelists import load_codelists
 from sdgbridge.projects.orgs import create_org
 from sdgbridge.web.app import create_app
 from tests.e2e.conftest import serving, shot
-from tests.e2e.test_accessibility import AXE, violations
+from tests.e2e.test_accessibility import check_page
 from tests.helpers import IATI_CODELISTS
 from tests.test_mail import Collector, smtp_server
 
@@ -88,15 +88,6 @@ def _sign_in(browser: Any, url: str, email: str, locale: str) -> Any:
     return page
 
 
-def _accessible(page: Any, where: str, found: dict[str, Any]) -> None:
-    for width in (1280, 360):
-        page.set_viewport_size({"width": width, "height": 900})
-        assert page.evaluate("document.documentElement.scrollWidth") <= width + 1, where
-        if AXE.exists() and (problems := violations(page, [])):
-            found[f"{where} @{width}"] = problems
-    page.set_viewport_size({"width": 1280, "height": 900})
-
-
 def _delivered(engine: Engine, settings: Settings, collector: Collector, to: str) -> list[str]:
     """Send the outbox to the SMTP server; the subjects that arrived for ``to`` now."""
     before = len(collector.messages)
@@ -114,7 +105,7 @@ def test_a_request_from_a_focal_point_to_feedback_in_the_browser(
     # the focal point files the request in Russian
     focal.goto("/requests/new")
     assert focal.locator("h1").inner_text() == "Подать запрос"
-    _accessible(focal, "new request (ru)", found)
+    check_page(focal, "new request (ru)", found)
     focal.get_by_label("Какая помощь нужна, в одной строке").fill(TITLE)
     focal.get_by_label("Полный текст запроса").fill(
         "Министерство просит совета по учёту воды и тарифам в ассоциациях "
@@ -127,7 +118,7 @@ def test_a_request_from_a_focal_point_to_feedback_in_the_browser(
     assert focal.locator("h1").inner_text() == TITLE
     assert focal.locator("#state").inner_text() == "Подан"
     request_path = focal.url.split("?")[0].removeprefix(url)
-    _accessible(focal, "request (ru)", found)
+    check_page(focal, "request (ru)", found)
     shot(focal, "request-filed-ru")
     assert any(TITLE in s for s in _delivered(engine, settings, collector, CENTRE_INBOX))
     # the Centre triages, proposes from the ranking and picks the expert
@@ -140,7 +131,7 @@ def test_a_request_from_a_focal_point_to_feedback_in_the_browser(
     analyst.wait_for_url("**?done=proposed")
     candidates = analyst.locator("section[aria-labelledby='candidates-h']")
     assert "Aida Water" in candidates.inner_text() and "works on" in candidates.inner_text()
-    _accessible(analyst, "request with candidates (en)", found)
+    check_page(analyst, "request with candidates (en)", found)
     analyst.get_by_role("button", name="Pick Aida Water").click()
     analyst.wait_for_url("**?done=picked")
     assert analyst.locator("#state").inner_text() == "Matched"
@@ -148,7 +139,7 @@ def test_a_request_from_a_focal_point_to_feedback_in_the_browser(
     # the expert reads the request it is picked for, accepts, starts and delivers
     expert = _sign_in(browser, url, EXPERT, "en-GB")
     expert.goto(request_path)
-    _accessible(expert, "request for the expert (en)", found)
+    check_page(expert, "request for the expert (en)", found)
     expert.get_by_role("button", name="Accept the request").click()
     expert.wait_for_url("**?done=answered")
     assert _delivered(engine, settings, collector, FOCAL)
@@ -168,11 +159,11 @@ def test_a_request_from_a_focal_point_to_feedback_in_the_browser(
     assert focal.locator("#state").inner_text() == "Закрыт"
     followed = focal.locator("section[aria-labelledby='feedback-h']").inner_text()
     assert "SH_H2O_SAFE" in followed  # 6.1.1's series in the journey's store, followed
-    _accessible(focal, "closed request (ru)", found)
+    check_page(focal, "closed request (ru)", found)
     shot(focal, "request-closed-ru")
     assert _delivered(engine, settings, collector, EXPERT)
     focal.goto("/requests")
-    _accessible(focal, "requests (ru)", found)
+    check_page(focal, "requests (ru)", found)
     shot(focal, "requests-ru")
     assert not found, found
     for page in (focal, analyst, expert):

@@ -19,7 +19,7 @@ from sdgbridge.db import tables as t
 from sdgbridge.projects.iati.codelists import load_codelists
 from sdgbridge.projects.orgs import create_org
 from tests.e2e.conftest import shot
-from tests.e2e.test_accessibility import AXE, violations
+from tests.e2e.test_accessibility import check_page
 from tests.helpers import IATI_CODELISTS
 
 ADMIN = ("root@centre.org", "the administrator's long passphrase")
@@ -62,17 +62,6 @@ def _sign_in(page: Any, email: str, password: str) -> None:
     page.wait_for_url("**/account")
 
 
-def _accessible(page: Any, where: str, found: dict[str, Any]) -> None:
-    if not AXE.exists():
-        return
-    for width in (1280, 360):
-        page.set_viewport_size({"width": width, "height": 900})
-        if problems := violations(page, []):
-            found[f"{where} @{width}"] = problems
-        assert page.evaluate("document.documentElement.scrollWidth") <= width + 1, where
-    page.set_viewport_size({"width": 1280, "height": 900})
-
-
 def test_an_invited_partner_shares_a_practice_with_partners(
         people: Engine, contexts: dict[str, Any], base_url: str) -> None:
     admin, nadia, reader, public = (contexts[k] for k in ("admin", "nadia", "reader",
@@ -80,7 +69,7 @@ def test_an_invited_partner_shares_a_practice_with_partners(
     problems: dict[str, Any] = {}
     _sign_in(admin, *ADMIN)
     admin.goto("/admin")
-    _accessible(admin, "admin", problems)
+    check_page(admin, "admin", problems)
     admin.get_by_label("Email").fill(NADIA[0])
     admin.get_by_label("Name", exact=True).fill("Nadia")
     admin.get_by_label("Organisation").select_option(
@@ -97,14 +86,14 @@ def test_an_invited_partner_shares_a_practice_with_partners(
     assert link and "Здравствуйте" in body
     nadia.goto(link.group(1) + "?lang=ru")
     assert nadia.locator("h1").inner_text() == "Добро пожаловать: задайте пароль"
-    _accessible(nadia, "invitation (ru)", problems)
+    check_page(nadia, "invitation (ru)", problems)
     nadia.get_by_label("Новый пароль").fill(NADIA[1])
     nadia.get_by_label("Тот же пароль ещё раз").fill(NADIA[1])
     nadia.get_by_role("button", name="Задать пароль и войти").click()
     nadia.wait_for_url("**/account")
     assert "редактор партнёра" in nadia.content()
     nadia.goto("/account?lang=en")
-    _accessible(nadia, "account", problems)
+    check_page(nadia, "account", problems)
     nadia.get_by_label("What will use the key").fill("reporting script")
     nadia.get_by_label("write").check()
     nadia.get_by_role("button", name="Make a key").click()
@@ -113,7 +102,7 @@ def test_an_invited_partner_shares_a_practice_with_partners(
 
     nadia.goto("/knowledge")
     nadia.get_by_role("link", name="Add a document or practice").click()
-    _accessible(nadia, "upload form", problems)
+    check_page(nadia, "upload form", problems)
     nadia.get_by_label("File").set_input_files(
         files=[{"name": "batken.md", "mimeType": "text/markdown", "buffer": PRACTICE}])
     nadia.get_by_label("Title").fill(TITLE)
@@ -131,7 +120,7 @@ def test_an_invited_partner_shares_a_practice_with_partners(
     nadia.get_by_role("button", name="Save the tags").click()
     nadia.wait_for_url(re.compile(r".*/knowledge/\d+#tags-h$"))
     assert "Target 2.4" in nadia.content() and "Target 6.4" not in nadia.content()
-    _accessible(nadia, "document with its tag form", problems)
+    check_page(nadia, "document with its tag form", problems)
     shot(nadia, "partner-document")
 
     _sign_in(reader, *READER)

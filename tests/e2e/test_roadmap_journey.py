@@ -22,7 +22,7 @@ from sdgbridge.roadmaps.reviews import ReviewRow, record_review
 from sdgbridge.roadmaps.service import import_roadmap
 from sdgbridge.web.app import create_app
 from tests.e2e.conftest import serving, shot
-from tests.e2e.test_accessibility import AXE, violations
+from tests.e2e.test_accessibility import check_page
 from tests.helpers import IATI_CODELISTS
 from tests.roadmaps.test_roadmaps import example_data
 
@@ -53,15 +53,6 @@ def site(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path,
     engine.dispose()
 
 
-def _check(page: Any, where: str, found: dict[str, Any]) -> None:
-    for width in (1280, 360):
-        page.set_viewport_size({"width": width, "height": 900})
-        assert page.evaluate("document.documentElement.scrollWidth") <= width + 1, where
-        if AXE.exists() and (problems := violations(page, [])):
-            found[f"{where} @{width}"] = problems
-    page.set_viewport_size({"width": 1280, "height": 900})
-
-
 def test_a_review_in_the_browser_and_what_changed(browser: Any,
                                                   site: tuple[str, Engine]) -> None:
     url, _ = site
@@ -79,11 +70,11 @@ def test_a_review_in_the_browser_and_what_changed(browser: Any,
     energy = page.locator("section[aria-labelledby='area-energy']").inner_text()
     assert "Expand renewable energy" in energy and "EG_FEC_RNEW" in energy
     assert "30.04 (2020)" in energy  # Kyrgyzstan's renewable share, UNSD 2023-12
-    _check(page, "roadmap (en)", found)
+    check_page(page, "roadmap (en)", found)
     shot(page, "roadmap-en")
     page.get_by_role("link", name="Record a review").click()
     page.wait_for_url("**/roadmaps/ca-eu-example/review")
-    _check(page, "review form (en)", found)
+    check_page(page, "review form (en)", found)
     page.get_by_label("Review cycle").fill("2027")
     page.locator("#status-renewables").select_option("at_risk")
     page.locator("#comment-renewables").fill("Auctions delayed by a year")
@@ -94,15 +85,15 @@ def test_a_review_in_the_browser_and_what_changed(browser: Any,
     assert "Expand renewable energy" in changes and "at risk" in changes
     assert "changed" in changes
     assert "Auctions delayed by a year" in page.content()
-    _check(page, "review (en)", found)
+    check_page(page, "review (en)", found)
     review_path = page.url.removeprefix(url)
     page.goto(f"{review_path}?lang=ru")
     assert page.locator("#changes-h").inner_text() == "Что изменилось с предыдущего обзора"
     assert "под угрозой" in page.locator("section[aria-labelledby='changes-h']").inner_text()
-    _check(page, "review (ru)", found)
+    check_page(page, "review (ru)", found)
     shot(page, "roadmap-review-ru")
     page.goto("/roadmaps/ca-eu-example")
     assert "Расширить использование возобновляемой энергии" in page.content()
-    _check(page, "roadmap (ru)", found)
+    check_page(page, "roadmap (ru)", found)
     context.close()
     assert not found, found

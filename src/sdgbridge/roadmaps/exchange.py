@@ -21,7 +21,7 @@ from sdgbridge.db import tables as t
 from sdgbridge.errors import N_, InputError
 from sdgbridge.roadmaps.model import RoadmapDef, parse_roadmap
 from sdgbridge.roadmaps.queries import roadmap_detail
-from sdgbridge.roadmaps.yamlfile import Mapping
+from sdgbridge.roadmaps.yamlfile import Mapping, read_text
 
 ROADMAP = ("roadmap_key", "roadmap_title_en", "roadmap_title_ru", "kind", "example",
            "description_en", "description_ru")
@@ -101,12 +101,7 @@ def _mapping(line: int, **fields: Any) -> Mapping:
 def read_roadmap_csv(path: Path) -> RoadmapDef:
     """The roadmap in a CSV of :data:`COLUMNS` (as :func:`roadmap_table` writes it), checked
     as a YAML file is; each message names the CSV line."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(N_("{file}: cannot read it ({error}); give a UTF-8 CSV file."),
-                         file=path.name, error=str(exc)) from exc
-    reader = csv.DictReader(io.StringIO(text))
+    reader = csv.DictReader(io.StringIO(read_text(path, "CSV")))
     missing = [c for c in ("roadmap_key", "area_key", "commitment_key")
                if c not in (reader.fieldnames or [])]
     if missing:

@@ -32,6 +32,7 @@ from sdgbridge.db import tables as t
 from sdgbridge.errors import N_, InputError, NotFound
 from sdgbridge.roadmaps.kpis import kpi_status
 from sdgbridge.roadmaps.queries import plain_row
+from sdgbridge.roadmaps.yamlfile import read_text
 
 STATUSES = ("not_started", "on_track", "delayed", "at_risk", "done", "dropped")
 CYCLE_DAYS = 365  # a report is due once a year
@@ -54,12 +55,7 @@ class ReviewRow:
 def read_review_csv(path: Path) -> list[ReviewRow]:
     """The rows of a review file (CSV with the header :data:`COLUMNS`; ``documents``: ids
     of knowledge-base documents, ``links``: addresses, each separated by spaces)."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(N_("{file}: cannot read it ({error}); give a UTF-8 CSV file."),
-                         file=path.name, error=str(exc)) from exc
-    reader = csv.DictReader(io.StringIO(text))
+    reader = csv.DictReader(io.StringIO(read_text(path, "CSV")))
     missing = [c for c in ("commitment", "status") if c not in (reader.fieldnames or [])]
     if missing:
         raise InputError(N_("{file}, line 1: the header lacks {columns}; it is {header}."),

@@ -46,14 +46,20 @@ def _mapping(loader: _Loader, node: yaml.MappingNode) -> Mapping:
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
 
 
+def read_text(path: Path, kind: str) -> str:
+    """The text of a roadmap's or a review's file (``kind``: YAML or CSV); a file that
+    cannot be read as UTF-8 is refused naming it."""
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(N_("{file}: cannot read it ({error}); give a UTF-8 {kind} file."),
+                         file=path.name, error=str(exc), kind=kind) from exc
+
+
 def read_yaml(path: Path) -> Any:
     """The YAML file at ``path`` with its mappings as :class:`Mapping`; a file that is not
     YAML is refused with its line."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(N_("{file}: cannot read it ({error}); give a UTF-8 YAML file."),
-                         file=path.name, error=str(exc)) from exc
+    text = read_text(path, "YAML")
     loader = _Loader(text)
     loader.name = path.name
     try:
