@@ -79,6 +79,7 @@ def test_api_docs_load_nothing_from_outside(page: Any, base_url: str) -> None:
 def check_page(page: Any, where: str, found: dict[str, Any]) -> None:
     """``page`` at 1,280 and 360 px: nothing scrolls sideways, and axe-core's violations
     (when axe is installed) go into ``found`` under ``where`` and the width."""
+    page.wait_for_load_state("load")
     for width in (1280, 360):
         page.set_viewport_size({"width": width, "height": 900})
         assert page.evaluate("document.documentElement.scrollWidth") <= width + 1, where

@@ -102,6 +102,7 @@ def test_an_invited_partner_shares_a_practice_with_partners(
 
     nadia.goto("/knowledge")
     nadia.get_by_role("link", name="Add a document or practice").click()
+    nadia.wait_for_url("**/knowledge/new")
     check_page(nadia, "upload form", problems)
     nadia.get_by_label("File").set_input_files(
         files=[{"name": "batken.md", "mimeType": "text/markdown", "buffer": PRACTICE}])
