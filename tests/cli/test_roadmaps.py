@@ -64,3 +64,28 @@ def test_the_example_roadmap_on_the_command_line(store: Path) -> None:
     assert header.startswith("roadmap_key,roadmap_title_en,roadmap_title_ru,kind,example")
     assert "end the file name in .csv or .xlsx" in refused(
         "roadmaps", "export", "ca-eu-example", "--out", str(store / "roadmap.txt"))
+
+
+def test_own_series_on_the_command_line(store: Path) -> None:
+    from tests.roadmaps.test_values import ROADMAP, VALUES
+
+    engine = make_engine(f"sqlite:///{store / 'cli.db'}")
+    create_org(engine, name_en="EC INTPA", type="10", ref="XI-IATI-EC_INTPA",
+               codelists=load_codelists(IATI_CODELISTS))
+    engine.dispose()
+    (store / "corridor.yaml").write_text(ROADMAP, encoding="utf-8")
+    cli_output("roadmaps", "import", str(store / "corridor.yaml"))
+    listed = cli_output("roadmaps", "series", "corridor", "--format", "csv")
+    assert "CA_CORRIDOR_FREIGHT,SDG_CENTRE,Freight on the corridor" in listed
+    assert listed.strip().endswith(",MT,9.1.2,0")
+    (store / "bad.csv").write_text("series,country,year,value\nCA_CORRIDOR_FREIGHT,KAZ,2020,"
+                                   "x\n", encoding="utf-8")
+    assert "bad.csv:2: value: non-numeric value 'x'" in refused(
+        "roadmaps", "values", "corridor", str(store / "bad.csv"))
+    (store / "freight.csv").write_text(VALUES, encoding="utf-8")
+    out = cli_output("roadmaps", "values", "corridor", str(store / "freight.csv"))
+    assert "corridor: own series (freight.csv)" in out and "loaded 16" in out
+    assert cli_output("roadmaps", "series", "corridor", "--format", "csv"
+                      ).strip().endswith(",16")
+    lights = cli_output("roadmaps", "kpis", "corridor", "--format", "csv")
+    assert ",KAZ," in lights and ",green," in lights and ",red," in lights

@@ -13,7 +13,7 @@ def test_migrations_build_exactly_the_declared_schema(engine) -> None:
         context = MigrationContext.configure(conn, opts={"include_name": include_search_index})
         diffs = compare_metadata(context, metadata)
     assert diffs == []
-    assert current_revision(engine) == "0010"
+    assert current_revision(engine) == "0011"
 
 
 def test_upgrade_is_idempotent(engine) -> None:
@@ -37,4 +37,4 @@ def test_runs_stored_before_0004_are_not_published(tmp_path) -> None:
     upgrade(engine)
     with engine.connect() as conn:
         assert conn.execute(text("SELECT published_at FROM assessment_run")).all() == [(None,)]
-    assert current_revision(engine) == "0010"
+    assert current_revision(engine) == "0011"

@@ -34,7 +34,7 @@ def test_registry_refuses_unknown_input(tmp_path: Path) -> None:
     with pytest.raises(NoReader) as err:
         get_reader(odd)
     assert str(err.value) == (
-        f"{odd}: no reader recognises this input (tried ddf, sdg_api, opensdg, sdmx, sdr). "
+        f"{odd}: no reader recognises this input (tried ddf, sdg_api, opensdg, sdmx, sdr, values). "
         "Name the format with --format, or see `sdgbridge formats`.")
 
 

@@ -58,7 +58,7 @@ CASES = {
                                        "header has 3"),
     "opensdg-no-value-column": (lambda tmp: _opensdg(tmp, lambda t: t.replace(
         "Year,UNIT_MEASURE,Value", "Year,UNIT_MEASURE,Amount", 1)), NoReader,
-        "no reader recognises this input (tried ddf, sdg_api, opensdg, sdmx, sdr)"),
+        "no reader recognises this input (tried ddf, sdg_api, opensdg, sdmx, sdr, values)"),
 }
 
 

@@ -60,7 +60,7 @@ def test_no_server_error_and_conformance(engine: Engine, tmp_path: Path) -> None
     operations = [op for op in operations if op.path.startswith("/api/v1/")]
     # GET /api/v1/audit (issue 14); money, budgets, UN, imports (15); requests (16);
     # roadmaps (17)
-    assert len(operations) == 62
+    assert len(operations) == 64
     for op in operations:
         for mode, examples in EXAMPLES.items():
             _run(op, mode, examples, sent)

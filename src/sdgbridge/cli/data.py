@@ -22,6 +22,7 @@ from sdgbridge.cli.output import (
     progress_bar,
     show,
     show_import,
+    show_ingest,
     show_setup,
 )
 from sdgbridge.cli.state import CliState, state
@@ -57,29 +58,12 @@ LatestOpt = Annotated[bool, typer.Option("--latest", help="Latest period per are
 
 # ---- loading ----------------------------------------------------------------------------
 
-def _show_ingest(r: load.IngestReport) -> None:
-    head = (f"Release {r.release_id}" if r.release_id else
-            "No change: the input is identical to the stored data; no release was written")
-    console.print(f"{head} — {r.source} [{r.reader}]", markup=False)
-    console.print(f"  read {r.rows_read:,}  loaded {r.rows_loaded:,}  unchanged "
-                  f"{r.rows_unchanged:,}  superseded {r.rows_superseded:,}  removed "
-                  f"{r.rows_removed:,}  rejected {r.rows_rejected:,}  "
-                  f"repeated {r.rows_repeated:,}  "
-                  f"({r.series} series, "
-                  f"{r.areas} areas)", markup=False)
-    if r.files_read is not None:
-        console.print(f"  incremental: read {r.files_read:,} of {r.files_total:,} data files; "
-                      f"the others are identical to release {r.files_base}'s", markup=False)
-    if r.rejects_file:
-        console.print(f"  rejected rows with reasons: {r.rejects_file}")
-
-
 def _load(st: CliState, path: Path, reader: Reader, source: str | None = None,
           partial: bool = False, rejects: Path | None = None) -> None:
     with progress_bar() as update:
         report = load.ingest(st.engine, path, source=source, partial=partial,
                              rejects_path=rejects, progress=update, reader=reader)
-    _show_ingest(report)
+    show_ingest(report)
 
 
 @app.command()
@@ -95,8 +79,8 @@ def ingest(
     rejects: Annotated[Path | None, typer.Option(help="Where --partial writes the rejected "
                                                  "rows.")] = None,
     structure: Annotated[Path | None, typer.Option(help="SDMX: the DSD file.")] = None,
-    publisher: Annotated[str | None, typer.Option(help="Open SDG: the national publisher "
-                                                  "code.")] = None,
+    publisher: Annotated[str | None, typer.Option(help="Open SDG, or own values: the "
+                                                  "publisher's code.")] = None,
     country: Annotated[str | None, typer.Option(help="Open SDG: the country's M49 code.")]
     = None,
     edition: Annotated[int | None, typer.Option(help="SDR scores: the edition's year (else "
@@ -119,7 +103,7 @@ def _sync(st: CliState, series: list[str], areas: list[str] | None, refresh: boo
                               progress=lambda d, n: update("fetch", d, n))
         report = load.ingest(st.engine, result.path, fmt="sdg_api", source="UNSD SDG API",
                              progress=update)
-    _show_ingest(report)
+    show_ingest(report)
 
 
 @app.command()

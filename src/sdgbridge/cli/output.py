@@ -2,7 +2,7 @@
 
 A leaf of the ``cli`` package (it imports no other module of it): the Rich console, frames
 shown as a table, CSV or JSON (or written to a file), the progress bar, the reports of a
-store set-up and of a project import, and the ``Annotated`` options defined once here.
+store set-up, of an ingest and of a project import, and the ``Annotated`` options defined once here.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from rich.table import Table
 from sdgbridge.assessment.methods import METHODS
 from sdgbridge.csvsafe import write_csv
 from sdgbridge.errors import SdgBridgeError
+from sdgbridge.ingest.load import IngestReport
 from sdgbridge.projects.imports import dropped_by_rule
 from sdgbridge.projects.store import ImportReport
 from sdgbridge.query.export import export_frame
@@ -129,3 +130,20 @@ def show_import(r: ImportReport) -> None:
         if by_rule.height > 20:
             console.print(f"  … and {by_rule.height - 20} more rules; `sdgbridge projects "
                           f"imports {r.import_id or ''}` lists them all.", markup=False)
+
+
+def show_ingest(r: IngestReport) -> None:
+    head = (f"Release {r.release_id}" if r.release_id else
+            "No change: the input is identical to the stored data; no release was written")
+    console.print(f"{head} — {r.source} [{r.reader}]", markup=False)
+    console.print(f"  read {r.rows_read:,}  loaded {r.rows_loaded:,}  unchanged "
+                  f"{r.rows_unchanged:,}  superseded {r.rows_superseded:,}  removed "
+                  f"{r.rows_removed:,}  rejected {r.rows_rejected:,}  "
+                  f"repeated {r.rows_repeated:,}  "
+                  f"({r.series} series, "
+                  f"{r.areas} areas)", markup=False)
+    if r.files_read is not None:
+        console.print(f"  incremental: read {r.files_read:,} of {r.files_total:,} data files; "
+                      f"the others are identical to release {r.files_base}'s", markup=False)
+    if r.rejects_file:
+        console.print(f"  rejected rows with reasons: {r.rejects_file}")

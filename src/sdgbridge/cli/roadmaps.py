@@ -1,5 +1,6 @@
 """Roadmaps on the command line: ``sdgbridge roadmaps import FILE`` (or ``--example``),
-``list``, ``show KEY`` (areas, commitments, milestones) and ``kpis KEY`` (each KPI's status
+``list``, ``show KEY`` (areas, commitments, milestones), ``values KEY FILE`` (the values of
+its own series), ``kpis KEY`` (each KPI's status
 and light in each country, from the data, by a progress method)."""
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from sdgbridge.cli.output import FormatOpt, console, say, show
+from sdgbridge.cli.output import FormatOpt, console, progress_bar, say, show, show_ingest
 from sdgbridge.cli.state import state
 
 app = typer.Typer(help="Roadmaps, their commitments and KPIs.", no_args_is_help=True)
@@ -71,6 +72,39 @@ def show_(ctx: typer.Context, key: KeyArg) -> None:
                 console.print(f"      KPI {k['key']}: {k['series']} {k['direction']} "
                               f"{k['target'] or '(the method target)'}, "
                               f"{k['baseline_year']}-{k['target_year']}", markup=False)
+
+
+@app.command("values")
+def values_(ctx: typer.Context, key: KeyArg,
+            path: Annotated[Path, typer.Argument(help="CSV: series,country,year,value"
+                                                 "[,units,source,footnote].")],
+            partial: Annotated[bool, typer.Option(help="Load the valid rows; write rejected "
+                                                  "ones to a file.")] = False,
+            rejects: Annotated[Path | None, typer.Option(help="Where --partial writes the "
+                                                         "rejected rows.")] = None) -> None:
+    """Load the values of the roadmap's own series (defined under series: in its file) as a
+    new data release, checked as any ingest."""
+    from sdgbridge.roadmaps.values import load_values
+
+    with progress_bar() as update:
+        report = load_values(state(ctx).engine, key, path, partial=partial,
+                             rejects_path=rejects, progress=update)
+    show_ingest(report)
+
+
+@app.command("series")
+def series_(ctx: typer.Context, key: KeyArg, fmt: FormatOpt = "table") -> None:
+    """The roadmap's own series, their units and how many values the store holds."""
+    import polars as pl
+
+    from sdgbridge.roadmaps.values import own_series
+
+    rows = own_series(state(ctx).engine, key)
+    show(pl.DataFrame(rows, schema={
+        "code": pl.Utf8, "publisher": pl.Utf8, "description": pl.Utf8,
+        "description_ru": pl.Utf8, "units": pl.Utf8, "indicators": pl.List(pl.Utf8),
+        "values": pl.Int64}).with_columns(pl.col("indicators").list.join(" ")), fmt,
+         title=f"Own series of {key}")
 
 
 @app.command("kpis")

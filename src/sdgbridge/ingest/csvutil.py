@@ -90,3 +90,11 @@ def check_text_csv(path: Path, required: Sequence[str] = (), what: str = "CSV") 
     _check_field_counts(path, pl.DataFrame(schema=dict.fromkeys(columns, pl.Utf8)),
                         lazy=True)
     return columns
+
+
+def csv_header(path: Path) -> set[str]:
+    """The column names of a CSV file's first line (without reading the rest), for a reader's
+    ``handles``."""
+    with path.open("rb") as fh:
+        head = fh.readline(65536).decode("utf-8-sig", "replace").strip()
+    return {c.strip().strip('"') for c in head.split(",")}

@@ -4,7 +4,9 @@ repeated on each row, and the commitment's latest review (cycle, status, comment
 as CSV (spreadsheet-safe, :mod:`sdgbridge.csvsafe`) or Excel; a CSV of these columns is read
 back as a roadmap (:func:`read_roadmap_csv`), so that export and import round-trip: the
 same roadmap in another store. Milestones are one cell, one per line,
-``due|title in English|title in Russian``.
+``due|title in English|title in Russian``. A KPI on one of the roadmap's own series carries
+that series' definition (name, units, indicators) on its row; an own series no KPI uses is
+not in the table.
 """
 
 from __future__ import annotations
@@ -31,8 +33,11 @@ COMMITMENT = ("commitment_key", "commitment_title_en", "commitment_title_ru",
               "projects", "milestones")
 KPI = ("kpi_key", "series", "publisher", "direction", "target", "baseline_year",
        "target_year", "kpi_countries", "note_en", "note_ru")
+# The KPI's series when it is one of the roadmap's own (empty for a series of the store).
+OWN_SERIES = ("series_name_en", "series_name_ru", "series_units", "series_indicators")
 REVIEW = ("review_cycle", "review_status", "review_comment")
-COLUMNS = ROADMAP + AREA + COMMITMENT + KPI + REVIEW
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+COLUMNS = ROADMAP + AREA + COMMITMENT + KPI + OWN_SERIES + REVIEW
 
 
 def _latest_reviews(engine: Engine, roadmap_id: int) -> dict[int, dict[str, Any]]:
@@ -53,6 +58,10 @@ def roadmap_table(engine: Engine, key: str) -> pl.DataFrame:
             "roadmap_title_ru": d["title_ru"], "kind": d["kind"],
             "example": "true" if d["example"] else "false",
             "description_en": d["description"], "description_ru": d["description_ru"]}
+    own = {(x["code"], x["publisher"]): {
+        "series_name_en": x["description"], "series_name_ru": x["description_ru"],
+        "series_units": x["units"], "series_indicators": " ".join(x["indicators"]) or None}
+        for x in d["series"]}
     rows = []
     for area in d["areas"]:
         a = {"area_key": area["key"], "area_title_en": area["title_en"],
@@ -77,7 +86,8 @@ def roadmap_table(engine: Engine, key: str) -> pl.DataFrame:
                     "baseline_year": str(k["baseline_year"]),
                     "target_year": str(k["target_year"]),
                     "kpi_countries": k["countries"].replace(",", " "),
-                    "note_en": k["note_en"], "note_ru": k["note_ru"]}
+                    "note_en": k["note_en"], "note_ru": k["note_ru"],
+                    **own.get((k["series"], k["publisher"]), {})}
                 rows.append({**head, **a, **cm, **kp})
     return pl.DataFrame(rows, schema=dict.fromkeys(COLUMNS, pl.Utf8)).select(COLUMNS)
 
@@ -98,9 +108,7 @@ def _mapping(line: int, **fields: Any) -> Mapping:
     return m
 
 
-def read_roadmap_csv(path: Path) -> RoadmapDef:
-    """The roadmap in a CSV of :data:`COLUMNS` (as :func:`roadmap_table` writes it), checked
-    as a YAML file is; each message names the CSV line."""
+def _table_reader(path: Path) -> csv.DictReader[str]:
     reader = csv.DictReader(io.StringIO(read_text(path, "CSV")))
     missing = [c for c in ("roadmap_key", "area_key", "commitment_key")
                if c not in (reader.fieldnames or [])]
@@ -108,9 +116,17 @@ def read_roadmap_csv(path: Path) -> RoadmapDef:
         raise InputError(N_("{file}, line 1: the header lacks {columns}; it is {header}."),
                          file=path.name, columns=", ".join(missing),
                          header=",".join(COLUMNS))
+    return reader
+
+
+def read_roadmap_csv(path: Path) -> RoadmapDef:
+    """The roadmap in a CSV of :data:`COLUMNS` (as :func:`roadmap_table` writes it), checked
+    as a YAML file is; each message names the CSV line."""
+    reader = _table_reader(path)
     roadmap: Mapping | None = None
     areas: dict[str, Mapping] = {}
     commitments: dict[tuple[str, str], Mapping] = {}
+    series: dict[str, Mapping] = {}
     for line, raw in enumerate(reader, start=2):
         row = {k: _cell(v) for k, v in raw.items() if k}
         if roadmap is None:
@@ -139,8 +155,12 @@ def read_roadmap_csv(path: Path) -> RoadmapDef:
             areas[akey]["commitments"].append(commitments[ckey])
         if row.get("kpi_key"):
             commitments[ckey]["kpis"].append(_kpi(line, row))
+        if row.get("series_units") and (row.get("series") or "") not in series:
+            series[row.get("series") or ""] = _series(line, row)
     if roadmap is None:
         raise InputError(N_("{file}: no rows under the header."), file=path.name)
+    if series:
+        roadmap["series"] = list(series.values())
     return parse_roadmap(_mapping(1, roadmap=roadmap), path.name)
 
 
@@ -174,17 +194,34 @@ def _kpi(line: int, row: dict[str, str | None]) -> Mapping:
                     if row.get("note_en") else None)
 
 
+def _series(line: int, row: dict[str, str | None]) -> Mapping:
+    return _mapping(line, code=row.get("series"), publisher=row.get("publisher"),
+                    name=_mapping(line, en=row.get("series_name_en"),
+                                  ru=row.get("series_name_ru")),
+                    units=row.get("series_units"),
+                    indicators=(row.get("series_indicators") or "").split() or None)
+
+
+def roadmap_bytes(engine: Engine, key: str, fmt: str) -> bytes:
+    """The roadmap ``key`` with each commitment's latest review as ``csv`` (UTF-8,
+    spreadsheet-safe) or ``xlsx`` bytes: what :func:`export_roadmap` writes."""
+    from sdgbridge.csvsafe import write_csv
+
+    table = roadmap_table(engine, key)
+    if fmt == "csv":
+        return (write_csv(table) or "").encode("utf-8")
+    if fmt != "xlsx":
+        raise InputError(N_("{fmt}: a roadmap is exported as csv or xlsx."), fmt=fmt)
+    out = io.BytesIO()
+    table.write_excel(out, worksheet="roadmap", autofit=True)
+    return out.getvalue()
+
+
 def export_roadmap(engine: Engine, key: str, path: Path) -> Path:
     """Write the roadmap ``key`` with each commitment's latest review to ``path``: CSV or
     Excel by the file's suffix."""
-    from sdgbridge.csvsafe import write_csv
-
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".xlsx"):
         raise InputError(N_("{file}: end the file name in .csv or .xlsx."), file=path.name)
-    table = roadmap_table(engine, key)
-    if suffix == ".csv":
-        write_csv(table, path)
-    else:
-        table.write_excel(path, worksheet="roadmap", autofit=True)
+    path.write_bytes(roadmap_bytes(engine, key, suffix[1:]))
     return path

@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
 from sdgbridge.assessment.inputs import load_targets
 from sdgbridge.assessment.run import assess
 from sdgbridge.db import tables as t
-from sdgbridge.errors import N_, NotFound
+from sdgbridge.roadmaps.queries import roadmap_id
 
 LIGHTS = {"on track": "green", "needs acceleration": "amber", "stagnating": "red",
           "regressing": "red", "insufficient data": "grey"}
@@ -56,8 +56,10 @@ def _target_row(kpi: dict[str, Any]) -> dict[str, str]:
             "source": f"KPI {kpi['key']}"}
 
 
-def kpi_status(engine: Engine, kpi: dict[str, Any], method: str = "unsd") -> pl.DataFrame:
-    """One KPI's status in each of its countries (:data:`COLUMNS`), by ``method``."""
+def kpi_status(engine: Engine, kpi: dict[str, Any], method: str = "unsd",
+               as_of: int | None = None) -> pl.DataFrame:
+    """One KPI's status in each of its countries (:data:`COLUMNS`), by ``method``; with
+    ``as_of``, as the store stood at that release."""
     a = t.area.c
     countries = [c for c in kpi["countries"].split(",") if c]
     with engine.connect() as conn:
@@ -68,7 +70,7 @@ def kpi_status(engine: Engine, kpi: dict[str, Any], method: str = "unsd") -> pl.
         table = Path(folder) / "targets.csv"
         pl.DataFrame([_target_row(kpi)]).write_csv(table)
         run = assess(engine, method, list(codes.values()), series=[kpi["series"]],
-                     targets=table, publisher=kpi["publisher"])
+                     targets=table, publisher=kpi["publisher"], as_of=as_of)
     iso3 = {code: iso for iso, code in codes.items()}
     res = run.results
     found = pl.DataFrame(schema=COLUMNS) if not res.height else res.select(
@@ -89,19 +91,49 @@ def kpi_status(engine: Engine, kpi: dict[str, Any], method: str = "unsd") -> pl.
                                                                     ).sort("country")
 
 
-def roadmap_kpis(engine: Engine, roadmap_key: str, method: str = "unsd") -> pl.DataFrame:
-    """Every KPI of the roadmap in each of its countries, with its commitment's key."""
-    r, c, k = t.roadmap.c, t.commitment.c, t.kpi.c
+CHANGES = {"previous_light": pl.Utf8, "previous_status": pl.Utf8, "changed_with": pl.Int64}
+
+
+def with_change(engine: Engine, kpi: dict[str, Any], now: pl.DataFrame,
+                method: str = "unsd") -> pl.DataFrame:
+    """``now`` (:func:`kpi_status`) with what the latest release of the KPI's data changed:
+    the light and status before that release (``previous_*``, as the store stood at the
+    release before it), and ``changed_with``, that release's id where the light or the
+    status moved. Nulls when the data came with one release only."""
+    used = [int(r) for x in now["releases"].drop_nulls() for r in x.split(",") if r]
+    prior = None
+    if used:
+        with engine.connect() as conn:
+            prior = conn.execute(select(func.max(t.release.c.id)).where(
+                t.release.c.id < max(used))).scalar()
+    if prior is None:
+        return now.with_columns(*(pl.lit(None, dtype=d).alias(c) for c, d in CHANGES.items()))
+    before = kpi_status(engine, kpi, method, as_of=prior).select(
+        "country", pl.col("light").alias("previous_light"),
+        pl.col("scale").alias("previous_status"))
+    moved = ((pl.col("light") != pl.col("previous_light"))
+             | (pl.col("scale").fill_null("") != pl.col("previous_status").fill_null("")))
+    return now.join(before, on="country", how="left").with_columns(
+        pl.when(moved).then(pl.lit(max(used))).otherwise(None).cast(pl.Int64)
+        .alias("changed_with"))
+
+
+def roadmap_kpis(engine: Engine, roadmap_key: str, method: str = "unsd",
+                 changes: bool = False) -> pl.DataFrame:
+    """Every KPI of the roadmap in each of its countries, with its commitment's key; with
+    ``changes``, what the latest release of each KPI's data changed (:func:`with_change`)."""
+    c, k = t.commitment.c, t.kpi.c
     with engine.connect() as conn:
-        rid = conn.execute(select(r.id).where(r.key == roadmap_key)).scalar()
-        if rid is None:
-            raise NotFound(N_("No roadmap {key}; `sdgbridge roadmaps list` lists them."),
-                           key=roadmap_key)
+        rid = roadmap_id(conn, roadmap_key)
         kpis = [dict(x._mapping) for x in conn.execute(
             select(t.kpi, c.key.label("commitment")).join(t.commitment, c.id == k.commitment_id)
             .where(c.roadmap_id == rid).order_by(c.position, k.position))]
-    frames = [kpi_status(engine, kpi, method).with_columns(
-        pl.lit(kpi["commitment"]).alias("commitment")) for kpi in kpis]
-    schema = {"commitment": pl.Utf8, **COLUMNS}
+    frames = []
+    for kpi in kpis:
+        now = kpi_status(engine, kpi, method)
+        if changes:
+            now = with_change(engine, kpi, now, method)
+        frames.append(now.with_columns(pl.lit(kpi["commitment"]).alias("commitment")))
+    schema = {"commitment": pl.Utf8, **COLUMNS, **(CHANGES if changes else {})}
     return pl.concat(frames, how="vertical_relaxed").select(list(schema)) if frames else \
         pl.DataFrame(schema=schema)

@@ -30,6 +30,14 @@ The file (YAML)::
                   baseline_year: 2015
                   target_year: 2030
                   note: {en: "Raise by a quarter from the 2015 baseline."}
+      series:                       # the roadmap's own series, if any (values loaded by
+        - code: CA_CORRIDOR_FREIGHT  # `sdgbridge roadmaps values KEY FILE.csv`)
+          publisher: SDG_CENTRE     # default SDG_CENTRE; never UNSD or SDSN
+          name: {en: "Freight on the corridor", ru: "…"}
+          units: MT                 # the unit's code
+          indicators: ["9.1.2"]     # SDG indicators it serves, if any
+
+A KPI names its series by code; one of the roadmap's own series needs no ``publisher``.
 
 Whether the series, organisations, targets, countries and projects exist is checked against
 the store by :mod:`.service`.
@@ -38,7 +46,7 @@ the store by :mod:`.service`.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -50,6 +58,11 @@ DIRECTIONS = ("higher", "lower")
 _KEY = re.compile(r"[a-z0-9][a-z0-9-]{0,99}")
 _TARGET = re.compile(r"rel:\d+(\.\d+)?(/\d+(\.\d+)?)?|-?\d+(\.\d+)?")
 _SDG_TARGET = re.compile(r"(1[0-7]|[1-9])\.([1-9]\d?|[a-z])")
+_SDG_INDICATOR = re.compile(r"(1[0-7]|[1-9])\.([1-9]\d?|[a-z])\.[1-9]\d?")
+_CODE = re.compile(r"[A-Z][A-Z0-9_]{1,63}")
+_PUBLISHER = re.compile(r"[A-Z][A-Z0-9_]{1,31}")
+OWN_PUBLISHER = "SDG_CENTRE"  # the default publisher of a roadmap's own series
+RESERVED_PUBLISHERS = ("UNSD", "SDSN")
 
 
 @dataclass(frozen=True)
@@ -66,6 +79,20 @@ class KPIDef:
     note_ru: str | None
     line: int
     lines: dict[str, int] = field(default_factory=dict, compare=False)  # of each field
+
+
+@dataclass(frozen=True)
+class SeriesDef:
+    """A series of the roadmap's own, whose values are loaded from a CSV file."""
+
+    code: str
+    publisher: str
+    name_en: str
+    name_ru: str | None
+    units: str
+    indicators: tuple[str, ...]
+    line: int
+    lines: dict[str, int] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -113,6 +140,7 @@ class RoadmapDef:
     description_ru: str | None = None
     areas: tuple[AreaDef, ...] = field(default=())
     source: str = ""
+    series: tuple[SeriesDef, ...] = field(default=())
 
     def commitments(self) -> list[CommitmentDef]:
         return [c for a in self.areas for c in a.commitments]
@@ -232,9 +260,57 @@ def parse_roadmap(data: Any, file: str) -> RoadmapDef:
         areas.append(AreaDef(r.key(a, area_keys), a_en, a_ru, commitments, a.line))
         del position
     description, description_ru = r.titles(m, "description", required=False)
+    own = _own_series(r, m)
     return RoadmapDef(key=r.key(m, set()), title_en=title_en, title_ru=title_ru, kind=kind,
                       description=description or None, description_ru=description_ru,
-                      example=example, areas=tuple(areas), source=file)
+                      example=example, areas=_publishers(tuple(areas), own), source=file,
+                      series=own)
+
+
+def _own_series(r: _Reader, m: Mapping) -> tuple[SeriesDef, ...]:
+    found: list[SeriesDef] = []
+    codes: set[str] = set()
+    for s in r.items(m, "series"):
+        code = (r.text(s, "code", True) or "").upper()
+        if not _CODE.fullmatch(code):
+            raise r.fail(s, "code", N_("{value!r}: write capital letters, digits and "
+                                       "underscores (e.g. CA_CORRIDOR_FREIGHT)."), value=code)
+        if code in codes:
+            raise r.fail(s, "code", N_("{value} is used twice here; keys are unique."),
+                         value=code)
+        codes.add(code)
+        publisher = (r.text(s, "publisher") or OWN_PUBLISHER).upper()
+        if not _PUBLISHER.fullmatch(publisher) or publisher in RESERVED_PUBLISHERS:
+            raise r.fail(s, "publisher", N_("{value}: give your own publisher's code in "
+                                            "capitals (SDG_CENTRE by default); UNSD's and "
+                                            "SDSN's series come from their own data."),
+                         value=publisher)
+        name_en, name_ru = r.titles(s, "name")
+        units = (r.text(s, "units", True) or "").upper()
+        if not _CODE.fullmatch(units) and not re.fullmatch(r"[A-Z]", units):
+            raise r.fail(s, "units", N_("{value!r}: give the unit's code (PERCENT, MT, "
+                                        "USD)."), value=units)
+        indicators = r.codes(s, "indicators")
+        bad = [x for x in indicators if not _SDG_INDICATOR.fullmatch(x.lower())]
+        if bad:
+            raise r.fail(s, "indicators", N_("{codes}: SDG indicators are written like "
+                                             "9.1.2."), codes=", ".join(bad))
+        found.append(SeriesDef(code, publisher, name_en, name_ru, units,
+                               tuple(x.lower() for x in indicators), s.line, dict(s.lines)))
+    return tuple(found)
+
+
+def _publishers(areas: tuple[AreaDef, ...], own: tuple[SeriesDef, ...]
+                ) -> tuple[AreaDef, ...]:
+    """A KPI without a publisher: its series' own publisher when the roadmap defines the
+    series, else UNSD."""
+    defined = {s.code: s.publisher for s in own}
+
+    def kpi(k: KPIDef) -> KPIDef:
+        return k if k.publisher else replace(k, publisher=defined.get(k.series, "UNSD"))
+    return tuple(replace(a, commitments=tuple(
+        replace(c, kpis=tuple(kpi(k) for k in c.kpis)) for c in a.commitments))
+        for a in areas)
 
 
 def _commitment(r: _Reader, c: Mapping, seen: set[str]) -> CommitmentDef:
@@ -279,7 +355,7 @@ def _kpi(r: _Reader, k: Mapping, seen: set[str], countries: tuple[str, ...]) -> 
     note_en, note_ru = r.titles(k, "note", required=False)
     own = tuple(x.upper() for x in r.codes(k, "countries"))
     return KPIDef(key=key, series=r.text(k, "series", True) or "",
-                  publisher=r.text(k, "publisher") or "UNSD", direction=direction,
+                  publisher=(r.text(k, "publisher") or "").upper(), direction=direction,
                   target=target, baseline_year=baseline, target_year=target_year,
                   countries=own or countries, note_en=note_en or None, note_ru=note_ru,
                   line=k.line, lines=dict(k.lines))

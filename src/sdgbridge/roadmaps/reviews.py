@@ -32,6 +32,7 @@ from sdgbridge.db import tables as t
 from sdgbridge.errors import N_, InputError, NotFound
 from sdgbridge.roadmaps.kpis import kpi_status
 from sdgbridge.roadmaps.queries import plain_row
+from sdgbridge.roadmaps.queries import roadmap_id as find_roadmap
 from sdgbridge.roadmaps.yamlfile import read_text
 
 STATUSES = ("not_started", "on_track", "delayed", "at_risk", "done", "dropped")
@@ -76,13 +77,6 @@ def read_review_csv(path: Path) -> list[ReviewRow]:
                               documents=tuple(docs),
                               links=tuple((raw.get("links") or "").split()), line=number))
     return rows
-
-
-def _roadmap_id(conn: Connection, key: str) -> int:
-    found = conn.execute(select(t.roadmap.c.id).where(t.roadmap.c.key == key)).scalar()
-    if found is None:
-        raise NotFound(N_("No roadmap {key}; `sdgbridge roadmaps list` lists them."), key=key)
-    return int(found)
 
 
 def _where(source: str, row: ReviewRow) -> str:
@@ -137,7 +131,7 @@ def record_review(engine: Engine, roadmap_key: str, cycle: str, rows: Sequence[R
         raise InputError(N_("Name the review cycle (e.g. 2026)."))
     moment = now or datetime.now(UTC)
     with engine.connect() as conn:
-        roadmap_id = _roadmap_id(conn, roadmap_key)
+        roadmap_id = find_roadmap(conn, roadmap_key)
         ids = _checked(conn, roadmap_id, rows, source)
         kpis = [dict(x._mapping) for x in conn.execute(select(t.kpi).where(
             t.kpi.c.commitment_id.in_([ids[r.commitment] for r in rows])))]
@@ -169,7 +163,7 @@ def reviews(engine: Engine, roadmap_key: str) -> pl.DataFrame:
     """The roadmap's reviews, newest first: id, cycle, when, by whom, method, commitments."""
     rv = t.roadmap_review.c
     with engine.connect() as conn:
-        roadmap_id = _roadmap_id(conn, roadmap_key)
+        roadmap_id = find_roadmap(conn, roadmap_key)
         rows = [dict(x._mapping) for x in conn.execute(
             select(rv.id, rv.cycle, rv.reviewed_at, rv.reviewer, rv.method)
             .where(rv.roadmap_id == roadmap_id).order_by(rv.reviewed_at.desc(), rv.id.desc()))]
@@ -197,6 +191,26 @@ def review_detail(engine: Engine, review_id: int) -> dict[str, Any]:
         item["evidence"] = json.loads(item["evidence"])
         item["kpis"] = json.loads(item["kpis"])
     return {**plain_row(head), "items": items}
+
+
+def commitment_history(engine: Engine, roadmap_key: str, commitment_key: str
+                       ) -> list[dict[str, Any]]:
+    """Every review's line for one commitment, newest first: the review (id, cycle, when,
+    by whom, method), the status, comment, evidence and the KPI values frozen with it."""
+    rv, it, c = t.roadmap_review.c, t.review_item.c, t.commitment.c
+    with engine.connect() as conn:
+        rid = find_roadmap(conn, roadmap_key)
+        rows = [plain_row(x) for x in conn.execute(
+            select(rv.id.label("review_id"), rv.cycle, rv.reviewed_at, rv.reviewer, rv.method,
+                   it.status, it.comment, it.evidence, it.kpis)
+            .join(t.review_item, it.review_id == rv.id)
+            .join(t.commitment, c.id == it.commitment_id)
+            .where(rv.roadmap_id == rid, c.key == commitment_key)
+            .order_by(rv.reviewed_at.desc(), rv.id.desc())).mappings()]
+    for row in rows:
+        row["evidence"] = json.loads(row["evidence"])
+        row["kpis"] = json.loads(row["kpis"])
+    return rows
 
 
 def compare_reviews(engine: Engine, earlier: int, later: int) -> pl.DataFrame:
@@ -234,7 +248,7 @@ def report_lights(engine: Engine, roadmap_key: str, now: datetime | None = None
     moment = now or datetime.now(UTC)
     c, it, rv = t.commitment.c, t.review_item.c, t.roadmap_review.c
     with engine.connect() as conn:
-        roadmap_id = _roadmap_id(conn, roadmap_key)
+        roadmap_id = find_roadmap(conn, roadmap_key)
         stored = conn.execute(select(t.roadmap.c.created_at).where(
             t.roadmap.c.id == roadmap_id)).scalar_one()
         commitments = conn.execute(select(c.id, c.key).where(c.roadmap_id == roadmap_id)

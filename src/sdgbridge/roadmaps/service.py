@@ -17,7 +17,13 @@ from sdgbridge.actors import current_actor
 from sdgbridge.db import tables as t
 from sdgbridge.errors import N_, InputError, Nested
 from sdgbridge.roadmaps.kpis import shipped_direction
-from sdgbridge.roadmaps.model import CommitmentDef, KPIDef, RoadmapDef, parse_roadmap
+from sdgbridge.roadmaps.model import (
+    CommitmentDef,
+    KPIDef,
+    RoadmapDef,
+    SeriesDef,
+    parse_roadmap,
+)
 from sdgbridge.roadmaps.yamlfile import read_yaml
 
 LOCAL_VIAS = ("cli", "system")
@@ -44,7 +50,7 @@ def read_roadmap(path: Path) -> RoadmapDef:
     return parse_roadmap(read_yaml(path), path.name)
 
 
-def _fail(file: str, part: CommitmentDef | KPIDef, field: str, message: str,
+def _fail(file: str, part: CommitmentDef | KPIDef | SeriesDef, field: str, message: str,
           **params: object) -> InputError:
     """A refusal naming the file, the line of ``field`` in ``part`` (else of the part)."""
     return InputError(N_("{file}, line {line}, {field}: {problem}"), file=file,
@@ -75,6 +81,8 @@ def _check(conn: Connection, rd: RoadmapDef) -> dict[str, int]:
     known_series = {(code, pub) for code, pub in conn.execute(select(s.code, s.publisher)
                                                               .where(s.code.in_(
                                                                   {x for x, _ in series})))}
+    _check_own_series(conn, rd)
+    known_series |= {(x.code, x.publisher) for x in rd.series}
     projects = {p for c in commitments for p in c.projects}
     known_projects = set(conn.execute(select(t.iati_activity.c.iati_identifier).where(
         t.iati_activity.c.iati_identifier.in_(projects))).scalars()) if projects else set()
@@ -83,6 +91,28 @@ def _check(conn: Connection, rd: RoadmapDef) -> dict[str, int]:
         for k in c.kpis:
             _check_kpi(rd.source, k, known_series, known_countries)
     return orgs
+
+
+def _check_own_series(conn: Connection, rd: RoadmapDef) -> None:
+    """The roadmap's own series serve indicators of the framework, and one already stored
+    (by another roadmap, or by values loaded before) keeps its units."""
+    wanted = {i for x in rd.series for i in x.indicators}
+    known = set(conn.execute(select(t.indicator.c.code).where(t.indicator.c.code.in_(wanted))
+                             ).scalars()) if wanted else set()
+    for x in rd.series:
+        unknown = [i for i in x.indicators if i not in known]
+        if unknown:
+            raise _fail(rd.source, x, "indicators", N_("{codes}: no such SDG indicator in "
+                                                       "the framework."),
+                        codes=", ".join(unknown))
+        units = set(conn.execute(select(t.roadmap_series.c.units).join(
+            t.series, t.series.c.id == t.roadmap_series.c.series_id).where(
+            t.series.c.code == x.code, t.series.c.publisher == x.publisher)).scalars())
+        if units and units != {x.units}:
+            raise _fail(rd.source, x, "units", N_("{series} of {publisher} is stored in "
+                                                  "{stored} already; use those units or "
+                                                  "another code."), series=x.code,
+                        publisher=x.publisher, stored=", ".join(sorted(units)))
 
 
 def _check_commitment(file: str, c: CommitmentDef, orgs: dict[str, int],
@@ -180,4 +210,25 @@ def _write(conn: Connection, rd: RoadmapDef, orgs: dict[str, int]) -> int:
                     baseline_year=k.baseline_year, target_year=k.target_year,
                     countries=",".join(k.countries), note_en=k.note_en, note_ru=k.note_ru,
                     position=k_pos))
+    _write_series(conn, roadmap_id, rd.series)
     return roadmap_id
+
+
+def _write_series(conn: Connection, roadmap_id: int, own: tuple[SeriesDef, ...]) -> None:
+    """The roadmap's own series: in the store's series (with the indicators they serve), and
+    tied to the roadmap with their units."""
+    s = t.series.c
+    for position, x in enumerate(own):
+        sid = conn.execute(select(s.id).where(s.code == x.code, s.publisher == x.publisher)
+                           ).scalar()
+        if sid is None:
+            sid = conn.execute(insert(t.series).values(
+                code=x.code, publisher=x.publisher, description=x.name_en,
+                description_ru=x.name_ru, national=False).returning(s.id)).scalar_one()
+        linked = set(conn.execute(select(t.series_indicator.c.indicator).where(
+            t.series_indicator.c.series_id == sid)).scalars())
+        for i in x.indicators:
+            if i not in linked:
+                conn.execute(insert(t.series_indicator).values(series_id=sid, indicator=i))
+        conn.execute(insert(t.roadmap_series).values(roadmap_id=roadmap_id, series_id=sid,
+                                                     units=x.units, position=position))

@@ -67,7 +67,9 @@ _PUBLIC_READS = """
 /api/v1/roadmaps /api/v1/roadmaps/{key} /api/v1/roadmaps/{key}/kpis
 /api/v1/roadmaps/{key}/reviews /api/v1/roadmaps/reviews/{review_id}
 /api/v1/roadmaps/reviews/{review_id}/compare/{later_id}
-/roadmaps /roadmaps/{key} /roadmaps/reviews/{review_id}
+/api/v1/roadmaps/{key}/commitments/{commitment} /api/v1/roadmaps/{key}/export
+/roadmaps /roadmaps/{key} /roadmaps/reviews/{review_id} /roadmaps/{key}/commitments/{commitment}
+/roadmaps/{key}/export
 """.split()
 
 ROUTES: dict[str, Access] = {

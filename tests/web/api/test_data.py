@@ -192,7 +192,8 @@ READS = ("areas", "groups", "series", "goals", "targets", "indicators", "observa
          "documents", "documents/{doc_id}", "documents/{doc_id}/similar", "search",
          "align",  # align: a plan in the body, answered without writing: public
          "roadmaps", "roadmaps/{key}", "roadmaps/{key}/kpis", "roadmaps/{key}/reviews",
-         "roadmaps/reviews/{review_id}", "roadmaps/reviews/{review_id}/compare/{later_id}")
+         "roadmaps/reviews/{review_id}", "roadmaps/reviews/{review_id}/compare/{later_id}",
+         "roadmaps/{key}/commitments/{commitment}", "roadmaps/{key}/export")
 WRITES = {("post", "organisations"), ("patch", "organisations/{key}"),
           ("post", "organisations/{key}/archive"), ("post", "projects"),
           ("patch", "projects/{identifier}"), ("post", "projects/{identifier}/archive"),

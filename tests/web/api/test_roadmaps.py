@@ -67,3 +67,21 @@ def test_roadmaps_through_the_api(sqlite_engine: Engine, tmp_path: Path) -> None
     renewables = next(r for r in changes if r["commitment"] == "renewables")
     assert (renewables["before"], renewables["after"], renewables["changed"]) == (
         "on_track", "at_risk", True)
+    # one commitment: its definition, its KPI lights with the change column, its reviews
+    one = client.get("/api/v1/roadmaps/ca-eu-example/commitments/renewables").json()
+    assert one["commitment"]["area"]["key"] == "energy"
+    assert one["commitment"]["roadmap"]["key"] == "ca-eu-example"
+    assert {k["kpi"] for k in one["kpis"]} == {"renewable-share"}
+    assert all(k["changed_with"] is None for k in one["kpis"])  # one release only
+    assert [r["status"] for r in one["reviews"]] == ["at_risk", "on_track"]  # newest first
+    assert client.get("/api/v1/roadmaps/ca-eu-example/commitments/nope").status_code == 404
+    changed = client.get("/api/v1/roadmaps/ca-eu-example/kpis?changes=true").json()["rows"]
+    assert {"previous_light", "changed_with"} <= set(changed[0])
+    # the export: CSV that imports again, or Excel
+    csv = client.get("/api/v1/roadmaps/ca-eu-example/export")
+    assert csv.status_code == 200 and csv.text.startswith("roadmap_key,")
+    assert "at_risk" in csv.text  # the latest review's status of renewables
+    assert 'filename="ca-eu-example.csv"' in csv.headers["content-disposition"]
+    xlsx = client.get("/api/v1/roadmaps/ca-eu-example/export?format=xlsx")
+    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+    assert client.get("/api/v1/roadmaps/ca-eu-example/export?format=pdf").status_code == 422

@@ -98,3 +98,50 @@ def test_an_analyst_records_a_review_in_the_browser(sqlite_engine: Engine,
     assert "Auctions held" in page and "analyst@centre.org" in page
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(t.review_item)).scalar_one() == 2
+
+
+def test_a_new_release_shows_on_the_roadmap_and_commitment_pages(
+        sqlite_engine: Engine, tmp_path: Path) -> None:
+    from sdgbridge.ingest.load import ingest
+    from tests.roadmaps.test_roadmaps import _slice
+
+    engine = sqlite_engine
+    example_data(engine, tmp_path)
+    import_roadmap(engine, EXAMPLE)
+    record_review(engine, "ca-eu-example", "2026",
+                  [ReviewRow("renewables", "on_track", "Auctions held")])
+    client = TestClient(create_app(Settings(database_url="sqlite:///unused.db",
+                                            iati_codelists=IATI_CODELISTS,
+                                            page_cache_entries=0), engine=engine))
+    before = client.get("/roadmaps/ca-eu-example?lang=en").text
+    assert "Changed with the latest data" not in before  # one release: nothing to compare
+    assert "release 1: UNSD 2023-12, loaded " in before
+    # a later release: Kyrgyzstan's renewable share fell to 20 % in 2023
+    release = ingest(engine, _slice(tmp_path / "new.csv", ["EG_FEC_RNEW"],
+                                    {"TimePeriod": "2023", "Value": "20"}),
+                     source="a later release").release_id
+    page = client.get("/roadmaps/ca-eu-example?lang=en").text
+    changes = page.split('id="changes-h"')[1].split("</section>")[0]
+    assert changes.count("<tr>") == 2  # the header and Kyrgyzstan's renewable share only
+    assert "EG_FEC_RNEW" in changes and "Kyrgyzstan" in changes
+    assert ('<a href="/roadmaps/ca-eu-example/commitments/renewables">Expand renewable energy'
+            '</a>') in changes
+    assert "light-green" in changes and "light-red" in changes and "20 (2023)" in changes
+    assert f"release {release}: a later release, loaded " in changes
+    assert f"was on track before release {release}" in page  # in the KPI's own cell
+
+    c = client.get("/roadmaps/ca-eu-example/commitments/renewables?lang=en")
+    assert c.status_code == 200
+    assert "Expand renewable energy" in c.text and "European Commission" in c.text
+    assert "23.51 (2015) → 20 (2023)" in c.text  # Kyrgyzstan's baseline and the new value
+    assert f"was on track before release {release}" in c.text
+    assert "Auctions held" in c.text and "Kyrgyzstan: on track" in c.text  # the review then
+    ru = client.get("/roadmaps/ca-eu-example/commitments/renewables?lang=ru").text
+    assert "Расширить использование возобновляемой энергии" in ru and "Таджикистан" in ru
+    assert client.get("/roadmaps/ca-eu-example/commitments/nothing").status_code == 404
+
+    csv = client.get("/roadmaps/ca-eu-example/export?format=csv")
+    assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
+    assert "renewables" in csv.text and "Auctions held" in csv.text
+    xlsx = client.get("/roadmaps/ca-eu-example/export?format=xlsx")
+    assert xlsx.content[:2] == b"PK"  # a zip: the Excel workbook

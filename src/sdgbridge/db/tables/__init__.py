@@ -94,6 +94,7 @@ from sdgbridge.db.tables.roadmaps import (  # noqa: F401
     roadmap,
     roadmap_area,
     roadmap_review,
+    roadmap_series,
 )
 
 __all__ = [
@@ -129,6 +130,7 @@ __all__ = [
     "milestone",
     "kpi",
     "roadmap_review",
+    "roadmap_series",
     "review_item",
     "iati_activity",
     "iati_participant",

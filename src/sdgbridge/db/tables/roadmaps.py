@@ -109,6 +109,18 @@ kpi = Table(
     UniqueConstraint("commitment_id", "key"),
 )
 
+# A series of the roadmap's own (defined in its file), with the units its values are in;
+# the values load from a CSV as any ingest does (roadmaps.values).
+roadmap_series = Table(
+    "roadmap_series",
+    metadata,
+    Column("roadmap_id", Integer, ForeignKey("roadmap.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("series_id", Integer, ForeignKey("series.id"), primary_key=True),
+    Column("units", String(64), nullable=False),
+    Column("position", Integer, nullable=False),
+)
+
 # A review of a roadmap in a cycle (e.g. "2026"), by whom, by which progress method.
 roadmap_review = Table(
     "roadmap_review",

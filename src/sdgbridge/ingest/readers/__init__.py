@@ -7,7 +7,9 @@ from sdgbridge.ingest.readers.opensdg import OpenSdgReader
 from sdgbridge.ingest.readers.sdg_api import SdgApiReader
 from sdgbridge.ingest.readers.sdmx import SdmxReader
 from sdgbridge.ingest.readers.sdr import SdrReader
+from sdgbridge.ingest.readers.values import ValuesReader
 
-# SdrReader last: it takes only CSV files with the SDR score columns, so the order never
-# matters for it, and the other formats keep their precedence.
-READERS: list[type[Reader]] = [DdfReader, SdgApiReader, OpenSdgReader, SdmxReader, SdrReader]
+# SdrReader and ValuesReader last: each takes only CSV files with its own columns, so the
+# order never matters for them, and the other formats keep their precedence.
+READERS: list[type[Reader]] = [DdfReader, SdgApiReader, OpenSdgReader, SdmxReader, SdrReader,
+                               ValuesReader]

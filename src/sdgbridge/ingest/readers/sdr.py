@@ -27,7 +27,7 @@ from pathlib import Path
 import polars as pl
 
 from sdgbridge.errors import InputError, Rejection
-from sdgbridge.ingest.csvutil import read_text_csv
+from sdgbridge.ingest.csvutil import csv_header, read_text_csv
 from sdgbridge.ingest.model import Batch, Reader, conform, conform_series
 from sdgbridge.reference.geography import iso3_to_m49
 
@@ -50,12 +50,6 @@ def series_goals() -> dict[str, int]:
     return {series_code(g, trend): g for trend in (False, True) for g in (0, *GOALS)}
 
 
-def _header(path: Path) -> set[str]:
-    with path.open("rb") as fh:
-        head = fh.readline(65536).decode("utf-8-sig", "replace").strip()
-    return {c.strip().strip('"') for c in head.split(",")}
-
-
 class SdrReader(Reader):
     name = "sdr"
     title = ("SDSN Sustainable Development Report scores CSV (country_code,…,overall_score or "
@@ -68,7 +62,7 @@ class SdrReader(Reader):
     def handles(cls, path: Path) -> bool:
         if not (path.is_file() and path.suffix.lower() == ".csv"):
             return False
-        columns = _header(path)
+        columns = csv_header(path)
         return ({"country_code", "goal_1_score"} <= columns
                 and any(c in columns for c in INDEX_COLUMNS))
 
@@ -77,7 +71,7 @@ class SdrReader(Reader):
 
     def default_source(self, path: Path) -> str:
         edition = self.edition
-        if edition is None and path.is_file() and "year" not in _header(path):
+        if edition is None and path.is_file() and "year" not in csv_header(path):
             years = set(_YEAR.findall(path.stem))
             edition = years.pop() if len(years) == 1 else None
         return f"{_label(edition)} ({path.name})"

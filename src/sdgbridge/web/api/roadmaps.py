@@ -8,16 +8,19 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, Path
+import polars as pl
+from fastapi import APIRouter, Body, Path, Query
 from fastapi.responses import Response
 from pydantic import Field
 
 import sdgbridge.web.api.models as m
+from sdgbridge.roadmaps.exchange import XLSX, roadmap_bytes
 from sdgbridge.roadmaps.kpis import roadmap_kpis
-from sdgbridge.roadmaps.queries import list_roadmaps, roadmap_detail
+from sdgbridge.roadmaps.queries import commitment_detail, list_roadmaps, roadmap_detail
 from sdgbridge.roadmaps.reviews import (
     STATUSES,
     ReviewRow,
+    commitment_history,
     compare_reviews,
     record_review,
     report_lights,
@@ -32,6 +35,8 @@ router = APIRouter(tags=["roadmaps"], dependencies=[CLEAN], responses=m.READ_ERR
 writes = APIRouter(tags=["writes"], dependencies=[TokenDep, CLEAN], responses=m.WRITE_ERRORS)
 KeyPath = Annotated[str, Path(max_length=100, pattern=r"^[a-z0-9][a-z0-9-]*$",
                               description="The roadmap's key, e.g. ca-eu-example.")]
+CommitmentPath = Annotated[str, Path(max_length=100, pattern=r"^[a-z0-9][a-z0-9-]*$",
+                                     description="The commitment's key, e.g. renewables.")]
 ReviewPath = Annotated[int, Path(ge=1, le=2**31 - 1, description="The review's number.")]
 
 
@@ -65,12 +70,44 @@ def roadmap_show(engine: EngineDep, key: KeyPath) -> Response:
 
 @router.get("/roadmaps/{key}/kpis", responses=m.page_of(m.Row),
             summary="A roadmap's KPI lights, from the data")
-def roadmap_kpi_lights(engine: EngineDep, key: KeyPath, method: MethodName = "unsd"
-                       ) -> Response:
+def roadmap_kpi_lights(engine: EngineDep, key: KeyPath, method: MethodName = "unsd",
+                       changes: Annotated[bool, Query(description=(
+                           "Add what the latest release of each KPI's data changed: the "
+                           "light and status before it, and that release's number where "
+                           "they moved."))] = False) -> Response:
     """Each KPI in each of its countries: the method's status and light (green, amber,
     red, grey), baseline, latest value, target value, 2030 projection and the data releases
     read."""
-    return table_response(roadmap_kpis(engine, key, method))
+    return table_response(roadmap_kpis(engine, key, method, changes=changes))
+
+
+@router.get("/roadmaps/{key}/commitments/{commitment}", responses={200: {"model": m.Row}},
+            summary="One commitment, its KPI lights and its reviews")
+def commitment_show(engine: EngineDep, key: KeyPath, commitment: CommitmentPath,
+                    method: MethodName = "unsd") -> Response:
+    """A commitment (parties, countries, deadline, SDG targets, projects, milestones, KPIs),
+    each KPI's light in each country with what the latest release changed, and every
+    review's line for it, newest first, with the KPI values frozen with each."""
+    detail = commitment_detail(engine, key, commitment)
+    kpis = roadmap_kpis(engine, key, method, changes=True).filter(
+        pl.col("commitment") == commitment)
+    return json_response({"ok": True, "commitment": detail, "kpis": kpis.to_dicts(),
+                          "reviews": commitment_history(engine, key, commitment)})
+
+
+@router.get("/roadmaps/{key}/export", response_model=None,
+            summary="A roadmap as CSV or Excel, with its latest review",
+            responses={200: {"content": {
+                "text/csv": {"schema": {"type": "string"}},
+                XLSX: {"schema": {"type": "string", "format": "binary"}}}}})
+def roadmap_export(engine: EngineDep, key: KeyPath,
+                   format: Annotated[Literal["csv", "xlsx"], Query()] = "csv") -> Response:
+    """One row per KPI with the roadmap's, the area's and the commitment's fields and the
+    commitment's latest review; the CSV imports again (`sdgbridge roadmaps import`)."""
+    body = roadmap_bytes(engine, key, format)
+    return Response(body, media_type="text/csv; charset=utf-8" if format == "csv" else XLSX,
+                    headers={"Content-Disposition":
+                             f'attachment; filename="{key}.{format}"'})
 
 
 @router.get("/roadmaps/{key}/reviews", responses=m.page_of(m.Row),

@@ -8,21 +8,29 @@ written)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from datetime import date
+from typing import Annotated, Any, Literal
 
 import polars as pl
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from sdgbridge.accounts.roles import can
 from sdgbridge.errors import SdgBridgeError
 from sdgbridge.reference.catalog import group_areas, titles
+from sdgbridge.roadmaps.exchange import XLSX, roadmap_bytes
 from sdgbridge.roadmaps.kpis import roadmap_kpis
-from sdgbridge.roadmaps.queries import list_roadmaps, roadmap_detail
+from sdgbridge.roadmaps.queries import (
+    commitment_detail,
+    list_roadmaps,
+    release_labels,
+    roadmap_detail,
+)
 from sdgbridge.roadmaps.reviews import (
     STATUSES,
     ReviewRow,
+    commitment_history,
     compare_reviews,
     record_review,
     report_lights,
@@ -54,18 +62,64 @@ def roadmap_page(request: Request, engine: EngineDep, settings: SettingsDep, lan
                  key: KeyPath, method: MethodQ = "unsd") -> HTMLResponse:
     """A roadmap's report: commitments, KPI lights by country, report lights, reviews."""
     detail = roadmap_detail(engine, key)
-    kpis = roadmap_kpis(engine, key, method)
+    kpis = roadmap_kpis(engine, key, method, changes=True)
     by_kpi: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
     for row in kpis.iter_rows(named=True):
         by_kpi.setdefault((row["commitment"], row["kpi"]), {})[row["country"]] = row
     countries = sorted(set(kpis["country"].drop_nulls()))
     reports = {r["commitment"]: r for r in report_lights(engine, key).iter_rows(named=True)}
-    releases = sorted({r for x in kpis["releases"].drop_nulls() for r in x.split(",") if r})
+    used = {int(r) for x in kpis["releases"].drop_nulls() for r in x.split(",") if r}
+    releases = release_labels(engine, sorted(used))
     return render(request, "roadmap.html", roadmap=detail, by_kpi=by_kpi,
                   countries=countries, names=_names(engine, settings, lang), reports=reports,
                   reviews=reviews(engine, key).to_dicts(), method=method,
                   releases=releases, targets=titles(engine, "target", lang),
-                  counts=_light_counts(kpis), can_review=_can_review(request))
+                  changes=_changes(detail, kpis), counts=_light_counts(kpis),
+                  can_review=_can_review(request))
+
+
+def _changes(detail: dict[str, Any], kpis: pl.DataFrame) -> list[dict[str, Any]]:
+    """The KPI × country cells the latest release of their data moved, with their
+    commitment and KPI definition, in the roadmap's order."""
+    moved = {(r["commitment"], r["kpi"], r["country"]): r
+             for r in kpis.filter(pl.col("changed_with").is_not_null()).iter_rows(named=True)}
+    return [{**moved[(c["key"], k["key"], iso)], "commitment": c, "kpi": k}
+            for a in detail["areas"] for c in a["commitments"] for k in c["kpis"]
+            for iso in sorted({x[2] for x in moved}) if (c["key"], k["key"], iso) in moved]
+
+
+@router.get("/roadmaps/{key}/commitments/{commitment}", response_class=HTMLResponse)
+def commitment_page(request: Request, engine: EngineDep, settings: SettingsDep,
+                    lang: LangDep, key: KeyPath, commitment: KeyPath,
+                    method: MethodQ = "unsd") -> HTMLResponse:
+    """A commitment: what is promised, by whom, where, by when, its milestones, its KPI
+    lights by country with what the latest release changed, its report light and every
+    review's line for it."""
+    detail = commitment_detail(engine, key, commitment)
+    kpis = roadmap_kpis(engine, key, method, changes=True).filter(
+        pl.col("commitment") == commitment)
+    by_kpi: dict[str, dict[str, dict[str, Any]]] = {}
+    for row in kpis.iter_rows(named=True):
+        by_kpi.setdefault(row["kpi"], {})[row["country"]] = row
+    used = {int(r) for x in kpis["releases"].drop_nulls() for r in x.split(",") if r}
+    reports = {r["commitment"]: r for r in report_lights(engine, key).iter_rows(named=True)}
+    return render(request, "roadmap_commitment.html", c=detail, by_kpi=by_kpi,
+                  countries=sorted(set(kpis["country"].drop_nulls())),
+                  names=_names(engine, settings, lang), method=method,
+                  releases=release_labels(engine, sorted(used)),
+                  targets=titles(engine, "target", lang), report=reports.get(commitment, {}),
+                  history=commitment_history(engine, key, commitment),
+                  today=date.today())
+
+
+@router.get("/roadmaps/{key}/export")
+def roadmap_download(engine: EngineDep, key: KeyPath,
+                     format: Annotated[Literal["csv", "xlsx"], Query()] = "csv") -> Response:
+    """The roadmap with its latest review as CSV or Excel (the API's export)."""
+    body = roadmap_bytes(engine, key, format)
+    media = "text/csv; charset=utf-8" if format == "csv" else XLSX
+    return Response(body, media_type=media, headers={
+        "Content-Disposition": f'attachment; filename="{key}.{format}"'})
 
 
 def _can_review(request: Request) -> bool:
