@@ -52,6 +52,7 @@ bench: install-test
 	$(BIN)/python bench/crosslingual.py
 	$(BIN)/python bench/knowledge_search.py
 	$(BIN)/python bench/assistance_matching.py
+	$(BIN)/python bench/profiles.py
 	$(BIN)/pip install --quiet -e '.[bench]' && $(BIN)/python bench/serve_load.py
 	$(BIN)/python bench/soak_pg.py   # 10 minutes; needs wrk (apt-get install -y wrk)
 

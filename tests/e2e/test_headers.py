@@ -16,9 +16,7 @@ def _watch(page: Any) -> list[str]:
     problems: list[str] = []
     page.on("console", lambda m: problems.append(f"console {m.type}: {m.text} "
                                                  f"({m.location.get('url')})")
-            # The site has no favicon: Chromium's request for one is no CSP matter.
-            if m.type == "error" and not m.location.get("url", "").endswith("/favicon.ico")
-            else None)
+            if m.type == "error" else None)
     page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
     page.on("response", lambda r: problems.append(f"{r.status} {r.url}")
             if r.status >= 400 else None)

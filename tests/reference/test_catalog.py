@@ -49,7 +49,7 @@ def test_areas_by_name_in_a_language(engine: Engine) -> None:
     assert region[1] == {"code": "398", "iso3": "KAZ", "iso2": "KZ", "name": "Казахстан"}
     assert area_entry(engine, "kaz", "en") == {"code": "398", "iso3": "KAZ", "iso2": "KZ",
                                                "kind": "country", "name": "Kazakhstan"}
-    assert area_entry(engine, "417", "ru")["name"] == "Киргизия"  # the M49 table's name
+    assert area_entry(engine, "417", "ru")["name"] == "Кыргызстан"  # the UN's Russian name
     with pytest.raises(UnknownArea):
         area_entry(engine, "XXX", "en")
     assert area_names(engine, "ru")["398"] == "Казахстан"
@@ -65,3 +65,22 @@ def test_area_names_go_beside_the_area_codes(engine) -> None:
     assert named["area_name"].to_list() == ["Казахстан", "Таджикистан", "CARSDG"]
     assert with_area_names(engine, df)["area_name"].to_list()[:2] == ["Kazakhstan",
                                                                        "Tajikistan"]
+
+
+def test_the_uns_russian_names_for_countries_regions_and_groups(engine: Engine) -> None:
+    from sqlalchemy import select
+
+    from sdgbridge.db import tables as t
+
+    names = area_names(engine, "ru")
+    assert (names["417"], names["364"], names["840"]) == (
+        "Кыргызстан", "Иран (Исламская Республика)", "Соединенные Штаты Америки")
+    assert (names["143"], names["142"], names["1"]) == ("Центральная Азия", "Азия", "Мир")
+    with engine.connect() as conn:
+        groups = {c: n for c, n in conn.execute(select(t.area_group.c.code,
+                                                         t.area_group.c.name_ru))}
+    assert groups["CARSDG"] == "Центральная Азия и Афганистан (Региональный центр по ЦУР)"
+    assert groups["M49_143"] == "Центральная Азия" and groups["LLDC"].startswith(
+        "Развивающиеся страны, не имеющие выхода к морю")
+    # every region and standard group has its Russian name
+    assert [c for c, n in groups.items() if not n and not c.startswith("USER")] == []

@@ -38,3 +38,13 @@ def test_docs_not_built_say_what_to_do(client: TestClient, tmp_path: Path,
     monkeypatch.setattr(web_app, "SWAGGER_DIR", tmp_path / "missing")
     page = client.get("/api/docs")
     assert page.status_code == 503 and "make assets" in page.text
+
+
+def test_the_site_has_its_icon(client: TestClient) -> None:
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.headers["content-type"] == "image/x-icon"
+    assert icon.content[:4] == b"\x00\x00\x01\x00"  # an ICO file's header
+    assert int.from_bytes(icon.content[4:6], "little") == 3  # 16, 32 and 48 px
+    assert client.get("/static/favicon.svg").text.startswith("<svg")
+    page = client.get("/roadmaps")
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in page.text

@@ -30,6 +30,7 @@ from sdgbridge.cli import (
     progress,
     projects,
     reference,
+    reports,
     requests,
     roadmaps,
     serve,
@@ -70,6 +71,7 @@ app.add_typer(coordination.app, name="coordination")
 app.add_typer(requests.app, name="requests")
 app.add_typer(requests.experts_app, name="experts")
 app.add_typer(roadmaps.app, name="roadmaps")
+app.add_typer(reports.app, name="report")
 app.add_typer(knowledge.app, name="docs")
 app.add_typer(mail.app, name="mail")
 for name, group in accounts.GROUPS:  # users, keys

@@ -34,10 +34,11 @@ def area_table(engine: Engine, group: str | None = None) -> pl.DataFrame:
 def group_table(engine: Engine) -> pl.DataFrame:
     g, m = t.area_group.c, t.group_member.c
     size = select(func.count()).where(m.group_code == g.code).scalar_subquery()
-    stmt = select(g.code, g.name_en, g.kind, g.m49, size.label("areas")).order_by(g.kind,
-                                                                                  g.code)
+    stmt = select(g.code, g.name_en, g.name_ru, g.kind, g.m49, size.label("areas")
+                  ).order_by(g.kind, g.code)
     with engine.connect() as conn:
-        return pl.read_database(stmt, conn, schema_overrides={"m49": pl.Utf8})
+        return pl.read_database(stmt, conn, schema_overrides={"m49": pl.Utf8,
+                                                              "name_ru": pl.Utf8})
 
 
 def series_table(engine: Engine, goal: str | None = None) -> pl.DataFrame:

@@ -3,6 +3,10 @@ groupings, LDC/LLDC/SIDS, the Centre's region, and user-defined groups.
 
 Source of ``data/m49.csv``: UNSD, *Standard country or area codes for statistical use (M49)*,
 with Russian short names from ISO 3166-1 (the Debian iso-codes translations shipped in pycountry).
+``data/m49_ru.csv`` overrides those with the UN's own Russian names where they differ
+("Кыргызстан", not "Киргизия"; "Иран (Исламская Республика)") and names the regions and groups
+in Russian: UNSD's M49 page in Russian and the UN terminology database (UNTERM), reviewed by
+hand for the project (see ``data/README.md``).
 SDG regional groupings follow the UNSD SDG regional groups (the grouping of M49 sub-regions
 used in the SDG Report and the Global SDG Indicators Database).
 """
@@ -24,6 +28,7 @@ from sdgbridge.errors import SdgBridgeError, UnknownArea
 
 CENTRE_GROUP = "CARSDG"
 CENTRE_MEMBERS = ("398", "417", "762", "795", "860", "4")  # KAZ KGZ TJK TKM UZB AFG
+CENTRE_NAME_RU = "Центральная Азия и Афганистан (Региональный центр по ЦУР)"
 M49_SOURCE = "UNSD M49 standard (unstats.un.org/unsd/methodology/m49)"
 
 # SDG regional groupings as unions of M49 (sub-)regions: code -> (name, M49 parts).
@@ -49,9 +54,19 @@ class GeographyCounts:
     groups: int
 
 
+@cache
+def un_russian_names() -> dict[str, str]:
+    """M49 code -> the UN's Russian name, where it differs from ISO 3166's (countries), and
+    for the regions and groups (``data/m49_ru.csv``)."""
+    text = files("sdgbridge.reference").joinpath("data/m49_ru.csv").read_text(encoding="utf-8")
+    return {r["code"]: r["name_ru"] for r in csv.DictReader(text.splitlines())}
+
+
 def _m49_rows() -> list[dict[str, str]]:
     text = files("sdgbridge.reference").joinpath("data/m49.csv").read_text(encoding="utf-8")
-    return list(csv.DictReader(text.splitlines()))
+    ru = un_russian_names()
+    return [{**r, "name_ru": ru.get(r["m49"], r["name_ru"])}
+            for r in csv.DictReader(text.splitlines())]
 
 
 @cache
@@ -87,13 +102,17 @@ def load_geography(engine: Engine) -> GeographyCounts:
          "source": M49_SOURCE}
         for r in rows
     ]
-    areas += [{"code": c, "iso3": None, "iso2": None, "name_en": n, "name_ru": None,
+    ru = un_russian_names()
+    areas += [{"code": c, "iso3": None, "iso2": None, "name_en": n, "name_ru": ru.get(c),
                "kind": "region",
                "parent": p or None, "source": M49_SOURCE} for c, (n, p, _) in regions.items()]
     # Group codes never collide with area codes: "143" is UNSD's published Central Asia
     # aggregate (an area), "M49_143" the group of its member countries.
     groups: dict[str, tuple[str, str, str | None, list[str]]] = {
         f"M49_{c}": (n, "m49", c, m) for c, (n, _, m) in regions.items()}
+    names_ru = {f"M49_{c}": ru.get(c) for c in regions} | {
+        f"SDG_{c}": ru.get(c) for c in SDG_REGIONS} | {
+        g: ru.get(m49) for g, (m49, _, _) in SPECIAL.items()} | {CENTRE_GROUP: CENTRE_NAME_RU}
     for code, (name, parts) in SDG_REGIONS.items():
         members = sorted({m for p in parts for m in regions[p][2]})
         groups[f"SDG_{code}"] = (name, "sdg", code, members)
@@ -109,7 +128,8 @@ def load_geography(engine: Engine) -> GeographyCounts:
                                      if c not in regions]
                       + [_aggregate(c, n) for c, n, _ in SPECIAL.values()])
         for code, (name, kind, group_m49, members) in groups.items():
-            _insert_group(conn, code, name, kind, members, m49=group_m49)
+            _insert_group(conn, code, name, kind, members, m49=group_m49,
+                          name_ru=names_ru.get(code))
         counts = GeographyCounts(areas=len(areas), groups=len(groups))
         audit.record(conn, "loaded", "geography", "M49",
                      after={"source": M49_SOURCE, "areas": counts.areas,
@@ -118,7 +138,8 @@ def load_geography(engine: Engine) -> GeographyCounts:
 
 
 def _aggregate(code: str, name: str) -> dict[str, object]:
-    return {"code": code, "iso3": None, "iso2": None, "name_en": name, "name_ru": None,
+    return {"code": code, "iso3": None, "iso2": None, "name_en": name,
+            "name_ru": un_russian_names().get(code),
             "kind": "aggregate",
             "parent": None, "source": M49_SOURCE}
 
@@ -131,6 +152,9 @@ def _upsert_areas(conn: Connection, rows: Sequence[dict[str, object]]) -> None:
     for r in rows:
         if r["code"] in known and r["kind"] != "aggregate":
             conn.execute(t.area.update().where(t.area.c.code == r["code"]).values(**r))
+        elif r["code"] in known and r["name_ru"]:  # an aggregate a source declared: its name
+            conn.execute(t.area.update().where(t.area.c.code == r["code"]).values(
+                name_ru=r["name_ru"]))
 
 
 def declare_areas(conn: Connection, rows: Iterable[dict[str, object]]) -> int:

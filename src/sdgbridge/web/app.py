@@ -30,7 +30,7 @@ from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
@@ -65,6 +65,7 @@ from sdgbridge.web.pages import (
     portfolio,
 )
 from sdgbridge.web.pages import knowledge as knowledge_pages
+from sdgbridge.web.pages import profiles as profile_pages
 from sdgbridge.web.pages import requests as request_pages
 from sdgbridge.web.pages import roadmaps as roadmap_pages
 from sdgbridge.web.pages.base import STATIC_DIR, error_page, error_text
@@ -80,9 +81,9 @@ ROUTERS = (reference.router, data.router, progress.router, projects.router, orgs
 WRITES = (orgs.writes, projects.writes, knowledge.writes, ta_requests.writes,
           roadmap_api.writes)  # the token
 # contribute before knowledge: /knowledge/new is not a document's number.
-PAGES = (home.router, country.router, goal.router, explore.router, coordination.router,
-         contribute.router, knowledge_pages.router, account.router, admin.router,
-         partners.router, request_pages.router, roadmap_pages.router,
+PAGES = (home.router, profile_pages.router, country.router, goal.router, explore.router,
+         coordination.router, contribute.router, knowledge_pages.router, account.router,
+         admin.router, partners.router, request_pages.router, roadmap_pages.router,
          portfolio.router)  # portfolio's {key:key} routes last
 
 
@@ -117,6 +118,7 @@ def create_app(settings: Settings, engine: Engine | None = None,
         app.include_router(page, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_api_route("/api/docs", api_docs, include_in_schema=False)
+    app.add_api_route("/favicon.ico", favicon, include_in_schema=False)
     app.include_router(health.router)
     app.add_api_route("/metrics", metrics.metrics_endpoint, include_in_schema=False)
     app.add_middleware(FastObservations)  # the API's most frequent question, before FastAPI
@@ -159,7 +161,13 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 SWAGGER_DIR = STATIC_DIR / "vendor" / "swagger-ui"
 
 
-async def api_docs(request: Request) -> Response:
+async def favicon() -> FileResponse:
+    """The site's icon where browsers look for it first (the pages also link the SVG)."""
+    return FileResponse(STATIC_DIR / "favicon.ico", media_type="image/x-icon",
+                        headers={"Cache-Control": "public, max-age=604800"})
+
+
+def api_docs(request: Request) -> Response:
     """The interactive API docs (Swagger UI) with its script and style served from
     ``/static`` (npm's ``swagger-ui-dist``, copied by ``make assets``), never from a CDN: the
     docs work on a closed network."""

@@ -79,7 +79,7 @@ def test_the_pages_in_russian(client: TestClient, ids: list[int]) -> None:
     assert "Практика" in text(first.xpath(".//p[@class='meta']")[0])
     assert text(first.xpath(".//span[contains(@class, 'sdg ')]")[0]) == (
         "ЦУР 6 · Чистая вода и санитария")
-    assert "Киргизия" in text(doc.xpath("//select[@id='country']")[0])
+    assert "Кыргызстан" in text(doc.xpath("//select[@id='country']")[0])
     one = page(client, f"/knowledge/{ids[2]}?lang=ru")
     assert text(one.xpath("//h2[@id='tags-h']")[0]) == "Цели и задачи ЦУР"
     assert "уверенность" in text(one.xpath("//ul[@class='tags']")[0])

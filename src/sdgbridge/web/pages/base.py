@@ -4,6 +4,8 @@ titles in the request's language come from :mod:`sdgbridge.reference.catalog`.""
 
 from __future__ import annotations
 
+import base64
+import re
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,6 +15,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 import sdgbridge.web.i18n as i18n
 from sdgbridge.errors import SdgBridgeError
+from sdgbridge.reference.units import unit_decimals, unit_symbol
 
 WEB_DIR = Path(__file__).parent.parent
 STATIC_DIR = WEB_DIR / "static"
@@ -28,7 +31,47 @@ def _environment() -> Environment:
     env.install_gettext_callables(i18n.jinja_gettext, i18n.jinja_ngettext,  # type: ignore[attr-defined]
                                   newstyle=True)
     env.filters["num"] = number
+    env.filters["unit"] = unit_symbol
+    env.filters["measure"] = measure
+    env.filters["svg_uri"] = svg_uri
     return env
+
+
+CHART_STYLE = (
+    "text{font:15px 'DejaVu Sans',sans-serif;fill:#1b1f24}.grid{stroke:#e1e6eb}"
+    ".base{stroke:#4a535c}.year2030,.target{stroke:#4a535c;stroke-dasharray:4 4}"
+    ".target-label{font-size:14px;fill:#4a535c}.end-label{font-size:15px;font-weight:bold}")
+
+
+def svg_uri(markup: object) -> str:
+    """The first ``<svg>`` of ``markup`` as a standalone ``data:`` image, with the chart
+    styles inside it (for the PDF engine, which draws an image far faster than the same
+    SVG inline in the page)."""
+    found = re.search(r"<svg\b.*?</svg>", str(markup), re.S)
+    if found is None:
+        return ""
+    svg = found.group(0).replace(
+        "<svg ", '<svg xmlns="http://www.w3.org/2000/svg" '
+        'xmlns:xlink="http://www.w3.org/1999/xlink" ', 1)
+    svg = re.sub(r"(<svg\b[^>]*>)", rf"\1<style>{CHART_STYLE}</style>", svg, count=1)
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode()
+
+
+def measure(value: object, units: str | None, lang: str = "en", symbol: bool = True) -> str:
+    """A value in its unit as people read it: the unit's decimals (:func:`sdgbridge.
+    reference.units.unit_decimals`) and, with ``symbol``, its symbol (``12.5 %``,
+    ``3.2 на 100 тыс. чел.``); ``–`` when missing."""
+    if value is None or (isinstance(value, float) and value != value):
+        return "–"
+    digits = unit_decimals(units, float(value)) if isinstance(value, int | float) else 0
+    if isinstance(value, float):
+        text = f"{value:,.{digits}f}".replace(",", "\u202f")
+    else:
+        text = number(value)
+    shown = unit_symbol(units, lang) if symbol else ""
+    if not shown or units == "NUMBER":
+        return text
+    return f"{text}\u202f%" if shown == "%" else f"{text} {shown}"
 
 
 def number(value: object, digits: int = 1) -> str:

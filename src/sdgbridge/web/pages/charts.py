@@ -28,6 +28,7 @@ class Line:
     points: list[tuple[float, float]]
     projection: tuple[float, float, float, float] | None = None
     label_at: tuple[float, float] = (0.0, 0.0)
+    marked: list[tuple[float, float]] | None = None  # the points with a marker (None: all)
 
 
 @dataclass
@@ -74,10 +75,19 @@ def _spread_labels(lines: list[Line], gap: float = 13.0) -> None:
         previous = y
 
 
+def area_style(code: str, codes: Sequence[str]) -> tuple[str, str]:
+    """The colour and marker of the area ``code`` among ``codes`` (a group's members in a
+    fixed order): the same on every chart of a page or profile."""
+    i = list(codes).index(code) if code in codes else len(codes)
+    return COLOURS[i % len(COLOURS)], MARKERS[i % len(MARKERS)]
+
+
 def line_chart(lines: Sequence[dict], target: float | None = None,
-               project: bool = True) -> Chart:
+               project: bool = True, y_count: int = 6, x_count: int = 8) -> Chart:
     """The chart of ``lines``: dicts with ``code``, ``name``, ``points`` [(year, value)] and
-    optionally ``projection`` (latest_year, latest_value, projected_2030)."""
+    optionally ``projection`` (latest_year, latest_value, projected_2030) and ``colour`` and
+    ``marker`` (:func:`area_style`; by the line's position when not given). ``y_count`` and
+    ``x_count``: about how many ticks (fewer on a small chart)."""
     years = [y for ln in lines for y, _ in ln["points"]]
     values = [v for ln in lines for _, v in ln["points"]]
     projections = [ln["projection"] for ln in lines if project and ln.get("projection")]
@@ -86,7 +96,7 @@ def line_chart(lines: Sequence[dict], target: float | None = None,
         values.append(target)
     last_year = TARGET_YEAR if projections or target is not None else max(years)
     x_lo, x_hi = min(years), max(last_year, max(years))
-    y_ticks = nice_ticks(min(0.0, min(values)), max(values), count=6)
+    y_ticks = nice_ticks(min(0.0, min(values)), max(values), count=y_count)
     box = (LEFT, TOP, WIDTH - RIGHT, HEIGHT - BOTTOM)
 
     def sx(year: float) -> float:
@@ -96,14 +106,14 @@ def line_chart(lines: Sequence[dict], target: float | None = None,
         lo, hi = y_ticks[0], y_ticks[-1]
         return round(box[3] - (value - lo) / (hi - lo) * (box[3] - box[1]), 1)
 
-    step = max(1, round((x_hi - x_lo) / 8))
+    step = max(1, round((x_hi - x_lo) / x_count))
     x_years = [y for y in range(x_lo, x_hi + 1, step) if x_hi - y >= step / 2] + [x_hi]
     chart = Chart(WIDTH, HEIGHT, box, [(sx(y), str(y)) for y in x_years],
                   [(sy(v), _label(v)) for v in y_ticks])
     for i, ln in enumerate(lines):
         pts = [(sx(y), sy(v)) for y, v in sorted(ln["points"])]
-        line = Line(ln["code"], ln["name"], COLOURS[i % len(COLOURS)],
-                    MARKERS[i % len(MARKERS)], pts, label_at=pts[-1])
+        line = Line(ln["code"], ln["name"], ln.get("colour") or COLOURS[i % len(COLOURS)],
+                    ln.get("marker") or MARKERS[i % len(MARKERS)], pts, label_at=pts[-1])
         p = ln.get("projection") if project else None
         if p and p[2] is not None and math.isfinite(p[2]):
             line.projection = (sx(p[0]), sy(p[1]), sx(TARGET_YEAR), sy(p[2]))
