@@ -37,3 +37,9 @@ def test_symbols_and_decimals() -> None:
     assert measure(3.14159, "MJ_PER_GDP_CON_PPP_USD", "en", False) == "3.14"
     assert measure(None, "PERCENT") == "–"
     assert unit_decimals("KMSQ", 5.0) == 0 and unit_decimals("KMSQ", 0.5) == 2
+
+
+def test_large_values_lose_their_decimals() -> None:
+    assert measure(4973449.21, "CU_USD", "ru") == "4\u202f973\u202f449 долл. США"
+    assert measure(123.456, "PER_100000_POP", "en") == "123.5 per 100,000 people"
+    assert unit_decimals("PERCENT", 99.5) == 1 and unit_decimals("INDEX", 250.25) == 1

@@ -45,9 +45,13 @@ def unit_symbol(code: str | None, lang: str = "en") -> str:
 def unit_decimals(code: str | None, value: float | None = None) -> int:
     """The decimals for a value in ``code``: the table's; for a small value (below 1 in
     absolute terms) at least 2 and for one below 0.01 at least 4, so that it never shows as
-    0."""
+    0; for a large one (100 or more) at most 1, none from 1,000 on."""
     found = units().get(code or "")
     digits = found.decimals if found else DEFAULT_DECIMALS
+    if value is not None and value == value and abs(value) >= 1000:
+        return 0
+    if value is not None and value == value and abs(value) >= 100:
+        return min(digits, 1)
     if value is not None and value == value and value != 0:
         if abs(value) < 0.01:
             return max(digits, 4)

@@ -72,7 +72,8 @@ def _chart(c: dict[str, Any], codes: list[str], names: dict[str, str],
         lines.append({"code": iso3.get(ln["area"], ln["area"]),
                       "name": names.get(ln["area"], ln["area"]), "points": ln["points"],
                       "projection": ln["projection"], "colour": colour, "marker": marker})
-    chart = line_chart(lines, c["target"], y_count=3, x_count=3) if lines else None
+    chart = line_chart(lines, c["target"], y_count=3, x_count=3,
+                                size=(380, 230)) if lines else None
     for line in chart.lines if chart else []:  # small charts: a marker at each end only
         line.marked = [line.points[0], line.points[-1]]
     return {**c, "chart": chart}

@@ -83,11 +83,13 @@ def area_style(code: str, codes: Sequence[str]) -> tuple[str, str]:
 
 
 def line_chart(lines: Sequence[dict], target: float | None = None,
-               project: bool = True, y_count: int = 6, x_count: int = 8) -> Chart:
+               project: bool = True, y_count: int = 6, x_count: int = 8,
+               size: tuple[int, int] = (WIDTH, HEIGHT)) -> Chart:
     """The chart of ``lines``: dicts with ``code``, ``name``, ``points`` [(year, value)] and
     optionally ``projection`` (latest_year, latest_value, projected_2030) and ``colour`` and
     ``marker`` (:func:`area_style`; by the line's position when not given). ``y_count`` and
-    ``x_count``: about how many ticks (fewer on a small chart)."""
+    ``x_count``: about how many ticks (fewer on a small chart); ``size``: the drawing's
+    width and height (a small one makes its text larger where it is printed small)."""
     years = [y for ln in lines for y, _ in ln["points"]]
     values = [v for ln in lines for _, v in ln["points"]]
     projections = [ln["projection"] for ln in lines if project and ln.get("projection")]
@@ -97,7 +99,8 @@ def line_chart(lines: Sequence[dict], target: float | None = None,
     last_year = TARGET_YEAR if projections or target is not None else max(years)
     x_lo, x_hi = min(years), max(last_year, max(years))
     y_ticks = nice_ticks(min(0.0, min(values)), max(values), count=y_count)
-    box = (LEFT, TOP, WIDTH - RIGHT, HEIGHT - BOTTOM)
+    width, height = size
+    box = (LEFT, TOP, width - RIGHT, height - BOTTOM)
 
     def sx(year: float) -> float:
         return round(box[0] + (year - x_lo) / max(x_hi - x_lo, 1) * (box[2] - box[0]), 1)
@@ -108,7 +111,7 @@ def line_chart(lines: Sequence[dict], target: float | None = None,
 
     step = max(1, round((x_hi - x_lo) / x_count))
     x_years = [y for y in range(x_lo, x_hi + 1, step) if x_hi - y >= step / 2] + [x_hi]
-    chart = Chart(WIDTH, HEIGHT, box, [(sx(y), str(y)) for y in x_years],
+    chart = Chart(width, height, box, [(sx(y), str(y)) for y in x_years],
                   [(sy(v), _label(v)) for v in y_ticks])
     for i, ln in enumerate(lines):
         pts = [(sx(y), sy(v)) for y, v in sorted(ln["points"])]
