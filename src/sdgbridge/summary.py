@@ -70,9 +70,10 @@ def is_headline(dims: str) -> bool:
 
 
 def headline_latest(engine: Engine, group: str, series: Sequence[str] = HEADLINE_SERIES,
-                    publisher: str = "UNSD") -> pl.DataFrame:
+                    publisher: str = "UNSD", with_years: bool = False) -> pl.DataFrame:
     """Latest headline value of each series for each area of ``group``, one row per series,
-    from one publisher (by default the global database, comparable across countries)."""
+    from one publisher (by default the global database, comparable across countries).
+    ``with_years``: each value's own year too, in a column ``year_<ISO3>``."""
     areas = resolve_areas(engine, [group])
     df = query_observations(engine, ObservationQuery(series=series, areas=areas,
                                                      publishers=[publisher]))
@@ -89,8 +90,14 @@ def headline_latest(engine: Engine, group: str, series: Sequence[str] = HEADLINE
     wide = wide.join(years, on="series")
     order = {c: i for i, c in enumerate(series)}
     iso = [c for c in _iso_order(engine, areas) if c in wide.columns]
+    extra: list[str] = []
+    if with_years:
+        per = df.with_columns(("year_" + pl.col("iso3")).alias("col")).pivot(
+            on="col", index="series", values="year", aggregate_function="first")
+        wide = wide.join(per, on="series", how="left")
+        extra = [f"year_{c}" for c in iso if f"year_{c}" in wide.columns]
     return wide.sort(pl.col("series").replace_strict(order, default=99)).select(
-        "series", "units", *iso, "years")
+        "series", "units", *iso, "years", *extra)
 
 
 def _iso_order(engine: Engine, areas: Sequence[str]) -> list[str]:

@@ -20,7 +20,8 @@ PAGES = ("/", "/?lang=ru", "/country/KAZ", "/country/KGZ?lang=ru",
          "/?method=escap&lang=ru", "/country/KAZ/goal/7", "/country/KGZ/goal/6?method=sdsn&lang=ru",
          "/sign-in", "/sign-in?lang=ru", "/reset?lang=ru", "/coordination/imports",
          "/coordination/imports/1?lang=ru", "/coordination/un?lang=ru",
-         "/coordination/overlaps", "/coordination?from=2012&to=2024&lang=ru")
+         "/coordination/overlaps", "/coordination?from=2012&to=2024&lang=ru",
+         "/compare?area=KAZ&area=KGZ&area=TJK&goal=7&goal=6&lang=ru", "/compare")
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 # Swagger UI (swagger-ui-dist, the developers' API docs) puts its copy and lock buttons inside
 # each operation's toggle button; that is its markup, not ours. Its colours are fixed by
@@ -63,6 +64,21 @@ def test_no_wcag_violations(audited: Any, width: int) -> None:
         if problems := violations(page, NOT_CHECKED.get(url, [])):
             found[url] = problems
     assert not found, json.dumps(found, indent=1, ensure_ascii=False)
+
+
+def test_no_page_scrolls_sideways_on_a_phone(audited: Any) -> None:
+    """At 360 px every page fits the screen: tables scroll inside their own box."""
+    page = audited
+    page.set_viewport_size({"width": 360, "height": 740})
+    wide = {}
+    for url in PAGES:
+        page.goto(url)
+        if url == "/api/docs":
+            page.locator(".opblock").first.wait_for()
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > 361:
+            wide[url] = width
+    assert wide == {}
 
 
 def test_api_docs_load_nothing_from_outside(page: Any, base_url: str) -> None:

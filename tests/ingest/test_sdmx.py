@@ -326,3 +326,13 @@ def test_structure_file_given_as_data() -> None:
         read_one(KG_DSD)
     assert str(exc.value).startswith(f"{KG_DSD}: not an SDMX-ML data message sdgbridge reads "
                                      "(root 'Structure')")
+
+
+def test_a_release_is_named_by_its_office() -> None:
+    """Not by its folder: the sending office by the message's agency, or by the file's name
+    where the header names another sender (Tajstat's says BIS)."""
+    assert SdmxReader().default_source(KG) == (
+        "National Statistical Committee of the Kyrgyz Republic, SDMX (kyrgyzstan_nsc)")
+    assert SdmxReader().default_source(TJ) == ("Agency on Statistics under the President of "
+                                               "the Republic of Tajikistan, SDMX "
+                                               "(tajikistan_tajstat)")

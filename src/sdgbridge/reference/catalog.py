@@ -152,6 +152,32 @@ def titles(engine: Engine, kind: str, lang: str) -> dict[str, str]:
     return found
 
 
+def series_names(engine: Engine, lang: str) -> dict[tuple[str, str], str]:
+    """(series code, publisher) -> the series' name in ``lang``: its own (the source's
+    description, or its Russian one); in Russian, where the series has none, the official
+    Russian title of the first indicator it serves (the framework's); else the English
+    description."""
+    s, si = t.series.c, t.series_indicator.c
+    with engine.connect() as conn:
+        rows = conn.execute(select(s.id, s.code, s.publisher, s.description,
+                                   s.description_ru)).all()
+        links = conn.execute(select(si.series_id, si.indicator)).all()
+    first: dict[int, str] = {}
+    for sid, indicator in sorted(links, key=lambda r: (r[0], code_key(r[1]))):
+        first.setdefault(sid, indicator)
+    indicator_titles = titles(engine, "indicator", lang) if lang != "en" else {}
+    found = {}
+    for sid, code, publisher, description, description_ru in rows:
+        if lang == "ru" and description_ru:
+            name = description_ru
+        elif lang != "en" and sid in first and first[sid] in indicator_titles:
+            name = indicator_titles[first[sid]]
+        else:
+            name = description or code
+        found[(code, publisher)] = name
+    return found
+
+
 def goal_codes(engine: Engine) -> list[str]:
     """The goals' codes, 1 to 17."""
     with engine.connect() as conn:

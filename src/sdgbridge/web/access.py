@@ -69,7 +69,7 @@ _PUBLIC_READS = """
 /api/v1/roadmaps/reviews/{review_id}/compare/{later_id}
 /api/v1/roadmaps/{key}/commitments/{commitment} /api/v1/roadmaps/{key}/export
 /roadmaps /roadmaps/{key} /roadmaps/reviews/{review_id} /roadmaps/{key}/commitments/{commitment}
-/roadmaps/{key}/export /favicon.ico /country/{code}/profile /region/profile
+/roadmaps/{key}/export /favicon.ico /country/{code}/profile /region/profile /compare
 """.split()
 
 ROUTES: dict[str, Access] = {

@@ -64,6 +64,7 @@ from sdgbridge.web.pages import (
     partners,
     portfolio,
 )
+from sdgbridge.web.pages import compare as compare_pages
 from sdgbridge.web.pages import knowledge as knowledge_pages
 from sdgbridge.web.pages import profiles as profile_pages
 from sdgbridge.web.pages import requests as request_pages
@@ -81,7 +82,8 @@ ROUTERS = (reference.router, data.router, progress.router, projects.router, orgs
 WRITES = (orgs.writes, projects.writes, knowledge.writes, ta_requests.writes,
           roadmap_api.writes)  # the token
 # contribute before knowledge: /knowledge/new is not a document's number.
-PAGES = (home.router, profile_pages.router, country.router, goal.router, explore.router,
+PAGES = (home.router, profile_pages.router, compare_pages.router, country.router, goal.router,
+         explore.router,
          coordination.router, contribute.router, knowledge_pages.router, account.router,
          admin.router, partners.router, request_pages.router, roadmap_pages.router,
          portfolio.router)  # portfolio's {key:key} routes last

@@ -7,6 +7,7 @@ import csv
 import io
 import re
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import polars as pl
@@ -98,6 +99,13 @@ def test_home_headline_and_release(client: TestClient) -> None:
     elec = next(r for r in doc.xpath("//section[@aria-labelledby='head-h']//tbody/tr")
                 if "EG_ACS_ELEC" in text(r))
     assert text(elec).startswith("7.1.1 Proportion of population with access to electricity")
+    # each value with its own year; a value older than five years marked old, in words
+    poverty = next(r for r in doc.xpath("//section[@aria-labelledby='head-h']//tbody/tr")
+                   if "SI_POV_DAY1" in text(r))
+    cells = {doc.xpath("//section[@aria-labelledby='head-h']//thead//th")[i].text_content(): td
+             for i, td in enumerate(poverty.xpath("td"), start=1)}
+    assert "1998 · old" in text(cells["TKM"]) and "old" in cells["TKM"].get("class")
+    assert "2003 · old" in text(cells["UZB"])
 
 
 def test_russian_by_query_cookie_and_header(client: TestClient) -> None:
@@ -326,3 +334,46 @@ def test_sdsn_pages_show_published_sdr_scores_once_loaded(client: TestClient,
     goal = page(client, "/country/KGZ/goal/9?method=sdsn")
     assert "Sustainable Development Report 2023" in text(goal) and "92.3" in text(
         goal.xpath("//p[@class='published']")[0])
+
+
+def test_series_names_in_russian_and_a_national_publishers_series(
+        client: TestClient, engine: Engine, tmp_path: Path) -> None:
+    # the series' names in Russian: the framework's official indicator titles, code beside
+    doc = page(client, "/indicator?series=EG_ACS_ELEC&lang=ru")
+    option = doc.xpath("//select[@id='series']/option[@value='EG_ACS_ELEC']")[0]
+    assert "Доля населения, имеющего доступ к электроэнергии" in text(option)
+    assert text(option).startswith("EG_ACS_ELEC · 7.1.1")
+    # a national publisher's values of the same code (made up for the test): chosen in the
+    # picker by their own value, not reachable only by typing &publisher= in the address
+    own = tmp_path / "national.csv"
+    own.write_text("series,publisher,country,year,value,units\n"
+                   "EG_ACS_ELEC,TAJSTAT,TJK,2021,99.1,PERCENT\n"
+                   "EG_ACS_ELEC,TAJSTAT,TJK,2022,99.4,PERCENT\n", encoding="utf-8")
+    ingest(engine, own)
+    doc = page(client, "/indicator?series=EG_ACS_ELEC&area=TJK")
+    values = [o.get("value") for o in doc.xpath("//select[@id='series']/option")]
+    assert "EG_ACS_ELEC" in values and "EG_ACS_ELEC|TAJSTAT" in values
+    national = page(client, "/indicator?series=EG_ACS_ELEC%7CTAJSTAT&area=TJK")
+    chosen = national.xpath("//select[@id='series']/option[@selected]")[0]
+    assert chosen.get("value") == "EG_ACS_ELEC|TAJSTAT" and "(TAJSTAT)" in text(chosen)
+    cells = [text(td) for td in national.xpath(
+        "//section[@aria-labelledby='table-h']//tbody/tr/td[2]")]
+    assert cells == ["99.1", "99.4"] or cells == ["99.4", "99.1"]
+
+
+@needs_atlas
+def test_the_map_marks_old_values(client: TestClient) -> None:
+    doc = page(client, "/map?series=SI_POV_DAY1")
+    labels = [text(t) for t in doc.xpath("//figure[@class='map']//text[contains(@class, "
+                                         "'map-label')]")]
+    tkm = next(label for label in labels if label.startswith("TKM"))
+    assert "1998, old" in tkm  # Turkmenistan's latest poverty value is from 1998
+    rows = {text(tr.xpath("th")[0]): tr for tr in doc.xpath(
+        "//section[@aria-labelledby='table-h']//tbody/tr")}
+    assert rows["Turkmenistan"].get("class") == "old-row"
+    assert "old" in text(rows["Turkmenistan"].xpath("td")[0])
+    assert rows["Kyrgyzstan"].get("class") == "old-row"  # 2020: more than 5 years before
+    recent = page(client, "/map?series=EG_ACS_ELEC")  # 2021-2022 values: old from 2027
+    for tr in recent.xpath("//section[@aria-labelledby='table-h']//tbody/tr"):
+        year = int(text(tr.xpath("td")[0])[:4])
+        assert (tr.get("class") == "old-row") == (year < date.today().year - 5), text(tr)

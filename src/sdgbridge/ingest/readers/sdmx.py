@@ -46,6 +46,10 @@ COUNTRIES = {"AF": "4", "KZ": "398", "KG": "417", "TJ": "762", "TM": "795", "UZ"
 # National statistical offices: SDMX agency or sender id -> publisher; country -> publisher.
 AGENCIES = {"KAZSTAT": "KAZSTAT", "KG_NSC": "KG_NSC", "TAJSTAT": "TAJSTAT"}
 PUBLISHERS = {"398": "KAZSTAT", "417": "KG_NSC", "762": "TAJSTAT"}
+# The offices' names, for the release's source (each office's own English name).
+OFFICES = {"KAZSTAT": "Bureau of National Statistics of Kazakhstan",
+           "KG_NSC": "National Statistical Committee of the Kyrgyz Republic",
+           "TAJSTAT": "Agency on Statistics under the President of the Republic of Tajikistan"}
 _INDICATOR = re.compile(r"(\d{1,2})\.([0-9a-z]{1,2})\.(\d{1,2})(?:\.|$)")
 _FIRST_TAG = re.compile(r"<(?:[A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)")
 _URN = re.compile(r"=([^:=]+):([^(]+)\(([^)]*)\)")
@@ -85,6 +89,18 @@ class SdmxReader(Reader):
     def handles(cls, path: Path) -> bool:
         files = _xml_files(path) if path.is_dir() else [path]
         return any(p.suffix.lower() == ".xml" and _root(p) in DATA_ROOTS for p in files)
+
+    def default_source(self, path: Path) -> str:
+        """The sending office's name where the message names a known one, with the input's
+        name (``National Statistical Committee of the Kyrgyz Republic, SDMX
+        (kyrgyzstan_nsc)``)."""
+        data = _data_files(path) if path.exists() else []
+        header = _header(data[0]) if data else None
+        office = next((AGENCIES[x] for x in (header.agency, header.sender) if x in AGENCIES),
+                      None) if header else None
+        if office is None and data:  # a header naming another sender (Tajstat's says BIS)
+            office = next((a for a in AGENCIES if a in data[0].name.upper()), None)
+        return f"{OFFICES[office]}, SDMX ({path.name})" if office else f"SDMX ({path.name})"
 
     def files(self, path: Path) -> list[Path]:
         data = _data_files(path)

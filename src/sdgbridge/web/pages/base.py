@@ -20,7 +20,7 @@ from sdgbridge.reference.units import unit_decimals, unit_symbol
 WEB_DIR = Path(__file__).parent.parent
 STATIC_DIR = WEB_DIR / "static"
 COOKIE_AGE = 365 * 24 * 3600
-NAV = (("home", "/"), ("indicators", "/indicator"), ("map", "/map"),
+NAV = (("home", "/"), ("indicators", "/indicator"), ("map", "/map"), ("compare", "/compare"),
        ("coordination", "/coordination"), ("knowledge", "/knowledge"), ("roadmaps", "/roadmaps"))
 
 

@@ -4,6 +4,7 @@ projection and target) and the choropleth map of the region for any series."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -15,11 +16,11 @@ from sqlalchemy import Engine
 from sdgbridge.assessment.current import CurrentAssessment
 from sdgbridge.errors import NotFound
 from sdgbridge.query.observations import ObservationQuery, query_observations
-from sdgbridge.reference.catalog import group_areas, series_table, titles
+from sdgbridge.reference.catalog import group_areas, series_names, series_table, titles
 from sdgbridge.summary import HEADLINE_SERIES, is_headline
 from sdgbridge.web.deps import EngineDep, KeptDep, SettingsDep
 from sdgbridge.web.pages.base import LangDep, MethodQ, render
-from sdgbridge.web.pages.charts import line_chart
+from sdgbridge.web.pages.charts import area_style, line_chart
 from sdgbridge.web.pages.maps import Shape, load_atlas, region_shapes
 from sdgbridge.web.pages.progress import progress
 
@@ -32,8 +33,29 @@ DARK_CLASSES = 2  # the last classes take white labels
 
 
 def _series_choices(engine: Engine, lang: str) -> list[dict[str, Any]]:
+    """The loaded series, each with its ``label`` in ``lang`` and its picker ``value``: the
+    code, or ``CODE|PUBLISHER`` for a national publisher's (so that choosing Tajstat's
+    series in the list shows Tajstat's values, not UNSD's of the same code)."""
     df = series_table(engine).filter(pl.col("observations") > 0)
-    return df.select("series", "publisher", "indicators", "description").to_dicts()
+    names = series_names(engine, lang)
+    return [{**c, "label": names.get((c["series"], c["publisher"]), c["description"] or ""),
+             "value": c["series"] if c["publisher"] == "UNSD"
+             else f"{c['series']}|{c['publisher']}"}
+            for c in df.select("series", "publisher", "indicators", "description").to_dicts()]
+
+
+def _split(series: str, publisher: str | None) -> tuple[str, str | None]:
+    """A picker value ``CODE|PUBLISHER`` as the code and the publisher."""
+    if "|" in series:
+        code, _, named = series.partition("|")
+        return code, named or publisher
+    return series, publisher
+
+
+def _selected(series: str, df: pl.DataFrame) -> str:
+    """The picker value of the series shown (with its publisher when national)."""
+    publisher = df["publisher"][0] if df.height else "UNSD"
+    return series if publisher == "UNSD" else f"{series}|{publisher}"
 
 
 def _default_series(choices: Sequence[dict[str, Any]]) -> str:
@@ -68,12 +90,15 @@ def _main_units(df: pl.DataFrame) -> str | None:
 def _lines(df: pl.DataFrame, names: dict[str, str], prog: CurrentAssessment | None,
            series: str) -> list[dict[str, Any]]:
     lines = []
+    codes = list(names)  # the group's countries in their order: one colour each, always
     for (area,), part in df.filter(pl.col("value").is_not_null()).group_by(
             "area", maintain_order=True):
         pts = part.unique("year", keep="first", maintain_order=True).sort("year")
+        colour, marker = area_style(str(area), codes)
         line = {"code": pts["iso3"][0] or str(area), "name": names.get(
             str(area), str(area)), "points": list(zip(pts["year"].to_list(),
-                                                      pts["value"].to_list(), strict=True))}
+                                                      pts["value"].to_list(), strict=True)),
+                "colour": colour, "marker": marker}
         if prog is not None:
             row = prog.results.filter((pl.col("series") == series) & (pl.col("area") == area))
             if row.height and row["projected_2030"][0] is not None:
@@ -100,7 +125,7 @@ def indicator(request: Request, engine: EngineDep, settings: SettingsDep, lang: 
               method: MethodQ = "unsd") -> HTMLResponse:
     countries = group_areas(engine, settings.default_group, lang)
     choices = _series_choices(engine, lang)
-    series = series or _default_series(choices)
+    series, publisher = _split(series or _default_series(choices), publisher)
     picked = _picked(countries, area, settings.default_group)
     df, keys, key, units = _shown(engine, series, [c["code"] for c in picked], publisher, dims)
     headline = is_headline(key) and (df.height == 0 or df["publisher"][0] == "UNSD")
@@ -108,14 +133,23 @@ def indicator(request: Request, engine: EngineDep, settings: SettingsDep, lang: 
     lines = _lines(df, {c["code"]: c["name"] for c in countries}, prog, series)
     target = _target(prog, series)
     return render(request, "indicator.html", series=series, choices=choices,
+                  selected=_selected(series, df),
                   countries=countries, picked=[c["code"] for c in picked], dims=key,
                   dims_choices=keys, units=units, method=method, headline=headline,
                   chart=line_chart(lines, target) if lines else None, lines=lines,
-                  target=target, table=df.select("area_name", "iso3", "period", "value_text",
-                                                 "units", "nature").to_dicts(),
+                  target=target, table=_in_language(df, countries).select(
+                      "area_name", "iso3", "period", "value_text", "units", "nature").to_dicts(),
                   indicator_titles=titles(engine, "indicator", lang),
                   info=_info(choices, series, df),
                   csv_url=_csv_url(series, [c["iso3"] for c in picked], df))
+
+
+def _in_language(df: pl.DataFrame, countries: list[dict[str, Any]]) -> pl.DataFrame:
+    """The observations with the countries named in the page's language."""
+    names = {c["code"]: c["name"] for c in countries}
+    return df.with_columns(pl.col("area").replace_strict(names, default=pl.col("area_name"),
+                                                         return_dtype=pl.Utf8)
+                           .alias("area_name"))
 
 
 def _picked(countries: list[dict[str, Any]], area: list[str] | None, group: str
@@ -170,9 +204,9 @@ def class_of(value: float, bounds: Sequence[tuple[float, float]]) -> int:
     return next((i for i, (_, hi) in enumerate(bounds) if value <= hi), len(bounds) - 1)
 
 
-def _map_values(engine: Engine, series: str, codes: Sequence[str], year: int | None
-                ) -> pl.DataFrame:
-    df = _observations(engine, series, codes, None)
+def _map_values(engine: Engine, series: str, codes: Sequence[str], year: int | None,
+                publisher: str | None = None) -> pl.DataFrame:
+    df = _observations(engine, series, codes, publisher)
     keys = [k for k in _dims_choices(df) if is_headline(k)]
     df = df.filter(pl.col("dims").is_in(keys[:1]) & pl.col("value").is_not_null())
     df = df.filter(pl.col("units") == _main_units(df)) if df.height else df
@@ -186,17 +220,19 @@ def _map_values(engine: Engine, series: str, codes: Sequence[str], year: int | N
 def region_map(request: Request, engine: EngineDep, settings: SettingsDep, lang: LangDep,
                series: SeriesQ = None, year: Annotated[int | None, Query(
                    ge=1900, le=2100, description="Year (default: each country's latest).")]
-               = None) -> HTMLResponse:
+               = None, publisher: Annotated[str | None, Query()] = None) -> HTMLResponse:
     countries = group_areas(engine, settings.default_group, lang)
     choices = _series_choices(engine, lang)
-    series = series or _default_series(choices)
+    series, publisher = _split(series or _default_series(choices), publisher)
     codes = [c["code"] for c in countries]
-    df = _map_values(engine, series, codes, year)
+    df = _map_values(engine, series, codes, year, publisher)
     values = {r["area"]: r for r in df.to_dicts()}
     bounds = classes([r["value"] for r in values.values()]) if values else []
     inside, around, size = region_shapes(tuple(codes))
     names = {c["code"]: c for c in countries}
     return render(request, "map.html", series=series, choices=choices, year=year,
+                  selected=_selected(series, df),
+                  old_before=date.today().year - settings.old_after_years,
                   shapes=_coloured(inside, names, values, bounds), around=around, size=size,
                   bounds=bounds, palette=BLUES, dark=len(BLUES) - DARK_CLASSES,
                   units=_main_units(df), atlas_version=load_atlas().version,

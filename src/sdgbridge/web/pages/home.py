@@ -3,6 +3,7 @@ and the latest data release with what it changed; on a store without data, what 
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -39,6 +40,7 @@ def home(request: Request, engine: EngineDep, settings: SettingsDep, lang: LangD
                   heat=cells(prog.rolled("goal"), "goal"), scores=score_cells(prog),
                   index=index_cells(prog), published=published_cells(engine, prog, group),
                   headline=_headline(engine, group, prog, lang),
+                  old_before=date.today().year - settings.old_after_years,
                   release=kept.get(engine, "latest release", latest_release_changes,
                                    (group,), on=("releases",)),
                   area_names=area_names(engine, lang))
@@ -48,10 +50,11 @@ def _headline(engine: Engine, group: str, prog: CurrentAssessment, lang: str
               ) -> dict[str, Any]:
     """The latest headline values per country, each series with its first indicator and
     that indicator's title."""
-    df = headline_latest(engine, group)
+    df = headline_latest(engine, group, with_years=True)
     names = titles(engine, "indicator", lang)
     first = dict(prog.links.sort("indicator").unique("series", keep="first").iter_rows())
-    iso = [c for c in df.columns if c not in ("series", "units", "years")]
+    iso = [c for c in df.columns if c not in ("series", "units", "years")
+           and not c.startswith("year_")]
     rows = [{**r, "indicator": first.get(r["series"]),
              "title": names.get(first.get(r["series"], ""), "")} for r in df.iter_rows(named=True)]
     return {"iso3": iso, "rows": rows}
