@@ -17,9 +17,11 @@ from sdgbridge.db.engine import make_engine
 from sdgbridge.ingest.load import ingest
 from tests.roadmaps.test_roadmaps import DERIVED
 
-# Series of goals 1, 3, 6, 7, 9 and 17, each with a numeric target in the shipped table.
-SERIES = ["SI_POV_DAY1", "SH_STA_MORT", "SH_DYN_MORT", "SH_H2O_SAFE", "ER_H2O_WUEYST",
-          "EG_ACS_ELEC", "EG_FEC_RNEW", "EG_EGY_PRIM", "NV_IND_MANFPC", "IT_USE_ii99"]
+# Series of goals 1, 3, 6, 7, 9 and 17, each with a numeric target in the shipped table; and a
+# raw count of disaster victims (1.5.1), which the goal statuses do not count.
+SERIES = ["VC_DSR_MISS", "SI_POV_DAY1", "SH_STA_MORT", "SH_DYN_MORT", "SH_H2O_SAFE",
+          "ER_H2O_WUEYST", "EG_ACS_ELEC", "EG_FEC_RNEW", "EG_EGY_PRIM", "NV_IND_MANFPC",
+          "IT_USE_ii99"]
 GROUP = "CARSDG"
 
 

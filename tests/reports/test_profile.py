@@ -46,6 +46,9 @@ def test_the_profile_equals_the_api_for_the_same_run(store: Engine) -> None:
         assert (r["latest_year"], r["latest_value"], r["scale"]) == (
             api_rows[r["series"]]["latest_year"], api_rows[r["series"]]["latest_value"],
             api_rows[r["series"]]["scale"]), r["series"]
+    # a raw count of disaster victims is assessed, but is no key indicator of goal 1
+    assert any(r["series"] == "VC_DSR_MISS" for r in series)
+    assert "VC_DSR_MISS" not in {r["series"] for r in shown}
     renewables = next(r for r in shown if r["series"] == "EG_FEC_RNEW")
     assert (renewables["latest_year"], renewables["latest_value"]) == (2020, 30.04)
     assert renewables["units"] == "PERCENT"

@@ -27,7 +27,7 @@ from sqlalchemy import Engine, func, select
 
 from sdgbridge.assessment.charts import dominant
 from sdgbridge.assessment.current import CurrentAssessment, current_assessment, target_gaps
-from sdgbridge.assessment.figures import shares
+from sdgbridge.assessment.figures import counted_links, shares
 from sdgbridge.assessment.gaps import gap_summary
 from sdgbridge.assessment.inputs import assessment_input
 from sdgbridge.assessment.methods import METHODS
@@ -179,8 +179,10 @@ def _series_rows(ca: CurrentAssessment, values: pl.DataFrame, codes: list[str], 
                  indicator_titles: dict[str, str]) -> tuple[list[dict[str, Any]], int]:
     """The goal's key indicators: per indicator its key series (the most areas with a
     status, then the most points), at most :data:`KEY_INDICATORS` of them in the framework's
-    order, one row per series × area; and how many assessed series are left out."""
-    links = ca.links.filter(pl.col("indicator").str.starts_with(f"{goal}."))
+    order, one row per series × area; and how many assessed series are left out. Only the
+    series the goal statuses count (the shipped goal profile: not, e.g., raw counts of
+    disaster victims, which measure no progress)."""
+    links = counted_links(ca.links).filter(pl.col("indicator").str.starts_with(f"{goal}."))
     first = links.group_by("series").agg(pl.col("indicator").sort_by(
         pl.col("indicator").map_elements(code_key, return_dtype=pl.List(pl.Int64))).first())
     units = values.select("series", "units").unique("series")
